@@ -1,0 +1,11 @@
+//! Sources of frames: a live camera and replay of image folders.
+//!
+//! Both yield the same in-memory [`Frame`]. A frame is never written to disk,
+//! never serialised, never cloned, and its pixels are zeroed when it is
+//! dropped (R6.2). Nothing outside `capture` and `vision` sees a frame.
+
+pub mod camera;
+mod frame;
+pub mod replay;
+
+pub use frame::{Frame, FrameError, MAX_FRAME_PIXELS};

@@ -1,0 +1,104 @@
+//! Settings from TOML, in two steps: parse into raw structs that refuse
+//! unknown keys, then validate everything and report every problem at once,
+//! before any device or model is opened.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::vision::VisionSettings;
+
+/// Where the models are when nothing else is said: the source tree's
+/// `models/` folder.
+pub const DEFAULT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+/// The built-in frames the demo replays.
+pub const DEFAULT_DEMO_FRAMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bench-640x480");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub models_dir: PathBuf,
+    pub vision: VisionSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    models_dir: Option<PathBuf>,
+    #[serde(default)]
+    vision: VisionSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: {}", problems.join("; "))]
+    Invalid { file: String, problems: Vec<String> },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+        Config::parse(&file, &text)
+    }
+
+    /// Parses TOML text; `file` names it in errors. Relative paths are
+    /// taken from the folder the file is in.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string().trim_end().replace('\n', " ") })?;
+        let base = Path::new(file).parent().unwrap_or(Path::new("."));
+        let models_dir = match raw.models_dir {
+            Some(dir) if dir.is_relative() => base.join(dir),
+            Some(dir) => dir,
+            None => PathBuf::from(DEFAULT_MODELS_DIR),
+        };
+        let mut problems: Vec<String> = raw.vision.problems().into_iter().map(|p| format!("vision.{p}")).collect();
+        if !models_dir.is_dir() {
+            problems.push(format!("models_dir {} is not a folder", models_dir.display()));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid { file: file.to_string(), problems });
+        }
+        Ok(Config { models_dir, vision: raw.vision })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = Config::parse("room.toml", "").unwrap();
+        assert_eq!(config.vision, VisionSettings::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::parse("room.toml", "[vision]\nmax_person = 2\n").unwrap_err().to_string();
+        assert!(err.starts_with("room.toml:") && err.contains("max_person"), "{err}");
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let err = Config::parse("room.toml", "models_dir = \"/nowhere\"\n[vision]\nmax_persons = 0\nmin_pose_score = 2.0\n").unwrap_err();
+        match err {
+            ConfigError::Invalid { problems, .. } => assert_eq!(problems.len(), 3, "{problems:?}"),
+            other => panic!("{other}"),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `tryghed demo`: the pipeline on the built-in frames, shown live in the
+//! terminal as staff would be allowed to see it: a silhouette and figures,
+//! never a camera image.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::capture::replay::{self, Replay};
+use crate::capture::Frame;
+use crate::config::Config;
+use crate::inference::Runtime;
+use crate::vision::silhouette::Silhouette;
+use crate::vision::PoseTracker;
+
+pub struct DemoOptions {
+    /// A folder of frames replayed as a video.
+    pub frames: PathBuf,
+    pub fps: f64,
+    /// Folders of still photos analysed one by one after the video.
+    pub stills: Vec<PathBuf>,
+    /// Redraw in place (a terminal) rather than print line after line.
+    pub live: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Replay(#[from] replay::ReplayError),
+    #[error(transparent)]
+    Vision(#[from] crate::vision::VisionError),
+    #[error("cannot write to the terminal: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+#[derive(Debug, Default)]
+pub struct DemoSummary {
+    pub frames: usize,
+    pub frames_with_person: usize,
+    pub skipped_frames: usize,
+    pub stills: usize,
+    pub stills_with_person: usize,
+}
+
+pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut impl Write) -> Result<DemoSummary, DemoError> {
+    let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
+    let replay = Replay::open(&options.frames, Some(options.fps))?;
+    let total = replay.len();
+    writeln!(
+        out,
+        "tryghed demo: no camera needed; replaying {total} frames from {} at {} fps.\n\
+         Frames stay in memory and are wiped after analysis; below is all that may leave the room.\n",
+        options.frames.display(),
+        options.fps
+    )?;
+    let mut summary = DemoSummary::default();
+    let started = Instant::now();
+    for (index, frame) in replay.enumerate() {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                // A bad frame is counted and skipped; the stream goes on.
+                summary.skipped_frames += 1;
+                writeln!(out, "skipped frame {}: {e}", index + 1)?;
+                continue;
+            }
+        };
+        let t = Instant::now();
+        let persons = tracker.track(&frame)?;
+        let pipeline_ms = t.elapsed().as_secs_f64() * 1000.0;
+        summary.frames += 1;
+        summary.frames_with_person += usize::from(!persons.is_empty());
+        let scores: Vec<String> = persons.iter().map(|p| format!("{:.2}", p.pose.score)).collect();
+        let fps = summary.frames as f64 / started.elapsed().as_secs_f64();
+        let status = format!(
+            "frame {:>3}/{total}  persons {}  pose score [{}]  pipeline {:>5.1} ms  replay {:>4.1} fps",
+            index + 1,
+            persons.len(),
+            scores.join(", "),
+            pipeline_ms,
+            fps
+        );
+        if options.live {
+            let picture = Silhouette::draw(frame.width(), frame.height(), persons).to_text(64);
+            // Home the cursor and redraw: a live view without scrolling.
+            write!(out, "\x1b[H\x1b[J{picture}{status}\n")?;
+        } else {
+            writeln!(out, "{status}")?;
+        }
+        out.flush()?;
+    }
+    writeln!(out, "\nvideo: {} of {} frames with a person, {} skipped\n", summary.frames_with_person, summary.frames, summary.skipped_frames)?;
+    for folder in &options.stills {
+        analyse_stills(&mut tracker, folder, out, &mut summary)?;
+    }
+    Ok(summary)
+}
+
+fn analyse_stills(tracker: &mut PoseTracker, folder: &Path, out: &mut impl Write, summary: &mut DemoSummary) -> Result<(), DemoError> {
+    writeln!(out, "still photos in {}:", folder.display())?;
+    for file in replay::frame_files(folder)? {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match Frame::decode_file(&file) {
+            Err(e) => writeln!(out, "  {name:<32} skipped: {e}")?,
+            Ok(frame) => {
+                let persons = tracker.analyze_image(&frame)?;
+                summary.stills += 1;
+                summary.stills_with_person += usize::from(!persons.is_empty());
+                let best = persons.first().map_or("-".to_string(), |p| format!("{:.2}", p.pose.score));
+                writeln!(out, "  {name:<32} {}x{}  persons {}  best pose score {best}", frame.width(), frame.height(), persons.len())?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+use std::path::{Path, PathBuf};
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionOutputs};
+use ort::value::TensorRef;
+use sha2::{Digest, Sha256};
+
+use super::Runtime;
+
+/// What a model file must be: its name under the models folder, its sha256
+/// and its tensors, in order.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    pub file: &'static str,
+    pub sha256: &'static str,
+    pub input: TensorSpec,
+    pub outputs: &'static [TensorSpec],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TensorSpec {
+    pub name: &'static str,
+    pub shape: &'static [i64],
+}
+
+impl TensorSpec {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product::<i64>() as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{file}: cannot read the model: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{file}: sha256 is {actual}, expected {expected}: the file is corrupt or not the model this build \
+         was made for (regenerate with scripts/models/regenerate, or restore it from git)"
+    )]
+    Checksum { file: String, actual: String, expected: String },
+    #[error("{file}: ONNX Runtime cannot load it: {reason}")]
+    Load { file: String, reason: String },
+    #[error("{file}: tensors do not match: {reason}")]
+    Tensors { file: String, reason: String },
+    #[error("{file}: inference failed: {reason}")]
+    Run { file: String, reason: String },
+    #[error("{file}: unexpected output: {reason}")]
+    Output { file: String, reason: String },
+}
+
+/// A loaded, checked, warmed-up model with one session. Runs take `&mut`:
+/// one owner per session, no locking on the hot path.
+pub struct Model {
+    spec: ModelSpec,
+    path: PathBuf,
+    session: Session,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("file", &self.path).finish()
+    }
+}
+
+impl Model {
+    /// Loads `spec.file` from `models_dir`, checks it and warms it up.
+    /// `threads` is ONNX Runtime's intra-op thread count (0 = its default).
+    pub fn load(runtime: &Runtime, models_dir: &Path, spec: ModelSpec, threads: usize) -> Result<Model, ModelError> {
+        let path = models_dir.join(spec.file);
+        let file = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|source| ModelError::Read { file: file.clone(), source })?;
+        let actual = hex_sha256(&bytes);
+        if actual != spec.sha256 {
+            return Err(ModelError::Checksum { file, actual, expected: spec.sha256.to_string() });
+        }
+        let load_err = |reason: String| ModelError::Load { file: file.clone(), reason };
+        let mut builder = Session::builder(runtime.environment())
+            .map_err(|e| load_err(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| load_err(e.to_string()))?;
+        if threads > 0 {
+            builder = builder.with_intra_threads(threads).map_err(|e| load_err(e.to_string()))?;
+        }
+        let session = builder.commit_from_memory(&bytes).map_err(|e| load_err(e.to_string()))?;
+        check_tensors(&session, &spec).map_err(|reason| ModelError::Tensors { file: file.clone(), reason })?;
+        let mut model = Model { spec, path, session };
+        model.warm_up()?;
+        Ok(model)
+    }
+
+    fn warm_up(&mut self) -> Result<(), ModelError> {
+        let input = vec![0.5f32; self.spec.input.len()];
+        for _ in 0..2 {
+            self.run(&input)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the model on one input laid out as the spec's input shape and
+    /// hands the outputs (in the spec's order) to `read`.
+    pub fn run_with<T>(&mut self, input: &[f32], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+        let result = {
+            let outputs = self.run(input)?;
+            read(&outputs)
+        };
+        result.map_err(|reason| ModelError::Output { file: self.path.display().to_string(), reason })
+    }
+
+    fn run(&mut self, input: &[f32]) -> Result<SessionOutputs<'_>, ModelError> {
+        let run_err = |reason: String| ModelError::Run { file: self.path.display().to_string(), reason };
+        let shape: Vec<i64> = self.spec.input.shape.to_vec();
+        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
+        let name = self.spec.input.name;
+        self.session.run(ort::inputs![name => tensor]).map_err(|e| ModelError::Run {
+            file: self.path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads output `index` of a run as a flat f32 slice.
+pub fn output_f32<'a>(outputs: &'a SessionOutputs<'_>, index: usize) -> Result<&'a [f32], String> {
+    outputs[index].try_extract_tensor::<f32>().map(|(_, data)| data).map_err(|e| e.to_string())
+}
+
+fn check_tensors(session: &Session, spec: &ModelSpec) -> Result<(), String> {
+    let inputs = session.inputs();
+    if inputs.len() != 1 {
+        return Err(format!("expected 1 input, found {}", inputs.len()));
+    }
+    check_one("input", &inputs[0], &spec.input)?;
+    let outputs = session.outputs();
+    if outputs.len() != spec.outputs.len() {
+        return Err(format!("expected {} outputs, found {}", spec.outputs.len(), outputs.len()));
+    }
+    for (outlet, expected) in outputs.iter().zip(spec.outputs) {
+        check_one("output", outlet, expected)?;
+    }
+    Ok(())
+}
+
+fn check_one(role: &str, outlet: &ort::value::Outlet, expected: &TensorSpec) -> Result<(), String> {
+    if outlet.name() != expected.name {
+        return Err(format!("{role} is named `{}`, expected `{}`", outlet.name(), expected.name));
+    }
+    let dtype = outlet.dtype();
+    if dtype.tensor_type() != Some(ort::value::TensorElementType::Float32) {
+        return Err(format!("{role} `{}` is not a float32 tensor", expected.name));
+    }
+    let shape: Vec<i64> = dtype.tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default();
+    if shape != expected.shape {
+        return Err(format!("{role} `{}` has shape {:?}, expected {:?}", expected.name, shape, expected.shape));
+    }
+    Ok(())
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

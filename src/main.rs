@@ -1,0 +1,197 @@
+//! The `tryghed` command: parses, calls the library, maps errors to exit
+//! codes (1: the work failed, 2: bad usage or configuration).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use tryghed::capture::{camera, Frame};
+use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
+use tryghed::inference::Runtime;
+use tryghed::report::{ImageReport, PersonReport};
+use tryghed::vision::silhouette::Silhouette;
+use tryghed::vision::PoseTracker;
+
+#[derive(Parser)]
+#[command(name = "tryghed", version, about = "Room safety device for care homes: sees and hears in memory only, alerts staff")]
+struct Cli {
+    /// Settings file (TOML). Without it, built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder with the ONNX models (overrides the settings file).
+    #[arg(long, global = true, value_name = "DIR")]
+    models: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay the built-in frames through the pipeline and show, live, what it sees.
+    Demo {
+        /// Folder of frames to replay instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        frames: Option<PathBuf>,
+        /// Replay rate, frames per second.
+        #[arg(long, default_value_t = 15.0)]
+        fps: f64,
+    },
+    /// Find people and their 33 keypoints in still images.
+    AnalyzeImage {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print one JSON array, one object per file.
+        #[arg(long)]
+        json: bool,
+        /// Also write the silhouette of the first file: what staff may see.
+        #[arg(long, value_name = "OUT.png")]
+        silhouette: Option<PathBuf>,
+    },
+    /// Measure the speed of a pipeline.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Check a settings file and list every problem in it.
+    CheckConfig { file: PathBuf },
+    /// List the cameras this machine has.
+    Cameras,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The pose pipeline in tracking mode over every frame in a folder.
+    Vision {
+        #[arg(long, value_name = "DIR")]
+        frames: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Untimed frames first.
+        #[arg(long, default_value_t = 10)]
+        warmup: usize,
+    },
+}
+
+/// An error that is the user's to fix (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRYGHED_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            if error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = &cli.models {
+        config.models_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::CheckConfig { file } => {
+            Config::load(&file)?;
+            println!("{}: ok", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cameras => {
+            let cameras = camera::list_cameras();
+            if cameras.is_empty() {
+                println!("no camera found");
+            }
+            for (index, name) in cameras {
+                println!("{index}: {name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { frames, fps } => {
+            let runtime = Runtime::load()?;
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+            let options = tryghed::demo::DemoOptions {
+                frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)),
+                fps,
+                stills: [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect(),
+                live: std::io::stdout().is_terminal(),
+            };
+            tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
+        Command::Bench { what: BenchCommand::Vision { frames, json, warmup } } => {
+            let runtime = Runtime::load()?;
+            let result = tryghed::bench::vision::run(&runtime, &config.models_dir, config.vision.clone(), &frames, warmup)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print!("{}", result.to_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let runtime = Runtime::load()?;
+    let mut tracker = PoseTracker::load(&runtime, &config.models_dir, config.vision.clone())?;
+    let mut reports = Vec::with_capacity(files.len());
+    let mut failed = 0;
+    for (index, path) in files.iter().enumerate() {
+        let file = path.display().to_string();
+        let frame = match Frame::decode_file(path) {
+            Ok(frame) => frame,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+                reports.push(ImageReport::Failed { file, error: e.to_string() });
+                continue;
+            }
+        };
+        let persons = tracker.analyze_image(&frame)?;
+        if index == 0 {
+            if let Some(out) = silhouette {
+                let picture = Silhouette::draw(frame.width(), frame.height(), &persons);
+                let png = picture.to_png(frame.width().max(frame.height()).div_ceil(picture.width().max(picture.height())))?;
+                std::fs::write(out, png).with_context(|| format!("{}: cannot write the silhouette", out.display()))?;
+            }
+        }
+        let persons = persons.iter().map(|p| PersonReport::from_pose(&p.pose)).collect::<Vec<_>>();
+        if !json {
+            println!("{file}: {}x{}, {} person(s)", frame.width(), frame.height(), persons.len());
+            for p in &persons {
+                println!("  score {:.2}  box [{:.0}, {:.0}, {:.0}, {:.0}]", p.score, p.bbox[0], p.bbox[1], p.bbox[2], p.bbox[3]);
+            }
+        }
+        reports.push(ImageReport::Analysed { file, width: frame.width(), height: frame.height(), persons });
+    }
+    if silhouette.is_some() && matches!(reports.first(), Some(ImageReport::Failed { .. })) {
+        eprintln!("error: no silhouette written: the first file could not be read");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
