@@ -6,14 +6,14 @@ use crate::inference::{ModelSpec, TensorSpec};
 
 pub const POSE_DETECTION: ModelSpec = ModelSpec {
     file: "pose_detection.onnx",
-    sha256: "31b3d830bf1e8544826e1135a7c06569ec47098d7077aedb4ee2bd845d791580",
+    sha256: "3265af691f8a58843bada01cfe0d4790ef07e01a9419e79805c9ad61785475f2",
     input: TensorSpec { name: "image", shape: &[1, 224, 224, 3] },
     outputs: &[TensorSpec { name: "boxes", shape: &[1, 2254, 12] }, TensorSpec { name: "scores", shape: &[1, 2254, 1] }],
 };
 
 pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
     file: "pose_landmark_full.onnx",
-    sha256: "531bb904e5db853ec4b3e8caa634b796eed5e7d52ce2b3ae79d7f22fdc62a5bb",
+    sha256: "955dbce0a1ab41b94f15946dc7b870f9ebc2c9fbba7bb024115e4985f09cf43b",
     input: TensorSpec { name: "image", shape: &[1, 256, 256, 3] },
     outputs: &[
         TensorSpec { name: "landmarks", shape: &[1, 195] },
@@ -26,7 +26,7 @@ pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
 
 pub const FACE_DETECTION_SHORT_RANGE: ModelSpec = ModelSpec {
     file: "face_detection_short_range.onnx",
-    sha256: "637b5380d4d677ccfdecfcfa46a99dd17002f7b772ccc9fbe2d7630204cb85c9",
+    sha256: "30adead61cbf3fa6911b2772cd38261c2de4ed8b6029c32127ee5d88c0381216",
     input: TensorSpec { name: "image", shape: &[1, 128, 128, 3] },
     outputs: &[TensorSpec { name: "boxes", shape: &[1, 896, 16] }, TensorSpec { name: "scores", shape: &[1, 896, 1] }],
 };
