@@ -90,9 +90,8 @@ pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folde
     }
     let total = started.elapsed();
     let model = tracker.estimator().model_time();
-    let model_total = model.detector + model.landmarks;
+    let model_total = model.detector.time + model.landmarks.time;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = |d: Duration, n: u32| if n == 0 { 0.0 } else { ms(d) / n as f64 };
     per_frame.sort();
     Ok(VisionBench {
         engine: "tryghed",
@@ -105,10 +104,10 @@ pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folde
         ms_p95: ms(percentile(&per_frame, 0.95)),
         ms_p99: ms(percentile(&per_frame, 0.99)),
         fps: frames.len() as f64 / total.as_secs_f64(),
-        detector_ms: mean(model.detector, model.detector_runs),
-        detector_runs: model.detector_runs,
-        landmark_ms: mean(model.landmarks, model.landmark_runs),
-        landmark_runs: model.landmark_runs,
+        detector_ms: model.detector.mean_ms(),
+        detector_runs: model.detector.runs,
+        landmark_ms: model.landmarks.mean_ms(),
+        landmark_runs: model.landmarks.runs,
         overhead_pct: if model_total.is_zero() { 0.0 } else { (ms(total) - ms(model_total)) / ms(model_total) * 100.0 },
         peak_rss_mb: peak_rss_mb(),
         persons_found,

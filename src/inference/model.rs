@@ -61,6 +61,25 @@ pub struct Model {
     spec: ModelSpec,
     path: PathBuf,
     session: Session,
+    usage: ModelUsage,
+}
+
+/// Time spent inside ONNX Runtime and how many runs it took.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct ModelUsage {
+    pub runs: u32,
+    pub time: std::time::Duration,
+}
+
+impl ModelUsage {
+    /// Mean milliseconds per run (0 when it never ran).
+    pub fn mean_ms(&self) -> f64 {
+        if self.runs == 0 {
+            0.0
+        } else {
+            self.time.as_secs_f64() * 1000.0 / self.runs as f64
+        }
+    }
 }
 
 impl std::fmt::Debug for Model {
@@ -90,8 +109,9 @@ impl Model {
         }
         let session = builder.commit_from_memory(&bytes).map_err(|e| load_err(e.to_string()))?;
         check_tensors(&session, &spec).map_err(|reason| ModelError::Tensors { file: file.clone(), reason })?;
-        let mut model = Model { spec, path, session };
+        let mut model = Model { spec, path, session, usage: ModelUsage::default() };
         model.warm_up()?;
+        model.usage = ModelUsage::default();
         Ok(model)
     }
 
@@ -118,10 +138,20 @@ impl Model {
         let shape: Vec<i64> = self.spec.input.shape.to_vec();
         let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
         let name = self.spec.input.name;
-        self.session.run(ort::inputs![name => tensor]).map_err(|e| ModelError::Run {
-            file: self.path.display().to_string(),
-            reason: e.to_string(),
-        })
+        let started = std::time::Instant::now();
+        let outputs = self.session.run(ort::inputs![name => tensor]);
+        self.usage.time += started.elapsed();
+        self.usage.runs += 1;
+        outputs.map_err(|e| ModelError::Run { file: self.path.display().to_string(), reason: e.to_string() })
+    }
+
+    /// Time spent in ONNX Runtime since loading or the last reset.
+    pub fn usage(&self) -> ModelUsage {
+        self.usage
+    }
+
+    pub fn reset_usage(&mut self) {
+        self.usage = ModelUsage::default();
     }
 
     pub fn spec(&self) -> &ModelSpec {

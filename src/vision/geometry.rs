@@ -99,43 +99,72 @@ pub fn crop_to_tensor(
     let (row_dx, row_dy) = (-sin * step, cos * step);
     let scale = (high - low) / 255.0;
     let stride = width as usize * 3;
+    // The fast path walks the image in 16.16 fixed point with 8-bit
+    // bilinear weights (OpenCV's warpAffine uses 5 bits), so the inner loop
+    // has no float-to-int conversions.
+    const ONE: f32 = 65536.0;
+    let (col_dx_fixed, col_dy_fixed) = ((col_dx * ONE).round() as i64, (col_dy * ONE).round() as i64);
+    let fixed_scale = scale / 65536.0;
     for v in 0..out_size {
-        let mut sx = first.0 + row_dx * v as f32;
-        let mut sy = first.1 + row_dy * v as f32;
+        let row_x = first.0 + row_dx * v as f32;
+        let row_y = first.1 + row_dy * v as f32;
+        let (mut fx_fixed, mut fy_fixed) = ((row_x * ONE).round() as i64, (row_y * ONE).round() as i64);
         let row_out = &mut out[v * out_size * 3..(v + 1) * out_size * 3];
         for px in row_out.chunks_exact_mut(3) {
-            let x0 = sx.floor();
-            let y0 = sy.floor();
-            let (fx, fy) = (sx - x0, sy - y0);
-            let (xi, yi) = (x0 as i64, y0 as i64);
+            // Arithmetic shifts floor negative positions too.
+            let (xi, yi) = (fx_fixed >> 16, fy_fixed >> 16);
+            let fx = ((fx_fixed >> 8) & 0xff) as u32;
+            let fy = ((fy_fixed >> 8) & 0xff) as u32;
+            let weights = [(256 - fx) * (256 - fy), fx * (256 - fy), (256 - fx) * fy, fx * fy];
             if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
                 let i = yi as usize * stride + xi as usize * 3;
-                let (a, b, c, d) = (&rgb[i..i + 3], &rgb[i + 3..i + 6], &rgb[i + stride..i + stride + 3], &rgb[i + stride + 3..i + stride + 6]);
+                let top: &[u8; 6] = rgb[i..i + 6].try_into().unwrap_or(&[0; 6]);
+                let bottom: &[u8; 6] = rgb[i + stride..i + stride + 6].try_into().unwrap_or(&[0; 6]);
                 for ch in 0..3 {
-                    let top = a[ch] as f32 + (b[ch] as f32 - a[ch] as f32) * fx;
-                    let bottom = c[ch] as f32 + (d[ch] as f32 - c[ch] as f32) * fx;
-                    px[ch] = (top + (bottom - top) * fy) * scale + low;
+                    let sum = top[ch] as u32 * weights[0] + top[ch + 3] as u32 * weights[1] + bottom[ch] as u32 * weights[2] + bottom[ch + 3] as u32 * weights[3];
+                    px[ch] = sum as f32 * fixed_scale + low;
                 }
-            } else if let (Border::Constant(value), false) = (border, xi >= -1 && yi >= -1 && xi < w && yi < h) {
-                px.fill(value);
             } else {
-                // On or past the image's edge: blend what exists with the border.
-                for (ch, value) in px.iter_mut().enumerate() {
-                    let tap = |x: i64, y: i64| -> f32 {
-                        let inside = x >= 0 && y >= 0 && x < w && y < h;
-                        match border {
-                            Border::Constant(v) if !inside => v,
-                            _ => rgb[y.clamp(0, h - 1) as usize * stride + x.clamp(0, w - 1) as usize * 3 + ch] as f32 * scale + low,
+                match border {
+                    Border::Replicate => {
+                        let (x0, x1) = (xi.clamp(0, w - 1) as usize * 3, (xi + 1).clamp(0, w - 1) as usize * 3);
+                        let (y0, y1) = (yi.clamp(0, h - 1) as usize * stride, (yi + 1).clamp(0, h - 1) as usize * stride);
+                        for ch in 0..3 {
+                            let sum = rgb[y0 + x0 + ch] as u32 * weights[0]
+                                + rgb[y0 + x1 + ch] as u32 * weights[1]
+                                + rgb[y1 + x0 + ch] as u32 * weights[2]
+                                + rgb[y1 + x1 + ch] as u32 * weights[3];
+                            px[ch] = sum as f32 * fixed_scale + low;
                         }
-                    };
-                    let top = tap(xi, yi) + (tap(xi + 1, yi) - tap(xi, yi)) * fx;
-                    let bottom = tap(xi, yi + 1) + (tap(xi + 1, yi + 1) - tap(xi, yi + 1)) * fx;
-                    *value = top + (bottom - top) * fy;
+                    }
+                    Border::Constant(value) if xi < -1 || yi < -1 || xi >= w || yi >= h => px.fill(value),
+                    Border::Constant(value) => constant_edge_pixel(rgb, (w, h), (xi, yi), weights, (fixed_scale, low), value, px),
                 }
             }
-            sx += col_dx;
-            sy += col_dy;
+            fx_fixed += col_dx_fixed;
+            fy_fixed += col_dy_fixed;
         }
+    }
+}
+
+/// A pixel whose taps reach past the image, with a constant border: taps
+/// outside take the border value.
+fn constant_edge_pixel(rgb: &[u8], (w, h): (i64, i64), (xi, yi): (i64, i64), weights: [u32; 4], (fixed_scale, low): (f32, f32), border: f32, px: &mut [f32]) {
+    let stride = w as usize * 3;
+    let taps = [(xi, yi), (xi + 1, yi), (xi, yi + 1), (xi + 1, yi + 1)];
+    for (ch, value) in px.iter_mut().enumerate() {
+        *value = taps
+            .iter()
+            .zip(weights)
+            .map(|(&(x, y), weight)| {
+                let tap = if x >= 0 && y >= 0 && x < w && y < h {
+                    rgb[y as usize * stride + x as usize * 3 + ch] as f32 * fixed_scale * 65536.0 + low
+                } else {
+                    border
+                };
+                tap * weight as f32 / 65536.0
+            })
+            .sum();
     }
 }
 

@@ -9,7 +9,7 @@ pub mod geometry;
 pub mod models;
 mod pose;
 pub mod silhouette;
-mod ssd;
+pub mod ssd;
 mod tracker;
 
 pub use pose::{CropMask, ModelTime, PersonDetection, PersonView, PoseEstimator};

@@ -3,7 +3,6 @@
 
 use std::f32::consts::FRAC_PI_2;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use super::geometry::{crop_to_tensor, Border, Roi};
 use super::models::{POSE_DETECTION, POSE_LANDMARK_FULL};
@@ -11,7 +10,7 @@ use super::ssd::{self, AnchorOptions};
 use super::VisionError;
 use crate::capture::Frame;
 use crate::domain::{bounding_box, Keypoint, Pose, BODY_KEYPOINTS};
-use crate::inference::{output_f32, Model, Runtime};
+use crate::inference::{output_f32, Model, ModelUsage, Runtime};
 
 const DETECTOR_INPUT: usize = 224;
 const LANDMARK_INPUT: usize = 256;
@@ -82,10 +81,8 @@ pub struct PersonView {
 /// Time spent inside each model, for the benchmark.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ModelTime {
-    pub detector: Duration,
-    pub detector_runs: u32,
-    pub landmarks: Duration,
-    pub landmark_runs: u32,
+    pub detector: ModelUsage,
+    pub landmarks: ModelUsage,
 }
 
 pub struct PoseEstimator {
@@ -96,7 +93,6 @@ pub struct PoseEstimator {
     landmark_input: Vec<f32>,
     min_detection_score: f32,
     min_pose_score: f32,
-    time: ModelTime,
 }
 
 impl PoseEstimator {
@@ -109,16 +105,16 @@ impl PoseEstimator {
             landmark_input: vec![0.0; LANDMARK_INPUT * LANDMARK_INPUT * 3],
             min_detection_score,
             min_pose_score,
-            time: ModelTime::default(),
         })
     }
 
     pub fn model_time(&self) -> ModelTime {
-        self.time
+        ModelTime { detector: self.detector.usage(), landmarks: self.landmarker.usage() }
     }
 
     pub fn reset_model_time(&mut self) {
-        self.time = ModelTime::default();
+        self.detector.reset_usage();
+        self.landmarker.reset_usage();
     }
 
     /// Finds people in the frame, best first. People already `known` are
@@ -134,13 +130,10 @@ impl PoseEstimator {
         if !known.is_empty() {
             grey_out(&mut self.detector_input, DETECTOR_INPUT, &letterbox, known);
         }
-        let started = Instant::now();
         let (anchors, min_score) = (&self.anchors, self.min_detection_score);
         let found = self.detector.run_with(&self.detector_input, |outputs| {
             Ok(ssd::decode(anchors, output_f32(outputs, 0)?, output_f32(outputs, 1)?, 12, DETECTOR_INPUT, min_score))
         })?;
-        self.time.detector += started.elapsed();
-        self.time.detector_runs += 1;
         tracing::debug!(candidates = found.len(), best = found.iter().map(|d| d.score).fold(0.0, f32::max), "person detector");
         let to_frame = |(u, v): (f32, f32)| letterbox.crop_to_frame(u, v);
         Ok(ssd::weighted_nms(found, NMS_MIN_IOU)
@@ -162,7 +155,6 @@ impl PoseEstimator {
             return Ok(None);
         }
         crop_to_tensor(frame.rgb(), frame.width(), frame.height(), roi, LANDMARK_INPUT, (0.0, 1.0), Border::Replicate, &mut self.landmark_input);
-        let started = Instant::now();
         let min_pose_score = self.min_pose_score;
         let decoded = self.landmarker.run_with(&self.landmark_input, |outputs| {
             let score = pose_score(output_f32(outputs, 1)?[0]);
@@ -175,11 +167,9 @@ impl PoseEstimator {
             }
             let mut crop_points = decode_landmarks(raw);
             refine_from_heatmap(&mut crop_points, output_f32(outputs, 3)?);
-            let probability = output_f32(outputs, 2)?.iter().map(|&logit| (ssd::sigmoid(logit) * 255.0).round() as u8).collect();
+            let probability = mask_probabilities(output_f32(outputs, 2)?);
             Ok(Some((score, crop_points, probability)))
         })?;
-        self.time.landmarks += started.elapsed();
-        self.time.landmark_runs += 1;
         let Some((score, crop_points, probability)) = decoded else { return Ok(None) };
         let mask = CropMask { roi: *roi, size: LANDMARK_INPUT, probability };
 
@@ -195,6 +185,27 @@ impl PoseEstimator {
         let bbox = bounding_box(keypoints.iter().map(|k| (k.x.clamp(0.0, w), k.y.clamp(0.0, h))));
         Ok(Some(PersonView { pose: Pose { score, bbox, keypoints }, mask, next_roi }))
     }
+}
+
+/// Segmentation logits to probabilities in 0..=255. A table over logits in
+/// steps of 1/16 replaces 65 536 exponentials per crop; the step moves a
+/// probability by at most 1/64.
+fn mask_probabilities(logits: &[f32]) -> Vec<u8> {
+    const STEPS_PER_UNIT: f32 = 16.0;
+    const HALF_RANGE: f32 = 8.0;
+    static TABLE: std::sync::OnceLock<[u8; 257]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        std::array::from_fn(|i| (ssd::sigmoid(i as f32 / STEPS_PER_UNIT - HALF_RANGE) * 255.0).round() as u8)
+    });
+    logits
+        .iter()
+        .map(|&logit| {
+            // `as` saturates and maps NaN to 0: no evidence of a person.
+            // Adding 0.5 then truncating rounds without a libm call.
+            let index = ((logit + HALF_RANGE) * STEPS_PER_UNIT + 0.5) as usize;
+            table[index.min(256)]
+        })
+        .collect()
 }
 
 /// Sets every input cell that a known person's mask covers to mid grey.
@@ -213,6 +224,22 @@ fn grey_out(input: &mut [f32], size: usize, view: &Roi, known: &[PersonView]) {
 /// case a model gives a value just outside 0..1.
 fn pose_score(flag: f32) -> f32 {
     flag.clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_table_follows_the_sigmoid() {
+        let logits: Vec<f32> = (-200..=200).map(|i| i as f32 / 20.0).chain([f32::NAN, f32::INFINITY, f32::NEG_INFINITY]).collect();
+        let table = mask_probabilities(&logits);
+        for (logit, p) in logits.iter().zip(&table).take(401) {
+            let exact = ssd::sigmoid(*logit) * 255.0;
+            assert!((exact - *p as f32).abs() <= 4.5, "logit {logit}: {p} vs {exact}");
+        }
+        assert_eq!(&table[401..], &[0, 255, 0]);
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -83,9 +83,12 @@ pub fn weighted_nms(mut detections: Vec<Detection>, min_iou: f32) -> Vec<Detecti
     detections.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept = Vec::new();
     while !detections.is_empty() {
-        let best = detections[0].clone();
-        let (overlapping, rest): (Vec<_>, Vec<_>) =
+        // The best always leaves the list, even when a degenerate box
+        // overlaps nothing, not even itself: no endless loop on bad output.
+        let best = detections.remove(0);
+        let (mut overlapping, rest): (Vec<_>, Vec<_>) =
             detections.into_iter().partition(|d| super::geometry::iou(&best.bbox, &d.bbox) > min_iou);
+        overlapping.insert(0, best.clone());
         let total: f32 = overlapping.iter().map(|d| d.score).sum();
         let mut merged = best.clone();
         if total > 0.0 && !overlapping.is_empty() {
@@ -151,6 +154,13 @@ mod tests {
         assert_eq!(kept[0].score, 0.9);
         assert!((kept[0].bbox[0] - 0.04).abs() < 1e-5, "{:?}", kept[0].bbox);
         assert_eq!(kept[1].bbox[0], 5.0);
+    }
+
+    #[test]
+    fn degenerate_boxes_end_and_are_each_kept_once() {
+        let flat = |score| Detection { score, bbox: [1.0, 1.0, 0.0, 0.0], keypoints: vec![] };
+        let kept = weighted_nms(vec![flat(0.9), flat(0.8), flat(0.7)], 0.3);
+        assert_eq!(kept.len(), 3);
     }
 
     #[test]
