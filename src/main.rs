@@ -72,6 +72,9 @@ enum BenchCommand {
         /// Untimed frames first.
         #[arg(long, default_value_t = 10)]
         warmup: usize,
+        /// Follow at most this many people (overrides the settings).
+        #[arg(long, value_name = "N")]
+        max_persons: Option<usize>,
     },
 }
 
@@ -141,11 +144,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
-        Command::Bench { what: BenchCommand::Vision { frames, json, warmup } } => {
+        Command::Bench { what: BenchCommand::Vision { frames, json, warmup, max_persons } } => {
+            let mut settings = config.vision.clone();
+            if let Some(n) = max_persons {
+                settings.max_persons = n;
+                if let Some(problem) = settings.problems().into_iter().next() {
+                    return Err(UsageError(format!("--max-persons: {problem}")).into());
+                }
+            }
             let runtime = Runtime::load()?;
-            let result = tryghed::bench::vision::run(&runtime, &config.models_dir, config.vision.clone(), &frames, warmup)?;
+            let result = tryghed::bench::vision::run(&runtime, &config.models_dir, settings, &frames, warmup)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&result)?);
+                println!("{}", serde_json::to_string(&result)?);
             } else {
                 print!("{}", result.to_text());
             }
