@@ -48,9 +48,18 @@ impl Runtime {
     }
 
     fn load_from(path: &Path) -> Result<Runtime, RuntimeError> {
+        // PyPI's ONNX Runtime for Linux carries Microsoft's telemetry client:
+        // unless told not to, it keeps an event database under
+        // ~/.cache/Microsoft and would upload it. A care-home device sends
+        // nothing anywhere (R8.5), so it is switched off before the library
+        // loads; tests/privacy.rs traces the process to prove it.
+        if std::env::var_os("ORT_DISABLE_TELEMETRY").is_none() {
+            // Once per process, before ONNX Runtime exists to read it.
+            std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+        }
         let unusable = |reason: String| RuntimeError::Unusable { path: path.display().to_string(), reason };
         let builder = ort::init_from(path).map_err(|e| unusable(e.to_string()))?;
-        let environment = builder.with_name("tryghed").build().map_err(|e| unusable(e.to_string()))?;
+        let environment = builder.with_name("tryghed").with_telemetry(false).build().map_err(|e| unusable(e.to_string()))?;
         Ok(Runtime { environment, library: path.to_path_buf() })
     }
 

@@ -1,0 +1,90 @@
+//! The command line as later checks call it.
+
+mod common;
+
+use common::{text, tryghed};
+use serde_json::Value;
+
+#[test]
+fn analyze_image_prints_one_json_object_per_file() {
+    let files = [common::fixture("photos/astronaut.png"), common::fixture("derived/bus_person1_lying_640x480.png")];
+    let args: Vec<&str> = ["analyze-image", "--json"].into_iter().chain(files.iter().map(|f| f.to_str().unwrap())).collect();
+    let out = tryghed(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = json.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    for (report, file) in reports.iter().zip(&files) {
+        assert_eq!(report["file"], file.to_str().unwrap());
+        let (w, h) = (report["width"].as_f64().unwrap(), report["height"].as_f64().unwrap());
+        let persons = report["persons"].as_array().unwrap();
+        assert_eq!(persons.len(), 1);
+        let person = &persons[0];
+        assert!(person["score"].as_f64().unwrap() > 0.5);
+        let bbox: Vec<f64> = person["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(bbox.len() == 4 && bbox[0] < bbox[2] && bbox[1] < bbox[3] && bbox[2] <= w && bbox[3] <= h, "{bbox:?}");
+        let keypoints = person["keypoints"].as_array().unwrap();
+        assert_eq!(keypoints.len(), 33);
+        for k in keypoints {
+            let k: Vec<f64> = k.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            assert_eq!(k.len(), 5);
+            assert!((0.0..=1.0).contains(&k[3]) && (0.0..=1.0).contains(&k[4]));
+        }
+        // Pixels, not normalised: the nose of a person this size is far from 0..1.
+        let nose = keypoints[0].as_array().unwrap();
+        assert!(nose[0].as_f64().unwrap() > 2.0 && nose[1].as_f64().unwrap() > 2.0);
+    }
+}
+
+#[test]
+fn persons_are_sorted_by_score() {
+    let out = tryghed(&["analyze-image", "--json", common::fixture("photos/bus.jpg").to_str().unwrap()]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scores: Vec<f64> = json[0]["persons"].as_array().unwrap().iter().map(|p| p["score"].as_f64().unwrap()).collect();
+    assert!(scores.len() >= 2, "the bus photo shows several people: {scores:?}");
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+fn some_bench_frames(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        let name = format!("frame_{:03}.jpg", i * 9);
+        std::fs::copy(common::fixture(&format!("bench-640x480/{name}")), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn bench_vision_reports_its_figures_as_json() {
+    let frames = some_bench_frames(6);
+    let out = tryghed(&["bench", "vision", "--frames", frames.path().to_str().unwrap(), "--json", "--warmup", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for field in ["frames", "ms_p50", "ms_p95", "ms_p99", "fps", "detector_ms", "landmark_ms", "overhead_pct", "peak_rss_mb", "persons_found"] {
+        assert!(json[field].is_number(), "{field} missing: {json}");
+    }
+    assert_eq!(json["frames"], 6);
+    assert!(json["persons_found"].as_u64().unwrap() >= 6, "a person in every frame: {json}");
+    assert!(json["landmark_runs"].as_u64().unwrap() >= 6);
+    assert!(json["environment"]["onnxruntime"].as_str().unwrap().starts_with("1."));
+}
+
+#[test]
+fn demo_replays_frames_and_stills_and_ends() {
+    let frames = some_bench_frames(4);
+    let out = tryghed(&["demo", "--frames", frames.path().to_str().unwrap(), "--fps", "240"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}{}", stdout, text(&out.stderr));
+    assert!(stdout.contains("frame   4/4"), "{stdout}");
+    assert!(stdout.contains("video: 4 of 4 frames with a person"), "{stdout}");
+    assert!(stdout.contains("bus_person1_lying_640x480.png"), "{stdout}");
+}
+
+#[test]
+fn check_config_accepts_a_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("room.toml");
+    std::fs::write(&file, format!("models_dir = \"{}\"\n[vision]\nmax_persons = 2\n", common::models_dir().display())).unwrap();
+    let out = tryghed(&["check-config", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

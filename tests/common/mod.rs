@@ -1,0 +1,48 @@
+//! Shared helpers for the integration tests: paths, the real runtime and
+//! models, and running the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tryghed::config::DEFAULT_MODELS_DIR;
+use tryghed::inference::Runtime;
+use tryghed::vision::{PoseTracker, VisionSettings};
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(relative: &str) -> PathBuf {
+    repo().join("fixtures").join(relative)
+}
+
+pub fn models_dir() -> PathBuf {
+    PathBuf::from(DEFAULT_MODELS_DIR)
+}
+
+pub fn runtime() -> Runtime {
+    Runtime::load().expect("ONNX Runtime: run scripts/setup first")
+}
+
+pub fn tracker() -> PoseTracker {
+    PoseTracker::load(&runtime(), &models_dir(), VisionSettings::default()).expect("pose models load")
+}
+
+/// Runs the real `tryghed` binary.
+pub fn tryghed(args: &[&str]) -> Output {
+    tryghed_in(args, repo(), &[])
+}
+
+pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tryghed"));
+    command.args(args).current_dir(cwd).env_remove("TRYGHED_LOG");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("the tryghed binary runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

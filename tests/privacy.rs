@@ -1,0 +1,94 @@
+//! Nothing the camera sees reaches disk, logs or the network (R6.2, R6.1).
+//! The real binary runs under strace, which lists every file it opens for
+//! writing and every socket it makes.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::text;
+
+/// Files and sockets the traced command touched in ways that could carry data out.
+fn writes_and_sockets(args: &[&str], cwd: &Path) -> (Vec<String>, std::process::Output) {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=openat,open,creat,rename,renameat,renameat2,link,symlink,truncate,socket,connect,sendto", "-o"])
+        .arg(log.path())
+        .arg(env!("CARGO_BIN_EXE_tryghed"))
+        .args(args)
+        .current_dir(cwd)
+        .env("TRYGHED_LOG", "trace")
+        .output()
+        .expect("strace runs (scripts/setup installs it)");
+    let trace = std::fs::read_to_string(log.path()).unwrap();
+    let touched = trace
+        .lines()
+        .filter(|line| {
+            let writes = (line.contains("open") || line.contains("creat"))
+                && (line.contains("O_WRONLY") || line.contains("O_RDWR") || line.contains("O_CREAT") || line.contains("creat("));
+            let other = ["rename", "link(", "symlink", "truncate", "socket(", "connect(", "sendto("].iter().any(|s| line.contains(s));
+            (writes || other) && !line.contains("= -1 ")
+        })
+        .map(str::to_string)
+        .collect();
+    (touched, out)
+}
+
+fn unexpected<'a>(touched: &'a [String], allowed: &[&str]) -> Vec<&'a String> {
+    touched.iter().filter(|line| !allowed.iter().any(|a| line.contains(a))).collect()
+}
+
+#[test]
+fn analysing_photos_writes_nothing_but_the_silhouette_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let silhouette = dir.path().join("what-staff-see.png");
+    let photo = common::fixture("photos/grace_hopper.jpg");
+    let (touched, out) = writes_and_sockets(
+        &["analyze-image", "--json", photo.to_str().unwrap(), "--silhouette", silhouette.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left = unexpected(&touched, &["what-staff-see.png", "/dev/null", "/dev/tty"]);
+    assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("what-staff-see.png")]);
+}
+
+#[test]
+fn the_demo_writes_nothing_and_opens_no_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = tempfile::tempdir().unwrap();
+    for name in ["frame_000.jpg", "frame_030.jpg", "frame_060.jpg"] {
+        std::fs::copy(common::fixture(&format!("bench-640x480/{name}")), frames.path().join(name)).unwrap();
+    }
+    let (touched, out) = writes_and_sockets(&["demo", "--frames", frames.path().to_str().unwrap(), "--fps", "240"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
+    assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the working folder stays empty");
+}
+
+#[test]
+fn logs_hold_no_pixels_even_at_trace_level() {
+    let photo = common::fixture("photos/astronaut.png");
+    let out = common::tryghed_in(&["analyze-image", photo.to_str().unwrap()], common::repo(), &[("TRYGHED_LOG", "trace")]);
+    assert!(out.status.success());
+    for stream in [text(&out.stdout), text(&out.stderr)] {
+        // A pixel dump would be a long line of numbers; nothing printed comes close.
+        assert!(stream.lines().all(|l| l.len() < 400), "an overlong line in the output");
+        let digits = stream.chars().filter(char::is_ascii_digit).count();
+        assert!(digits < 5_000, "{digits} digits printed");
+    }
+}
+
+#[test]
+fn json_output_holds_only_results() {
+    let photo = common::fixture("photos/astronaut.png");
+    let out = common::tryghed(&["analyze-image", "--json", photo.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = json[0].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["file", "height", "persons", "width"]);
+    let person: Vec<&String> = json[0]["persons"][0].as_object().unwrap().keys().collect();
+    assert_eq!(person.len(), 3, "score, bbox, keypoints only: {person:?}");
+}
