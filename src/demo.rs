@@ -83,7 +83,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         if options.live {
             let picture = Silhouette::draw(frame.width(), frame.height(), persons).to_text(64);
             // Home the cursor and redraw: a live view without scrolling.
-            write!(out, "\x1b[H\x1b[J{picture}{status}\n")?;
+            write!(out, "\x1b[H\x1b[Jtryghed demo: the silhouette is all that may leave the room\n\n{picture}{status}\n")?;
         } else {
             writeln!(out, "{status}")?;
         }
