@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::capture::replay::{self, Replay};
+use crate::capture::replay;
 use crate::capture::Frame;
 use crate::config::Config;
 use crate::inference::Runtime;
@@ -38,14 +38,16 @@ pub struct DemoSummary {
     pub frames: usize,
     pub frames_with_person: usize,
     pub skipped_frames: usize,
+    /// Frames replaced by newer ones before vision was free.
+    pub dropped_frames: usize,
     pub stills: usize,
     pub stills_with_person: usize,
 }
 
 pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut impl Write) -> Result<DemoSummary, DemoError> {
     let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-    let replay = Replay::open(&options.frames, Some(options.fps))?;
-    let total = replay.len();
+    let capture = crate::app::spawn_replay(&options.frames, options.fps)?;
+    let total = capture.total;
     writeln!(
         out,
         "tryghed demo: no camera needed; replaying {total} frames from {} at {} fps.\n\
@@ -55,16 +57,11 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
     )?;
     let mut summary = DemoSummary::default();
     let started = Instant::now();
-    for (index, frame) in replay.enumerate() {
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(e) => {
-                // A bad frame is counted and skipped; the stream goes on.
-                summary.skipped_frames += 1;
-                writeln!(out, "skipped frame {}: {e}", index + 1)?;
-                continue;
-            }
-        };
+    while let Some(frame) = capture.frames.recv() {
+        for fault in capture.faults.try_iter() {
+            summary.skipped_frames += 1;
+            writeln!(out, "skipped a frame: {fault}")?;
+        }
         let t = Instant::now();
         let persons = tracker.track(&frame)?;
         let pipeline_ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -73,12 +70,13 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         let scores: Vec<String> = persons.iter().map(|p| format!("{:.2}", p.pose.score)).collect();
         let fps = summary.frames as f64 / started.elapsed().as_secs_f64();
         let status = format!(
-            "frame {:>3}/{total}  persons {}  pose score [{}]  pipeline {:>5.1} ms  replay {:>4.1} fps",
-            index + 1,
+            "frame {:>3}/{total}  persons {}  pose score [{}]  pipeline {:>5.1} ms  analysed {:>4.1} fps  dropped {}",
+            summary.frames + summary.skipped_frames + capture.frames.dropped() as usize,
             persons.len(),
             scores.join(", "),
             pipeline_ms,
-            fps
+            fps,
+            capture.frames.dropped()
         );
         if options.live {
             let picture = Silhouette::draw(frame.width(), frame.height(), persons).to_text(64);
@@ -89,7 +87,17 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         }
         out.flush()?;
     }
-    writeln!(out, "\nvideo: {} of {} frames with a person, {} skipped\n", summary.frames_with_person, summary.frames, summary.skipped_frames)?;
+    for fault in capture.faults.try_iter() {
+        summary.skipped_frames += 1;
+        writeln!(out, "skipped a frame: {fault}")?;
+    }
+    summary.dropped_frames = capture.frames.dropped() as usize;
+    let _ = capture.thread.join();
+    writeln!(
+        out,
+        "\nvideo: {} of {} frames with a person, {} dropped while busy, {} skipped\n",
+        summary.frames_with_person, summary.frames, summary.dropped_frames, summary.skipped_frames
+    )?;
     for folder in &options.stills {
         analyse_stills(&mut tracker, folder, out, &mut summary)?;
     }

@@ -6,6 +6,7 @@
 
 pub mod camera;
 mod frame;
+pub mod latest;
 pub mod replay;
 
 pub use frame::{Frame, FrameError, MAX_FRAME_PIXELS};
