@@ -141,8 +141,9 @@ pub fn crop_to_tensor(
                     Border::Constant(value) => constant_edge_pixel(rgb, (w, h), (xi, yi), weights, (fixed_scale, low), value, px),
                 }
             }
-            fx_fixed += col_dx_fixed;
-            fy_fixed += col_dy_fixed;
+            // Wrapping: absurd regions give garbage pixels, never a panic.
+            fx_fixed = fx_fixed.wrapping_add(col_dx_fixed);
+            fy_fixed = fy_fixed.wrapping_add(col_dy_fixed);
         }
     }
 }

@@ -151,14 +151,19 @@ impl PoseEstimator {
     /// Runs the landmark model on one crop. `None` when the model says no
     /// person is in it.
     pub fn landmarks(&mut self, frame: &Frame, roi: &Roi) -> Result<Option<PersonView>, VisionError> {
-        if !(roi.size.is_finite() && roi.size >= 4.0 && roi.center_x.is_finite() && roi.center_y.is_finite()) {
+        // A crop smaller than a few pixels, or far larger than the frame,
+        // cannot hold a person: it comes from a lost track.
+        let frame_side = frame.width().max(frame.height()) as f32;
+        let plausible = roi.size >= 4.0 && roi.size <= 16.0 * frame_side && roi.rotation.is_finite();
+        let centre_near = roi.center_x.abs() <= 16.0 * frame_side && roi.center_y.abs() <= 16.0 * frame_side;
+        if !(plausible && centre_near) {
             return Ok(None);
         }
         crop_to_tensor(frame.rgb(), frame.width(), frame.height(), roi, LANDMARK_INPUT, (0.0, 1.0), Border::Replicate, &mut self.landmark_input);
         let min_pose_score = self.min_pose_score;
         let decoded = self.landmarker.run_with(&self.landmark_input, |outputs| {
             let score = pose_score(output_f32(outputs, 1)?[0]);
-            if !(score >= min_pose_score) {
+            if score.is_nan() || score < min_pose_score {
                 return Ok(None);
             }
             let raw = output_f32(outputs, 0)?;

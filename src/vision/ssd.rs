@@ -64,7 +64,7 @@ pub fn decode(
     for (i, &(ax, ay)) in anchors.iter().enumerate() {
         let Some(&logit) = scores.get(i) else { break };
         let score = sigmoid(logit.clamp(-100.0, 100.0));
-        if !(score >= min_score) {
+        if score.is_nan() || score < min_score {
             continue;
         }
         let Some(raw) = boxes.get(i * coords_per_anchor..(i + 1) * coords_per_anchor) else { break };
