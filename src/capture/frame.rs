@@ -2,6 +2,8 @@ use std::fmt;
 use std::path::Path;
 use std::time::Instant;
 
+use image::ImageDecoder;
+
 use zeroize::Zeroize;
 
 /// The largest frame accepted, in pixels (about 8K by 4K). A larger header is
@@ -99,7 +101,13 @@ fn decode_checked(file: &str, bytes: &[u8]) -> Result<Frame, FrameError> {
     limits.max_image_height = Some(height);
     limits.max_alloc = Some(MAX_FRAME_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
-    let image = reader.decode().map_err(|e| decode_err(&e))?;
+    let mut decoder = reader.into_decoder().map_err(|e| decode_err(&e))?;
+    // Phones store photos sideways with an EXIF orientation tag; upright is
+    // what a person (and MediaPipe's OpenCV loader) sees.
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| decode_err(&e))?;
+    image.apply_orientation(orientation);
+    let (width, height) = (image.width(), image.height());
     let rgb = match image {
         image::DynamicImage::ImageRgb8(buffer) => buffer.into_raw(),
         other => {

@@ -69,11 +69,14 @@ impl PoseTracker {
         Ok(PoseTracker { estimator, settings, tracked: Vec::new(), frames_since_detection: 0 })
     }
 
-    /// Forgets everyone tracked and the model time spent so far.
-    pub fn reset(&mut self) {
+    /// Forgets everyone tracked.
+    pub fn forget(&mut self) {
         self.tracked.clear();
         self.frames_since_detection = 0;
-        self.estimator.reset_model_time();
+    }
+
+    pub fn estimator_mut(&mut self) -> &mut PoseEstimator {
+        &mut self.estimator
     }
 
     pub fn estimator(&self) -> &PoseEstimator {
@@ -83,7 +86,7 @@ impl PoseTracker {
     /// One still image: detect everyone, then landmarks for each. Forgets
     /// any tracking state.
     pub fn analyze_image(&mut self, frame: &Frame) -> Result<Vec<PersonView>, VisionError> {
-        self.tracked.clear();
+        self.forget();
         let mut persons = Vec::new();
         self.add_newcomers(frame, &mut persons)?;
         sort_best_first(&mut persons);
