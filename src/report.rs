@@ -23,7 +23,8 @@ impl PersonReport {
     pub fn from_pose(pose: &Pose) -> PersonReport {
         let round = |v: f32| (v * 1000.0).round() / 1000.0;
         PersonReport {
-            score: round(pose.score),
+            // Hundredths, the precision persons are ordered by.
+            score: crate::vision::score_in_hundredths(pose.score) as f32 / 100.0,
             bbox: pose.bbox.map(round),
             keypoints: pose.keypoints.iter().map(|k| [k.x, k.y, k.z, k.visibility, k.presence].map(round)).collect(),
         }

@@ -13,7 +13,7 @@ pub mod ssd;
 mod tracker;
 
 pub use pose::{CropMask, ModelTime, PersonDetection, PersonView, PoseEstimator};
-pub use tracker::{PoseTracker, VisionSettings};
+pub use tracker::{score_in_hundredths, PoseTracker, VisionSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VisionError {

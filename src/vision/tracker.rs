@@ -144,8 +144,16 @@ impl PoseTracker {
     }
 }
 
+/// Best first, by score in hundredths; equal scores keep their order, which
+/// is the detector's (its most confident person first, as in MediaPipe) or
+/// the order people have been tracked in. Clear poses all score about 1.00,
+/// so a finer order would be noise.
 fn sort_best_first(persons: &mut [PersonView]) {
-    persons.sort_by(|a, b| b.pose.score.total_cmp(&a.pose.score));
+    persons.sort_by_key(|p| std::cmp::Reverse(score_in_hundredths(p.pose.score)));
+}
+
+pub fn score_in_hundredths(score: f32) -> i32 {
+    (score * 100.0).round() as i32
 }
 
 #[cfg(test)]
