@@ -224,6 +224,28 @@ mod tests {
     }
 
     #[test]
+    fn any_region_however_absurd_gives_finite_values_and_no_panic() {
+        let rgb: Vec<u8> = (0..17 * 9 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let mut out = vec![0.0; 8 * 8 * 3];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 20_001) as f32 / 10.0 - 1000.0
+        };
+        let specials = [f32::NAN, f32::INFINITY, -f32::INFINITY, 1e30, -1e30, 0.0];
+        for i in 0..2000 {
+            let pick = |n: f32, k: usize| if i % 7 == 0 { specials[k % specials.len()] } else { n };
+            let roi = Roi { center_x: pick(next(), i), center_y: next(), size: pick(next().abs(), i + 1), rotation: next() };
+            for border in [Border::Replicate, Border::Constant(-1.0)] {
+                crop_to_tensor(&rgb, 17, 9, &roi, 8, (0.0, 1.0), border, &mut out);
+                assert!(out.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)), "{roi:?}");
+            }
+        }
+    }
+
+    #[test]
     fn iou_of_identical_and_disjoint_boxes() {
         let a = [0.0, 0.0, 2.0, 2.0];
         assert!((iou(&a, &a) - 1.0).abs() < 1e-6);
