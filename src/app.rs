@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use crate::capture::camera::{Camera, CameraError};
 use crate::capture::latest::{latest_frame, FrameReceiver};
 use crate::capture::replay::{Replay, ReplayError};
 
@@ -14,8 +15,8 @@ pub struct CaptureStage {
     pub frames: FrameReceiver,
     /// Frames that could not be read, as messages (file and cause, no pixels).
     pub faults: mpsc::Receiver<String>,
-    /// How many frames the source offered.
-    pub total: usize,
+    /// How many frames the source will offer; `None` for a camera.
+    pub total: Option<usize>,
     pub thread: JoinHandle<()>,
 }
 
@@ -38,6 +39,44 @@ pub fn spawn_replay(folder: &Path, fps: f64) -> Result<CaptureStage, ReplayError
                 }
             }
         })
-        .map_err(|e| ReplayError::List { folder: folder.display().to_string(), source: e })?;
-    Ok(CaptureStage { frames, faults, total, thread })
+        .map_err(|e| ReplayError::List { folder: folder.display().to_string(), cause: e })?;
+    Ok(CaptureStage { frames, faults, total: Some(total), thread })
+}
+
+/// Streams a live camera on a capture thread until vision stops listening
+/// or the camera fails; a failure arrives as a fault message (a device
+/// fault, not a crash).
+pub fn spawn_camera(index: u32) -> Result<CaptureStage, CameraError> {
+    let (sender, frames) = latest_frame();
+    let (fault_tx, faults) = mpsc::channel();
+    let (opened_tx, opened) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || {
+            // The camera is opened on the thread that reads it: device
+            // handles need not be shareable between threads.
+            let mut camera = match Camera::open(index) {
+                Ok(camera) => camera,
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = opened_tx.send(Ok(()));
+            while !sender.is_abandoned() {
+                match camera.next_frame() {
+                    Ok(frame) => sender.send(frame),
+                    Err(e) => {
+                        let _ = fault_tx.send(e.to_string());
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| CameraError::Device { index, reason: e.to_string() })?;
+    match opened.recv() {
+        Ok(Ok(())) => Ok(CaptureStage { frames, faults, total: None, thread }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(CameraError::Device { index, reason: "the capture thread ended before opening the camera".into() }),
+    }
 }

@@ -36,11 +36,10 @@ struct RawConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read: {cause}")]
     Read {
         file: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
@@ -51,7 +50,7 @@ pub enum ConfigError {
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { file: file.clone(), cause })?;
         Config::parse(&file, &text)
     }
 

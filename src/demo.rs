@@ -14,13 +14,19 @@ use crate::vision::silhouette::Silhouette;
 use crate::vision::PoseTracker;
 
 pub struct DemoOptions {
-    /// A folder of frames replayed as a video.
-    pub frames: PathBuf,
-    pub fps: f64,
+    pub source: DemoSource,
     /// Folders of still photos analysed one by one after the video.
     pub stills: Vec<PathBuf>,
     /// Redraw in place (a terminal) rather than print line after line.
     pub live: bool,
+}
+
+/// Where the demo's video comes from.
+pub enum DemoSource {
+    /// A folder of frames replayed at a rate, as a camera would deliver them.
+    Replay { frames: PathBuf, fps: f64 },
+    /// A live camera, until interrupted.
+    Camera { index: u32 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +34,10 @@ pub enum DemoError {
     #[error(transparent)]
     Replay(#[from] replay::ReplayError),
     #[error(transparent)]
+    Camera(#[from] crate::capture::camera::CameraError),
+    #[error(transparent)]
     Vision(#[from] crate::vision::VisionError),
-    #[error("cannot write to the terminal: {0}")]
+    #[error("cannot write to the terminal")]
     Output(#[from] std::io::Error),
 }
 
@@ -46,15 +54,20 @@ pub struct DemoSummary {
 
 pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut impl Write) -> Result<DemoSummary, DemoError> {
     let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-    let capture = crate::app::spawn_replay(&options.frames, options.fps)?;
-    let total = capture.total;
-    writeln!(
-        out,
-        "tryghed demo: no camera needed; replaying {total} frames from {} at {} fps.\n\
-         Frames stay in memory and are wiped after analysis; below is all that may leave the room.\n",
-        options.frames.display(),
-        options.fps
-    )?;
+    let capture = match &options.source {
+        DemoSource::Replay { frames, fps } => {
+            let capture = crate::app::spawn_replay(frames, *fps)?;
+            writeln!(out, "tryghed demo: no camera needed; replaying {} frames from {} at {fps} fps.", capture.total.unwrap_or(0), frames.display())?;
+            capture
+        }
+        DemoSource::Camera { index } => {
+            let capture = crate::app::spawn_camera(*index)?;
+            writeln!(out, "tryghed demo: live from camera {index}; stop with Ctrl-C.")?;
+            capture
+        }
+    };
+    let total = capture.total.map_or_else(|| "-".to_string(), |n| n.to_string());
+    writeln!(out, "Frames stay in memory and are wiped after analysis; below is all that may leave the room.\n")?;
     let mut summary = DemoSummary::default();
     let started = Instant::now();
     while let Some(frame) = capture.frames.recv() {

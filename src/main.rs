@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
+use tryghed::demo::DemoSource;
 use tryghed::inference::Runtime;
 use tryghed::report::{ImageReport, PersonReport};
 use tryghed::vision::silhouette::Silhouette;
@@ -38,6 +39,9 @@ enum Command {
         /// Replay rate, frames per second.
         #[arg(long, default_value_t = 15.0)]
         fps: f64,
+        /// Watch this live camera instead (see `tryghed cameras`).
+        #[arg(long, value_name = "INDEX", conflicts_with = "frames")]
+        camera: Option<u32>,
     },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
@@ -131,13 +135,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { frames, fps } => {
+        Command::Demo { frames, fps, camera } => {
             let runtime = Runtime::load()?;
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+            let (source, stills) = match camera {
+                Some(index) => (DemoSource::Camera { index }, Vec::new()),
+                None => (
+                    DemoSource::Replay { frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)), fps },
+                    [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect(),
+                ),
+            };
             let options = tryghed::demo::DemoOptions {
-                frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)),
-                fps,
-                stills: [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect(),
+                source,
+                stills,
                 live: std::io::stdout().is_terminal(),
             };
             tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;

@@ -65,6 +65,12 @@ fn camera_absence_is_a_clear_error() {
         let out = common::tryghed(&["cameras"]);
         assert!(out.status.success());
         assert_eq!(common::text(&out.stdout).trim(), "no camera found");
+        let out = common::tryghed(&["demo", "--camera", "0"]);
+        assert!(!out.status.success());
+        let stderr = common::text(&out.stderr);
+        assert!(stderr.contains("no camera found") && !stderr.contains("panicked"), "{stderr}");
+        let error = tryghed::app::spawn_camera(0).err().expect("no camera to stream");
+        assert!(matches!(error, CameraError::NoCamera));
     } else {
         let mut camera = Camera::open(list_cameras()[0].0).unwrap();
         let frame = camera.next_frame().unwrap();

@@ -26,11 +26,10 @@ pub struct Frame {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{file}: cannot read the file: {cause}")]
     Read {
         file: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{file}: not a PNG or JPEG image the device can decode: {reason}")]
     Decode { file: String, reason: String },
@@ -59,7 +58,7 @@ impl Frame {
     /// the device allocate gigabytes.
     pub fn decode_file(path: &Path) -> Result<Frame, FrameError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| FrameError::Read { file: file.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|cause| FrameError::Read { file: file.clone(), cause })?;
         Self::decode_bytes(&file, bytes)
     }
 

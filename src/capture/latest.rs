@@ -13,7 +13,10 @@ use super::Frame;
 struct Slot {
     frame: Option<Frame>,
     dropped: u64,
+    /// The sender is gone: no more frames will come.
     closed: bool,
+    /// The receiver is gone: capture may stop.
+    abandoned: bool,
 }
 
 /// The capture side: puts frames in.
@@ -44,6 +47,22 @@ impl FrameSender {
             slot.dropped += 1;
         }
         self.shared.1.notify_one();
+    }
+}
+
+impl FrameSender {
+    /// Whether vision has stopped listening, so capture can stop too.
+    pub fn is_abandoned(&self) -> bool {
+        lock(&self.shared).abandoned
+    }
+}
+
+impl Drop for FrameReceiver {
+    fn drop(&mut self) {
+        let mut slot = lock(&self.shared);
+        slot.abandoned = true;
+        // Wipe a frame nobody will read now rather than at the sender's end.
+        slot.frame = None;
     }
 }
 
@@ -92,8 +111,17 @@ mod tests {
         }
         assert_eq!(rx.recv().unwrap().rgb()[0], 3);
         assert_eq!(rx.dropped(), 2);
+        assert!(!tx.is_abandoned());
         drop(tx);
         assert!(rx.recv().is_none());
+    }
+
+    #[test]
+    fn capture_learns_when_vision_has_gone() {
+        let (tx, rx) = latest_frame();
+        tx.send(frame(1));
+        drop(rx);
+        assert!(tx.is_abandoned());
     }
 
     #[test]

@@ -7,11 +7,10 @@ use super::{Frame, FrameError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error("{folder}: cannot list the folder: {source}")]
+    #[error("{folder}: cannot list the folder: {cause}")]
     List {
         folder: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{folder}: the folder holds no PNG or JPEG frames")]
     Empty { folder: String },
@@ -22,10 +21,10 @@ pub enum ReplayError {
 /// The image files of a folder, in name order.
 pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
     let name = folder.display().to_string();
-    let entries = std::fs::read_dir(folder).map_err(|source| ReplayError::List { folder: name.clone(), source })?;
+    let entries = std::fs::read_dir(folder).map_err(|cause| ReplayError::List { folder: name.clone(), cause })?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|source| ReplayError::List { folder: name.clone(), source })?.path();
+        let path = entry.map_err(|cause| ReplayError::List { folder: name.clone(), cause })?.path();
         if path.is_file() && is_image_name(&path) {
             files.push(path);
         }

@@ -34,11 +34,10 @@ impl TensorSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{file}: cannot read the model: {source}")]
+    #[error("{file}: cannot read the model: {cause}")]
     Read {
         file: String,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "{file}: sha256 is {actual}, expected {expected}: the file is corrupt or not the model this build \
@@ -94,7 +93,7 @@ impl Model {
     pub fn load(runtime: &Runtime, models_dir: &Path, spec: ModelSpec, threads: usize) -> Result<Model, ModelError> {
         let path = models_dir.join(spec.file);
         let file = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|source| ModelError::Read { file: file.clone(), source })?;
+        let bytes = std::fs::read(&path).map_err(|cause| ModelError::Read { file: file.clone(), cause })?;
         let actual = hex_sha256(&bytes);
         if actual != spec.sha256 {
             return Err(ModelError::Checksum { file, actual, expected: spec.sha256.to_string() });
