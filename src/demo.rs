@@ -45,6 +45,7 @@ pub enum DemoError {
 pub struct DemoSummary {
     pub frames: usize,
     pub frames_with_person: usize,
+    /// Frames that could not be read, or the camera failing.
     pub skipped_frames: usize,
     /// Frames replaced by newer ones before vision was free.
     pub dropped_frames: usize,
@@ -73,7 +74,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
     while let Some(frame) = capture.frames.recv() {
         for fault in capture.faults.try_iter() {
             summary.skipped_frames += 1;
-            writeln!(out, "skipped a frame: {fault}")?;
+            writeln!(out, "capture fault: {fault}")?;
         }
         let t = Instant::now();
         let persons = tracker.track(&frame)?;
@@ -102,13 +103,13 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
     }
     for fault in capture.faults.try_iter() {
         summary.skipped_frames += 1;
-        writeln!(out, "skipped a frame: {fault}")?;
+        writeln!(out, "capture fault: {fault}")?;
     }
     summary.dropped_frames = capture.frames.dropped() as usize;
     let _ = capture.thread.join();
     writeln!(
         out,
-        "\nvideo: {} of {} frames with a person, {} dropped while busy, {} skipped\n",
+        "\nvideo: {} of {} frames with a person, {} dropped while busy, {} capture faults\n",
         summary.frames_with_person, summary.frames, summary.dropped_frames, summary.skipped_frames
     )?;
     for folder in &options.stills {
