@@ -12,6 +12,8 @@ use crate::vision::{PoseTracker, VisionSettings};
 pub struct VisionBench {
     pub engine: &'static str,
     pub frames: usize,
+    /// Whether all frames were decoded to memory before the timed run.
+    pub frames_preloaded: bool,
     pub warmup_frames: usize,
     pub width: u32,
     pub height: u32,
@@ -62,45 +64,90 @@ pub enum BenchError {
 /// Frames the detector is timed on by itself.
 const DETECTOR_SAMPLE_FRAMES: usize = 10;
 
-/// Runs the tracking pipeline over every frame in `folder` (all decoded to
-/// memory first, so decoding is not timed), after `warmup` untimed frames.
-pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folder: &Path, warmup: usize) -> Result<VisionBench, BenchError> {
-    let files = replay::frame_files(folder)?;
-    let frames: Vec<Frame> = files.iter().map(|f| Frame::decode_file(f)).collect::<Result<_, _>>()?;
-    let (width, height) = (frames[0].width(), frames[0].height());
-    if let Some(other) = frames.iter().find(|f| (f.width(), f.height()) != (width, height)) {
-        return Err(BenchError::MixedSizes {
-            folder: folder.display().to_string(),
-            first: format!("{width}x{height}"),
-            other: format!("{}x{}", other.width(), other.height()),
-        });
+/// Frames are decoded to memory before timing while they fit in this many
+/// bytes; a longer recording is decoded as it goes, outside the timing.
+const PRELOAD_LIMIT_BYTES: u64 = 1 << 30;
+
+/// The frames of a folder, all in memory or read one at a time.
+struct BenchFrames {
+    files: Vec<std::path::PathBuf>,
+    preloaded: Vec<Frame>,
+    size: (u32, u32),
+    folder: String,
+}
+
+impl BenchFrames {
+    fn open(folder: &Path) -> Result<BenchFrames, BenchError> {
+        let files = replay::frame_files(folder)?;
+        let first = Frame::decode_file(&files[0])?;
+        let size = (first.width(), first.height());
+        let mut frames = BenchFrames { files, preloaded: Vec::new(), size, folder: folder.display().to_string() };
+        let bytes = u64::from(size.0) * u64::from(size.1) * 3 * frames.files.len() as u64;
+        if bytes <= PRELOAD_LIMIT_BYTES {
+            frames.preloaded.push(first);
+            for index in 1..frames.files.len() {
+                let frame = frames.read(index)?;
+                frames.preloaded.push(frame);
+            }
+        }
+        Ok(frames)
     }
+
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    fn read(&self, index: usize) -> Result<Frame, BenchError> {
+        let frame = Frame::decode_file(&self.files[index])?;
+        if (frame.width(), frame.height()) != self.size {
+            return Err(BenchError::MixedSizes {
+                folder: self.folder.clone(),
+                first: format!("{}x{}", self.size.0, self.size.1),
+                other: format!("{}x{}", frame.width(), frame.height()),
+            });
+        }
+        Ok(frame)
+    }
+
+    /// Calls `visit` with each frame in turn; only `visit` is timed by callers.
+    fn for_each(&self, count: usize, mut visit: impl FnMut(&Frame) -> Result<(), BenchError>) -> Result<(), BenchError> {
+        for index in (0..self.len()).cycle().take(count) {
+            match self.preloaded.get(index) {
+                Some(frame) => visit(frame)?,
+                None => visit(&self.read(index)?)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the tracking pipeline over every frame in `folder` after `warmup`
+/// untimed frames. Decoding is never timed.
+pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folder: &Path, warmup: usize) -> Result<VisionBench, BenchError> {
+    let frames = BenchFrames::open(folder)?;
+    let (width, height) = frames.size;
     let threads = settings.threads;
     let mut tracker = PoseTracker::load(runtime, models_dir, settings)?;
-    for frame in frames.iter().cycle().take(warmup) {
-        tracker.track(frame)?;
-    }
+    frames.for_each(warmup, |frame| Ok(tracker.track(frame).map(|_| ())?))?;
     // Timing starts with the tracker still following the people from the
     // warm-up, as a running camera would and as the MediaPipe comparison
     // script does; model time counts from here.
     tracker.estimator_mut().reset_model_time();
     let mut per_frame = Vec::with_capacity(frames.len());
     let (mut persons_found, mut frames_with_person) = (0, 0);
-    let started = Instant::now();
-    for frame in &frames {
+    frames.for_each(frames.len(), |frame| {
         let t = Instant::now();
         let persons = tracker.track(frame)?.len();
         per_frame.push(t.elapsed());
         persons_found += persons;
         frames_with_person += usize::from(persons > 0);
-    }
-    let total = started.elapsed();
+        Ok(())
+    })?;
+    let total: Duration = per_frame.iter().sum();
     let model = tracker.estimator().model_time();
     // Tracking may never need the detector; time it on its own as well.
     tracker.estimator_mut().reset_model_time();
-    for frame in frames.iter().take(DETECTOR_SAMPLE_FRAMES) {
-        tracker.estimator_mut().detect(frame, &[])?;
-    }
+    frames.for_each(DETECTOR_SAMPLE_FRAMES.min(frames.len()), |frame| Ok(tracker.estimator_mut().detect(frame, &[]).map(|_| ())?))?;
     let detector_alone = tracker.estimator().model_time().detector;
     let model_total = model.detector.time + model.landmarks.time;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -108,6 +155,7 @@ pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folde
     Ok(VisionBench {
         engine: "tryghed",
         frames: frames.len(),
+        frames_preloaded: !frames.preloaded.is_empty(),
         warmup_frames: warmup,
         width,
         height,
@@ -201,6 +249,32 @@ impl VisionBench {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    }
+
+    #[test]
+    fn a_long_recording_is_read_frame_by_frame_and_sizes_are_checked() {
+        let files = vec![fixture("bench-640x480/frame_000.jpg"), fixture("bench-640x480/frame_001.jpg"), fixture("photos/astronaut.png")];
+        let frames = BenchFrames { files, preloaded: Vec::new(), size: (640, 480), folder: "recording".into() };
+        let mut seen = 0;
+        frames.for_each(2, |f| {
+            assert_eq!((f.width(), f.height()), (640, 480));
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
+        let err = frames.for_each(3, |_| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("recording") && err.contains("512x512"), "{err}");
+    }
+
+    #[test]
+    fn a_short_folder_is_preloaded() {
+        let frames = BenchFrames::open(&fixture("bench-640x480")).unwrap();
+        assert_eq!(frames.preloaded.len(), frames.len());
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {
