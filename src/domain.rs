@@ -112,3 +112,55 @@ pub fn bounding_box(points: impl IntoIterator<Item = (f32, f32)>) -> BoxInFrame 
     }
     b
 }
+
+/// The kinds of safety technology a legal basis can allow (order § 2 stk. 1,
+/// §§ 3–6; R2). Every signal the device uses belongs to exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Activity, inactivity, movement, bodily reactions; never camera or
+    /// microphone (R2.1).
+    Movement,
+    /// Listening to sound in real time (R2.2, R5).
+    Sound,
+    /// Real-time video or image analysis, never a recognisable image (R2.3, R6).
+    Video,
+    /// Locating and tracking (R2.4).
+    Location,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Movement, Kind::Sound, Kind::Video, Kind::Location];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Movement => "movement",
+            Kind::Sound => "sound",
+            Kind::Video => "video",
+            Kind::Location => "location",
+        }
+    }
+
+    /// Whether the device runs an AI model on this kind's signal, so the AI
+    /// disclosure must be recorded first (R8.2).
+    pub fn uses_ai(self) -> bool {
+        matches!(self, Kind::Sound | Kind::Video)
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Kind, String> {
+        Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown kind `{s}` (movement, sound, video, location)"))
+    }
+}
+
+/// A resident's pseudonymous id: what logs, alarms and the audit trail name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+pub struct ResidentId(pub String);
+
+impl std::fmt::Display for ResidentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -15,5 +15,6 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod inference;
+pub mod policy;
 pub mod report;
 pub mod vision;

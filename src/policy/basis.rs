@@ -1,0 +1,156 @@
+//! The rules a legal basis must keep before it can be recorded. Each
+//! refusal names the rule it comes from.
+
+use chrono::Months;
+
+use super::records::{signal_kind, BasisType, LegalBasis, Party, Resident};
+
+/// Lolland's longest § 128 b decision (R1.2, R10.1).
+pub const MAX_128B_MONTHS: u32 = 12;
+/// The longest look a supervision may allow (R3.2: time-bounded).
+pub const MAX_SUPERVISION_MINUTES: u32 = 60;
+
+/// Why a record is refused: the requirement id and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.rule, self.message)
+    }
+}
+
+fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal { rule, message: message.into() }
+}
+
+/// Every rule the basis breaks, for this resident. Empty when it may be recorded.
+pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    if basis.resident != resident.id {
+        out.push(refuse("R1.2", format!("the basis is for {}, not {}", basis.resident, resident.id)));
+    }
+    if basis.kinds.is_empty() {
+        out.push(refuse("R2", "a basis must name at least one kind of technology (movement, sound, video, location)"));
+    }
+    if !basis.reactive_alarm && basis.supervision_max_minutes.is_none() {
+        out.push(refuse("R3.3", "a basis must allow at least one way of use: reactive alarm or time-bounded supervision"));
+    }
+    if let Some(minutes) = basis.supervision_max_minutes {
+        if !(1..=MAX_SUPERVISION_MINUTES).contains(&minutes) {
+            out.push(refuse("R3.2", format!("supervision must be time-bounded: 1 to {MAX_SUPERVISION_MINUTES} minutes per look, got {minutes}")));
+        }
+    }
+    if let Some(end) = basis.end {
+        if end <= basis.start {
+            out.push(refuse("R1.2", "the basis ends before it starts"));
+        }
+    }
+    if basis.decided_by.trim().is_empty() {
+        out.push(refuse("R1.2", "who decided must be recorded"));
+    }
+    for signal in &basis.signals {
+        match signal_kind(signal) {
+            None => out.push(refuse("R8.4", format!("unknown signal `{signal}`"))),
+            Some(kind) if !basis.kinds.contains(&kind) => {
+                out.push(refuse("R8.4", format!("signal `{signal}` is of kind {}, which the basis does not allow", kind.name())))
+            }
+            Some(_) => {}
+        }
+    }
+    match basis.basis_type {
+        BasisType::Consent => check_consent(basis, &mut out),
+        BasisType::Sel136e => check_informed(basis, resident, &mut out),
+        BasisType::Sel128b => {
+            check_decision(basis, &mut out);
+            match basis.end {
+                None => out.push(refuse("R10.1", "a § 128 b decision must end: at most 12 months (unlimited only under § 136 e stk. 5)")),
+                Some(end) => {
+                    let limit = basis.start.checked_add_months(Months::new(MAX_128B_MONTHS));
+                    if limit.is_some_and(|limit| end > limit) {
+                        out.push(refuse(
+                            "R10.1",
+                            "a § 128 b decision may last at most 12 months; longer only as § 128 b under § 136 e stk. 5 with a hearing",
+                        ));
+                    }
+                }
+            }
+        }
+        BasisType::Sel128bUnlimited => check_decision(basis, &mut out),
+    }
+    out
+}
+
+fn check_consent(basis: &LegalBasis, out: &mut Vec<Refusal>) {
+    match &basis.consent {
+        None => out.push(refuse("R1.2", "consent must be recorded with who gave it and when")),
+        Some(consent) => {
+            if consent.at > basis.start {
+                out.push(refuse("R1.2", "consent must be given before the basis starts"));
+            }
+            if consent.by != Party::Resident {
+                out.push(refuse("R1.2", "only the resident can consent; without the resident's consent use § 136 e or § 128 b"));
+            }
+        }
+    }
+}
+
+/// § 136 e: the resident and every representative covering personal
+/// matters informed beforehand (R1.2, R9.1).
+fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal>) {
+    let informed_before = |party: &Party| basis.informed.iter().any(|i| &i.party == party && i.at <= basis.start);
+    if !informed_before(&Party::Resident) {
+        out.push(refuse("R9.1", "the resident must be informed before the technology is used"));
+    }
+    for rep in resident.representatives.iter().filter(|r| r.covers_personal_matters) {
+        if !informed_before(&Party::Representative(rep.name.clone())) {
+            out.push(refuse("R9.1", format!("{} (covering personal matters) must be informed before the technology is used", rep.name)));
+        }
+    }
+}
+
+/// A municipal decision: hearing, documents, DPIA assessment.
+fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
+    match &basis.hearing {
+        None => out.push(refuse("R10.2", "the resident and/or attorney or guardian must be heard before the decision")),
+        Some(hearing) if hearing.at > basis.start => out.push(refuse("R10.2", "the hearing must come before the decision takes effect")),
+        Some(_) => {}
+    }
+    let docs = &basis.documents;
+    for (name, reference) in [
+        ("diagnosis", &docs.diagnosis),
+        ("earlier efforts", &docs.earlier_efforts),
+        ("action plan", &docs.action_plan),
+        ("Skema 3", &docs.skema_3),
+    ] {
+        if reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            out.push(refuse("R11", format!("a reference to the {name} must be recorded before the grant")));
+        }
+    }
+    if basis.kinds.iter().any(|k| k.uses_ai()) {
+        match &basis.dpia {
+            None => out.push(refuse("R8.3", "the assessment of whether an impact assessment (DPIA) is needed must be recorded before the decision")),
+            Some(dpia) if dpia.at > basis.start => out.push(refuse("R8.3", "the DPIA assessment must come before the decision")),
+            Some(_) => {}
+        }
+    }
+}
+
+/// A new basis may not overlap another current one for the same resident:
+/// which one would the gate follow?
+pub fn check_overlap(new: &LegalBasis, existing: &[LegalBasis]) -> Option<Refusal> {
+    let effective_end = |b: &LegalBasis| match (b.end, &b.stopped) {
+        (Some(end), Some(stop)) => Some(end.min(stop.at)),
+        (end, stop) => end.or(stop.as_ref().map(|s| s.at)),
+    };
+    existing.iter().filter(|b| b.resident == new.resident && b.id != new.id).find_map(|b| {
+        let b_end = effective_end(b);
+        let starts_before_other_ends = b_end.is_none_or(|e| new.start < e);
+        let other_starts_before_new_ends = new.end.is_none_or(|e| b.start < e);
+        (starts_before_other_ends && other_starts_before_new_ends)
+            .then(|| refuse("R1.2", format!("overlaps basis {} ({} from {}); stop it first", b.id, b.basis_type.name(), b.start.to_rfc3339())))
+    })
+}

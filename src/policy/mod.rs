@@ -1,0 +1,14 @@
+//! The law as code: what a case officer records, the rules a record must
+//! keep (`basis`), and the gate (`gate`), the only code that can say a
+//! source may open or an event may leave (R1, R2, R3, R8–R12).
+//!
+//! Pure: records in, decisions out, time passed in. No clock, no I/O.
+//! Imports only `domain`.
+
+mod basis;
+mod gate;
+mod records;
+
+pub use basis::{check_overlap, validate, Refusal};
+pub use gate::{assess, may_open, permit_event, permit_supervision, Assessment, Denial, Permitted, SourceOpen, Supervision, EXPIRY_WARNING_DAYS};
+pub use records::*;

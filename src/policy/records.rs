@@ -1,0 +1,201 @@
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Kind, ResidentId};
+
+pub type Time = DateTime<Utc>;
+
+/// A resident as the case officer records them. Only a pseudonymous id and
+/// the name staff know them by; no health data beyond what the law needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resident {
+    pub id: ResidentId,
+    pub room: String,
+    pub display_name: String,
+    pub representatives: Vec<Representative>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepresentativeRole {
+    /// værge
+    Guardian,
+    /// fremtidsfuldmægtig
+    Attorney,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Representative {
+    pub name: String,
+    pub role: RepresentativeRole,
+    /// Whether the mandate covers personal matters; only then must they be
+    /// informed and may they oppose (R1.2, R9.1).
+    pub covers_personal_matters: bool,
+}
+
+/// The legal basis types of R1.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasisType {
+    /// The resident consents; recorded with who and when.
+    Consent,
+    /// SEL § 136 e: staff use it as part of care; informed, not opposed.
+    Sel136e,
+    /// SEL § 128 b: the municipality decides, at most 12 months (Lolland).
+    Sel128b,
+    /// SEL § 128 b after opposition, under § 136 e stk. 5: no time limit,
+    /// but the attorney or guardian must be heard first.
+    Sel128bUnlimited,
+}
+
+impl BasisType {
+    pub fn name(self) -> &'static str {
+        match self {
+            BasisType::Consent => "consent",
+            BasisType::Sel136e => "§ 136 e",
+            BasisType::Sel128b => "§ 128 b",
+            BasisType::Sel128bUnlimited => "§ 128 b under § 136 e stk. 5",
+        }
+    }
+
+    /// A municipal decision (afgørelse), not the resident's own consent or
+    /// staff's use in care.
+    pub fn is_decision(self) -> bool {
+        matches!(self, BasisType::Sel128b | BasisType::Sel128bUnlimited)
+    }
+}
+
+/// Who a record is about or came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "party", content = "name")]
+pub enum Party {
+    Resident,
+    /// A representative, by name as recorded on the resident.
+    Representative(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Informed {
+    pub party: Party,
+    pub at: Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hearing {
+    /// Who was heard (høring), by name.
+    pub heard: String,
+    pub at: Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentGiven {
+    pub by: Party,
+    pub at: Time,
+}
+
+/// References to the case documents (R11); never the documents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseDocuments {
+    pub diagnosis: Option<String>,
+    pub earlier_efforts: Option<String>,
+    pub action_plan: Option<String>,
+    pub skema_3: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpiaOutcome {
+    /// Assessed: no impact assessment needed.
+    NotNeeded,
+    /// An impact assessment was made; its reference.
+    Made(String),
+}
+
+/// The assessment of whether a DPIA is needed (R8.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DpiaAssessment {
+    pub at: Time,
+    pub outcome: DpiaOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    pub at: Time,
+    pub by: String,
+    pub reason: String,
+}
+
+/// One legal basis for one resident (R1–R3, R8–R11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LegalBasis {
+    pub id: String,
+    pub resident: ResidentId,
+    pub basis_type: BasisType,
+    pub kinds: BTreeSet<Kind>,
+    /// Way of use: reactive alarm (R3.1).
+    pub reactive_alarm: bool,
+    /// Way of use: time-bounded supervision, at most this many minutes per
+    /// look (R3.2); `None` when not allowed.
+    pub supervision_max_minutes: Option<u32>,
+    pub start: Time,
+    /// Required for § 128 b; none means until stopped.
+    pub end: Option<Time>,
+    pub decided_by: String,
+    pub hearing: Option<Hearing>,
+    pub informed: Vec<Informed>,
+    pub consent: Option<ConsentGiven>,
+    pub documents: CaseDocuments,
+    pub dpia: Option<DpiaAssessment>,
+    /// The signals switched on, each of an allowed kind (data minimisation, R8.4).
+    pub signals: BTreeSet<String>,
+    pub stopped: Option<EarlyStop>,
+}
+
+/// The AI disclosure (R8.2): who was informed that AI is used, by whom,
+/// when and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AiDisclosure {
+    pub resident: ResidentId,
+    pub informed: Party,
+    pub by: String,
+    pub at: Time,
+    pub how: String,
+}
+
+/// The resident, attorney or guardian opposes (R1.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opposition {
+    pub resident: ResidentId,
+    pub by: Party,
+    pub at: Time,
+}
+
+/// Everything the gate needs about one resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFile {
+    pub resident: Resident,
+    pub bases: Vec<LegalBasis>,
+    pub disclosures: Vec<AiDisclosure>,
+    pub oppositions: Vec<Opposition>,
+}
+
+/// Which signals belong to which kind (R2): a signal may be enabled only
+/// under a basis that allows its kind.
+pub const SIGNALS: [(&str, Kind); 10] = [
+    ("fall", Kind::Video),
+    ("on_floor", Kind::Video),
+    ("bed_exit", Kind::Video),
+    ("room_exit", Kind::Video),
+    ("inactivity", Kind::Video),
+    ("seizure", Kind::Video),
+    ("scream", Kind::Sound),
+    ("smoke_alarm", Kind::Sound),
+    ("bed_mat", Kind::Movement),
+    ("door_contact", Kind::Movement),
+];
+
+pub fn signal_kind(signal: &str) -> Option<Kind> {
+    SIGNALS.iter().find(|(name, _)| *name == signal).map(|(_, kind)| *kind)
+}
