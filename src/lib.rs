@@ -17,4 +17,5 @@ pub mod domain;
 pub mod inference;
 pub mod policy;
 pub mod report;
+pub mod store;
 pub mod vision;

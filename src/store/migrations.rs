@@ -1,0 +1,41 @@
+//! Versioned schema: `PRAGMA user_version` counts the migrations applied.
+//! A database from a newer build is refused untouched.
+
+use super::{Store, StoreError};
+
+const MIGRATIONS: [&str; 1] = [r#"
+CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
+CREATE TABLE disclosures (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
+CREATE TABLE oppositions (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+-- The last row's number and hash: a deleted last row shows as a mismatch.
+CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+"#];
+
+pub fn migrate(store: &mut Store) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = store.sql(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
+    if found > known {
+        return Err(StoreError::NewerSchema { file: store.file_name(), found, known });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        store.sql(|c| {
+            let tx = c.transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        })?;
+    }
+    Ok(())
+}

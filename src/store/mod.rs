@@ -1,0 +1,228 @@
+//! SQLite: residents, legal bases, disclosures, oppositions and the audit
+//! trail. Never media, never keypoints: no type that holds either can be
+//! stored, because records are only the `policy` types.
+//!
+//! One writer: a `Store` owns the only connection of its process, and every
+//! change is one transaction together with its audit row, so nothing is
+//! ever half-written.
+
+mod audit;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::domain::ResidentId;
+use crate::policy::{self, AiDisclosure, CaseFile, EarlyStop, LegalBasis, Opposition, Refusal, Resident, Time};
+
+pub use audit::{AuditFault, AuditReport};
+
+pub const DATABASE_FILE: &str = "tryghed.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{dir}: cannot use the data directory: {cause}")]
+    DataDir { dir: String, cause: std::io::Error },
+    #[error("{file}: {cause}")]
+    Sqlite { file: String, cause: rusqlite::Error },
+    #[error("{file}: written by a newer tryghed (schema {found}; this build knows up to {known}); nothing was changed")]
+    NewerSchema { file: String, found: i64, known: i64 },
+    #[error("unknown resident {0}")]
+    UnknownResident(ResidentId),
+    #[error("resident {0} is already recorded")]
+    ResidentExists(ResidentId),
+    #[error("unknown legal basis {0}")]
+    UnknownBasis(String),
+    #[error("legal basis {0} is already recorded")]
+    BasisExists(String),
+    #[error("refused: {}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<Refusal>),
+    #[error("{file}: stored record does not parse: {reason}")]
+    Corrupt { file: String, reason: String },
+}
+
+pub struct Store {
+    conn: Connection,
+    file: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its
+    /// schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let dir_err = |cause| StoreError::DataDir { dir: data_dir.display().to_string(), cause };
+        std::fs::create_dir_all(data_dir).map_err(dir_err)?;
+        let file = data_dir.join(DATABASE_FILE);
+        let conn = Connection::open(&file).map_err(|cause| StoreError::Sqlite { file: file.display().to_string(), cause })?;
+        let mut store = Store { conn, file };
+        store.sql(|c| c.busy_timeout(std::time::Duration::from_secs(5)))?;
+        store.sql(|c| c.pragma_update(None, "foreign_keys", "ON"))?;
+        migrations::migrate(&mut store)?;
+        Ok(store)
+    }
+
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn file_name(&self) -> String {
+        self.file.display().to_string()
+    }
+
+    fn sql<T>(&mut self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let file = self.file_name();
+        f(&mut self.conn).map_err(|cause| StoreError::Sqlite { file, cause })
+    }
+
+    /// Runs `change` and appends its audit row in one transaction.
+    fn change<T>(
+        &mut self,
+        actor: &str,
+        now: Time,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let file = self.file_name();
+        let sqlite = |cause| StoreError::Sqlite { file: file.clone(), cause };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+        let out = change(&tx)?;
+        audit::append(&tx, actor, now, action, subject, detail).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(out)
+    }
+
+    pub fn add_resident(&mut self, resident: &Resident, actor: &str, now: Time) -> Result<(), StoreError> {
+        if self.resident(&resident.id).is_ok() {
+            return Err(StoreError::ResidentExists(resident.id.clone()));
+        }
+        let json = to_json(resident);
+        self.change(actor, now, "resident.add", &resident.id.0, &json, |tx| {
+            tx.execute("INSERT INTO residents (id, data) VALUES (?1, ?2)", params![resident.id.0, json.to_string()])
+                .map(|_| ())
+                .map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    pub fn resident(&self, id: &ResidentId) -> Result<Resident, StoreError> {
+        let data: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM residents WHERE id = ?1", params![id.0], |r| r.get(0))
+            .optional()
+            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
+        match data {
+            None => Err(StoreError::UnknownResident(id.clone())),
+            Some(data) => self.parse(&data),
+        }
+    }
+
+    /// Records a legal basis after checking every rule (R1–R3, R8–R11) and
+    /// that it overlaps no other basis of the resident.
+    pub fn record_basis(&mut self, basis: &LegalBasis, actor: &str, now: Time) -> Result<(), StoreError> {
+        let resident = self.resident(&basis.resident)?;
+        let existing = self.case_file(&basis.resident)?.bases;
+        if existing.iter().any(|b| b.id == basis.id) || self.basis(&basis.id).is_ok() {
+            return Err(StoreError::BasisExists(basis.id.clone()));
+        }
+        let mut refusals = policy::validate(basis, &resident);
+        refusals.extend(policy::check_overlap(basis, &existing));
+        if !refusals.is_empty() {
+            return Err(StoreError::Refused(refusals));
+        }
+        let json = to_json(basis);
+        self.change(actor, now, "basis.record", &basis.id, &json, |tx| {
+            tx.execute("INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)", params![basis.id, basis.resident.0, json.to_string()])
+                .map(|_| ())
+                .map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    pub fn basis(&self, id: &str) -> Result<LegalBasis, StoreError> {
+        let data: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM bases WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()
+            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
+        match data {
+            None => Err(StoreError::UnknownBasis(id.to_string())),
+            Some(data) => self.parse(&data),
+        }
+    }
+
+    /// Stops a basis early (R10.3): from `stop.at` nothing runs under it.
+    pub fn stop_basis(&mut self, id: &str, stop: EarlyStop, actor: &str, now: Time) -> Result<(), StoreError> {
+        let mut basis = self.basis(id)?;
+        if let Some(earlier) = &basis.stopped {
+            return Err(StoreError::Refused(vec![Refusal { rule: "R10.3", message: format!("basis {id} was already stopped {}", earlier.at.to_rfc3339()) }]));
+        }
+        if stop.at < basis.start {
+            return Err(StoreError::Refused(vec![Refusal { rule: "R10.3", message: "a basis cannot stop before it starts".into() }]));
+        }
+        basis.stopped = Some(stop);
+        let json = to_json(&basis);
+        self.change(actor, now, "basis.stop", id, &to_json(&basis.stopped), |tx| {
+            tx.execute("UPDATE bases SET data = ?2 WHERE id = ?1", params![id, json.to_string()]).map(|_| ()).map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    pub fn record_disclosure(&mut self, disclosure: &AiDisclosure, actor: &str, now: Time) -> Result<(), StoreError> {
+        self.resident(&disclosure.resident)?;
+        let json = to_json(disclosure);
+        self.change(actor, now, "disclosure.record", &disclosure.resident.0, &json, |tx| {
+            tx.execute("INSERT INTO disclosures (resident, data) VALUES (?1, ?2)", params![disclosure.resident.0, json.to_string()])
+                .map(|_| ())
+                .map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    pub fn record_opposition(&mut self, opposition: &Opposition, actor: &str, now: Time) -> Result<(), StoreError> {
+        self.resident(&opposition.resident)?;
+        let json = to_json(opposition);
+        self.change(actor, now, "opposition.record", &opposition.resident.0, &json, |tx| {
+            tx.execute("INSERT INTO oppositions (resident, data) VALUES (?1, ?2)", params![opposition.resident.0, json.to_string()])
+                .map(|_| ())
+                .map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    /// Everything the gate needs about one resident.
+    pub fn case_file(&self, id: &ResidentId) -> Result<CaseFile, StoreError> {
+        let resident = self.resident(id)?;
+        Ok(CaseFile {
+            resident,
+            bases: self.records("SELECT data FROM bases WHERE resident = ?1 ORDER BY rowid", id)?,
+            disclosures: self.records("SELECT data FROM disclosures WHERE resident = ?1 ORDER BY rowid", id)?,
+            oppositions: self.records("SELECT data FROM oppositions WHERE resident = ?1 ORDER BY rowid", id)?,
+        })
+    }
+
+    fn records<T: serde::de::DeserializeOwned>(&self, query: &str, id: &ResidentId) -> Result<Vec<T>, StoreError> {
+        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
+        let mut statement = self.conn.prepare(query).map_err(sqlite)?;
+        let rows = statement.query_map(params![id.0], |r| r.get::<_, String>(0)).map_err(sqlite)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.parse(&row.map_err(sqlite)?)?);
+        }
+        Ok(out)
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self, data: &str) -> Result<T, StoreError> {
+        serde_json::from_str(data).map_err(|e| StoreError::Corrupt { file: self.file_name(), reason: e.to_string() })
+    }
+
+    /// Checks the audit chain from the first row to the head.
+    pub fn verify_audit(&self) -> Result<AuditReport, StoreError> {
+        audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+fn sqlite_err(tx: &rusqlite::Transaction<'_>, cause: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite { file: tx.path().unwrap_or("database").to_string(), cause }
+}

@@ -1,0 +1,189 @@
+//! The store: records survive, rules are enforced on the way in, nothing is
+//! half-written, and the audit chain exposes any edit or deletion made
+//! behind the device's back (with the real `sqlite3` tool).
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use chrono::{DateTime, Duration, Months, Utc};
+use tryghed::domain::{Kind, ResidentId};
+use tryghed::policy::*;
+use tryghed::store::{Store, StoreError, DATABASE_FILE};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn resident(id: &str) -> Resident {
+    Resident {
+        id: ResidentId(id.into()),
+        room: "A12".into(),
+        display_name: "Ellen".into(),
+        representatives: vec![Representative { name: "Guardian G".into(), role: RepresentativeRole::Guardian, covers_personal_matters: true }],
+    }
+}
+
+fn basis_128b(id: &str, resident: &str, start: &str, months: u32) -> LegalBasis {
+    let start = t(start);
+    let before = start - Duration::days(3);
+    LegalBasis {
+        id: id.into(),
+        resident: ResidentId(resident.into()),
+        basis_type: BasisType::Sel128b,
+        kinds: [Kind::Video].into_iter().collect::<BTreeSet<_>>(),
+        reactive_alarm: true,
+        supervision_max_minutes: None,
+        start,
+        end: start.checked_add_months(Months::new(months)),
+        decided_by: "case officer K".into(),
+        hearing: Some(Hearing { heard: "Guardian G".into(), at: before }),
+        informed: vec![],
+        consent: None,
+        documents: CaseDocuments {
+            diagnosis: Some("d-1".into()),
+            earlier_efforts: Some("e-1".into()),
+            action_plan: Some("a-1".into()),
+            skema_3: Some("s3-1".into()),
+        },
+        dpia: Some(DpiaAssessment { at: before, outcome: DpiaOutcome::NotNeeded }),
+        signals: ["fall".to_string()].into_iter().collect(),
+        stopped: None,
+    }
+}
+
+fn filled_store(dir: &std::path::Path) -> Store {
+    let mut store = Store::open(dir).unwrap();
+    let now = t("2026-01-01T09:00:00Z");
+    store.add_resident(&resident("r-017"), "K", now).unwrap();
+    store.record_basis(&basis_128b("b1", "r-017", "2026-01-01T08:00:00Z", 12), "K", now).unwrap();
+    let disclosure = AiDisclosure { resident: ResidentId("r-017".into()), informed: Party::Resident, by: "K".into(), at: now, how: "in person".into() };
+    store.record_disclosure(&disclosure, "K", now).unwrap();
+    store.record_opposition(&Opposition { resident: ResidentId("r-017".into()), by: Party::Resident, at: now }, "K", now).unwrap();
+    store
+}
+
+fn sqlite3(dir: &std::path::Path, sql: &str) {
+    let out = Command::new("sqlite3").arg(dir.join(DATABASE_FILE)).arg(sql).output().expect("sqlite3 runs (scripts/setup installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn records_come_back_as_the_gate_needs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    let store = Store::open(dir.path()).unwrap();
+    let case = store.case_file(&ResidentId("r-017".into())).unwrap();
+    assert_eq!((case.bases.len(), case.disclosures.len(), case.oppositions.len()), (1, 1, 1));
+    // § 128 b runs despite the opposition (R1.4); video allowed, AI disclosed.
+    assert!(may_open(&case, Kind::Video, t("2026-03-01T00:00:00Z")).is_ok());
+    assert_eq!(may_open(&case, Kind::Sound, t("2026-03-01T00:00:00Z")).unwrap_err().rule, "R2.1");
+}
+
+#[test]
+fn refusals_name_their_rule_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = filled_store(dir.path());
+    let now = t("2026-01-02T00:00:00Z");
+    let rows_before = store.verify_audit().unwrap().rows;
+    let too_long = basis_128b("b2", "r-017", "2028-01-01T08:00:00Z", 13);
+    match store.record_basis(&too_long, "K", now) {
+        Err(StoreError::Refused(r)) => assert_eq!(r[0].rule, "R10.1"),
+        other => panic!("{other:?}"),
+    }
+    let overlapping = basis_128b("b3", "r-017", "2026-06-01T08:00:00Z", 6);
+    match store.record_basis(&overlapping, "K", now) {
+        Err(StoreError::Refused(r)) => assert!(r[0].message.contains("overlaps basis b1"), "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+    let mut backwards = basis_128b("b4", "r-017", "2028-01-01T08:00:00Z", 6);
+    backwards.end = Some(backwards.start - Duration::days(1));
+    assert!(matches!(store.record_basis(&backwards, "K", now), Err(StoreError::Refused(_))));
+    let stranger = basis_128b("b5", "r-999", "2028-01-01T08:00:00Z", 6);
+    assert!(matches!(store.record_basis(&stranger, "K", now), Err(StoreError::UnknownResident(_))));
+    assert!(matches!(store.add_resident(&resident("r-017"), "K", now), Err(StoreError::ResidentExists(_))));
+    assert!(matches!(store.record_basis(&basis_128b("b1", "r-017", "2029-01-01T08:00:00Z", 6), "K", now), Err(StoreError::BasisExists(_))));
+    assert_eq!(store.verify_audit().unwrap().rows, rows_before, "a refused change writes no audit row");
+    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().bases.len(), 1);
+}
+
+#[test]
+fn an_early_stop_is_recorded_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = filled_store(dir.path());
+    let stop = EarlyStop { at: t("2026-02-01T00:00:00Z"), by: "K".into(), reason: "need ended".into() };
+    store.stop_basis("b1", stop.clone(), "K", t("2026-02-01T00:00:00Z")).unwrap();
+    let case = store.case_file(&ResidentId("r-017".into())).unwrap();
+    assert_eq!(may_open(&case, Kind::Video, t("2026-02-02T00:00:00Z")).unwrap_err().rule, "R10.3");
+    assert!(matches!(store.stop_basis("b1", stop, "K", t("2026-02-03T00:00:00Z")), Err(StoreError::Refused(_))));
+    assert!(store.verify_audit().unwrap().intact());
+}
+
+#[test]
+fn the_audit_chain_is_intact_when_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = filled_store(dir.path());
+    let report = store.verify_audit().unwrap();
+    assert_eq!(report.rows, 4);
+    assert!(report.intact(), "{report:?}");
+}
+
+#[test]
+fn an_edited_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    sqlite3(dir.path(), "UPDATE audit SET actor = 'someone else' WHERE seq = 2");
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    assert_eq!(report.faults.first().map(|f| f.seq), Some(2), "{report:?}");
+    assert!(report.faults[0].problem.contains("edited"));
+}
+
+#[test]
+fn a_deleted_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    sqlite3(dir.path(), "DELETE FROM audit WHERE seq = 3");
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    assert_eq!(report.faults.first().map(|f| f.seq), Some(3), "{report:?}");
+    assert!(report.faults[0].problem.contains("missing"));
+}
+
+#[test]
+fn a_deleted_last_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    sqlite3(dir.path(), "DELETE FROM audit WHERE seq = 4");
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    assert_eq!(report.faults.first().map(|f| f.seq), Some(4), "{report:?}");
+}
+
+#[test]
+fn an_edited_record_with_a_recomputed_hash_still_breaks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    // Whoever edits a row and fixes its own hash still breaks the next link.
+    sqlite3(dir.path(), "UPDATE audit SET hash = 'f00d' WHERE seq = 2");
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    let seqs: Vec<i64> = report.faults.iter().map(|f| f.seq).collect();
+    assert!(seqs.contains(&2) && seqs.contains(&3), "{report:?}");
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    sqlite3(dir.path(), "PRAGMA user_version = 99");
+    let before = std::fs::read(dir.path().join(DATABASE_FILE)).unwrap();
+    let err = Store::open(dir.path()).err().expect("refused");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("newer"));
+    assert_eq!(std::fs::read(dir.path().join(DATABASE_FILE)).unwrap(), before);
+}
+
+#[test]
+fn a_data_directory_that_cannot_be_used_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let err = Store::open(&not_a_dir).err().expect("refused");
+    assert!(err.to_string().contains("cannot use the data directory"), "{err}");
+}
