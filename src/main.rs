@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod case_commands;
+use case_commands::{BasisCommand, ResidentCommand};
+
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
 use tryghed::demo::DemoSource;
@@ -25,6 +28,15 @@ struct Cli {
     /// Folder with the ONNX models (overrides the settings file).
     #[arg(long, global = true, value_name = "DIR")]
     models: Option<PathBuf>,
+    /// Where the records and the audit trail live (default: the user's data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Act as if it were this time (ISO 8601): for tests and what-if checks.
+    #[arg(long, global = true, value_name = "TIME")]
+    now: Option<String>,
+    /// Who is acting, for the audit trail (default: the login name).
+    #[arg(long, global = true, value_name = "NAME")]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +75,78 @@ enum Command {
     CheckConfig { file: PathBuf },
     /// List the cameras this machine has.
     Cameras,
+    /// Residents (case officers).
+    Resident {
+        #[command(subcommand)]
+        command: ResidentCommand,
+    },
+    /// Legal bases (case officers).
+    Basis {
+        #[command(subcommand)]
+        command: BasisCommand,
+    },
+    /// The AI disclosure (R8.2).
+    Disclosure {
+        #[command(subcommand)]
+        command: DisclosureCommand,
+    },
+    /// An opposition by the resident, attorney or guardian (R1.4).
+    Opposition {
+        #[command(subcommand)]
+        command: OppositionCommand,
+    },
+    /// What is allowed for a resident right now, and why not.
+    Status {
+        resident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DisclosureCommand {
+    /// Record that the resident or a representative was told AI is used.
+    Record {
+        #[arg(long)]
+        resident: String,
+        /// `resident` or the representative's name.
+        #[arg(long)]
+        informed: String,
+        /// When (ISO 8601); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// How they were informed.
+        #[arg(long)]
+        how: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OppositionCommand {
+    Record {
+        #[arg(long)]
+        resident: String,
+        /// `resident` or the representative's name.
+        #[arg(long)]
+        by: String,
+        /// When (ISO 8601); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names any edited, inserted or deleted row.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,7 +169,7 @@ enum BenchCommand {
 /// An error that is the user's to fix (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct UsageError(String);
+pub struct UsageError(String);
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -97,7 +181,17 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
+            let refused = matches!(
+                error.downcast_ref::<tryghed::store::StoreError>(),
+                Some(
+                    tryghed::store::StoreError::Refused(_)
+                        | tryghed::store::StoreError::UnknownResident(_)
+                        | tryghed::store::StoreError::UnknownBasis(_)
+                        | tryghed::store::StoreError::ResidentExists(_)
+                        | tryghed::store::StoreError::BasisExists(_)
+                )
+            );
+            if refused || error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
@@ -119,7 +213,24 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli)?;
+    let now = match &cli.now {
+        Some(text) => case_commands::parse_time("--now", text)?,
+        None => chrono::Utc::now(),
+    };
+    let actor = cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let data_dir = cli.data_dir.clone().unwrap_or_else(case_commands::default_data_dir);
+    let open_store = || tryghed::store::Store::open(&data_dir);
     match cli.command {
+        Command::Resident { command } => case_commands::resident(&mut open_store()?, command, &actor, now),
+        Command::Basis { command } => case_commands::basis(&mut open_store()?, command, &actor, now),
+        Command::Disclosure { command: DisclosureCommand::Record { resident, informed, at, how } } => {
+            case_commands::disclosure(&mut open_store()?, resident, informed, at, how, &actor, now)
+        }
+        Command::Opposition { command: OppositionCommand::Record { resident, by, at } } => {
+            case_commands::opposition(&mut open_store()?, resident, by, at, &actor, now)
+        }
+        Command::Status { resident, json } => case_commands::status(&open_store()?, resident, json, now),
+        Command::Audit { command: AuditCommand::Verify { json } } => case_commands::audit_verify(&open_store()?, json),
         Command::CheckConfig { file } => {
             Config::load(&file)?;
             println!("{}: ok", file.display());

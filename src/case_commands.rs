@@ -1,0 +1,286 @@
+//! The case officer's commands: residents, legal bases, disclosures,
+//! oppositions, status and the audit check (issue: the law as the spine).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+
+use tryghed::domain::{Kind, ResidentId};
+use tryghed::policy::*;
+use tryghed::store::Store;
+
+use crate::UsageError;
+
+#[derive(Subcommand)]
+pub enum ResidentCommand {
+    /// Record a resident (pseudonymous id, room, the name staff use).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        room: String,
+        /// The name staff know the resident by.
+        #[arg(long)]
+        name: String,
+        /// A guardian or attorney: `guardian:NAME` or `attorney:NAME`, with
+        /// `:personal` when the mandate covers personal matters. Repeatable.
+        #[arg(long = "representative", value_name = "ROLE:NAME[:personal]")]
+        representatives: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BasisCommand {
+    /// Record a legal basis; every rule it breaks is listed with its id.
+    Record(BasisArgs),
+    /// Stop a basis early (R10.3).
+    Stop {
+        #[arg(long)]
+        id: String,
+        /// When it stops (ISO 8601); default now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Args)]
+pub struct BasisArgs {
+    #[arg(long)]
+    id: String,
+    #[arg(long)]
+    resident: String,
+    /// consent, 136e, 128b or 128b-unlimited (§ 128 b under § 136 e stk. 5).
+    #[arg(long = "type", value_name = "TYPE")]
+    basis_type: String,
+    /// Comma-separated: movement, sound, video, location.
+    #[arg(long, value_delimiter = ',')]
+    kinds: Vec<String>,
+    /// Allows reactive alarms (R3.1).
+    #[arg(long)]
+    alarm: bool,
+    /// Allows time-bounded supervision, at most this many minutes a look (R3.2).
+    #[arg(long, value_name = "MINUTES")]
+    supervision_minutes: Option<u32>,
+    #[arg(long)]
+    start: String,
+    #[arg(long)]
+    end: Option<String>,
+    #[arg(long)]
+    decided_by: String,
+    /// Who was heard, and when (R10.2).
+    #[arg(long)]
+    heard: Option<String>,
+    #[arg(long)]
+    heard_at: Option<String>,
+    /// Who was informed and when: `resident@TIME` or `NAME@TIME`. Repeatable (R9.1).
+    #[arg(long = "informed", value_name = "WHO@TIME")]
+    informed: Vec<String>,
+    /// When the resident consented (consent bases).
+    #[arg(long)]
+    consent_at: Option<String>,
+    /// Document references (R11): never the documents.
+    #[arg(long)]
+    diagnosis: Option<String>,
+    #[arg(long)]
+    earlier_efforts: Option<String>,
+    #[arg(long)]
+    action_plan: Option<String>,
+    #[arg(long)]
+    skema3: Option<String>,
+    /// DPIA assessment (R8.3): `not-needed` or the impact assessment's reference.
+    #[arg(long)]
+    dpia: Option<String>,
+    #[arg(long)]
+    dpia_at: Option<String>,
+    /// Comma-separated signals switched on (R8.4), e.g. fall,on_floor,scream.
+    #[arg(long, value_delimiter = ',')]
+    signals: Vec<String>,
+}
+
+/// Parses an ISO 8601 time with offset, or a date (midnight UTC).
+pub fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>, UsageError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Some(midnight) = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        return Ok(midnight.and_utc());
+    }
+    Err(UsageError(format!("{flag}: `{text}` is not an ISO 8601 time (e.g. 2026-01-31T08:00:00+01:00, or 2026-01-31 for midnight UTC)")))
+}
+
+fn optional_time(flag: &str, text: &Option<String>) -> Result<Option<DateTime<Utc>>, UsageError> {
+    text.as_deref().map(|t| parse_time(flag, t)).transpose()
+}
+
+fn party(text: &str) -> Party {
+    if text.eq_ignore_ascii_case("resident") {
+        Party::Resident
+    } else {
+        Party::Representative(text.to_string())
+    }
+}
+
+fn representative(text: &str) -> Result<Representative, UsageError> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let role = match parts.first().copied() {
+        Some("guardian") => RepresentativeRole::Guardian,
+        Some("attorney") => RepresentativeRole::Attorney,
+        _ => return Err(UsageError(format!("--representative `{text}`: start with guardian: or attorney:"))),
+    };
+    match parts.as_slice() {
+        [_, name] if !name.trim().is_empty() => Ok(Representative { name: name.to_string(), role, covers_personal_matters: false }),
+        [_, name, "personal"] if !name.trim().is_empty() => Ok(Representative { name: name.to_string(), role, covers_personal_matters: true }),
+        _ => Err(UsageError(format!("--representative `{text}`: expected ROLE:NAME or ROLE:NAME:personal"))),
+    }
+}
+
+pub fn resident(store: &mut Store, command: ResidentCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let ResidentCommand::Add { id, room, name, representatives } = command;
+    let representatives = representatives.iter().map(|r| representative(r)).collect::<Result<Vec<_>, _>>()?;
+    let resident = Resident { id: ResidentId(id), room, display_name: name, representatives };
+    store.add_resident(&resident, actor, now)?;
+    println!("resident {} recorded", resident.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn basis(store: &mut Store, command: BasisCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    match command {
+        BasisCommand::Stop { id, at, reason } => {
+            let at = optional_time("--at", &at)?.unwrap_or(now);
+            store.stop_basis(&id, EarlyStop { at, by: actor.to_string(), reason }, actor, now)?;
+            println!("basis {id} stops {}", at.to_rfc3339());
+        }
+        BasisCommand::Record(args) => {
+            let basis = basis_from(args)?;
+            store.record_basis(&basis, actor, now)?;
+            println!("basis {} recorded for {}", basis.id, basis.resident);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
+    let basis_type = match a.basis_type.as_str() {
+        "consent" => BasisType::Consent,
+        "136e" => BasisType::Sel136e,
+        "128b" => BasisType::Sel128b,
+        "128b-unlimited" => BasisType::Sel128bUnlimited,
+        other => return Err(UsageError(format!("--type `{other}`: one of consent, 136e, 128b, 128b-unlimited"))),
+    };
+    let kinds: BTreeSet<Kind> = a.kinds.iter().map(|k| k.parse::<Kind>().map_err(|e| UsageError(format!("--kinds: {e}")))).collect::<Result<_, _>>()?;
+    let start = parse_time("--start", &a.start)?;
+    let hearing = match (a.heard, optional_time("--heard-at", &a.heard_at)?) {
+        (Some(heard), Some(at)) => Some(Hearing { heard, at }),
+        (None, None) => None,
+        _ => return Err(UsageError("--heard and --heard-at go together".into())),
+    };
+    let mut informed = Vec::new();
+    for entry in &a.informed {
+        let (who, at) = entry.rsplit_once('@').ok_or_else(|| UsageError(format!("--informed `{entry}`: expected WHO@TIME")))?;
+        informed.push(Informed { party: party(who), at: parse_time("--informed", at)? });
+    }
+    let consent = optional_time("--consent-at", &a.consent_at)?.map(|at| ConsentGiven { by: Party::Resident, at });
+    let dpia = match (a.dpia, optional_time("--dpia-at", &a.dpia_at)?) {
+        (Some(outcome), Some(at)) => Some(DpiaAssessment { at, outcome: if outcome == "not-needed" { DpiaOutcome::NotNeeded } else { DpiaOutcome::Made(outcome) } }),
+        (None, None) => None,
+        _ => return Err(UsageError("--dpia and --dpia-at go together".into())),
+    };
+    Ok(LegalBasis {
+        id: a.id,
+        resident: ResidentId(a.resident),
+        basis_type,
+        kinds,
+        reactive_alarm: a.alarm,
+        supervision_max_minutes: a.supervision_minutes,
+        start,
+        end: optional_time("--end", &a.end)?,
+        decided_by: a.decided_by,
+        hearing,
+        informed,
+        consent,
+        documents: CaseDocuments { diagnosis: a.diagnosis, earlier_efforts: a.earlier_efforts, action_plan: a.action_plan, skema_3: a.skema3 },
+        dpia,
+        signals: a.signals.into_iter().collect(),
+        stopped: None,
+    })
+}
+
+pub fn disclosure(store: &mut Store, resident: String, informed: String, at: Option<String>, how: String, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let at = optional_time("--at", &at)?.unwrap_or(now);
+    let record = AiDisclosure { resident: ResidentId(resident), informed: party(&informed), by: actor.to_string(), at, how };
+    store.record_disclosure(&record, actor, now)?;
+    println!("AI disclosure recorded for {}", record.resident);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn opposition(store: &mut Store, resident: String, by: String, at: Option<String>, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let at = optional_time("--at", &at)?.unwrap_or(now);
+    let record = Opposition { resident: ResidentId(resident), by: party(&by), at };
+    store.record_opposition(&record, actor, now)?;
+    let assessment = assess(&store.case_file(&record.resident)?, now);
+    println!("opposition recorded for {}", record.resident);
+    for problem in &assessment.problems {
+        println!("  now: {problem}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(store: &Store, resident: String, json: bool, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    let assessment = assess(&store.case_file(&ResidentId(resident))?, now);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&assessment)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("resident {} at {}", assessment.resident, assessment.at.to_rfc3339());
+    match &assessment.basis_id {
+        None => println!("  no basis in force"),
+        Some(id) => {
+            let kinds: Vec<&str> = assessment.kinds.iter().map(|k| k.name()).collect();
+            println!("  basis {id} ({})", assessment.basis_type.unwrap_or("-"));
+            println!("  kinds allowed: {}", kinds.join(", "));
+            println!("  reactive alarm: {}", if assessment.reactive_alarm { "yes" } else { "no" });
+            match assessment.supervision_max_minutes {
+                Some(m) => println!("  supervision: up to {m} minutes a look"),
+                None => println!("  supervision: no"),
+            }
+            match (assessment.expires_at, assessment.days_left) {
+                (Some(end), Some(days)) => println!("  ends {} ({days} days left)", end.to_rfc3339()),
+                _ => println!("  ends: when stopped"),
+            }
+        }
+    }
+    println!("  AI disclosed: {}", if assessment.ai_disclosed { "yes" } else { "no" });
+    for problem in &assessment.problems {
+        println!("  problem: {problem}");
+    }
+    for warning in &assessment.warnings {
+        println!("  warning: {warning}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit_verify(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
+    let report = store.verify_audit()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.intact() {
+        println!("audit trail intact: {} rows", report.rows);
+    } else {
+        for fault in &report.faults {
+            println!("row {}: {}", fault.seq, fault.problem);
+        }
+    }
+    Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The default data directory: the user's data folder.
+pub fn default_data_dir() -> std::path::PathBuf {
+    directories::ProjectDirs::from("dk", "tryghed", "tryghed")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| Path::new(".tryghed").to_path_buf())
+}

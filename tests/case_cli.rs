@@ -1,0 +1,87 @@
+//! The case officer's command line, end to end on a real database.
+
+mod common;
+
+use std::path::Path;
+
+use common::text;
+
+fn run(data: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--data-dir", data.to_str().unwrap(), "--actor", "case officer K"];
+    all.extend_from_slice(args);
+    common::tryghed(&all)
+}
+
+fn setup(data: &Path) {
+    let out = run(data, &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen", "--representative", "guardian:Guardian G:personal"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        data,
+        &[
+            "--now", "2026-01-01T09:00:00Z", "basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video,sound",
+            "--alarm", "--supervision-minutes", "5", "--start", "2026-01-01T08:00:00Z", "--decided-by", "K", "--informed", "resident@2025-12-20",
+            "--informed", "Guardian G@2025-12-20", "--signals", "fall,scream",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn status(data: &Path, now: &str) -> serde_json::Value {
+    let out = run(data, &["--now", now, "status", "r-017", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_case_from_resident_to_opposition() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let s = status(dir.path(), "2026-02-01T00:00:00Z");
+    assert_eq!(s["basis_id"], "b1");
+    assert_eq!(s["problems"][0]["rule"], "R8.2", "no AI disclosure yet: {s}");
+    let out = run(dir.path(), &["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-02T10:00:00+01:00", "--how", "in person"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(status(dir.path(), "2026-02-01T00:00:00Z")["problems"].as_array().unwrap().len(), 0);
+    let out = run(dir.path(), &["opposition", "record", "--resident", "r-017", "--by", "Guardian G", "--at", "2026-02-05T00:00:00Z"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = status(dir.path(), "2026-02-10T00:00:00Z");
+    assert!(s["basis_id"].is_null());
+    assert_eq!(s["problems"][0]["rule"], "R1.4");
+    let out = run(dir.path(), &["audit", "verify"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("intact: 4 rows"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn audit_verify_names_an_edited_row_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let db = dir.path().join(tryghed::store::DATABASE_FILE);
+    let edit = std::process::Command::new("sqlite3").arg(&db).arg("UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE seq = 1").status().unwrap();
+    assert!(edit.success());
+    let out = run(dir.path(), &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stdout).starts_with("row 1: edited"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let cases: [(&[&str], &str); 6] = [
+        (&["status", "r-404"], "unknown resident r-404"),
+        (&["basis", "record", "--id", "b2", "--resident", "r-017", "--type", "128b", "--kinds", "video", "--alarm", "--start", "2026-03-01", "--end", "2026-02-01", "--decided-by", "K"], "R1.2: the basis ends before it starts"),
+        (&["basis", "record", "--id", "b3", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-06-01", "--decided-by", "K", "--informed", "resident@2026-05-01", "--informed", "Guardian G@2026-05-01"], "overlaps basis b1"),
+        (&["basis", "record", "--id", "b4", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-31-01", "--decided-by", "K"], "--start: `2026-31-01` is not an ISO 8601 time"),
+        (&["basis", "record", "--id", "b5", "--resident", "r-017", "--type", "136e", "--kinds", "smell", "--alarm", "--start", "2026-06-01", "--decided-by", "K"], "unknown kind `smell`"),
+        (&["basis", "stop", "--id", "b9", "--reason", "x"], "unknown legal basis b9"),
+    ];
+    for (args, says) in cases {
+        let out = run(dir.path(), args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?} should say {says:?}: {stderr}");
+    }
+    // Nothing refused reached the trail.
+    assert!(text(&run(dir.path(), &["audit", "verify"]).stdout).contains("intact: 2 rows"));
+}
