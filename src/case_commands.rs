@@ -35,7 +35,7 @@ pub enum ResidentCommand {
 #[derive(Subcommand)]
 pub enum BasisCommand {
     /// Record a legal basis; every rule it breaks is listed with its id.
-    Record(BasisArgs),
+    Record(Box<BasisArgs>),
     /// Stop a basis early (R10.3).
     Stop {
         #[arg(long)]
@@ -156,7 +156,7 @@ pub fn basis(store: &mut Store, command: BasisCommand, actor: &str, now: DateTim
             println!("basis {id} stops {}", at.to_rfc3339());
         }
         BasisCommand::Record(args) => {
-            let basis = basis_from(args)?;
+            let basis = basis_from(*args)?;
             store.record_basis(&basis, actor, now)?;
             println!("basis {} recorded for {}", basis.id, basis.resident);
         }

@@ -83,7 +83,7 @@ enum Command {
     /// Legal bases (case officers).
     Basis {
         #[command(subcommand)]
-        command: BasisCommand,
+        command: Box<BasisCommand>,
     },
     /// The AI disclosure (R8.2).
     Disclosure {
@@ -222,7 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let open_store = || tryghed::store::Store::open(&data_dir);
     match cli.command {
         Command::Resident { command } => case_commands::resident(&mut open_store()?, command, &actor, now),
-        Command::Basis { command } => case_commands::basis(&mut open_store()?, command, &actor, now),
+        Command::Basis { command } => case_commands::basis(&mut open_store()?, *command, &actor, now),
         Command::Disclosure { command: DisclosureCommand::Record { resident, informed, at, how } } => {
             case_commands::disclosure(&mut open_store()?, resident, informed, at, how, &actor, now)
         }
