@@ -19,12 +19,14 @@ pub struct DemoOptions {
     pub stills: Vec<PathBuf>,
     /// Redraw in place (a terminal) rather than print line after line.
     pub live: bool,
+    /// For a resident: the gate's watch, which may shut the source.
+    pub gate: Option<crate::app::GateWatch>,
 }
 
 /// Where the demo's video comes from.
 pub enum DemoSource {
     /// A folder of frames replayed at a rate, as a camera would deliver them.
-    Replay { frames: PathBuf, fps: f64 },
+    Replay { frames: PathBuf, fps: f64, looping: bool },
     /// A live camera, until interrupted.
     Camera { index: u32 },
 }
@@ -51,13 +53,15 @@ pub struct DemoSummary {
     pub dropped_frames: usize,
     pub stills: usize,
     pub stills_with_person: usize,
+    /// The gate shut the source while it ran.
+    pub shut_by_gate: bool,
 }
 
 pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut impl Write) -> Result<DemoSummary, DemoError> {
     let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
     let capture = match &options.source {
-        DemoSource::Replay { frames, fps } => {
-            let capture = crate::app::spawn_replay(frames, *fps)?;
+        DemoSource::Replay { frames, fps, looping } => {
+            let capture = if *looping { crate::app::spawn_replay_looping(frames, *fps)? } else { crate::app::spawn_replay(frames, *fps)? };
             writeln!(out, "tryghed demo: no camera needed; replaying {} frames from {} at {fps} fps.", capture.total.unwrap_or(0), frames.display())?;
             capture
         }
@@ -72,6 +76,13 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
     let mut summary = DemoSummary::default();
     let started = Instant::now();
     while let Some(frame) = capture.frames.recv() {
+        if let Some((denial, at)) = options.gate.as_ref().and_then(|g| g.shut()) {
+            // Dropping the receiver stops capture; the frame in hand is wiped.
+            drop(frame);
+            writeln!(out, "gate: source shut at {}: {denial}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))?;
+            summary.shut_by_gate = true;
+            break;
+        }
         for fault in capture.faults.try_iter() {
             summary.skipped_frames += 1;
             writeln!(out, "capture fault: {fault}")?;
@@ -106,7 +117,10 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         writeln!(out, "capture fault: {fault}")?;
     }
     summary.dropped_frames = capture.frames.dropped() as usize;
-    let _ = capture.thread.join();
+    let crate::app::CaptureStage { frames, thread, .. } = capture;
+    // Vision stops listening, so capture stops too.
+    drop(frames);
+    let _ = thread.join();
     writeln!(
         out,
         "\nvideo: {} of {} frames with a person, {} dropped while busy, {} capture faults\n",

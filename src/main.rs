@@ -14,6 +14,7 @@ use case_commands::{BasisCommand, ResidentCommand};
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
 use tryghed::demo::DemoSource;
+use tryghed::domain::{Kind, ResidentId};
 use tryghed::inference::Runtime;
 use tryghed::report::{ImageReport, PersonReport};
 use tryghed::vision::silhouette::Silhouette;
@@ -54,6 +55,13 @@ enum Command {
         /// Watch this live camera instead (see `tryghed cameras`).
         #[arg(long, value_name = "INDEX", conflicts_with = "frames")]
         camera: Option<u32>,
+        /// Run for this resident: the source opens only if the gate allows
+        /// video now, and shuts the moment it no longer does.
+        #[arg(long, value_name = "ID")]
+        resident: Option<String>,
+        /// Replay the frames again and again (until the gate shuts them or Ctrl-C).
+        #[arg(long = "loop")]
+        looping: bool,
     },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
@@ -191,7 +199,8 @@ fn main() -> ExitCode {
                         | tryghed::store::StoreError::BasisExists(_)
                 )
             );
-            if refused || error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
+            let gate_refused = matches!(error.downcast_ref::<tryghed::app::GateWatchError>(), Some(tryghed::app::GateWatchError::Denied { .. }));
+            if refused || gate_refused || error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
@@ -246,20 +255,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { frames, fps, camera } => {
+        Command::Demo { frames, fps, camera, resident, looping } => {
+            // The gate first: no source opens, not even a replay, without it.
+            let gate = match &resident {
+                None => None,
+                Some(id) => {
+                    let (_permit, watch) = tryghed::app::watch_gate(&data_dir, &ResidentId(id.clone()), Kind::Video, now, &actor)?;
+                    Some(watch)
+                }
+            };
             let runtime = Runtime::load()?;
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
             let (source, stills) = match camera {
                 Some(index) => (DemoSource::Camera { index }, Vec::new()),
                 None => (
-                    DemoSource::Replay { frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)), fps },
-                    [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect(),
+                    DemoSource::Replay { frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)), fps, looping },
+                    // Still photos are of no resident: only without one.
+                    if resident.is_some() { Vec::new() } else { [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect() },
                 ),
             };
             let options = tryghed::demo::DemoOptions {
                 source,
                 stills,
                 live: std::io::stdout().is_terminal(),
+                gate,
             };
             tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)

@@ -213,6 +213,12 @@ impl Store {
         serde_json::from_str(data).map_err(|e| StoreError::Corrupt { file: self.file_name(), reason: e.to_string() })
     }
 
+    /// Audits a gate decision that changes what runs: a source opened or shut.
+    pub fn audit_gate(&mut self, action: &str, resident: &ResidentId, kind: crate::domain::Kind, why: &str, actor: &str, now: Time) -> Result<(), StoreError> {
+        let detail = serde_json::json!({ "kind": kind.name(), "why": why });
+        self.change(actor, now, action, &resident.0, &detail, |_| Ok(()))
+    }
+
     /// Checks the audit chain from the first row to the head.
     pub fn verify_audit(&self) -> Result<AuditReport, StoreError> {
         audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })

@@ -10,6 +10,9 @@ use crate::capture::camera::{Camera, CameraError};
 use crate::capture::latest::{latest_frame, FrameReceiver};
 use crate::capture::replay::{Replay, ReplayError};
 
+mod gate_watch;
+pub use gate_watch::{watch_gate, GateWatch, GateWatchError, GATE_POLL};
+
 /// A capture thread and what comes out of it.
 pub struct CaptureStage {
     pub frames: FrameReceiver,
@@ -22,7 +25,16 @@ pub struct CaptureStage {
 
 /// Replays a folder at `fps` on a capture thread, as a camera would deliver.
 pub fn spawn_replay(folder: &Path, fps: f64) -> Result<CaptureStage, ReplayError> {
-    let replay = Replay::open(folder, Some(fps))?;
+    spawn_replay_from(folder, Replay::open(folder, Some(fps))?)
+}
+
+/// Like [`spawn_replay`], replaying the folder again and again until vision
+/// stops listening.
+pub fn spawn_replay_looping(folder: &Path, fps: f64) -> Result<CaptureStage, ReplayError> {
+    spawn_replay_from(folder, Replay::open(folder, Some(fps))?.looping())
+}
+
+fn spawn_replay_from(folder: &Path, replay: Replay) -> Result<CaptureStage, ReplayError> {
     let total = replay.len();
     let (sender, frames) = latest_frame();
     let (fault_tx, faults) = mpsc::channel();
@@ -30,6 +42,9 @@ pub fn spawn_replay(folder: &Path, fps: f64) -> Result<CaptureStage, ReplayError
         .name("capture".into())
         .spawn(move || {
             for item in replay {
+                if sender.is_abandoned() {
+                    return;
+                }
                 match item {
                     Ok(frame) => sender.send(frame),
                     // A bad frame is reported and skipped; the stream goes on.

@@ -1,0 +1,111 @@
+//! A running source is shut by the gate within one second of the law
+//! changing (R1.4, R10.1), and both the opening and the shutting are audited.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use common::text;
+
+fn cli(data: &Path, args: &[&str]) {
+    let mut all = vec!["--data-dir", data.to_str().unwrap(), "--actor", "K"];
+    all.extend_from_slice(args);
+    let out = common::tryghed(&all);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+}
+
+fn resident_with_basis(data: &Path, end: Option<&str>) {
+    cli(data, &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"]);
+    let mut basis = vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20"];
+    if let Some(end) = end {
+        basis.extend_from_slice(&["--end", end]);
+    }
+    cli(data, &basis);
+    cli(data, &["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"]);
+}
+
+/// Starts the demo for the resident and waits until it analyses frames.
+fn running_demo(data: &Path, extra: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--data-dir", data.to_str().unwrap()])
+        .args(extra)
+        .args(["demo", "--resident", "r-017", "--loop", "--fps", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("frame ") {
+            return (child, stdout);
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    panic!("the demo never ran: {}", text(&child.wait_with_output().unwrap().stderr));
+}
+
+/// Reads until the gate's line; the child must then end by itself.
+fn shut_line(mut child: Child, mut stdout: BufReader<std::process::ChildStdout>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stdout.read_line(&mut line).unwrap() == 0 || Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the gate never shut the source");
+        }
+        if line.starts_with("gate: ") {
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    line
+}
+
+#[test]
+fn an_opposition_shuts_the_running_source_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    resident_with_basis(dir.path(), None);
+    let (child, stdout) = running_demo(dir.path(), &[]);
+    cli(dir.path(), &["opposition", "record", "--resident", "r-017", "--by", "resident"]);
+    let recorded = Utc::now();
+    let line = shut_line(child, stdout);
+    assert!(line.contains("R1.4"), "{line}");
+    let shut_at: DateTime<Utc> = line["gate: source shut at ".len()..].split_once(": ").unwrap().0.parse().unwrap();
+    let delay = (shut_at - recorded).num_milliseconds();
+    println!("source shut {delay} ms after the opposition was recorded");
+    assert!(delay <= 1000, "shut {delay} ms after the opposition (R1.4 requires at once)");
+    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let db = dir.path().join(tryghed::store::DATABASE_FILE);
+    let actions = Command::new("sqlite3").arg(&db).arg("SELECT action FROM audit ORDER BY seq").output().unwrap();
+    let actions = text(&actions.stdout);
+    assert!(actions.contains("gate.open") && actions.contains("gate.shut"), "{actions}");
+}
+
+#[test]
+fn expiry_shuts_the_running_source() {
+    let dir = tempfile::tempdir().unwrap();
+    resident_with_basis(dir.path(), Some("2026-06-01T00:00:00Z"));
+    // Start a moment before the basis ends, as a what-if.
+    let (child, stdout) = running_demo(dir.path(), &["--now", "2026-05-31T23:59:58Z"]);
+    let line = shut_line(child, stdout);
+    assert!(line.contains("R10.1") && line.contains("expired"), "{line}");
+}
+
+#[test]
+fn no_source_opens_without_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    cli(dir.path(), &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"]);
+    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "demo", "--resident", "r-017"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("R1.2: no legal basis is recorded"), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("frame "), "no frame may be analysed");
+}
