@@ -29,16 +29,19 @@ pub enum GateWatchError {
     Denied { resident: ResidentId, kind: &'static str, denial: Denial },
 }
 
+/// Why and when the gate shut a source.
+type Shut = Option<(Denial, DateTime<Utc>)>;
+
 /// A running watch over one resident's source.
 pub struct GateWatch {
-    shut: Arc<Mutex<Option<(Denial, DateTime<Utc>)>>>,
+    shut: Arc<Mutex<Shut>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl GateWatch {
     /// Why and when the gate shut the source, once it has.
-    pub fn shut(&self) -> Option<(Denial, DateTime<Utc>)> {
+    pub fn shut(&self) -> Shut {
         self.shut.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
