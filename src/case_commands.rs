@@ -284,3 +284,75 @@ pub fn default_data_dir() -> std::path::PathBuf {
         .map(|d| d.data_dir().to_path_buf())
         .unwrap_or_else(|| Path::new(".tryghed").to_path_buf())
 }
+
+#[derive(Subcommand)]
+pub enum ComplaintCommand {
+    /// Record a complaint about a decision (R12).
+    Record {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        resident: String,
+        /// The basis (decision) complained about.
+        #[arg(long)]
+        basis: String,
+        /// `resident`, `representative:NAME` (a recorded guardian or attorney) or `relative:NAME`.
+        #[arg(long)]
+        by: String,
+        /// The resident cannot complain themselves (lets a relative complain).
+        #[arg(long)]
+        resident_cannot: bool,
+        /// When the resident received the decision (ISO 8601).
+        #[arg(long)]
+        decision_received: String,
+        /// When the municipality received the complaint (ISO 8601); default now.
+        #[arg(long)]
+        received: Option<String>,
+    },
+    /// Record the municipality's re-assessment (R12.3).
+    Reassess {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        at: Option<String>,
+        /// The complaint is upheld; without it, the case goes to the National Social Appeals Board.
+        #[arg(long)]
+        upheld: bool,
+    },
+}
+
+pub fn complaint(store: &mut Store, command: ComplaintCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+    match command {
+        ComplaintCommand::Record { id, resident, basis, by, resident_cannot, decision_received, received } => {
+            let by = match by.split_once(':') {
+                None if by == "resident" => Complainant::Resident,
+                Some(("representative", name)) => Complainant::Representative(name.to_string()),
+                Some(("relative", name)) => Complainant::Relative(name.to_string()),
+                _ => return Err(UsageError(format!("--by `{by}`: resident, representative:NAME or relative:NAME")).into()),
+            };
+            let record = Complaint {
+                id,
+                resident: ResidentId(resident),
+                basis_id: basis,
+                by,
+                resident_cannot,
+                decision_received: parse_time("--decision-received", &decision_received)?,
+                received: optional_time("--received", &received)?.unwrap_or(now),
+                reassessment: None,
+            };
+            store.record_complaint(&record, actor, now)?;
+            let due = record.received + chrono::Duration::weeks(COMPLAINT_WEEKS);
+            println!("complaint {} recorded; re-assess by {}", record.id, due.to_rfc3339());
+        }
+        ComplaintCommand::Reassess { id, at, upheld } => {
+            let at = optional_time("--at", &at)?.unwrap_or(now);
+            store.reassess_complaint(&id, Reassessment { at, upheld }, actor, now)?;
+            if upheld {
+                println!("complaint {id} upheld");
+            } else {
+                println!("complaint {id} not upheld: send the case to the National Social Appeals Board (Ankestyrelsen)");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

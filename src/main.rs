@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod case_commands;
-use case_commands::{BasisCommand, ResidentCommand};
+use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
@@ -102,6 +102,11 @@ enum Command {
     Opposition {
         #[command(subcommand)]
         command: OppositionCommand,
+    },
+    /// Complaints about decisions, with their deadlines (R12).
+    Complaint {
+        #[command(subcommand)]
+        command: ComplaintCommand,
     },
     /// What is allowed for a resident right now, and why not.
     Status {
@@ -238,6 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Opposition { command: OppositionCommand::Record { resident, by, at } } => {
             case_commands::opposition(&mut open_store()?, resident, by, at, &actor, now)
         }
+        Command::Complaint { command } => case_commands::complaint(&mut open_store()?, command, &actor, now),
         Command::Status { resident, json } => case_commands::status(&open_store()?, resident, json, now),
         Command::Audit { command: AuditCommand::Verify { json } } => case_commands::audit_verify(&open_store()?, json),
         Command::CheckConfig { file } => {

@@ -85,7 +85,7 @@ fn disclosed() -> AiDisclosure {
 }
 
 fn case(b: LegalBasis) -> CaseFile {
-    CaseFile { resident: resident(), bases: vec![b], disclosures: vec![disclosed()], oppositions: vec![] }
+    CaseFile { resident: resident(), bases: vec![b], disclosures: vec![disclosed()], oppositions: vec![], complaints: vec![] }
 }
 
 fn oppose(mut c: CaseFile, by: Party, at: &str) -> CaseFile {
@@ -126,6 +126,26 @@ fn look(c: &CaseFile, minutes: u32, at: &str) -> Expect {
 }
 
 const DURING: &str = "2026-03-01T12:00:00Z";
+
+fn complaint(by: Complainant, resident_cannot: bool, received: &str) -> Complaint {
+    Complaint {
+        id: "c1".into(),
+        resident: ResidentId("r-017".into()),
+        basis_id: "b1".into(),
+        by,
+        resident_cannot,
+        decision_received: t("2026-01-02T10:00:00Z"),
+        received: t(received),
+        reassessment: None,
+    }
+}
+
+fn complaining(c: Complaint) -> Expect {
+    match validate_complaint(&c, &resident(), Some(&basis(BasisType::Sel128b))).first() {
+        None => Allow,
+        Some(r) => Refuse(r.rule),
+    }
+}
 
 #[test]
 fn the_law_scenario_by_scenario() {
@@ -195,6 +215,14 @@ fn the_law_scenario_by_scenario() {
         ("R3.2", "a 6-minute look where 5 are allowed", look(&case(basis(BasisType::Sel136e)), 6, DURING), Refuse("R3.2")),
         ("R3.3", "a look under an alarm-only basis", look(&case(with(&|b| b.supervision_max_minutes = None, BasisType::Sel136e)), 1, DURING), Refuse("R3.3")),
         ("R10.1", "a look after expiry", look(&case(basis(BasisType::Sel128b)), 1, "2027-02-01T00:00:00Z"), Refuse("R10.1")),
+        // --- Complaints ---
+        ("R12.1", "the resident complains", complaining(complaint(Complainant::Resident, false, "2026-01-20T00:00:00Z")), Allow),
+        ("R12.1", "the guardian complains", complaining(complaint(Complainant::Representative("Guardian G".into()), false, "2026-01-20T00:00:00Z")), Allow),
+        ("R12.1", "someone not recorded as guardian or attorney", complaining(complaint(Complainant::Representative("Neighbour N".into()), false, "2026-01-20T00:00:00Z")), Refuse("R12.1")),
+        ("R12.1", "a relative while the resident can complain", complaining(complaint(Complainant::Relative("Son S".into()), false, "2026-01-20T00:00:00Z")), Refuse("R12.1")),
+        ("R12.1", "a relative when the resident cannot", complaining(complaint(Complainant::Relative("Son S".into()), true, "2026-01-20T00:00:00Z")), Allow),
+        ("R12.2", "on the last day of the 4 weeks", complaining(complaint(Complainant::Resident, false, "2026-01-30T10:00:00Z")), Allow),
+        ("R12.2", "a day after the 4 weeks", complaining(complaint(Complainant::Resident, false, "2026-01-31T10:00:01Z")), Refuse("R12.2")),
     ];
     let mut failures = Vec::new();
     for (rule, what, got, expected) in &scenarios {
@@ -234,6 +262,18 @@ fn status_warns_30_and_7_days_before_expiry() {
     assert!(week.warnings[0].contains("within 7"), "{:?}", week.warnings);
     let gone = assess(&c, t("2027-01-02T00:00:00Z"));
     assert_eq!(gone.problems[0].rule, "R10.1");
+}
+
+#[test]
+fn an_unanswered_complaint_is_due_in_4_weeks_then_overdue() {
+    let mut c = case(basis(BasisType::Sel128b));
+    c.complaints.push(complaint(Complainant::Resident, false, "2026-01-20T00:00:00Z"));
+    let pending = assess(&c, t("2026-02-01T00:00:00Z"));
+    assert!(pending.warnings.iter().any(|w| w.contains("complaint c1: re-assess by 2026-02-17")), "{:?}", pending.warnings);
+    let overdue = assess(&c, t("2026-02-18T00:00:00Z"));
+    assert!(overdue.problems.iter().any(|p| p.rule == "R12.3"), "{:?}", overdue.problems);
+    c.complaints[0].reassessment = Some(Reassessment { at: t("2026-02-10T00:00:00Z"), upheld: false });
+    assert!(assess(&c, t("2026-02-18T00:00:00Z")).problems.is_empty());
 }
 
 #[test]

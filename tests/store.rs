@@ -187,3 +187,25 @@ fn a_data_directory_that_cannot_be_used_is_a_clear_error() {
     let err = Store::open(&not_a_dir).err().expect("refused");
     assert!(err.to_string().contains("cannot use the data directory"), "{err}");
 }
+
+#[test]
+fn an_older_database_is_upgraded_and_keeps_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(filled_store(dir.path()));
+    // As the first release left it: no complaints table, schema 1.
+    sqlite3(dir.path(), "DROP TABLE complaints; PRAGMA user_version = 1;");
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().bases.len(), 1);
+    let complaint = Complaint {
+        id: "c1".into(),
+        resident: ResidentId("r-017".into()),
+        basis_id: "b1".into(),
+        by: Complainant::Resident,
+        resident_cannot: false,
+        decision_received: t("2026-01-02T00:00:00Z"),
+        received: t("2026-01-10T00:00:00Z"),
+        reassessment: None,
+    };
+    store.record_complaint(&complaint, "K", t("2026-01-10T00:00:00Z")).unwrap();
+    assert!(store.verify_audit().unwrap().intact());
+}

@@ -3,7 +3,7 @@
 
 use chrono::Months;
 
-use super::records::{signal_kind, BasisType, LegalBasis, Party, Resident};
+use super::records::{signal_kind, BasisType, Complainant, Complaint, LegalBasis, Party, Resident};
 
 /// Lolland's longest § 128 b decision (R1.2, R10.1).
 pub const MAX_128B_MONTHS: u32 = 12;
@@ -153,4 +153,35 @@ pub fn check_overlap(new: &LegalBasis, existing: &[LegalBasis]) -> Option<Refusa
         (starts_before_other_ends && other_starts_before_new_ends)
             .then(|| refuse("R1.2", format!("overlaps basis {} ({} from {}); stop it first", b.id, b.basis_type.name(), b.start.to_rfc3339())))
     })
+}
+
+/// Four weeks: the complaint deadline and the re-assessment time (R12.2, R12.3).
+pub const COMPLAINT_WEEKS: i64 = 4;
+
+/// Every rule a complaint breaks (R12).
+pub fn validate_complaint(complaint: &Complaint, resident: &Resident, basis: Option<&LegalBasis>) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    match basis {
+        None => out.push(refuse("R12", format!("unknown basis {} for {}", complaint.basis_id, resident.id))),
+        Some(b) if b.resident != resident.id => out.push(refuse("R12", format!("basis {} is not {}'s", b.id, resident.id))),
+        Some(_) => {}
+    }
+    match &complaint.by {
+        Complainant::Resident => {}
+        Complainant::Representative(name) => {
+            if !resident.representatives.iter().any(|r| &r.name == name) {
+                out.push(refuse("R12.1", format!("{name} is not a recorded guardian or attorney of {}", resident.id)));
+            }
+        }
+        Complainant::Relative(_) if !complaint.resident_cannot => {
+            out.push(refuse("R12.1", "a relative may complain only when the resident cannot"));
+        }
+        Complainant::Relative(_) => {}
+    }
+    if complaint.received < complaint.decision_received {
+        out.push(refuse("R12.2", "the complaint is dated before the decision was received"));
+    } else if complaint.received > complaint.decision_received + chrono::Duration::weeks(COMPLAINT_WEEKS) {
+        out.push(refuse("R12.2", "the complaint came more than 4 weeks after the resident received the decision"));
+    }
+    out
 }

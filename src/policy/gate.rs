@@ -240,5 +240,13 @@ pub fn assess(case: &CaseFile, now: Time) -> Assessment {
             }
         }
     }
+    for complaint in case.complaints.iter().filter(|c| c.reassessment.is_none() && c.received <= now) {
+        let due = complaint.received + Duration::weeks(super::COMPLAINT_WEEKS);
+        if now > due {
+            assessment.problems.push(deny("R12.3", format!("complaint {} was due for re-assessment {}", complaint.id, due.to_rfc3339())));
+        } else {
+            assessment.warnings.push(format!("complaint {}: re-assess by {} ({} days)", complaint.id, due.to_rfc3339(), (due - now).num_days()));
+        }
+    }
     assessment
 }

@@ -179,6 +179,7 @@ pub struct CaseFile {
     pub bases: Vec<LegalBasis>,
     pub disclosures: Vec<AiDisclosure>,
     pub oppositions: Vec<Opposition>,
+    pub complaints: Vec<Complaint>,
 }
 
 /// Which signals belong to which kind (R2): a signal may be enabled only
@@ -198,4 +199,39 @@ pub const SIGNALS: [(&str, Kind); 10] = [
 
 pub fn signal_kind(signal: &str) -> Option<Kind> {
     SIGNALS.iter().find(|(name, _)| *name == signal).map(|(_, kind)| *kind)
+}
+
+/// Who complains (R12.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "who", content = "name")]
+pub enum Complainant {
+    Resident,
+    /// A recorded guardian or attorney, by name.
+    Representative(String),
+    /// A relative or other representative: only when the resident cannot complain.
+    Relative(String),
+}
+
+/// A complaint about a decision, with its deadlines (R12).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Complaint {
+    pub id: String,
+    pub resident: ResidentId,
+    pub basis_id: String,
+    pub by: Complainant,
+    /// The resident cannot complain themselves (allows a relative, R12.1).
+    pub resident_cannot: bool,
+    /// When the resident received the decision: the 4 weeks run from here (R12.2).
+    pub decision_received: Time,
+    /// When the municipality received the complaint: re-assessment within 4 weeks (R12.3).
+    pub received: Time,
+    pub reassessment: Option<Reassessment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reassessment {
+    pub at: Time,
+    /// Upheld: the complaint succeeds. Not upheld: the case goes to the
+    /// National Social Appeals Board (Ankestyrelsen).
+    pub upheld: bool,
 }

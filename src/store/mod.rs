@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::domain::ResidentId;
-use crate::policy::{self, AiDisclosure, CaseFile, EarlyStop, LegalBasis, Opposition, Refusal, Resident, Time};
+use crate::policy::{self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment, Refusal, Resident, Time};
 
 pub use audit::{AuditFault, AuditReport};
 
@@ -187,6 +187,51 @@ impl Store {
         })
     }
 
+    /// Records a complaint after checking who may complain and the deadline (R12).
+    pub fn record_complaint(&mut self, complaint: &Complaint, actor: &str, now: Time) -> Result<(), StoreError> {
+        let resident = self.resident(&complaint.resident)?;
+        if self.complaint(&complaint.id)?.is_some() {
+            return Err(StoreError::Refused(vec![Refusal { rule: "R12", message: format!("complaint {} is already recorded", complaint.id) }]));
+        }
+        let basis = self.basis(&complaint.basis_id).ok();
+        let refusals = policy::validate_complaint(complaint, &resident, basis.as_ref());
+        if !refusals.is_empty() {
+            return Err(StoreError::Refused(refusals));
+        }
+        let json = to_json(complaint);
+        self.change(actor, now, "complaint.record", &complaint.id, &json, |tx| {
+            tx.execute("INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)", params![complaint.id, complaint.resident.0, json.to_string()])
+                .map(|_| ())
+                .map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    /// Records the municipality's re-assessment of a complaint (R12.3).
+    pub fn reassess_complaint(&mut self, id: &str, reassessment: Reassessment, actor: &str, now: Time) -> Result<(), StoreError> {
+        let refused = |message: String| StoreError::Refused(vec![Refusal { rule: "R12.3", message }]);
+        let mut complaint = self.complaint(id)?.ok_or_else(|| refused(format!("unknown complaint {id}")))?;
+        if complaint.reassessment.is_some() {
+            return Err(refused(format!("complaint {id} was already re-assessed")));
+        }
+        if reassessment.at < complaint.received {
+            return Err(refused("a re-assessment cannot come before the complaint".into()));
+        }
+        complaint.reassessment = Some(reassessment);
+        let json = to_json(&complaint);
+        self.change(actor, now, "complaint.reassess", id, &to_json(&complaint.reassessment), |tx| {
+            tx.execute("UPDATE complaints SET data = ?2 WHERE id = ?1", params![id, json.to_string()]).map(|_| ()).map_err(|cause| sqlite_err(tx, cause))
+        })
+    }
+
+    fn complaint(&self, id: &str) -> Result<Option<Complaint>, StoreError> {
+        let data: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM complaints WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()
+            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
+        data.map(|d| self.parse(&d)).transpose()
+    }
+
     /// Everything the gate needs about one resident.
     pub fn case_file(&self, id: &ResidentId) -> Result<CaseFile, StoreError> {
         let resident = self.resident(id)?;
@@ -195,6 +240,7 @@ impl Store {
             bases: self.records("SELECT data FROM bases WHERE resident = ?1 ORDER BY rowid", id)?,
             disclosures: self.records("SELECT data FROM disclosures WHERE resident = ?1 ORDER BY rowid", id)?,
             oppositions: self.records("SELECT data FROM oppositions WHERE resident = ?1 ORDER BY rowid", id)?,
+            complaints: self.records("SELECT data FROM complaints WHERE resident = ?1 ORDER BY rowid", id)?,
         })
     }
 
