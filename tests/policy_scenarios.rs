@@ -282,3 +282,22 @@ fn a_look_ends_with_the_basis() {
     let permit = permit_supervision(&c, Kind::Video, 5, t("2027-01-01T07:58:00Z")).unwrap();
     assert_eq!(permit.get().until, t("2027-01-01T08:00:00Z"));
 }
+
+#[test]
+fn events_of_a_kind_not_allowed_are_dropped_and_counted() {
+    let c = case(with_kinds(&[Kind::Video]));
+    let mut gate = EventGate::default();
+    assert!(gate.pass(&c, Kind::Video, "fall", t(DURING)).is_some());
+    assert!(gate.pass(&c, Kind::Sound, "scream", t(DURING)).is_none());
+    assert!(gate.pass(&c, Kind::Sound, "scream", t(DURING)).is_none());
+    assert!(gate.pass(&c, Kind::Video, "fall", t("2025-01-01T00:00:00Z")).is_none());
+    assert_eq!(gate.dropped().get("R2.1"), Some(&2));
+    assert_eq!(gate.dropped().get("R1.2"), Some(&1));
+}
+
+fn with_kinds(list: &[Kind]) -> LegalBasis {
+    let mut b = basis(BasisType::Sel136e);
+    b.kinds = kinds(list);
+    b.signals = ["fall".to_string()].into_iter().collect();
+    b
+}

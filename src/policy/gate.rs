@@ -250,3 +250,28 @@ pub fn assess(case: &CaseFile, now: Time) -> Assessment {
     }
     assessment
 }
+
+/// The gate on the way out for a stream of events: passes what the law
+/// allows and counts, by rule, what it drops (R2, R3.1).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EventGate {
+    dropped: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl EventGate {
+    /// The event as a permitted alarm, or `None` (dropped and counted).
+    pub fn pass<T>(&mut self, case: &CaseFile, kind: Kind, event: T, now: Time) -> Option<Permitted<T>> {
+        match permit_event(case, kind, event, now) {
+            Ok(permitted) => Some(permitted),
+            Err(denial) => {
+                *self.dropped.entry(denial.rule).or_default() += 1;
+                None
+            }
+        }
+    }
+
+    /// Events dropped so far, by the rule that dropped them.
+    pub fn dropped(&self) -> &std::collections::BTreeMap<&'static str, u64> {
+        &self.dropped
+    }
+}
