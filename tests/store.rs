@@ -209,3 +209,55 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     store.record_complaint(&complaint, "K", t("2026-01-10T00:00:00Z")).unwrap();
     assert!(store.verify_audit().unwrap().intact());
 }
+
+/// Unmounts the small filesystem however the test ends.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"]).arg(&data).output();
+    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
+        // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
+        eprintln!("not run: mounting a small filesystem needs root");
+        return;
+    }
+    let _guard = Mounted(data.clone());
+    drop(filled_store(&data));
+    // Fill the disk to the last byte.
+    let mut filler = std::fs::File::create(data.join("filler")).unwrap();
+    let block = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    let _ = std::io::Write::write_all(&mut filler, &[0u8; 1]);
+    drop(filler);
+    let mut store = Store::open(&data).unwrap();
+    let mut recorded = 0;
+    let mut error = None;
+    for i in 0..500 {
+        let opposition = Opposition { resident: ResidentId("r-017".into()), by: Party::Representative(format!("rep {i} {}", "x".repeat(2000))), at: t("2026-02-01T00:00:00Z") };
+        match store.record_opposition(&opposition, "K", t("2026-02-01T00:00:00Z")) {
+            Ok(()) => recorded += 1,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let error = error.expect("the disk filled up");
+    println!("disk full after {recorded} more records: {error}");
+    assert!(error.to_string().contains("full"), "{error}");
+    drop(store);
+    std::fs::remove_file(data.join("filler")).unwrap();
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().oppositions.len(), 1 + recorded, "every change before the error is kept, none after");
+    let report = store.verify_audit().unwrap();
+    assert!(report.intact(), "{report:?}");
+}
