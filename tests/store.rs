@@ -261,3 +261,30 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
     let report = store.verify_audit().unwrap();
     assert!(report.intact(), "{report:?}");
 }
+
+#[test]
+fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"]).arg(&data).output();
+    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("not run: mounting a filesystem read-only needs root");
+        return;
+    }
+    let _guard = Mounted(data.clone());
+    drop(filled_store(&data));
+    // Root ignores file modes, so make the filesystem itself read-only.
+    let remount = Command::new("mount").args(["-o", "remount,ro"]).arg(&data).status().unwrap();
+    assert!(remount.success());
+    let now = t("2026-02-01T00:00:00Z");
+    let result = Store::open(&data).and_then(|mut s| s.record_opposition(&Opposition { resident: ResidentId("r-017".into()), by: Party::Resident, at: now }, "K", now));
+    let error = result.err().expect("nothing can be written");
+    println!("read-only: {error}");
+    assert!(error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"), "{error}");
+    let remount = Command::new("mount").args(["-o", "remount,rw"]).arg(&data).status().unwrap();
+    assert!(remount.success());
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().oppositions.len(), 1);
+    assert!(store.verify_audit().unwrap().intact());
+}
