@@ -279,7 +279,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
     assert!(remount.success());
     let now = t("2026-02-01T00:00:00Z");
     let result = Store::open(&data).and_then(|mut s| s.record_opposition(&Opposition { resident: ResidentId("r-017".into()), by: Party::Resident, at: now }, "K", now));
-    let error = result.err().expect("nothing can be written");
+    let error = result.expect_err("nothing can be written");
     println!("read-only: {error}");
     assert!(error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"), "{error}");
     let remount = Command::new("mount").args(["-o", "remount,rw"]).arg(&data).status().unwrap();
