@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audio;
 pub mod bench;
 pub mod capture;
 pub mod config;
