@@ -3,6 +3,7 @@
 //! nothing here, or anywhere, opens an output stream.
 
 mod chunk;
+pub mod logmel;
 pub mod resample;
 pub mod wav;
 
