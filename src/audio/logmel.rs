@@ -30,15 +30,17 @@ pub const LOG_OFFSET: f32 = 0.001;
 /// One 0.96 s patch: 96 frames of 64 log-mel values.
 pub type Patch = Vec<[f32; MEL_BANDS]>;
 
+/// Computed in f64: quiet bands sit near the 0.001 offset, where float32
+/// rounding alone moves the log by 1e-3 and can flip a quantisation step.
 pub struct LogMel {
-    window: Vec<f32>,
+    window: Vec<f64>,
     /// For each mel band, the (spectrum bin, weight) pairs that feed it.
-    bands: Vec<Vec<(usize, f32)>>,
-    fft: Arc<dyn RealToComplex<f32>>,
-    frame: Vec<f32>,
-    spectrum: Vec<realfft::num_complex::Complex<f32>>,
-    scratch: Vec<realfft::num_complex::Complex<f32>>,
-    log_offset: f32,
+    bands: Vec<Vec<(usize, f64)>>,
+    fft: Arc<dyn RealToComplex<f64>>,
+    frame: Vec<f64>,
+    spectrum: Vec<realfft::num_complex::Complex<f64>>,
+    scratch: Vec<realfft::num_complex::Complex<f64>>,
+    log_offset: f64,
 }
 
 fn hz_to_mel(hz: f64) -> f64 {
@@ -70,15 +72,15 @@ pub fn mel_weights(sample_rate: f64) -> Vec<[f64; MEL_BANDS]> {
 impl LogMel {
     pub fn new(log_offset: f32) -> LogMel {
         // Periodic Hann, as tf.signal.hann_window(periodic=True).
-        let window = (0..FRAME_SAMPLES).map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / FRAME_SAMPLES as f64).cos()) as f32).collect();
+        let window = (0..FRAME_SAMPLES).map(|n| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / FRAME_SAMPLES as f64).cos()).collect();
         let weights = mel_weights(16_000.0);
         let bands = (0..MEL_BANDS)
-            .map(|band| weights.iter().enumerate().filter(|(_, row)| row[band] > 0.0).map(|(bin, row)| (bin, row[band] as f32)).collect())
+            .map(|band| weights.iter().enumerate().filter(|(_, row)| row[band] > 0.0).map(|(bin, row)| (bin, row[band])).collect())
             .collect();
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT_SIZE);
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(FFT_SIZE);
         let spectrum = fft.make_output_vec();
         let scratch = fft.make_scratch_vec();
-        LogMel { window, bands, fft, frame: vec![0.0; FFT_SIZE], spectrum, scratch, log_offset }
+        LogMel { window, bands, fft, frame: vec![0.0; FFT_SIZE], spectrum, scratch, log_offset: f64::from(log_offset) }
     }
 
     /// Log-mel frames of 16 kHz samples: one per 10 ms hop that holds a
@@ -89,13 +91,13 @@ impl LogMel {
         }
         let count = 1 + (samples.len() - FFT_SIZE) / HOP_SAMPLES;
         let mut out = Vec::with_capacity(count);
-        let mut magnitude = [0.0f32; SPECTRUM_BINS];
+        let mut magnitude = [0.0f64; SPECTRUM_BINS];
         for index in 0..count {
             // The window's place in the frame only turns the phase, so the
             // windowed samples go first and zeros after: same magnitudes.
             let start = index * HOP_SAMPLES + WINDOW_OFFSET;
             for ((slot, sample), w) in self.frame.iter_mut().zip(&samples[start..start + FRAME_SAMPLES]).zip(&self.window) {
-                *slot = sample * w;
+                *slot = f64::from(*sample) * w;
             }
             self.frame[FRAME_SAMPLES..].fill(0.0);
             // Sizes are fixed at construction, so the FFT cannot fail.
@@ -105,8 +107,8 @@ impl LogMel {
             }
             let mut mel = [0.0f32; MEL_BANDS];
             for (value, band) in mel.iter_mut().zip(&self.bands) {
-                let energy: f32 = band.iter().map(|&(bin, weight)| magnitude[bin] * weight).sum();
-                *value = (energy + self.log_offset).ln();
+                let energy: f64 = band.iter().map(|&(bin, weight)| magnitude[bin] * weight).sum();
+                *value = (energy + self.log_offset).ln() as f32;
             }
             out.push(mel);
         }

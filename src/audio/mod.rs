@@ -6,5 +6,6 @@ mod chunk;
 pub mod logmel;
 pub mod resample;
 pub mod wav;
+pub mod yamnet;
 
 pub use chunk::{AudioChunk, SAMPLE_RATE};

@@ -21,9 +21,26 @@ pub struct ModelSpec {
 pub struct TensorSpec {
     pub name: &'static str,
     pub shape: &'static [i64],
+    pub element: Element,
+}
+
+/// The element types the device's models use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    F32,
+    /// Quantised models (YAMNet w8a8).
+    U8,
 }
 
 impl TensorSpec {
+    pub const fn f32(name: &'static str, shape: &'static [i64]) -> TensorSpec {
+        TensorSpec { name, shape, element: Element::F32 }
+    }
+
+    pub const fn u8(name: &'static str, shape: &'static [i64]) -> TensorSpec {
+        TensorSpec { name, shape, element: Element::U8 }
+    }
+
     pub fn len(&self) -> usize {
         self.shape.iter().product::<i64>() as usize
     }
@@ -115,9 +132,11 @@ impl Model {
     }
 
     fn warm_up(&mut self) -> Result<(), ModelError> {
-        let input = vec![0.5f32; self.spec.input.len()];
         for _ in 0..2 {
-            self.run(&input)?;
+            match self.spec.input.element {
+                Element::F32 => drop(self.run(&vec![0.5f32; self.spec.input.len()])?),
+                Element::U8 => drop(self.run_u8(&vec![128u8; self.spec.input.len()])?),
+            }
         }
         Ok(())
     }
@@ -132,10 +151,30 @@ impl Model {
         result.map_err(|reason| ModelError::Output { file: self.path.display().to_string(), reason })
     }
 
+    /// Like [`Model::run_with`], for a model whose input is uint8.
+    pub fn run_u8_with<T>(&mut self, input: &[u8], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+        let result = {
+            let outputs = self.run_u8(input)?;
+            read(&outputs)
+        };
+        result.map_err(|reason| ModelError::Output { file: self.path.display().to_string(), reason })
+    }
+
+    fn run_u8(&mut self, input: &[u8]) -> Result<SessionOutputs<'_>, ModelError> {
+        let run_err = |reason: String| ModelError::Run { file: self.path.display().to_string(), reason };
+        let shape: Vec<i64> = self.spec.input.shape.to_vec();
+        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
+        self.run_tensor(tensor.into_dyn())
+    }
+
     fn run(&mut self, input: &[f32]) -> Result<SessionOutputs<'_>, ModelError> {
         let run_err = |reason: String| ModelError::Run { file: self.path.display().to_string(), reason };
         let shape: Vec<i64> = self.spec.input.shape.to_vec();
         let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
+        self.run_tensor(tensor.into_dyn())
+    }
+
+    fn run_tensor(&mut self, tensor: ort::value::DynValueRef<'_>) -> Result<SessionOutputs<'_>, ModelError> {
         let name = self.spec.input.name;
         let started = std::time::Instant::now();
         let outputs = self.session.run(ort::inputs![name => tensor]);
@@ -160,6 +199,11 @@ impl Model {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Reads output `index` of a run as a flat u8 slice.
+pub fn output_u8<'a>(outputs: &'a SessionOutputs<'_>, index: usize) -> Result<&'a [u8], String> {
+    outputs[index].try_extract_tensor::<u8>().map(|(_, data)| data).map_err(|e| e.to_string())
 }
 
 /// Reads output `index` of a run as a flat f32 slice.
@@ -188,8 +232,12 @@ fn check_one(role: &str, outlet: &ort::value::Outlet, expected: &TensorSpec) -> 
         return Err(format!("{role} is named `{}`, expected `{}`", outlet.name(), expected.name));
     }
     let dtype = outlet.dtype();
-    if dtype.tensor_type() != Some(ort::value::TensorElementType::Float32) {
-        return Err(format!("{role} `{}` is not a float32 tensor", expected.name));
+    let wanted = match expected.element {
+        Element::F32 => ort::value::TensorElementType::Float32,
+        Element::U8 => ort::value::TensorElementType::Uint8,
+    };
+    if dtype.tensor_type() != Some(wanted) {
+        return Err(format!("{role} `{}` is not a {wanted:?} tensor", expected.name));
     }
     let shape: Vec<i64> = dtype.tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default();
     if shape != expected.shape {
