@@ -144,7 +144,7 @@ pub fn resident(store: &mut Store, command: ResidentCommand, actor: &str, now: D
     let representatives = representatives.iter().map(|r| representative(r)).collect::<Result<Vec<_>, _>>()?;
     let resident = Resident { id: ResidentId(id), room, display_name: name, representatives };
     store.add_resident(&resident, actor, now)?;
-    println!("resident {} recorded", resident.id);
+    out!("resident {} recorded", resident.id);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -153,12 +153,12 @@ pub fn basis(store: &mut Store, command: BasisCommand, actor: &str, now: DateTim
         BasisCommand::Stop { id, at, reason } => {
             let at = optional_time("--at", &at)?.unwrap_or(now);
             store.stop_basis(&id, EarlyStop { at, by: actor.to_string(), reason }, actor, now)?;
-            println!("basis {id} stops {}", at.to_rfc3339());
+            out!("basis {id} stops {}", at.to_rfc3339());
         }
         BasisCommand::Record(args) => {
             let basis = basis_from(*args)?;
             store.record_basis(&basis, actor, now)?;
-            println!("basis {} recorded for {}", basis.id, basis.resident);
+            out!("basis {} recorded for {}", basis.id, basis.resident);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -214,7 +214,7 @@ pub fn disclosure(store: &mut Store, resident: String, informed: String, at: Opt
     let at = optional_time("--at", &at)?.unwrap_or(now);
     let record = AiDisclosure { resident: ResidentId(resident), informed: party(&informed), by: actor.to_string(), at, how };
     store.record_disclosure(&record, actor, now)?;
-    println!("AI disclosure recorded for {}", record.resident);
+    out!("AI disclosure recorded for {}", record.resident);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -223,9 +223,9 @@ pub fn opposition(store: &mut Store, resident: String, by: String, at: Option<St
     let record = Opposition { resident: ResidentId(resident), by: party(&by), at };
     store.record_opposition(&record, actor, now)?;
     let assessment = assess(&store.case_file(&record.resident)?, now);
-    println!("opposition recorded for {}", record.resident);
+    out!("opposition recorded for {}", record.resident);
     for problem in &assessment.problems {
-        println!("  now: {problem}");
+        out!("  now: {problem}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -233,33 +233,33 @@ pub fn opposition(store: &mut Store, resident: String, by: String, at: Option<St
 pub fn status(store: &Store, resident: String, json: bool, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     let assessment = assess(&store.case_file(&ResidentId(resident))?, now);
     if json {
-        println!("{}", serde_json::to_string_pretty(&assessment)?);
+        out!("{}", serde_json::to_string_pretty(&assessment)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("resident {} at {}", assessment.resident, assessment.at.to_rfc3339());
+    out!("resident {} at {}", assessment.resident, assessment.at.to_rfc3339());
     match &assessment.basis_id {
-        None => println!("  no basis in force"),
+        None => out!("  no basis in force"),
         Some(id) => {
             let kinds: Vec<&str> = assessment.kinds.iter().map(|k| k.name()).collect();
-            println!("  basis {id} ({})", assessment.basis_type.unwrap_or("-"));
-            println!("  kinds allowed: {}", kinds.join(", "));
-            println!("  reactive alarm: {}", if assessment.reactive_alarm { "yes" } else { "no" });
+            out!("  basis {id} ({})", assessment.basis_type.unwrap_or("-"));
+            out!("  kinds allowed: {}", kinds.join(", "));
+            out!("  reactive alarm: {}", if assessment.reactive_alarm { "yes" } else { "no" });
             match assessment.supervision_max_minutes {
-                Some(m) => println!("  supervision: up to {m} minutes a look"),
-                None => println!("  supervision: no"),
+                Some(m) => out!("  supervision: up to {m} minutes a look"),
+                None => out!("  supervision: no"),
             }
             match (assessment.expires_at, assessment.days_left) {
-                (Some(end), Some(days)) => println!("  ends {} ({days} days left)", end.to_rfc3339()),
-                _ => println!("  ends: when stopped"),
+                (Some(end), Some(days)) => out!("  ends {} ({days} days left)", end.to_rfc3339()),
+                _ => out!("  ends: when stopped"),
             }
         }
     }
-    println!("  AI disclosed: {}", if assessment.ai_disclosed { "yes" } else { "no" });
+    out!("  AI disclosed: {}", if assessment.ai_disclosed { "yes" } else { "no" });
     for problem in &assessment.problems {
-        println!("  problem: {problem}");
+        out!("  problem: {problem}");
     }
     for warning in &assessment.warnings {
-        println!("  warning: {warning}");
+        out!("  warning: {warning}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -267,12 +267,12 @@ pub fn status(store: &Store, resident: String, json: bool, now: DateTime<Utc>) -
 pub fn audit_verify(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
     let report = store.verify_audit()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        out!("{}", serde_json::to_string_pretty(&report)?);
     } else if report.intact() {
-        println!("audit trail intact: {} rows", report.rows);
+        out!("audit trail intact: {} rows", report.rows);
     } else {
         for fault in &report.faults {
-            println!("row {}: {}", fault.seq, fault.problem);
+            out!("row {}: {}", fault.seq, fault.problem);
         }
     }
     Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -342,15 +342,15 @@ pub fn complaint(store: &mut Store, command: ComplaintCommand, actor: &str, now:
             };
             store.record_complaint(&record, actor, now)?;
             let due = record.received + chrono::Duration::weeks(COMPLAINT_WEEKS);
-            println!("complaint {} recorded; re-assess by {}", record.id, due.to_rfc3339());
+            out!("complaint {} recorded; re-assess by {}", record.id, due.to_rfc3339());
         }
         ComplaintCommand::Reassess { id, at, upheld } => {
             let at = optional_time("--at", &at)?.unwrap_or(now);
             store.reassess_complaint(&id, Reassessment { at, upheld }, actor, now)?;
             if upheld {
-                println!("complaint {id} upheld");
+                out!("complaint {id} upheld");
             } else {
-                println!("complaint {id} not upheld: send the case to the National Social Appeals Board (Ankestyrelsen)");
+                out!("complaint {id} not upheld: send the case to the National Social Appeals Board (Ankestyrelsen)");
             }
         }
     }

@@ -8,6 +8,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+/// `println!` that ends the program quietly when stdout is closed (a pipe
+/// into `head`), as command-line tools do, instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod case_commands;
 use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
@@ -73,6 +84,14 @@ enum Command {
         /// Also write the silhouette of the first file: what staff may see.
         #[arg(long, value_name = "OUT.png")]
         silhouette: Option<PathBuf>,
+    },
+    /// Classify the sounds in WAV files, patch by patch (YAMNet, 521 classes).
+    AnalyzeAudio {
+        #[arg(required = true, value_name = "FILE.wav")]
+        files: Vec<PathBuf>,
+        /// Print one JSON object per file (an array when several).
+        #[arg(long)]
+        json: bool,
     },
     /// Measure the speed of a pipeline.
     Bench {
@@ -248,16 +267,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Verify { json } } => case_commands::audit_verify(&open_store()?, json),
         Command::CheckConfig { file } => {
             Config::load(&file)?;
-            println!("{}: ok", file.display());
+            out!("{}: ok", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Cameras => {
             let cameras = camera::list_cameras();
             if cameras.is_empty() {
-                println!("no camera found");
+                out!("no camera found");
             }
             for (index, name) in cameras {
-                println!("{index}: {name}");
+                out!("{index}: {name}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -289,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
         Command::Bench { what: BenchCommand::Vision { frames, json, warmup, max_persons } } => {
             let mut settings = config.vision.clone();
@@ -301,9 +321,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = Runtime::load()?;
             let result = tryghed::bench::vision::run(&runtime, &config.models_dir, settings, &frames, warmup)?;
             if json {
-                println!("{}", serde_json::to_string(&result)?);
+                out!("{}", serde_json::to_string(&result)?);
             } else {
-                print!("{}", result.to_text());
+                out!("{}", result.to_text().trim_end());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -336,9 +356,9 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
         }
         let persons = persons.iter().map(|p| PersonReport::from_pose(&p.pose)).collect::<Vec<_>>();
         if !json {
-            println!("{file}: {}x{}, {} person(s)", frame.width(), frame.height(), persons.len());
+            out!("{file}: {}x{}, {} person(s)", frame.width(), frame.height(), persons.len());
             for p in &persons {
-                println!("  score {:.2}  box [{:.0}, {:.0}, {:.0}, {:.0}]", p.score, p.bbox[0], p.bbox[1], p.bbox[2], p.bbox[3]);
+                out!("  score {:.2}  box [{:.0}, {:.0}, {:.0}, {:.0}]", p.score, p.bbox[0], p.bbox[1], p.bbox[2], p.bbox[3]);
             }
         }
         reports.push(ImageReport::Analysed { file, width: frame.width(), height: frame.height(), persons });
@@ -347,7 +367,51 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
         eprintln!("error: no silhouette written: the first file could not be read");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        out!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    use tryghed::audio::logmel::{LogMel, CHUNK_HOP_SAMPLES, LOG_OFFSET};
+    use tryghed::audio::{wav, yamnet::Yamnet, SAMPLE_RATE};
+    let runtime = Runtime::load()?;
+    let mut yamnet = Yamnet::load(&runtime, &config.models_dir)?;
+    let mut front = LogMel::new(LOG_OFFSET);
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for path in files {
+        let file = path.display().to_string();
+        let chunk = match wav::read_file(path) {
+            Ok((chunk, _, _)) => chunk,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed += 1;
+                reports.push(serde_json::json!({ "file": file, "error": e.to_string() }));
+                continue;
+            }
+        };
+        let mut patches = Vec::new();
+        for (n, patch) in front.patches(chunk.samples()).iter().enumerate() {
+            let logits = yamnet.logits(patch)?;
+            let mut order: Vec<usize> = (0..logits.len()).collect();
+            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+            let top: Vec<_> = order
+                .iter()
+                .take(5)
+                .map(|&i| serde_json::json!({ "class": yamnet.class_name(i), "score": ((1.0 / (1.0 + (-f64::from(logits[i])).exp())) * 1000.0).round() / 1000.0 }))
+                .collect();
+            let start_s = (n * CHUNK_HOP_SAMPLES) as f64 / f64::from(SAMPLE_RATE);
+            if !json {
+                out!("{file} {start_s:>7.2} s  {}", top.iter().map(|t| format!("{} {}", t["class"].as_str().unwrap_or("?"), t["score"])).collect::<Vec<_>>().join(" | "));
+            }
+            patches.push(serde_json::json!({ "start_s": start_s, "top": top }));
+        }
+        reports.push(serde_json::json!({ "file": file, "duration_s": (chunk.duration_s() * 1000.0).round() / 1000.0, "patches": patches }));
+    }
+    if json {
+        let out = if reports.len() == 1 { reports.remove(0) } else { serde_json::Value::Array(reports) };
+        out!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

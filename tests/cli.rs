@@ -93,3 +93,38 @@ fn check_config_accepts_a_good_file() {
     let out = tryghed(&["check-config", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn analyze_audio_gives_the_top_classes_of_each_patch() {
+    let out = tryghed(&["analyze-audio", "--json", common::fixture("audio/speech_hjaelp_da.wav").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["duration_s"], 5.5);
+    let patches = json["patches"].as_array().unwrap();
+    assert_eq!(patches.len(), 11);
+    assert_eq!(patches[1]["start_s"], 0.48);
+    let top = patches[2]["top"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    assert_eq!(top[0]["class"], "Speech");
+    let scores: Vec<f64> = top.iter().map(|t| t["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]) && scores[0] <= 1.0, "{scores:?}");
+}
+
+#[test]
+fn bad_wav_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_file = dir.path().join("notes.wav");
+    std::fs::write(&text_file, "a shopping list").unwrap();
+    let empty = dir.path().join("empty.wav");
+    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    hound::WavWriter::create(&empty, spec).unwrap().finalize().unwrap();
+    let whole = std::fs::read(common::fixture("audio/speech_help_en.wav")).unwrap();
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &whole[..20]).unwrap();
+    for (file, says) in [(&text_file, "not a WAV file"), (&empty, "holds no samples"), (&cut, "not a WAV file")] {
+        let out = tryghed(&["analyze-audio", file.to_str().unwrap()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(file.file_name().unwrap().to_str().unwrap()) && stderr.contains(says) && !stderr.contains("panicked"), "{stderr}");
+    }
+}
