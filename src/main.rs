@@ -183,6 +183,13 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The sound path (resampling, front end, YAMNet) over WAV files.
+    Audio {
+        #[arg(long, required = true, num_args = 1.., value_name = "FILE.wav")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The pose pipeline in tracking mode over every frame in a folder.
     Vision {
         #[arg(long, value_name = "DIR")]
@@ -310,6 +317,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
+        Command::Bench { what: BenchCommand::Audio { files, json } } => {
+            let runtime = Runtime::load()?;
+            let result = tryghed::bench::audio::run(&runtime, &config.models_dir, &files)?;
+            if json {
+                out!("{}", serde_json::to_string(&result)?);
+            } else {
+                out!(
+                    "{} files, {:.1} s of audio, {} patches\nprocessing {:.4} s: real-time factor {:.5}\nresample {:.1} ms, front end {:.1} ms, YAMNet {:.1} ms\npeak RSS {:.0} MB",
+                    result.files, result.audio_s, result.patches, result.processing_s, result.real_time_factor, result.resample_ms, result.front_end_ms, result.yamnet_ms, result.peak_rss_mb
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { what: BenchCommand::Vision { frames, json, warmup, max_persons } } => {
             let mut settings = config.vision.clone();
             if let Some(n) = max_persons {

@@ -128,3 +128,19 @@ fn bad_wav_files_are_named_errors() {
         assert!(stderr.contains(file.file_name().unwrap().to_str().unwrap()) && stderr.contains(says) && !stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn bench_audio_reports_stage_times_and_the_real_time_factor() {
+    let files = [common::fixture("audio/speech_help_en.wav"), common::fixture("audio/speech_help_en_44k1_stereo.wav")];
+    let mut args = vec!["bench", "audio", "--json", "--files"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = tryghed(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["files"], 2);
+    assert!((json["audio_s"].as_f64().unwrap() - 8.5).abs() < 0.01, "{json}");
+    assert_eq!(json["patches"], 17);
+    for field in ["processing_s", "real_time_factor", "resample_ms", "front_end_ms", "yamnet_ms", "peak_rss_mb"] {
+        assert!(json[field].as_f64().unwrap() > 0.0, "{field}: {json}");
+    }
+}

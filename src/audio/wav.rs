@@ -37,7 +37,23 @@ pub fn read_file(path: &Path) -> Result<(AudioChunk, u32, u16), WavError> {
     result
 }
 
+/// Decodes a WAV file to mono samples at the file's own rate (for the
+/// benchmark, which times resampling separately).
+pub fn read_mono(path: &Path) -> Result<(Vec<f32>, u32), WavError> {
+    let file = path.display().to_string();
+    let mut bytes = std::fs::read(path).map_err(|cause| WavError::Read { file: file.clone(), cause })?;
+    let result = decode_mono(&file, &bytes).map(|(mono, rate, _)| (mono, rate));
+    bytes.zeroize();
+    result
+}
+
 pub fn decode(file: &str, bytes: &[u8]) -> Result<(AudioChunk, u32, u16), WavError> {
+    let (mono, rate, channels) = decode_mono(file, bytes)?;
+    let samples = resample::to_16k(mono, rate).map_err(|e| WavError::Resample { file: file.to_string(), cause: e })?;
+    Ok((AudioChunk::from_samples(samples), rate, channels))
+}
+
+fn decode_mono(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, u32, u16), WavError> {
     let format = |reason: String| WavError::Format { file: file.to_string(), reason };
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| format(e.to_string()))?;
     let spec = reader.spec();
@@ -87,8 +103,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(AudioChunk, u32, u16), WavErr
     if mono.is_empty() {
         return Err(WavError::Empty { file: file.to_string() });
     }
-    let samples = resample::to_16k(mono, spec.sample_rate).map_err(|e| WavError::Resample { file: file.to_string(), cause: e })?;
-    Ok((AudioChunk::from_samples(samples), spec.sample_rate, spec.channels))
+    Ok((mono, spec.sample_rate, spec.channels))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! The vendor benchmark: the real pipeline over a folder of frames, with the
 //! environment it ran in, so figures can be compared and checked.
 
+pub mod audio;
 pub mod vision;
