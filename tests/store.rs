@@ -210,28 +210,38 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     assert!(store.verify_audit().unwrap().intact());
 }
 
-/// Unmounts the small filesystem however the test ends.
-struct Mounted(std::path::PathBuf);
+/// A small filesystem of its own, unmounted however the test ends.
+struct Mounted {
+    data: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
 
 impl Drop for Mounted {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = Command::new("umount").arg(&self.data).status();
     }
+}
+
+/// A tmpfs of `size` holding a filled store; `None` (said aloud) without root.
+fn small_filesystem(size: &str) -> Option<Mounted> {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(&data).output();
+    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
+        // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
+        eprintln!("not run: mounting a small filesystem needs root");
+        return None;
+    }
+    let mounted = Mounted { data, _dir: dir };
+    drop(filled_store(&mounted.data));
+    Some(mounted)
 }
 
 #[test]
 fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"]).arg(&data).output();
-    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
-        // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
-        eprintln!("not run: mounting a small filesystem needs root");
-        return;
-    }
-    let _guard = Mounted(data.clone());
-    drop(filled_store(&data));
+    let Some(mounted) = small_filesystem("512k") else { return };
+    let data = mounted.data.clone();
     // Fill the disk to the last byte.
     let mut filler = std::fs::File::create(data.join("filler")).unwrap();
     let block = vec![0u8; 4096];
@@ -264,16 +274,8 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
 
 #[test]
 fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"]).arg(&data).output();
-    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
-        eprintln!("not run: mounting a filesystem read-only needs root");
-        return;
-    }
-    let _guard = Mounted(data.clone());
-    drop(filled_store(&data));
+    let Some(mounted) = small_filesystem("1m") else { return };
+    let data = mounted.data.clone();
     // Root ignores file modes, so make the filesystem itself read-only.
     let remount = Command::new("mount").args(["-o", "remount,ro"]).arg(&data).status().unwrap();
     assert!(remount.success());

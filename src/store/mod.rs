@@ -100,22 +100,22 @@ impl Store {
         }
         let json = to_json(resident);
         self.change(actor, now, "resident.add", &resident.id.0, &json, |tx| {
-            tx.execute("INSERT INTO residents (id, data) VALUES (?1, ?2)", params![resident.id.0, json.to_string()])
-                .map(|_| ())
-                .map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "INSERT INTO residents (id, data) VALUES (?1, ?2)", params![resident.id.0, json.to_string()])
         })
     }
 
     pub fn resident(&self, id: &ResidentId) -> Result<Resident, StoreError> {
+        self.record_by_id("residents", &id.0)?.ok_or_else(|| StoreError::UnknownResident(id.clone()))
+    }
+
+    /// The record with this id in `table` (one of the store's own tables).
+    fn record_by_id<T: serde::de::DeserializeOwned>(&self, table: &str, id: &str) -> Result<Option<T>, StoreError> {
         let data: Option<String> = self
             .conn
-            .query_row("SELECT data FROM residents WHERE id = ?1", params![id.0], |r| r.get(0))
+            .query_row(&format!("SELECT data FROM {table} WHERE id = ?1"), params![id], |r| r.get(0))
             .optional()
             .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
-        match data {
-            None => Err(StoreError::UnknownResident(id.clone())),
-            Some(data) => self.parse(&data),
-        }
+        data.map(|d| self.parse(&d)).transpose()
     }
 
     /// Records a legal basis after checking every rule (R1–R3, R8–R11) and
@@ -133,22 +133,12 @@ impl Store {
         }
         let json = to_json(basis);
         self.change(actor, now, "basis.record", &basis.id, &json, |tx| {
-            tx.execute("INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)", params![basis.id, basis.resident.0, json.to_string()])
-                .map(|_| ())
-                .map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)", params![basis.id, basis.resident.0, json.to_string()])
         })
     }
 
     pub fn basis(&self, id: &str) -> Result<LegalBasis, StoreError> {
-        let data: Option<String> = self
-            .conn
-            .query_row("SELECT data FROM bases WHERE id = ?1", params![id], |r| r.get(0))
-            .optional()
-            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
-        match data {
-            None => Err(StoreError::UnknownBasis(id.to_string())),
-            Some(data) => self.parse(&data),
-        }
+        self.record_by_id("bases", id)?.ok_or_else(|| StoreError::UnknownBasis(id.to_string()))
     }
 
     /// Stops a basis early (R10.3): from `stop.at` nothing runs under it.
@@ -163,7 +153,7 @@ impl Store {
         basis.stopped = Some(stop);
         let json = to_json(&basis);
         self.change(actor, now, "basis.stop", id, &to_json(&basis.stopped), |tx| {
-            tx.execute("UPDATE bases SET data = ?2 WHERE id = ?1", params![id, json.to_string()]).map(|_| ()).map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "UPDATE bases SET data = ?2 WHERE id = ?1", params![id, json.to_string()])
         })
     }
 
@@ -171,9 +161,7 @@ impl Store {
         self.resident(&disclosure.resident)?;
         let json = to_json(disclosure);
         self.change(actor, now, "disclosure.record", &disclosure.resident.0, &json, |tx| {
-            tx.execute("INSERT INTO disclosures (resident, data) VALUES (?1, ?2)", params![disclosure.resident.0, json.to_string()])
-                .map(|_| ())
-                .map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "INSERT INTO disclosures (resident, data) VALUES (?1, ?2)", params![disclosure.resident.0, json.to_string()])
         })
     }
 
@@ -181,9 +169,7 @@ impl Store {
         self.resident(&opposition.resident)?;
         let json = to_json(opposition);
         self.change(actor, now, "opposition.record", &opposition.resident.0, &json, |tx| {
-            tx.execute("INSERT INTO oppositions (resident, data) VALUES (?1, ?2)", params![opposition.resident.0, json.to_string()])
-                .map(|_| ())
-                .map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "INSERT INTO oppositions (resident, data) VALUES (?1, ?2)", params![opposition.resident.0, json.to_string()])
         })
     }
 
@@ -200,9 +186,7 @@ impl Store {
         }
         let json = to_json(complaint);
         self.change(actor, now, "complaint.record", &complaint.id, &json, |tx| {
-            tx.execute("INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)", params![complaint.id, complaint.resident.0, json.to_string()])
-                .map(|_| ())
-                .map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)", params![complaint.id, complaint.resident.0, json.to_string()])
         })
     }
 
@@ -219,17 +203,12 @@ impl Store {
         complaint.reassessment = Some(reassessment);
         let json = to_json(&complaint);
         self.change(actor, now, "complaint.reassess", id, &to_json(&complaint.reassessment), |tx| {
-            tx.execute("UPDATE complaints SET data = ?2 WHERE id = ?1", params![id, json.to_string()]).map(|_| ()).map_err(|cause| sqlite_err(tx, cause))
+            write(tx, "UPDATE complaints SET data = ?2 WHERE id = ?1", params![id, json.to_string()])
         })
     }
 
     fn complaint(&self, id: &str) -> Result<Option<Complaint>, StoreError> {
-        let data: Option<String> = self
-            .conn
-            .query_row("SELECT data FROM complaints WHERE id = ?1", params![id], |r| r.get(0))
-            .optional()
-            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
-        data.map(|d| self.parse(&d)).transpose()
+        self.record_by_id("complaints", id)
     }
 
     /// Everything the gate needs about one resident.
@@ -275,6 +254,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-fn sqlite_err(tx: &rusqlite::Transaction<'_>, cause: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite { file: tx.path().unwrap_or("database").to_string(), cause }
+/// One statement inside a change's transaction.
+fn write(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+    tx.execute(sql, params).map(|_| ()).map_err(|cause| StoreError::Sqlite { file: tx.path().unwrap_or("database").to_string(), cause })
 }
