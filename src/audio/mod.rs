@@ -2,9 +2,12 @@
 //! [`AudioChunk`]. There is no playback path in this crate at all (R5.2):
 //! nothing here, or anywhere, opens an output stream.
 
+pub mod analyzer;
 mod chunk;
+pub mod events;
 pub mod logmel;
 pub mod resample;
+pub mod vad;
 pub mod wav;
 pub mod yamnet;
 

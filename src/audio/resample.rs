@@ -21,35 +21,107 @@ pub fn to_16k(mut samples: Vec<f32>, rate: u32) -> Result<Vec<f32>, ResampleErro
     if rate == SAMPLE_RATE || samples.is_empty() {
         return Ok(samples);
     }
-    let err = |reason: String| ResampleError { rate, reason };
-    let mut resampler = FftFixedIn::<f32>::new(rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1).map_err(|e| err(e.to_string()))?;
-    let wanted = (samples.len() as u64 * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate)) as usize;
-    let delay = resampler.output_delay();
-    let mut out = Vec::with_capacity(wanted + delay + CHUNK);
-    let mut position = 0;
-    while position + resampler.input_frames_next() <= samples.len() {
-        let next = resampler.input_frames_next();
-        let block = resampler.process(&[&samples[position..position + next]], None).map_err(|e| err(e.to_string()))?;
-        out.extend_from_slice(&block[0]);
-        position += next;
-    }
-    // The tail, then silence until the delayed output has come out.
-    if position < samples.len() {
-        let tail = resampler.process_partial(Some(&[&samples[position..]]), None).map_err(|e| err(e.to_string()))?;
-        out.extend_from_slice(&tail[0]);
-    }
-    while out.len() < wanted + delay {
-        let flush = resampler.process_partial::<&[f32]>(None, None).map_err(|e| err(e.to_string()))?;
-        if flush[0].is_empty() {
-            break;
-        }
-        out.extend_from_slice(&flush[0]);
-    }
+    let mut stream = StreamResampler::new(rate)?;
+    let mut out = stream.push(&samples)?;
     samples.zeroize();
-    let mut aligned: Vec<f32> = out.iter().skip(delay).take(wanted).copied().collect();
-    aligned.resize(wanted, 0.0);
-    out.zeroize();
-    Ok(aligned)
+    out.extend(stream.finish()?);
+    Ok(out)
+}
+
+/// Resamples a stream that arrives in pieces of any size (a microphone's
+/// callbacks, a long file read block by block) with memory bounded by the
+/// resampler's own chunk. The whole output equals [`to_16k`]'s.
+pub struct StreamResampler {
+    rate: u32,
+    resampler: Option<FftFixedIn<f32>>,
+    pending: Vec<f32>,
+    /// Output samples still to drop at the start (the resampler's delay).
+    delay_left: usize,
+    samples_in: u64,
+    samples_out: u64,
+}
+
+impl StreamResampler {
+    pub fn new(rate: u32) -> Result<StreamResampler, ResampleError> {
+        let err = |reason: String| ResampleError { rate, reason };
+        if rate == 0 {
+            return Err(err("the rate is zero".to_string()));
+        }
+        let resampler = if rate == SAMPLE_RATE {
+            None
+        } else {
+            Some(FftFixedIn::<f32>::new(rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1).map_err(|e| err(e.to_string()))?)
+        };
+        let delay_left = resampler.as_ref().map_or(0, |r| r.output_delay());
+        Ok(StreamResampler { rate, resampler, pending: Vec::new(), delay_left, samples_in: 0, samples_out: 0 })
+    }
+
+    /// The 16 kHz samples that `samples` completes.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, ResampleError> {
+        self.samples_in += samples.len() as u64;
+        let Some(resampler) = self.resampler.as_mut() else {
+            self.samples_out += samples.len() as u64;
+            return Ok(samples.to_vec());
+        };
+        let rate = self.rate;
+        let err = |reason: String| ResampleError { rate, reason };
+        self.pending.extend_from_slice(samples);
+        let mut out = Vec::new();
+        let mut position = 0;
+        while position + resampler.input_frames_next() <= self.pending.len() {
+            let next = resampler.input_frames_next();
+            let block = resampler.process(&[&self.pending[position..position + next]], None).map_err(|e| err(e.to_string()))?;
+            out.extend_from_slice(&block[0]);
+            position += next;
+        }
+        self.pending[..position].zeroize();
+        self.pending.drain(..position);
+        Ok(self.emit(out))
+    }
+
+    /// The end of the stream: the rest, up to `ceil(in * 16000 / rate)` in all.
+    pub fn finish(&mut self) -> Result<Vec<f32>, ResampleError> {
+        let Some(resampler) = self.resampler.as_mut() else { return Ok(Vec::new()) };
+        let rate = self.rate;
+        let err = |reason: String| ResampleError { rate, reason };
+        let wanted = (self.samples_in * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate));
+        let mut out = Vec::new();
+        if !self.pending.is_empty() {
+            let tail = resampler.process_partial(Some(&[&self.pending[..]]), None).map_err(|e| err(e.to_string()))?;
+            out.extend_from_slice(&tail[0]);
+            self.pending.zeroize();
+            self.pending.clear();
+        }
+        // Silence until the delayed output has come out.
+        while self.samples_out + (out.len().saturating_sub(self.delay_left) as u64) < wanted {
+            let flush = resampler.process_partial::<&[f32]>(None, None).map_err(|e| err(e.to_string()))?;
+            if flush[0].is_empty() {
+                break;
+            }
+            out.extend_from_slice(&flush[0]);
+        }
+        let mut out = self.emit(out);
+        let left = wanted.saturating_sub(self.samples_out - out.len() as u64) as usize;
+        out.truncate(left);
+        out.resize(left, 0.0);
+        self.samples_out = wanted;
+        Ok(out)
+    }
+
+    fn emit(&mut self, mut out: Vec<f32>) -> Vec<f32> {
+        let skip = self.delay_left.min(out.len());
+        self.delay_left -= skip;
+        out[..skip].zeroize();
+        out.drain(..skip);
+        self.samples_out += out.len() as u64;
+        out
+    }
+}
+
+impl Drop for StreamResampler {
+    fn drop(&mut self) {
+        self.pending.zeroize();
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +143,23 @@ mod tests {
             assert!((990..=1010).contains(&crossings), "{rate}: {crossings}");
             let peak = middle.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             assert!((0.45..0.55).contains(&peak), "{rate}: {peak}");
+        }
+    }
+
+    #[test]
+    fn a_stream_in_odd_pieces_gives_the_whole_file_result() {
+        for rate in [8_000, 44_100, 48_000] {
+            let input = tone(rate, 440.0, 2.3);
+            let whole = to_16k(input.clone(), rate).unwrap();
+            let mut stream = StreamResampler::new(rate).unwrap();
+            let mut pieces = Vec::new();
+            for piece in input.chunks(333) {
+                pieces.extend(stream.push(piece).unwrap());
+            }
+            pieces.extend(stream.finish().unwrap());
+            assert_eq!(pieces.len(), whole.len(), "{rate}");
+            let worst = pieces.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-6, "{rate}: {worst}");
         }
     }
 

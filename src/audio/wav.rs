@@ -57,12 +57,7 @@ fn decode_mono(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, u32, u16), WavErro
     let format = |reason: String| WavError::Format { file: file.to_string(), reason };
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| format(e.to_string()))?;
     let spec = reader.spec();
-    if spec.channels == 0 || spec.channels > MAX_CHANNELS {
-        return Err(format(format!("{} channels", spec.channels)));
-    }
-    if spec.sample_rate < 4_000 || spec.sample_rate > 384_000 {
-        return Err(format(format!("a sample rate of {} Hz", spec.sample_rate)));
-    }
+    check_spec(file, &spec)?;
     let frames = u64::from(reader.duration());
     if frames == 0 {
         return Err(WavError::Empty { file: file.to_string() });
@@ -91,9 +86,6 @@ fn decode_mono(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, u32, u16), WavErro
             }
         }
         hound::SampleFormat::Int => {
-            if !(8..=32).contains(&spec.bits_per_sample) {
-                return Err(format(format!("{}-bit samples", spec.bits_per_sample)));
-            }
             let full_scale = (1u64 << (spec.bits_per_sample - 1)) as f32;
             for sample in reader.into_samples::<i32>() {
                 push(sample.map_err(|e| format(e.to_string()))? as f32 / full_scale);
@@ -104,6 +96,147 @@ fn decode_mono(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, u32, u16), WavErro
         return Err(WavError::Empty { file: file.to_string() });
     }
     Ok((mono, spec.sample_rate, spec.channels))
+}
+
+/// Samples per channel read at a time when streaming: 0.25 s at 48 kHz.
+const BLOCK_FRAMES: usize = 12_000;
+
+/// A WAV file read block by block into 16 kHz mono chunks: memory stays
+/// bounded however long the file is, and nothing of it is kept.
+pub struct WavSource {
+    file: String,
+    reader: hound::WavReader<WipingReader>,
+    spec: hound::WavSpec,
+    frames: u64,
+    frames_read: u64,
+    resampler: resample::StreamResampler,
+    finished: bool,
+}
+
+impl WavSource {
+    pub fn open(path: &Path) -> Result<WavSource, WavError> {
+        let file = path.display().to_string();
+        let handle = std::fs::File::open(path).map_err(|cause| WavError::Read { file: file.clone(), cause })?;
+        let format = |reason: String| WavError::Format { file: file.clone(), reason };
+        let reader = hound::WavReader::new(WipingReader::new(handle)).map_err(|e| format(e.to_string()))?;
+        let spec = reader.spec();
+        check_spec(&file, &spec)?;
+        let frames = u64::from(reader.duration());
+        if frames == 0 {
+            return Err(WavError::Empty { file });
+        }
+        let resampler = resample::StreamResampler::new(spec.sample_rate).map_err(|cause| WavError::Resample { file: file.clone(), cause })?;
+        Ok(WavSource { file, reader, spec, frames, frames_read: 0, resampler, finished: false })
+    }
+
+    /// The file's own rate and channel count.
+    pub fn format(&self) -> (u32, u16) {
+        (self.spec.sample_rate, self.spec.channels)
+    }
+
+    /// The length the header gives.
+    pub fn duration_s(&self) -> f64 {
+        self.frames as f64 / f64::from(self.spec.sample_rate)
+    }
+
+    /// The next piece of 16 kHz mono sound; `None` after the end.
+    pub fn next_chunk(&mut self) -> Result<Option<AudioChunk>, WavError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let channels = usize::from(self.spec.channels);
+        let want = BLOCK_FRAMES.min((self.frames - self.frames_read) as usize);
+        let mut mono = Vec::with_capacity(want);
+        let (file, rate, duration_s) = (self.file.clone(), self.spec.sample_rate, self.duration_s());
+        let ends_early = move |read: u64, cause: String| WavError::Format {
+            file,
+            reason: format!("the sound data ends at {:.2} s of the {duration_s:.2} s the header gives ({cause})", read as f64 / f64::from(rate)),
+        };
+        let mut frame_sum = 0.0f32;
+        let mut in_frame = 0;
+        let mut push = |value: f32, mono: &mut Vec<f32>| {
+            frame_sum += value;
+            in_frame += 1;
+            if in_frame == channels {
+                mono.push(frame_sum / channels as f32);
+                frame_sum = 0.0;
+                in_frame = 0;
+            }
+        };
+        let result: Result<(), hound::Error> = match self.spec.sample_format {
+            hound::SampleFormat::Float => self.reader.samples::<f32>().take(want * channels).try_for_each(|s| s.map(|v| push(v.clamp(-1.0, 1.0), &mut mono))),
+            hound::SampleFormat::Int => {
+                let full_scale = (1u64 << (self.spec.bits_per_sample - 1)) as f32;
+                self.reader.samples::<i32>().take(want * channels).try_for_each(|s| s.map(|v| push(v as f32 / full_scale, &mut mono)))
+            }
+        };
+        self.frames_read += mono.len() as u64;
+        if let Err(e) = result {
+            mono.zeroize();
+            return Err(ends_early(self.frames_read, e.to_string()));
+        }
+        if mono.len() < want {
+            mono.zeroize();
+            return Err(ends_early(self.frames_read, "the file is cut short".to_string()));
+        }
+        let resample_err = |cause| WavError::Resample { file: self.file.clone(), cause };
+        let mut samples = self.resampler.push(&mono).map_err(resample_err)?;
+        mono.zeroize();
+        if self.frames_read == self.frames {
+            samples.extend(self.resampler.finish().map_err(resample_err)?);
+            self.finished = true;
+        }
+        Ok(Some(AudioChunk::from_samples(samples)))
+    }
+}
+
+fn check_spec(file: &str, spec: &hound::WavSpec) -> Result<(), WavError> {
+    let format = |reason: String| WavError::Format { file: file.to_string(), reason };
+    if spec.channels == 0 || spec.channels > MAX_CHANNELS {
+        return Err(format(format!("{} channels", spec.channels)));
+    }
+    if spec.sample_rate < 4_000 || spec.sample_rate > 384_000 {
+        return Err(format(format!("a sample rate of {} Hz", spec.sample_rate)));
+    }
+    if spec.sample_format == hound::SampleFormat::Int && !(8..=32).contains(&spec.bits_per_sample) {
+        return Err(format(format!("{}-bit samples", spec.bits_per_sample)));
+    }
+    Ok(())
+}
+
+/// A buffered reader whose buffer, which holds encoded sound, is wiped
+/// when it is refilled and when it is dropped.
+struct WipingReader {
+    inner: std::fs::File,
+    buffer: Vec<u8>,
+    at: usize,
+    filled: usize,
+}
+
+impl WipingReader {
+    fn new(inner: std::fs::File) -> WipingReader {
+        WipingReader { inner, buffer: vec![0; 64 * 1024], at: 0, filled: 0 }
+    }
+}
+
+impl std::io::Read for WipingReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.filled {
+            self.buffer[..self.filled].zeroize();
+            self.filled = self.inner.read(&mut self.buffer)?;
+            self.at = 0;
+        }
+        let n = out.len().min(self.filled - self.at);
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Drop for WipingReader {
+    fn drop(&mut self) {
+        self.buffer.zeroize();
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +283,39 @@ mod tests {
         let whole = wav(spec(1, 16_000, 16, false), 16_000);
         let err = decode("cut.wav", &whole[..30]).unwrap_err().to_string();
         assert!(err.starts_with("cut.wav:"), "{err}");
+    }
+
+    #[test]
+    fn streaming_gives_the_whole_file_result() {
+        let dir = tempfile::tempdir().unwrap();
+        for (channels, rate, bits, float) in [(1, 16_000, 16, false), (2, 44_100, 16, false), (6, 48_000, 24, false)] {
+            let path = dir.path().join(format!("{channels}-{rate}.wav"));
+            let bytes = wav(spec(channels, rate, bits, float), rate as usize * 3 + 17);
+            std::fs::write(&path, &bytes).unwrap();
+            let (whole, _, _) = decode("x", &bytes).unwrap();
+            let mut source = WavSource::open(&path).unwrap();
+            assert_eq!(source.format(), (rate, channels));
+            let mut streamed = Vec::new();
+            while let Some(chunk) = source.next_chunk().unwrap() {
+                streamed.extend_from_slice(chunk.samples());
+            }
+            assert_eq!(streamed.len(), whole.samples().len());
+            let worst = streamed.iter().zip(whole.samples()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{channels} ch {rate} Hz: {worst}");
+        }
+        // Data cut off after the header: a clear error naming the file.
+        let path = dir.path().join("cut.wav");
+        let bytes = wav(spec(1, 16_000, 16, false), 32_000);
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let mut source = WavSource::open(&path).unwrap();
+        let err = loop {
+            match source.next_chunk() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a cut file read to the end"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(err.contains("cut.wav") && err.contains("ends at"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::inference::{output_u8, Model, ModelError, ModelSpec, Runtime, TensorS
 pub const YAMNET: ModelSpec = ModelSpec {
     file: "yamnet_w8a8.onnx",
     sha256: "fb6584dc2a6dc9c7dc62dc015dcaa698c678d9ddf6f65ad81de51eb99976f185",
-    input: TensorSpec::u8("audio", &[1, 1, 96, 64]),
+    inputs: &[TensorSpec::u8("audio", &[1, 1, 96, 64])],
     outputs: &[TensorSpec::u8("class_scores", &[1, 521])],
 };
 pub const CLASS_MAP: &str = "yamnet_class_map.csv";
@@ -51,6 +51,10 @@ impl Yamnet {
         Ok(Yamnet { model, classes, input: vec![0; PATCH_FRAMES * MEL_BANDS] })
     }
 
+    pub fn class_names(&self) -> &[String] {
+        &self.classes
+    }
+
     pub fn class_name(&self, index: usize) -> &str {
         self.classes.get(index).map_or("?", String::as_str)
     }
@@ -72,6 +76,11 @@ impl Yamnet {
     pub fn model_mut(&mut self) -> &mut Model {
         &mut self.model
     }
+}
+
+/// The class names of the model in `models_dir`, in output order.
+pub fn read_class_names(models_dir: &Path) -> Result<Vec<String>, YamnetError> {
+    read_class_map(&models_dir.join(CLASS_MAP))
 }
 
 /// `index,mid,display_name` lines; names may be quoted and hold commas.

@@ -13,14 +13,17 @@ use super::Runtime;
 pub struct ModelSpec {
     pub file: &'static str,
     pub sha256: &'static str,
-    pub input: TensorSpec,
+    pub inputs: &'static [TensorSpec],
     pub outputs: &'static [TensorSpec],
 }
 
+/// One tensor: `shape` is what the device feeds or reads; `declared` is
+/// what the file says when it leaves dimensions open (-1), as Silero VAD does.
 #[derive(Debug, Clone, Copy)]
 pub struct TensorSpec {
     pub name: &'static str,
     pub shape: &'static [i64],
+    pub declared: Option<&'static [i64]>,
     pub element: Element,
 }
 
@@ -30,15 +33,35 @@ pub enum Element {
     F32,
     /// Quantised models (YAMNet w8a8).
     U8,
+    /// Silero VAD's sample rate.
+    I64,
+}
+
+/// One input's data for a run, in the order of the spec's inputs.
+#[derive(Debug, Clone, Copy)]
+pub enum InputData<'a> {
+    F32(&'a [f32]),
+    U8(&'a [u8]),
+    I64(&'a [i64]),
 }
 
 impl TensorSpec {
     pub const fn f32(name: &'static str, shape: &'static [i64]) -> TensorSpec {
-        TensorSpec { name, shape, element: Element::F32 }
+        TensorSpec { name, shape, declared: None, element: Element::F32 }
     }
 
     pub const fn u8(name: &'static str, shape: &'static [i64]) -> TensorSpec {
-        TensorSpec { name, shape, element: Element::U8 }
+        TensorSpec { name, shape, declared: None, element: Element::U8 }
+    }
+
+    pub const fn i64(name: &'static str, shape: &'static [i64]) -> TensorSpec {
+        TensorSpec { name, shape, declared: None, element: Element::I64 }
+    }
+
+    /// The file declares `declared` (with -1 for open dimensions); the
+    /// device uses `shape`.
+    pub const fn declared_as(self, declared: &'static [i64]) -> TensorSpec {
+        TensorSpec { declared: Some(declared), ..self }
     }
 
     pub fn len(&self) -> usize {
@@ -132,11 +155,24 @@ impl Model {
     }
 
     fn warm_up(&mut self) -> Result<(), ModelError> {
+        let f32s: Vec<Vec<f32>> = self.spec.inputs.iter().map(|t| vec![0.5; t.len()]).collect();
+        let u8s: Vec<Vec<u8>> = self.spec.inputs.iter().map(|t| vec![128; t.len()]).collect();
+        // Integer inputs are settings (Silero's sample rate), not data: the
+        // first class of value the model takes is 16000.
+        let i64s: Vec<Vec<i64>> = self.spec.inputs.iter().map(|t| vec![16_000; t.len()]).collect();
+        let data: Vec<InputData<'_>> = self
+            .spec
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t.element {
+                Element::F32 => InputData::F32(&f32s[i]),
+                Element::U8 => InputData::U8(&u8s[i]),
+                Element::I64 => InputData::I64(&i64s[i]),
+            })
+            .collect();
         for _ in 0..2 {
-            match self.spec.input.element {
-                Element::F32 => drop(self.run(&vec![0.5f32; self.spec.input.len()])?),
-                Element::U8 => drop(self.run_u8(&vec![128u8; self.spec.input.len()])?),
-            }
+            self.run_inputs_with(&data, |_| Ok(()))?;
         }
         Ok(())
     }
@@ -144,43 +180,40 @@ impl Model {
     /// Runs the model on one input laid out as the spec's input shape and
     /// hands the outputs (in the spec's order) to `read`.
     pub fn run_with<T>(&mut self, input: &[f32], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
-        let result = {
-            let outputs = self.run(input)?;
-            read(&outputs)
-        };
-        result.map_err(|reason| ModelError::Output { file: self.path.display().to_string(), reason })
+        self.run_inputs_with(&[InputData::F32(input)], read)
     }
 
     /// Like [`Model::run_with`], for a model whose input is uint8.
     pub fn run_u8_with<T>(&mut self, input: &[u8], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
-        let result = {
-            let outputs = self.run_u8(input)?;
-            read(&outputs)
-        };
-        result.map_err(|reason| ModelError::Output { file: self.path.display().to_string(), reason })
+        self.run_inputs_with(&[InputData::U8(input)], read)
     }
 
-    fn run_u8(&mut self, input: &[u8]) -> Result<SessionOutputs<'_>, ModelError> {
-        let run_err = |reason: String| ModelError::Run { file: self.path.display().to_string(), reason };
-        let shape: Vec<i64> = self.spec.input.shape.to_vec();
-        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
-        self.run_tensor(tensor.into_dyn())
-    }
-
-    fn run(&mut self, input: &[f32]) -> Result<SessionOutputs<'_>, ModelError> {
-        let run_err = |reason: String| ModelError::Run { file: self.path.display().to_string(), reason };
-        let shape: Vec<i64> = self.spec.input.shape.to_vec();
-        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_err(e.to_string()))?;
-        self.run_tensor(tensor.into_dyn())
-    }
-
-    fn run_tensor(&mut self, tensor: ort::value::DynValueRef<'_>) -> Result<SessionOutputs<'_>, ModelError> {
-        let name = self.spec.input.name;
+    /// Runs the model on all its inputs, in the spec's order, each laid out
+    /// as its spec's shape.
+    pub fn run_inputs_with<T>(&mut self, inputs: &[InputData<'_>], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+        let file = self.path.display().to_string();
+        let run_err = |reason: String| ModelError::Run { file: file.clone(), reason };
+        if inputs.len() != self.spec.inputs.len() {
+            return Err(run_err(format!("{} inputs given, the model takes {}", inputs.len(), self.spec.inputs.len())));
+        }
+        let mut values: Vec<(&str, ort::session::SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        for (spec, data) in self.spec.inputs.iter().zip(inputs) {
+            let shape = spec.shape.to_vec();
+            let value = match (spec.element, *data) {
+                (Element::F32, InputData::F32(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
+                (Element::U8, InputData::U8(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
+                (Element::I64, InputData::I64(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
+                (element, _) => return Err(run_err(format!("input `{}` takes {element:?} data", spec.name))),
+            }
+            .map_err(|e| run_err(e.to_string()))?;
+            values.push((spec.name, value.into()));
+        }
         let started = std::time::Instant::now();
-        let outputs = self.session.run(ort::inputs![name => tensor]);
+        let outputs = self.session.run(values);
         self.usage.time += started.elapsed();
         self.usage.runs += 1;
-        outputs.map_err(|e| ModelError::Run { file: self.path.display().to_string(), reason: e.to_string() })
+        let outputs = outputs.map_err(|e| run_err(e.to_string()))?;
+        read(&outputs).map_err(|reason| ModelError::Output { file, reason })
     }
 
     /// Time spent in ONNX Runtime since loading or the last reset.
@@ -213,10 +246,12 @@ pub fn output_f32<'a>(outputs: &'a SessionOutputs<'_>, index: usize) -> Result<&
 
 fn check_tensors(session: &Session, spec: &ModelSpec) -> Result<(), String> {
     let inputs = session.inputs();
-    if inputs.len() != 1 {
-        return Err(format!("expected 1 input, found {}", inputs.len()));
+    if inputs.len() != spec.inputs.len() {
+        return Err(format!("expected {} inputs, found {}", spec.inputs.len(), inputs.len()));
     }
-    check_one("input", &inputs[0], &spec.input)?;
+    for (inlet, expected) in inputs.iter().zip(spec.inputs) {
+        check_one("input", inlet, expected)?;
+    }
     let outputs = session.outputs();
     if outputs.len() != spec.outputs.len() {
         return Err(format!("expected {} outputs, found {}", spec.outputs.len(), outputs.len()));
@@ -235,13 +270,15 @@ fn check_one(role: &str, outlet: &ort::value::Outlet, expected: &TensorSpec) -> 
     let wanted = match expected.element {
         Element::F32 => ort::value::TensorElementType::Float32,
         Element::U8 => ort::value::TensorElementType::Uint8,
+        Element::I64 => ort::value::TensorElementType::Int64,
     };
     if dtype.tensor_type() != Some(wanted) {
         return Err(format!("{role} `{}` is not a {wanted:?} tensor", expected.name));
     }
     let shape: Vec<i64> = dtype.tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default();
-    if shape != expected.shape {
-        return Err(format!("{role} `{}` has shape {:?}, expected {:?}", expected.name, shape, expected.shape));
+    let declared = expected.declared.unwrap_or(expected.shape);
+    if shape != declared {
+        return Err(format!("{role} `{}` has shape {:?}, expected {:?}", expected.name, shape, declared));
     }
     Ok(())
 }

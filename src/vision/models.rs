@@ -7,14 +7,14 @@ use crate::inference::{ModelSpec, TensorSpec};
 pub const POSE_DETECTION: ModelSpec = ModelSpec {
     file: "pose_detection.onnx",
     sha256: "3265af691f8a58843bada01cfe0d4790ef07e01a9419e79805c9ad61785475f2",
-    input: TensorSpec::f32("image", &[1, 224, 224, 3]),
+    inputs: &[TensorSpec::f32("image", &[1, 224, 224, 3])],
     outputs: &[TensorSpec::f32("boxes", &[1, 2254, 12]), TensorSpec::f32("scores", &[1, 2254, 1])],
 };
 
 pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
     file: "pose_landmark_full.onnx",
     sha256: "955dbce0a1ab41b94f15946dc7b870f9ebc2c9fbba7bb024115e4985f09cf43b",
-    input: TensorSpec::f32("image", &[1, 256, 256, 3]),
+    inputs: &[TensorSpec::f32("image", &[1, 256, 256, 3])],
     outputs: &[
         TensorSpec::f32("landmarks", &[1, 195]),
         TensorSpec::f32("pose_flag", &[1, 1]),
@@ -27,6 +27,6 @@ pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
 pub const FACE_DETECTION_SHORT_RANGE: ModelSpec = ModelSpec {
     file: "face_detection_short_range.onnx",
     sha256: "30adead61cbf3fa6911b2772cd38261c2de4ed8b6029c32127ee5d88c0381216",
-    input: TensorSpec::f32("image", &[1, 128, 128, 3]),
+    inputs: &[TensorSpec::f32("image", &[1, 128, 128, 3])],
     outputs: &[TensorSpec::f32("boxes", &[1, 896, 16]), TensorSpec::f32("scores", &[1, 896, 1])],
 };

@@ -1,0 +1,225 @@
+//! The whole sound path on a stream of 16 kHz chunks: log-mel patches and
+//! YAMNet, Silero VAD and speech segments, and care sound events. A file
+//! and a microphone go through the same code, piece by piece, so memory
+//! stays bounded however long the sound is.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use super::events::{EventDetector, EventRules, EventUpdate, PatchScores, RulesError};
+use super::logmel::{Patch, PatchStream, CHUNK_HOP_SAMPLES, CHUNK_SAMPLES, LOG_OFFSET};
+use super::vad::{SpeechSegment, SpeechSegmenter, SpeechSettings, Vad, CHUNK_SAMPLES as VAD_CHUNK};
+use super::yamnet::{Yamnet, YamnetError};
+use super::{AudioChunk, SAMPLE_RATE};
+use crate::inference::{ModelError, Runtime};
+
+/// The `[sound]` section of the config.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SoundSettings {
+    pub speech: SpeechSettings,
+    pub events: EventRules,
+}
+
+impl SoundSettings {
+    pub fn problems(&self, classes: Option<&[String]>) -> Vec<String> {
+        let mut problems: Vec<String> = self.speech.problems().into_iter().map(|p| format!("speech.{p}")).collect();
+        problems.extend(self.events.problems(classes).into_iter().map(|p| format!("events.{p}")));
+        problems
+    }
+}
+
+/// YAMNet's verdict on one 0.96 s patch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchResult {
+    pub index: u64,
+    pub start_s: f64,
+    /// The five most likely classes: (class index, probability).
+    pub top: Vec<(usize, f32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SoundOutput {
+    Patch(PatchResult),
+    Speech(SpeechSegment),
+    Event(EventUpdate),
+}
+
+/// Time spent per stage since the analyzer was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub front_end: Duration,
+    pub yamnet: Duration,
+    pub vad: Duration,
+    pub events: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error(transparent)]
+    Yamnet(#[from] YamnetError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+}
+
+pub struct SoundAnalyzer {
+    patches: PatchStream,
+    yamnet: Yamnet,
+    vad: Vad,
+    segmenter: SpeechSegmenter,
+    detector: EventDetector,
+    /// Samples waiting for a whole VAD chunk.
+    vad_pending: Vec<f32>,
+    /// Samples the VAD has heard, and its probability per chunk from
+    /// `voice_start` on (older ones are no longer needed).
+    vad_done: u64,
+    voice: VecDeque<f32>,
+    voice_start: u64,
+    /// Patches waiting for the VAD to cover them.
+    waiting: VecDeque<(u64, Patch)>,
+    times: StageTimes,
+}
+
+fn patch_window(index: u64) -> (u64, u64) {
+    let start = index * CHUNK_HOP_SAMPLES as u64;
+    (start, start + CHUNK_SAMPLES as u64)
+}
+
+fn seconds(samples: u64) -> f64 {
+    samples as f64 / f64::from(SAMPLE_RATE)
+}
+
+impl SoundAnalyzer {
+    pub fn load(runtime: &Runtime, models_dir: &Path, settings: &SoundSettings) -> Result<SoundAnalyzer, AnalyzerError> {
+        let yamnet = Yamnet::load(runtime, models_dir)?;
+        let vad = Vad::load(runtime, models_dir)?;
+        let detector = EventDetector::new(&settings.events, yamnet.class_names())?;
+        Ok(SoundAnalyzer {
+            patches: PatchStream::new(LOG_OFFSET),
+            yamnet,
+            vad,
+            segmenter: SpeechSegmenter::new(settings.speech.clone()),
+            detector,
+            vad_pending: Vec::with_capacity(VAD_CHUNK),
+            vad_done: 0,
+            voice: VecDeque::new(),
+            voice_start: 0,
+            waiting: VecDeque::new(),
+            times: StageTimes::default(),
+        })
+    }
+
+    pub fn class_name(&self, index: usize) -> &str {
+        self.yamnet.class_name(index)
+    }
+
+    pub fn times(&self) -> StageTimes {
+        self.times
+    }
+
+    /// Analyses the next piece of sound; the chunk is wiped when the caller
+    /// drops it.
+    pub fn push(&mut self, chunk: &AudioChunk) -> Result<Vec<SoundOutput>, AnalyzerError> {
+        let mut out = Vec::new();
+        self.listen_for_voice(chunk.samples(), &mut out)?;
+        let t = Instant::now();
+        let ready = self.patches.push(chunk.samples());
+        self.times.front_end += t.elapsed();
+        self.waiting.extend(ready);
+        self.classify_covered(false, &mut out)?;
+        Ok(out)
+    }
+
+    /// The sound has ended (end of file, microphone stopped): the last
+    /// patch, open speech and open events are closed. The analyzer is
+    /// then ready for a new sound.
+    pub fn finish(&mut self) -> Result<Vec<SoundOutput>, AnalyzerError> {
+        let mut out = Vec::new();
+        if !self.vad_pending.is_empty() {
+            // The last part-chunk is padded with silence, as Silero's own tools do.
+            let missing = VAD_CHUNK - self.vad_pending.len();
+            self.listen_for_voice(&vec![0.0; missing], &mut out)?;
+        }
+        let t = Instant::now();
+        let ready = self.patches.finish();
+        self.times.front_end += t.elapsed();
+        self.waiting.extend(ready);
+        self.classify_covered(true, &mut out)?;
+        out.extend(self.segmenter.finish().map(SoundOutput::Speech));
+        let t = Instant::now();
+        out.extend(self.detector.finish().into_iter().map(SoundOutput::Event));
+        self.times.events += t.elapsed();
+        self.vad.reset();
+        self.vad_done = 0;
+        self.voice.clear();
+        self.voice_start = 0;
+        Ok(out)
+    }
+
+    fn listen_for_voice(&mut self, mut samples: &[f32], out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+        let t = Instant::now();
+        while !samples.is_empty() {
+            let take = (VAD_CHUNK - self.vad_pending.len()).min(samples.len());
+            self.vad_pending.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            if self.vad_pending.len() < VAD_CHUNK {
+                break;
+            }
+            let mut chunk = [0.0f32; VAD_CHUNK];
+            chunk.copy_from_slice(&self.vad_pending);
+            self.vad_pending.zeroize();
+            self.vad_pending.clear();
+            let probability = self.vad.probability(&chunk);
+            chunk.zeroize();
+            let probability = probability?;
+            self.vad_done += VAD_CHUNK as u64;
+            self.voice.push_back(probability);
+            out.extend(self.segmenter.push(probability).map(SoundOutput::Speech));
+        }
+        self.times.vad += t.elapsed();
+        Ok(())
+    }
+
+    /// Classifies the patches the VAD has fully heard (all of them at the end).
+    fn classify_covered(&mut self, at_end: bool, out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+        while let Some((index, _)) = self.waiting.front() {
+            let (start, end) = patch_window(*index);
+            if !at_end && end > self.vad_done {
+                break;
+            }
+            let Some((index, mut patch)) = self.waiting.pop_front() else { break };
+            let first_chunk = ((start / VAD_CHUNK as u64).saturating_sub(self.voice_start)) as usize;
+            let last_chunk = end.div_ceil(VAD_CHUNK as u64).saturating_sub(self.voice_start) as usize;
+            let voice = self.voice.range(first_chunk.min(self.voice.len())..last_chunk.min(self.voice.len())).copied().fold(0.0f32, f32::max);
+            let t = Instant::now();
+            let logits = self.yamnet.logits(&patch);
+            // A log-mel patch is sound too (R5.4).
+            patch.zeroize();
+            let logits = logits?;
+            self.times.yamnet += t.elapsed();
+            let t = Instant::now();
+            let probabilities: Vec<f32> = logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
+            let mut order: Vec<usize> = (0..probabilities.len()).collect();
+            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+            let top = order.iter().take(5).map(|&i| (i, probabilities[i])).collect();
+            let start_s = seconds(start);
+            out.push(SoundOutput::Patch(PatchResult { index, start_s, top }));
+            let scores = PatchScores { start_s, end_s: seconds(end), probabilities: &probabilities, voice };
+            out.extend(self.detector.push(scores).into_iter().map(SoundOutput::Event));
+            self.times.events += t.elapsed();
+            // VAD chunks before the next patch's window are done with.
+            let next_start = patch_window(index + 1).0 / VAD_CHUNK as u64;
+            while self.voice_start < next_start && !self.voice.is_empty() {
+                self.voice.pop_front();
+                self.voice_start += 1;
+            }
+        }
+        Ok(())
+    }
+}
