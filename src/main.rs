@@ -85,7 +85,8 @@ enum Command {
         #[arg(long, value_name = "OUT.png")]
         silhouette: Option<PathBuf>,
     },
-    /// Classify the sounds in WAV files, patch by patch (YAMNet, 521 classes).
+    /// Classify the sounds in WAV files: YAMNet's classes per 0.48 s, speech
+    /// (Silero VAD) and care sound events. Files are read block by block.
     AnalyzeAudio {
         #[arg(required = true, value_name = "FILE.wav")]
         files: Vec<PathBuf>,
@@ -393,41 +394,45 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
 }
 
 fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
-    use tryghed::audio::logmel::{LogMel, CHUNK_HOP_SAMPLES, LOG_OFFSET};
-    use tryghed::audio::{wav, yamnet::Yamnet, SAMPLE_RATE};
+    use tryghed::audio::analyzer::{SoundAnalyzer, SoundOutput};
+    use tryghed::audio::events::EventUpdate;
+    use tryghed::audio::report::analyze_file;
     let runtime = Runtime::load()?;
-    let mut yamnet = Yamnet::load(&runtime, &config.models_dir)?;
-    let mut front = LogMel::new(LOG_OFFSET);
+    let mut analyzer = SoundAnalyzer::load(&runtime, &config.models_dir, &config.sound)?;
     let mut reports = Vec::new();
     let mut failed = 0;
     for path in files {
         let file = path.display().to_string();
-        let chunk = match wav::read_file(path) {
-            Ok((chunk, _, _)) => chunk,
+        let result = analyze_file(&mut analyzer, path, |output, analyzer| {
+            if json {
+                return;
+            }
+            match output {
+                SoundOutput::Patch(p) => {
+                    let top: Vec<String> = p.top.iter().map(|&(c, s)| format!("{} {s:.3}", analyzer.class_name(c))).collect();
+                    out!("{file} {:>7.2} s  {}", p.start_s, top.join(" | "));
+                }
+                SoundOutput::Speech(s) => out!("{file} speech {:.2}-{:.2} s", s.start_s(), s.end_s()),
+                SoundOutput::Event(EventUpdate::Began(e)) => out!("{file} EVENT {} from {:.2} s ({})", e.kind, e.start_s, e.classes.join(", ")),
+                SoundOutput::Event(EventUpdate::Ended(e)) => {
+                    out!("{file} EVENT {} {:.2}-{:.2} s, score {:.2} ({})", e.kind, e.start_s, e.end_s, e.score, e.classes.join(", "))
+                }
+            }
+        });
+        match result {
+            Ok(report) => {
+                if let Some(error) = &report.error {
+                    eprintln!("error: {error} (analysed up to there)");
+                    failed += 1;
+                }
+                reports.push(serde_json::to_value(&report)?);
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;
                 reports.push(serde_json::json!({ "file": file, "error": e.to_string() }));
-                continue;
             }
-        };
-        let mut patches = Vec::new();
-        for (n, patch) in front.patches(chunk.samples()).iter().enumerate() {
-            let logits = yamnet.logits(patch)?;
-            let mut order: Vec<usize> = (0..logits.len()).collect();
-            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
-            let top: Vec<_> = order
-                .iter()
-                .take(5)
-                .map(|&i| serde_json::json!({ "class": yamnet.class_name(i), "score": ((1.0 / (1.0 + (-f64::from(logits[i])).exp())) * 1000.0).round() / 1000.0 }))
-                .collect();
-            let start_s = (n * CHUNK_HOP_SAMPLES) as f64 / f64::from(SAMPLE_RATE);
-            if !json {
-                out!("{file} {start_s:>7.2} s  {}", top.iter().map(|t| format!("{} {}", t["class"].as_str().unwrap_or("?"), t["score"])).collect::<Vec<_>>().join(" | "));
-            }
-            patches.push(serde_json::json!({ "start_s": start_s, "top": top }));
         }
-        reports.push(serde_json::json!({ "file": file, "duration_s": (chunk.duration_s() * 1000.0).round() / 1000.0, "patches": patches }));
     }
     if json {
         let out = if reports.len() == 1 { reports.remove(0) } else { serde_json::Value::Array(reports) };

@@ -82,6 +82,9 @@ pub struct EventRule {
     pub smoothing_patches: usize,
     /// How long the score must stay up before the event begins.
     pub min_duration_s: f64,
+    /// How long the score may drop before the event ends (0 = at once).
+    #[serde(default)]
+    pub hold_s: f64,
     /// After an event ends, the same kind stays quiet this long.
     pub cooldown_s: f64,
     /// Counts only where Silero VAD also hears voice.
@@ -109,6 +112,7 @@ pub struct RuleChanges {
     threshold: Option<f32>,
     smoothing_patches: Option<usize>,
     min_duration_s: Option<f64>,
+    hold_s: Option<f64>,
     cooldown_s: Option<f64>,
     needs_voice: Option<bool>,
 }
@@ -123,6 +127,7 @@ impl From<BTreeMap<SoundKind, RuleChanges>> for EventRules {
                 rule.threshold = change.threshold.unwrap_or(rule.threshold);
                 rule.smoothing_patches = change.smoothing_patches.unwrap_or(rule.smoothing_patches);
                 rule.min_duration_s = change.min_duration_s.unwrap_or(rule.min_duration_s);
+                rule.hold_s = change.hold_s.unwrap_or(rule.hold_s);
                 rule.cooldown_s = change.cooldown_s.unwrap_or(rule.cooldown_s);
                 rule.needs_voice = change.needs_voice.unwrap_or(rule.needs_voice);
             }
@@ -138,9 +143,14 @@ fn rule(classes: &[&str], threshold: f32, smoothing_patches: usize, min_duration
         threshold,
         smoothing_patches,
         min_duration_s,
+        hold_s: 0.0,
         cooldown_s,
         needs_voice: false,
     }
+}
+
+fn held(hold_s: f64, rule: EventRule) -> EventRule {
+    EventRule { hold_s, ..rule }
 }
 
 impl Default for EventRules {
@@ -150,16 +160,17 @@ impl Default for EventRules {
     /// are smoothed and need seconds.
     fn default() -> Self {
         let mut rules = BTreeMap::new();
-        rules.insert(SoundKind::Scream, rule(&["Screaming", "Yell", "Shout", "Children shouting"], 0.3, 2, 0.96, 10.0));
-        rules.insert(SoundKind::Distress, rule(&["Crying, sobbing", "Whimper", "Wail, moan", "Groan"], 0.3, 2, 1.44, 30.0));
-        let mut calling = rule(&["Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue"], 0.5, 2, 1.44, 30.0);
+        rules.insert(SoundKind::Scream, held(1.0, rule(&["Screaming", "Yell", "Shout", "Children shouting"], 0.3, 2, 0.96, 10.0)));
+        rules.insert(SoundKind::Distress, held(2.0, rule(&["Crying, sobbing", "Whimper", "Wail, moan", "Groan"], 0.3, 2, 1.44, 30.0)));
+        let mut calling = held(2.0, rule(&["Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue"], 0.5, 2, 1.44, 30.0));
         calling.needs_voice = true;
         rules.insert(SoundKind::Calling, calling);
         rules.insert(SoundKind::Impact, rule(&["Thump, thud", "Bang", "Slam", "Smash, crash"], 0.25, 1, 0.96, 5.0));
         rules.insert(SoundKind::GlassBreaking, rule(&["Shatter", "Breaking", "Glass"], 0.25, 1, 0.96, 10.0));
-        rules.insert(SoundKind::SmokeAlarm, rule(&["Smoke detector, smoke alarm", "Fire alarm"], 0.3, 3, 1.92, 60.0));
-        rules.insert(SoundKind::Coughing, rule(&["Cough"], 0.3, 3, 2.88, 60.0));
-        rules.insert(SoundKind::Breathing, rule(&["Wheeze", "Gasp"], 0.3, 2, 1.44, 60.0));
+        // Alarm patterns pause up to 1.5 s (ISO 8201's temporal three).
+        rules.insert(SoundKind::SmokeAlarm, held(3.0, rule(&["Smoke detector, smoke alarm", "Fire alarm"], 0.3, 3, 1.92, 60.0)));
+        rules.insert(SoundKind::Coughing, held(2.0, rule(&["Cough"], 0.3, 3, 2.88, 60.0)));
+        rules.insert(SoundKind::Breathing, held(2.0, rule(&["Wheeze", "Gasp"], 0.3, 2, 1.44, 60.0)));
         EventRules(rules)
     }
 }
@@ -179,6 +190,9 @@ impl EventRules {
             }
             if !(0.0..=600.0).contains(&rule.min_duration_s) {
                 say(format!("min_duration_s {} is not 0 to 600", rule.min_duration_s));
+            }
+            if !(0.0..=600.0).contains(&rule.hold_s) {
+                say(format!("hold_s {} is not 0 to 600", rule.hold_s));
             }
             if !(0.0..=86_400.0).contains(&rule.cooldown_s) {
                 say(format!("cooldown_s {} is not 0 to 86400", rule.cooldown_s));
@@ -213,9 +227,14 @@ pub struct SoundEvent {
     pub start_s: f64,
     pub end_s: f64,
     /// The highest smoothed score while it lasted.
+    #[serde(serialize_with = "three_decimals")]
     pub score: f32,
     /// The group's classes heard in it, loudest first.
     pub classes: Vec<String>,
+}
+
+fn three_decimals<S: serde::Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((f64::from(*value) * 1000.0).round() / 1000.0)
 }
 
 /// What the detector says after a patch.
@@ -295,6 +314,12 @@ impl EventDetector {
             }
             let smoothed = median(track.recent.iter().copied());
             if smoothed < track.rule.threshold || score.is_nan() {
+                // A gap shorter than the hold (the pause between smoke
+                // alarm beeps) does not end the event.
+                let held = track.open.as_ref().is_some_and(|open| patch.end_s - open.event.end_s < track.rule.hold_s);
+                if held {
+                    continue;
+                }
                 track.run_start = None;
                 if let Some(open) = track.open.take() {
                     if open.began {
@@ -328,12 +353,14 @@ impl EventDetector {
         updates
     }
 
-    /// The sound has ended: events still going end with it.
+    /// The sound has ended: events still going end with it, and the next
+    /// sound starts again at 0 s.
     pub fn finish(&mut self) -> Vec<EventUpdate> {
         let mut updates = Vec::new();
         for track in &mut self.tracks {
             track.run_start = None;
             track.recent.clear();
+            track.quiet_until = f64::NEG_INFINITY;
             if let Some(open) = track.open.take() {
                 if open.began {
                     updates.push(EventUpdate::Ended(finish(open, &track.class_indices, &self.class_names, track.rule.threshold)));
@@ -440,6 +467,19 @@ mod tests {
         let (_, ended) = run(&mut detector, 2, &scores, 0.0);
         let starts: Vec<f64> = ended.iter().map(|e| e.start_s).collect();
         assert_eq!(starts, vec![0.96, 9.6]);
+    }
+
+    #[test]
+    fn a_hold_bridges_short_gaps_only() {
+        let r = held(1.5, rule(&["Screaming"], 0.3, 1, 0.96, 0.0));
+        let mut detector = EventDetector::new(&rules(SoundKind::Scream, r.clone()), &names()).unwrap();
+        // Up, two quiet patches (0.96 s after the last loud one ends), up again.
+        let ended = run(&mut detector, 1, &[0.9, 0.9, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0], 0.0).1;
+        assert_eq!(ended.len(), 1, "{ended:?}");
+        assert_eq!((ended[0].start_s, ended[0].end_s), (0.0, 2.88));
+        let mut detector = EventDetector::new(&rules(SoundKind::Scream, r), &names()).unwrap();
+        let ended = run(&mut detector, 1, &[0.9, 0.9, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0], 0.0).1;
+        assert_eq!(ended.len(), 2, "a longer gap ends it: {ended:?}");
     }
 
     #[test]

@@ -212,9 +212,11 @@ impl PatchStream {
             self.frame_what_is_there();
             out = self.cut_patches();
         }
+        // Ready for the next sound, which starts again at 0 s.
         self.pending.zeroize();
         self.pending.clear();
         self.frames.clear();
+        (self.pending_start, self.samples_seen, self.next_frame, self.frames_start, self.next_patch) = (0, 0, 0, 0, 0);
         out
     }
 
@@ -301,8 +303,9 @@ mod tests {
             .collect();
         for length in [300, 5_000, 15_680, 15_681, 23_360, 60_000] {
             let whole = LogMel::new(LOG_OFFSET).patches(&noise[..length]);
+            // One stream for all: after `finish` it starts again.
+            let mut stream = PatchStream::new(LOG_OFFSET);
             for piece in [1, 160, 1_000, 7_680, 100_000] {
-                let mut stream = PatchStream::new(LOG_OFFSET);
                 let mut streamed = Vec::new();
                 for part in noise[..length].chunks(piece) {
                     streamed.extend(stream.push(part));

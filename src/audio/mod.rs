@@ -6,6 +6,7 @@ pub mod analyzer;
 mod chunk;
 pub mod events;
 pub mod logmel;
+pub mod report;
 pub mod resample;
 pub mod vad;
 pub mod wav;

@@ -183,11 +183,14 @@ impl SpeechSegmenter {
         self.close(start, silence)
     }
 
-    /// Ends the sound: closes a segment still open.
+    /// Ends the sound: closes a segment still open, and starts again at 0 s.
     pub fn finish(&mut self) -> Option<SpeechSegment> {
-        let start = self.speech_start.take()?;
-        let end = self.silence_start.take().unwrap_or(self.position);
-        self.close(start, end)
+        let open = self.speech_start.take().and_then(|start| {
+            let end = self.silence_start.take().unwrap_or(self.position);
+            self.close(start, end)
+        });
+        *self = SpeechSegmenter::new(self.settings.clone());
+        open
     }
 
     fn close(&mut self, start: u64, end: u64) -> Option<SpeechSegment> {
