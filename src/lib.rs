@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod inference;
+pub mod listen;
 pub mod policy;
 pub mod report;
 pub mod store;

@@ -103,6 +103,24 @@ enum Command {
     CheckConfig { file: PathBuf },
     /// List the cameras this machine has.
     Cameras,
+    /// List the microphones (sound inputs) this machine has.
+    Microphones,
+    /// Analyse a live microphone: speech and sound events, printed as they
+    /// come. The sound is never stored or played.
+    Listen {
+        /// An ALSA input device (see `tryghed microphones`); default: the system's.
+        #[arg(long, value_name = "NAME")]
+        microphone: Option<String>,
+        /// Stop after this many seconds of sound.
+        #[arg(long)]
+        seconds: Option<f64>,
+        /// Also show YAMNet's top classes every 0.48 s.
+        #[arg(long)]
+        patches: bool,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Residents (case officers).
     Resident {
         #[command(subcommand)]
@@ -277,6 +295,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Config::load(&file)?;
             out!("{}: ok", file.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Microphones => {
+            let microphones = tryghed::capture::microphone::list_microphones();
+            if microphones.is_empty() {
+                out!("no microphone found (ALSA lists no input device)");
+            }
+            for (name, description) in microphones {
+                out!("{name}\t{description}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Listen { microphone, seconds, patches, json } => {
+            if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+                anyhow::bail!("--seconds must be a positive number");
+            }
+            let runtime = Runtime::load()?;
+            let options = tryghed::listen::ListenOptions { microphone, seconds, json, patches };
+            let summary = tryghed::listen::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
+            // A device fault is its own exit status, for supervisors.
+            Ok(if summary.fault.is_some() { ExitCode::from(3) } else { ExitCode::SUCCESS })
         }
         Command::Cameras => {
             let cameras = camera::list_cameras();

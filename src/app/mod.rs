@@ -11,6 +11,8 @@ use crate::capture::latest::{latest_frame, FrameReceiver};
 use crate::capture::replay::{Replay, ReplayError};
 
 mod gate_watch;
+mod sound;
+pub use sound::{spawn_microphone, SoundStage, MICROPHONE_STALL};
 pub use gate_watch::{watch_gate, GateWatch, GateWatchError, GATE_POLL};
 
 /// A capture thread and what comes out of it.

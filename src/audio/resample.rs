@@ -18,7 +18,7 @@ pub struct ResampleError {
 /// `ceil(len * 16000 / rate)` samples, aligned with the input (the
 /// resampler's delay is removed).
 pub fn to_16k(mut samples: Vec<f32>, rate: u32) -> Result<Vec<f32>, ResampleError> {
-    if rate == SAMPLE_RATE || samples.is_empty() {
+    if samples.is_empty() {
         return Ok(samples);
     }
     let mut stream = StreamResampler::new(rate)?;
@@ -56,16 +56,19 @@ impl StreamResampler {
         Ok(StreamResampler { rate, resampler, pending: Vec::new(), delay_left, samples_in: 0, samples_out: 0 })
     }
 
-    /// The 16 kHz samples that `samples` completes.
+    /// The 16 kHz samples that `samples` completes. Values outside -1..1
+    /// are clipped and NaN or infinite ones (a broken device or file) become
+    /// silence: they would otherwise poison every later sample.
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, ResampleError> {
         self.samples_in += samples.len() as u64;
+        let clean = |v: &f32| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 };
         let Some(resampler) = self.resampler.as_mut() else {
             self.samples_out += samples.len() as u64;
-            return Ok(samples.to_vec());
+            return Ok(samples.iter().map(clean).collect());
         };
         let rate = self.rate;
         let err = |reason: String| ResampleError { rate, reason };
-        self.pending.extend_from_slice(samples);
+        self.pending.extend(samples.iter().map(clean));
         let mut out = Vec::new();
         let mut position = 0;
         while position + resampler.input_frames_next() <= self.pending.len() {
@@ -160,6 +163,18 @@ mod tests {
             assert_eq!(pieces.len(), whole.len(), "{rate}");
             let worst = pieces.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst < 1e-6, "{rate}: {worst}");
+        }
+    }
+
+    #[test]
+    fn broken_values_become_silence_not_a_panic() {
+        for rate in [16_000, 48_000] {
+            let mut input = tone(rate, 440.0, 0.5);
+            input[100] = f32::NAN;
+            input[200] = f32::INFINITY;
+            input[300] = 7.0;
+            let out = to_16k(input, rate).unwrap();
+            assert!(out.iter().all(|v| v.is_finite()), "{rate}");
         }
     }
 

@@ -1,4 +1,5 @@
-//! Sources of frames: a live camera and replay of image folders.
+//! Sources of frames (a live camera, replay of image folders) and of sound
+//! (a live microphone; WAV replay is `audio::wav`).
 //!
 //! Both yield the same in-memory [`Frame`]. A frame is never written to disk,
 //! never serialised, never cloned, and its pixels are zeroed when it is
@@ -7,6 +8,7 @@
 pub mod camera;
 mod frame;
 pub mod latest;
+pub mod microphone;
 pub mod replay;
 
 pub use frame::{Frame, FrameError, MAX_FRAME_PIXELS};
