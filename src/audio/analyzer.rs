@@ -74,7 +74,7 @@ pub struct SoundAnalyzer {
     vad: Vad,
     segmenter: SpeechSegmenter,
     detector: EventDetector,
-    /// Samples waiting for a whole VAD chunk.
+    /// Samples waiting for the VAD.
     vad_pending: Vec<f32>,
     /// Samples the VAD has heard, and its probability per chunk from
     /// `voice_start` on (older ones are no longer needed).
@@ -106,7 +106,7 @@ impl SoundAnalyzer {
             vad,
             segmenter: SpeechSegmenter::new(settings.speech.clone()),
             detector,
-            vad_pending: Vec::with_capacity(VAD_CHUNK),
+            vad_pending: Vec::new(),
             vad_done: 0,
             voice: VecDeque::new(),
             voice_start: 0,
@@ -127,7 +127,7 @@ impl SoundAnalyzer {
     /// drops it.
     pub fn push(&mut self, chunk: &AudioChunk) -> Result<Vec<SoundOutput>, AnalyzerError> {
         let mut out = Vec::new();
-        self.listen_for_voice(chunk.samples(), &mut out)?;
+        self.listen_for_voice(chunk.samples(), false, &mut out)?;
         let t = Instant::now();
         let ready = self.patches.push(chunk.samples());
         self.times.front_end += t.elapsed();
@@ -141,11 +141,9 @@ impl SoundAnalyzer {
     /// then ready for a new sound.
     pub fn finish(&mut self) -> Result<Vec<SoundOutput>, AnalyzerError> {
         let mut out = Vec::new();
-        if !self.vad_pending.is_empty() {
-            // The last part-chunk is padded with silence, as Silero's own tools do.
-            let missing = VAD_CHUNK - self.vad_pending.len();
-            self.listen_for_voice(&vec![0.0; missing], &mut out)?;
-        }
+        // The last part-frame is padded with silence, as Silero's own tools do.
+        let missing = (VAD_CHUNK - self.vad_pending.len() % VAD_CHUNK) % VAD_CHUNK;
+        self.listen_for_voice(&vec![0.0; missing], true, &mut out)?;
         let t = Instant::now();
         let ready = self.patches.finish();
         self.times.front_end += t.elapsed();
@@ -162,22 +160,21 @@ impl SoundAnalyzer {
         Ok(out)
     }
 
-    fn listen_for_voice(&mut self, mut samples: &[f32], out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+    /// Runs the VAD over whole frames waiting, once a patch hop's worth
+    /// (15 frames) has gathered or `all` is asked for: one model call per
+    /// run of frames costs half as much per frame as one per frame.
+    fn listen_for_voice(&mut self, samples: &[f32], all: bool, out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+        self.vad_pending.extend_from_slice(samples);
+        let frames = self.vad_pending.len() / VAD_CHUNK;
+        if frames == 0 || (!all && frames * VAD_CHUNK < CHUNK_HOP_SAMPLES) {
+            return Ok(());
+        }
         let t = Instant::now();
-        while !samples.is_empty() {
-            let take = (VAD_CHUNK - self.vad_pending.len()).min(samples.len());
-            self.vad_pending.extend_from_slice(&samples[..take]);
-            samples = &samples[take..];
-            if self.vad_pending.len() < VAD_CHUNK {
-                break;
-            }
-            let mut chunk = [0.0f32; VAD_CHUNK];
-            chunk.copy_from_slice(&self.vad_pending);
-            self.vad_pending.zeroize();
-            self.vad_pending.clear();
-            let probability = self.vad.probability(&chunk);
-            chunk.zeroize();
-            let probability = probability?;
+        let whole = frames * VAD_CHUNK;
+        let probabilities = self.vad.probabilities(&self.vad_pending[..whole]);
+        self.vad_pending[..whole].zeroize();
+        self.vad_pending.drain(..whole);
+        for probability in probabilities? {
             self.vad_done += VAD_CHUNK as u64;
             self.voice.push_back(probability);
             out.extend(self.segmenter.push(probability).map(SoundOutput::Speech));

@@ -1,7 +1,7 @@
 //! Voice activity with Silero VAD (PyPI `silero-vad==6.2.3`, MIT; see
-//! models/README.md): a speech probability per 32 ms, with the model's
-//! recurrent state carried from call to call, and speech segments cut from
-//! those probabilities the way `silero_vad.get_speech_timestamps` cuts them.
+//! models/README.md): a speech probability per 32 ms frame, with the
+//! model's recurrent state carried from call to call, and speech segments
+//! cut from those probabilities as `silero_vad.get_speech_timestamps` does.
 
 use std::path::Path;
 
@@ -10,61 +10,88 @@ use zeroize::Zeroize;
 use super::SAMPLE_RATE;
 use crate::inference::{output_f32, InputData, Model, ModelError, ModelSpec, Runtime, TensorSpec};
 
-/// New samples per call at 16 kHz...
+/// New samples per frame at 16 kHz...
 pub const CHUNK_SAMPLES: usize = 512;
-/// ...preceded by the last samples of the call before.
+/// ...preceded by the last samples of the frame before.
 const CONTEXT_SAMPLES: usize = 64;
-const STATE_LEN: usize = 2 * 128;
+const ROW: usize = CONTEXT_SAMPLES + CHUNK_SAMPLES;
+const STATE_LEN: usize = 128;
+/// Frames per warm-up run: one patch hop (0.48 s).
+const WARM_UP_FRAMES: i64 = 15;
 
+/// The wheel's 16 kHz model that takes a run of frames per call and gives
+/// the same probabilities as its streaming model called frame by frame
+/// (checked by scripts/audio/models.py), at half the cost per frame.
 pub const SILERO_VAD: ModelSpec = ModelSpec {
-    file: "silero_vad.onnx",
-    sha256: "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+    file: "silero_vad_16k_sequence.onnx",
+    sha256: "9ccdacc4719d8aa7e45a77536bfabec45a03ba1f2fad5e241ab4060b24238a85",
     inputs: &[
-        TensorSpec::f32("input", &[1, (CONTEXT_SAMPLES + CHUNK_SAMPLES) as i64]).declared_as(&[-1, -1]),
-        TensorSpec::f32("state", &[2, 1, 128]).declared_as(&[2, -1, 128]),
-        TensorSpec::i64("sr", &[]),
+        TensorSpec::f32("input", &[WARM_UP_FRAMES, ROW as i64]).declared_as(&[-1, ROW as i64]),
+        TensorSpec::f32("h", &[1, 1, 128]),
+        TensorSpec::f32("c", &[1, 1, 128]),
     ],
-    outputs: &[TensorSpec::f32("output", &[1, 1]).declared_as(&[-1, 1]), TensorSpec::f32("stateN", &[2, 1, 128]).declared_as(&[-1, -1, -1])],
+    outputs: &[
+        TensorSpec::f32("speech_probs", &[WARM_UP_FRAMES]).declared_as(&[-1]),
+        TensorSpec::f32("hn", &[1, 1, 128]),
+        TensorSpec::f32("cn", &[1, 1, 128]),
+    ],
 };
 
-/// Silero VAD with its state: feed it consecutive 512-sample chunks.
+/// Silero VAD with its state: feed it consecutive 512-sample frames.
 pub struct Vad {
     model: Model,
-    state: Vec<f32>,
-    input: Vec<f32>,
+    h: Vec<f32>,
+    c: Vec<f32>,
+    /// The last 64 samples of the previous frame.
+    context: [f32; CONTEXT_SAMPLES],
+    rows: Vec<f32>,
 }
 
 impl Vad {
-    /// One ONNX Runtime thread: the model is small and called every 32 ms,
-    /// where thread hand-over costs more than it gains.
+    /// One ONNX Runtime thread: the model is small, where thread hand-over
+    /// costs more than it gains.
     pub fn load(runtime: &Runtime, models_dir: &Path) -> Result<Vad, ModelError> {
         let model = Model::load(runtime, models_dir, SILERO_VAD, 1)?;
-        Ok(Vad { model, state: vec![0.0; STATE_LEN], input: vec![0.0; CONTEXT_SAMPLES + CHUNK_SAMPLES] })
+        Ok(Vad { model, h: vec![0.0; STATE_LEN], c: vec![0.0; STATE_LEN], context: [0.0; CONTEXT_SAMPLES], rows: Vec::new() })
     }
 
     /// Forgets the sound heard so far (a new file or a restarted microphone).
     pub fn reset(&mut self) {
-        self.state.fill(0.0);
-        self.input.fill(0.0);
+        self.h.fill(0.0);
+        self.c.fill(0.0);
+        self.context.fill(0.0);
     }
 
-    /// The speech probability of the next 512 samples.
-    pub fn probability(&mut self, chunk: &[f32; CHUNK_SAMPLES]) -> Result<f32, ModelError> {
-        // The last 64 samples of the previous chunk stay in front as context.
-        self.input.copy_within(CHUNK_SAMPLES.., 0);
-        self.input[CONTEXT_SAMPLES..].copy_from_slice(chunk);
-        let rate = [i64::from(SAMPLE_RATE)];
-        let inputs = [InputData::F32(&self.input), InputData::F32(&self.state), InputData::I64(&rate)];
-        let (probability, state) = self.model.run_inputs_with(&inputs, |outputs| {
-            let probability = *output_f32(outputs, 0)?.first().ok_or("no speech probability")?;
-            let state = output_f32(outputs, 1)?;
-            if state.len() != STATE_LEN {
-                return Err(format!("a state of {} values, expected {STATE_LEN}", state.len()));
+    /// The speech probability of each of the next 512-sample frames
+    /// (`samples` holds whole frames; a partial one at the end is ignored).
+    pub fn probabilities(&mut self, samples: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let frames = samples.len() / CHUNK_SAMPLES;
+        if frames == 0 {
+            return Ok(Vec::new());
+        }
+        self.rows.clear();
+        for frame in samples.chunks_exact(CHUNK_SAMPLES) {
+            self.rows.extend_from_slice(&self.context);
+            self.rows.extend_from_slice(frame);
+            self.context.copy_from_slice(&frame[CHUNK_SAMPLES - CONTEXT_SAMPLES..]);
+        }
+        let shape = [frames as i64, ROW as i64];
+        let state = [1, 1, STATE_LEN as i64];
+        let inputs = [(InputData::F32(&self.rows), &shape[..]), (InputData::F32(&self.h), &state[..]), (InputData::F32(&self.c), &state[..])];
+        let result = self.model.run_shaped_with(&inputs, |outputs| {
+            let probabilities = output_f32(outputs, 0)?;
+            let (h, c) = (output_f32(outputs, 1)?, output_f32(outputs, 2)?);
+            if probabilities.len() != frames || h.len() != STATE_LEN || c.len() != STATE_LEN {
+                return Err(format!("{} probabilities for {frames} frames, states of {} and {}", probabilities.len(), h.len(), c.len()));
             }
-            Ok((probability, state.to_vec()))
-        })?;
-        self.state.copy_from_slice(&state);
-        Ok(probability)
+            Ok((probabilities.to_vec(), h.to_vec(), c.to_vec()))
+        });
+        // The rows are sound (R5.4).
+        self.rows.zeroize();
+        let (probabilities, h, c) = result?;
+        self.h.copy_from_slice(&h);
+        self.c.copy_from_slice(&c);
+        Ok(probabilities)
     }
 
     pub fn model(&self) -> &Model {
@@ -79,7 +106,7 @@ impl Vad {
 impl Drop for Vad {
     fn drop(&mut self) {
         // The context holds the last 4 ms of sound.
-        self.input.zeroize();
+        self.context.zeroize();
     }
 }
 

@@ -1,13 +1,15 @@
-//! `bench audio`: the sound path over WAV files, stage by stage.
+//! `bench audio`: the whole sound path over WAV files, stage by stage, as
+//! a microphone would feed it (blocks of a quarter second).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::audio::logmel::{LogMel, LOG_OFFSET};
-use crate::audio::yamnet::{Yamnet, YamnetError};
-use crate::audio::{resample, wav, SAMPLE_RATE};
+use crate::audio::analyzer::{AnalyzerError, SoundAnalyzer, SoundOutput, StageTimes};
+use crate::audio::resample::{ResampleError, StreamResampler};
+use crate::audio::{wav, AudioChunk, SAMPLE_RATE};
+use crate::config::Config;
 use crate::inference::{Runtime, ORT_VERSION};
 
 #[derive(Debug, Serialize)]
@@ -19,10 +21,14 @@ pub struct AudioBench {
     /// Processing time over audio time: 0.01 is a hundred times faster than real time.
     pub real_time_factor: f64,
     pub patches: usize,
+    pub speech_segments: usize,
+    pub events: usize,
     /// Total milliseconds per stage over all files.
     pub resample_ms: f64,
     pub front_end_ms: f64,
     pub yamnet_ms: f64,
+    pub vad_ms: f64,
+    pub events_ms: f64,
     pub peak_rss_mb: f64,
     pub onnxruntime: &'static str,
 }
@@ -32,56 +38,96 @@ pub enum AudioBenchError {
     #[error(transparent)]
     Wav(#[from] wav::WavError),
     #[error(transparent)]
-    Yamnet(#[from] YamnetError),
+    Analyzer(#[from] AnalyzerError),
     #[error(transparent)]
-    Resample(#[from] resample::ResampleError),
+    Resample(#[from] ResampleError),
 }
 
-/// Decodes every file to its own rate first (untimed), then times
-/// resampling, the front end and YAMNet, after one untimed warm-up pass.
-pub fn run(runtime: &Runtime, models_dir: &Path, files: &[PathBuf]) -> Result<AudioBench, AudioBenchError> {
-    let mut yamnet = Yamnet::load(runtime, models_dir)?;
-    let mut front = LogMel::new(LOG_OFFSET);
-    // Decoding is not timed: mono at the file's own rate, as a microphone gives.
-    let mut inputs = Vec::new();
-    for file in files {
-        let (mono, rate) = wav::read_mono(file)?;
-        inputs.push((mono, rate));
-    }
-    let mut pass = || -> Result<(Duration, Duration, Duration, usize, f64), AudioBenchError> {
-        let (mut resample_t, mut front_t, mut yamnet_t, mut patches, mut audio_s) = (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0, 0.0);
-        for (mono, rate) in &inputs {
-            let t = Instant::now();
-            let samples = resample::to_16k(mono.clone(), *rate)?;
-            resample_t += t.elapsed();
-            audio_s += samples.len() as f64 / f64::from(SAMPLE_RATE);
-            let t = Instant::now();
-            let file_patches = front.patches(&samples);
-            front_t += t.elapsed();
-            let t = Instant::now();
-            for patch in &file_patches {
-                yamnet.logits(patch)?;
-            }
-            yamnet_t += t.elapsed();
-            patches += file_patches.len();
-        }
-        Ok((resample_t, front_t, yamnet_t, patches, audio_s))
-    };
-    pass()?;
-    let (resample_t, front_t, yamnet_t, patches, audio_s) = pass()?;
-    let processing = resample_t + front_t + yamnet_t;
+/// Samples per block handed on, at the file's own rate: 0.25 s.
+fn block_len(rate: u32) -> usize {
+    (rate as usize / 4).max(1)
+}
+
+struct Pass {
+    resample: Duration,
+    stages: StageTimes,
+    audio_s: f64,
+    patches: usize,
+    speech: usize,
+    events: usize,
+}
+
+/// Decodes every file to mono at its own rate first (untimed, as a
+/// microphone hands over mono blocks), then times one pass after an untimed
+/// warm-up pass.
+pub fn run(runtime: &Runtime, config: &Config, files: &[PathBuf]) -> Result<AudioBench, AudioBenchError> {
+    let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
+    let inputs: Vec<(Vec<f32>, u32)> = files.iter().map(|f| wav::read_mono(f)).collect::<Result<_, _>>()?;
+    one_pass(&mut analyzer, &inputs)?;
+    let pass = one_pass(&mut analyzer, &inputs)?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let processing = pass.resample + pass.stages.front_end + pass.stages.yamnet + pass.stages.vad + pass.stages.events;
     Ok(AudioBench {
         engine: "tryghed",
         files: files.len(),
-        audio_s,
+        audio_s: pass.audio_s,
         processing_s: processing.as_secs_f64(),
-        real_time_factor: processing.as_secs_f64() / audio_s.max(f64::MIN_POSITIVE),
-        patches,
-        resample_ms: ms(resample_t),
-        front_end_ms: ms(front_t),
-        yamnet_ms: ms(yamnet_t),
+        real_time_factor: processing.as_secs_f64() / pass.audio_s.max(f64::MIN_POSITIVE),
+        patches: pass.patches,
+        speech_segments: pass.speech,
+        events: pass.events,
+        resample_ms: ms(pass.resample),
+        front_end_ms: ms(pass.stages.front_end),
+        yamnet_ms: ms(pass.stages.yamnet),
+        vad_ms: ms(pass.stages.vad),
+        events_ms: ms(pass.stages.events),
         peak_rss_mb: super::vision::peak_rss_mb(),
         onnxruntime: ORT_VERSION,
     })
+}
+
+fn one_pass(analyzer: &mut SoundAnalyzer, inputs: &[(Vec<f32>, u32)]) -> Result<Pass, AudioBenchError> {
+    let before = analyzer.times();
+    let mut pass = Pass { resample: Duration::ZERO, stages: StageTimes::default(), audio_s: 0.0, patches: 0, speech: 0, events: 0 };
+    let count = |outputs: Vec<SoundOutput>, pass: &mut Pass| {
+        for output in outputs {
+            match output {
+                SoundOutput::Patch(_) => pass.patches += 1,
+                SoundOutput::Speech(_) => pass.speech += 1,
+                SoundOutput::Event(crate::audio::events::EventUpdate::Ended(_)) => pass.events += 1,
+                SoundOutput::Event(_) => {}
+            }
+        }
+    };
+    for (mono, rate) in inputs {
+        let mut resampler = StreamResampler::new(*rate)?;
+        let mut samples = 0usize;
+        for block in mono.chunks(block_len(*rate)) {
+            let t = Instant::now();
+            let resampled = resampler.push(block)?;
+            pass.resample += t.elapsed();
+            samples += resampled.len();
+            count(analyzer.push(&AudioChunk::from_samples(resampled))?, &mut pass);
+        }
+        let t = Instant::now();
+        let tail = resampler.finish()?;
+        pass.resample += t.elapsed();
+        samples += tail.len();
+        count(analyzer.push(&AudioChunk::from_samples(tail))?, &mut pass);
+        count(analyzer.finish()?, &mut pass);
+        pass.audio_s += samples as f64 / f64::from(SAMPLE_RATE);
+    }
+    let after = analyzer.times();
+    pass.stages = StageTimes {
+        front_end: after.front_end - before.front_end,
+        yamnet: after.yamnet - before.yamnet,
+        vad: after.vad - before.vad,
+        events: after.events - before.events,
+    };
+    Ok(pass)
+}
+
+/// Total seconds of audio in the files (for reports).
+pub fn audio_seconds(files: &[&Path]) -> f64 {
+    files.iter().filter_map(|f| wav::WavSource::open(f).ok()).map(|s| s.duration_s()).sum()
 }

@@ -191,14 +191,26 @@ impl Model {
     /// Runs the model on all its inputs, in the spec's order, each laid out
     /// as its spec's shape.
     pub fn run_inputs_with<T>(&mut self, inputs: &[InputData<'_>], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+        let shaped: Vec<(InputData<'_>, &[i64])> = inputs.iter().zip(self.spec.inputs).map(|(data, spec)| (*data, spec.shape)).collect();
+        self.run_shaped_with(&shaped, read)
+    }
+
+    /// Like [`Model::run_inputs_with`], each input with its own shape (for
+    /// dimensions the file leaves open, such as Silero's run of frames).
+    pub fn run_shaped_with<T>(&mut self, inputs: &[(InputData<'_>, &[i64])], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
         let file = self.path.display().to_string();
         let run_err = |reason: String| ModelError::Run { file: file.clone(), reason };
         if inputs.len() != self.spec.inputs.len() {
             return Err(run_err(format!("{} inputs given, the model takes {}", inputs.len(), self.spec.inputs.len())));
         }
         let mut values: Vec<(&str, ort::session::SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
-        for (spec, data) in self.spec.inputs.iter().zip(inputs) {
-            let shape = spec.shape.to_vec();
+        for (spec, (data, shape)) in self.spec.inputs.iter().zip(inputs) {
+            let declared = spec.declared.unwrap_or(spec.shape);
+            let fits = shape.len() == declared.len() && shape.iter().zip(declared).all(|(s, d)| *d == -1 || s == d);
+            if !fits {
+                return Err(run_err(format!("input `{}` given as {shape:?}, the model takes {declared:?}", spec.name)));
+            }
+            let shape = shape.to_vec();
             let value = match (spec.element, *data) {
                 (Element::F32, InputData::F32(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
                 (Element::U8, InputData::U8(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
