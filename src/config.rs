@@ -14,6 +14,8 @@ use crate::vision::VisionSettings;
 pub const DEFAULT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
 /// The built-in frames the demo replays.
 pub const DEFAULT_DEMO_FRAMES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bench-640x480");
+/// The built-in sounds the demo plays into the analysis.
+pub const DEFAULT_DEMO_SOUNDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/audio");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

@@ -1,11 +1,13 @@
-//! `tryghed demo`: the pipeline on the built-in frames, shown live in the
-//! terminal as staff would be allowed to see it: a silhouette and figures,
-//! never a camera image.
+//! `tryghed demo`: the pipeline on the built-in frames and sounds, shown
+//! live in the terminal as staff would be allowed to see it: a silhouette,
+//! figures and sound-event labels, never a camera image or a sound.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::audio::analyzer::SoundAnalyzer;
+use crate::audio::report::analyze_file;
 use crate::capture::replay;
 use crate::capture::Frame;
 use crate::config::Config;
@@ -21,6 +23,15 @@ pub struct DemoOptions {
     pub live: bool,
     /// For a resident: the gate's watch, which may shut the source.
     pub gate: Option<crate::app::GateWatch>,
+    /// Sound to play through the analysis (never to a speaker).
+    pub sound: DemoSound,
+}
+
+/// The demo's sound: WAV files replayed into the analysis, or nothing
+/// (and why).
+pub enum DemoSound {
+    Files { files: Vec<PathBuf>, gate: Option<crate::app::GateWatch> },
+    Off { reason: String },
 }
 
 /// Where the demo's video comes from.
@@ -39,6 +50,8 @@ pub enum DemoError {
     Camera(#[from] crate::capture::camera::CameraError),
     #[error(transparent)]
     Vision(#[from] crate::vision::VisionError),
+    #[error(transparent)]
+    Sound(#[from] crate::audio::analyzer::AnalyzerError),
     #[error("cannot write to the terminal")]
     Output(#[from] std::io::Error),
 }
@@ -53,6 +66,9 @@ pub struct DemoSummary {
     pub dropped_frames: usize,
     pub stills: usize,
     pub stills_with_person: usize,
+    pub sound_files: usize,
+    pub sound_seconds: f64,
+    pub sound_events: usize,
     /// The gate shut the source while it ran.
     pub shut_by_gate: bool,
 }
@@ -129,7 +145,50 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
     for folder in &options.stills {
         analyse_stills(&mut tracker, folder, out, &mut summary)?;
     }
+    if !options.stills.is_empty() {
+        writeln!(out)?;
+    }
+    play_sound(runtime, config, &options.sound, out, &mut summary)?;
     Ok(summary)
+}
+
+/// Plays the sound files through the analysis as fast as it goes and
+/// shows what it recognises: speech and care sound events, labels and
+/// times only.
+fn play_sound(runtime: &Runtime, config: &Config, sound: &DemoSound, out: &mut impl Write, summary: &mut DemoSummary) -> Result<(), DemoError> {
+    let (files, gate) = match sound {
+        DemoSound::Off { reason } => {
+            writeln!(out, "sound: not analysed: {reason}\n")?;
+            return Ok(());
+        }
+        DemoSound::Files { files, gate } => (files, gate),
+    };
+    let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
+    writeln!(out, "sound: {} recordings played into the analysis, never to a speaker; nothing of them is kept:", files.len())?;
+    for file in files {
+        if let Some((denial, at)) = gate.as_ref().and_then(|g| g.shut()) {
+            writeln!(out, "gate: sound shut at {}: {denial}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))?;
+            summary.shut_by_gate = true;
+            break;
+        }
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match analyze_file(&mut analyzer, file, |_, _| {}) {
+            Err(e) => writeln!(out, "  {name:<40} skipped: {e}")?,
+            Ok(report) => {
+                summary.sound_files += 1;
+                summary.sound_seconds += report.duration_s;
+                summary.sound_events += report.events.len();
+                let events: Vec<String> = report.events.iter().map(|e| format!("{} {:.1}-{:.1} s ({:.2})", e.kind, e.start_s, e.end_s, e.score)).collect();
+                let events = if events.is_empty() { "no event".to_string() } else { events.join(", ") };
+                writeln!(out, "  {name:<40} {:>5.1} s  speech {}  {events}", report.duration_s, report.speech.len())?;
+                if let Some(error) = report.error {
+                    writeln!(out, "  {name:<40} cut short: {error}")?;
+                }
+            }
+        }
+    }
+    writeln!(out, "sound: {:.1} s analysed, {} sound events\n", summary.sound_seconds, summary.sound_events)?;
+    Ok(())
 }
 
 fn analyse_stills(tracker: &mut PoseTracker, folder: &Path, out: &mut impl Write, summary: &mut DemoSummary) -> Result<(), DemoError> {
@@ -148,4 +207,14 @@ fn analyse_stills(tracker: &mut PoseTracker, folder: &Path, out: &mut impl Write
         }
     }
     Ok(())
+}
+
+/// The WAV files in a folder, in name order.
+pub fn wav_files(folder: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
+        .collect();
+    files.sort();
+    Ok(files)
 }

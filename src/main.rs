@@ -23,8 +23,8 @@ mod case_commands;
 use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
 use tryghed::capture::{camera, Frame};
-use tryghed::config::{Config, DEFAULT_DEMO_FRAMES};
-use tryghed::demo::DemoSource;
+use tryghed::config::{Config, DEFAULT_DEMO_FRAMES, DEFAULT_DEMO_SOUNDS};
+use tryghed::demo::{DemoSound, DemoSource};
 use tryghed::domain::{Kind, ResidentId};
 use tryghed::inference::Runtime;
 use tryghed::report::{ImageReport, PersonReport};
@@ -73,6 +73,9 @@ enum Command {
         /// Replay the frames again and again (until the gate shuts them or Ctrl-C).
         #[arg(long = "loop")]
         looping: bool,
+        /// WAV files to play into the sound analysis instead of the built-in ones.
+        #[arg(long, value_name = "FILE.wav", num_args = 1..)]
+        audio: Vec<PathBuf>,
     },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
@@ -326,7 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { frames, fps, camera, resident, looping } => {
+        Command::Demo { frames, fps, camera, resident, looping, audio } => {
             // The gate first: no source opens, not even a replay, without it.
             let gate = match &resident {
                 None => None,
@@ -334,6 +337,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let (_permit, watch) = tryghed::app::watch_gate(&data_dir, &ResidentId(id.clone()), Kind::Video, now, &actor)?;
                     Some(watch)
                 }
+            };
+            let sound_files = if audio.is_empty() { tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS))? } else { audio };
+            // Sound has its own gate: a basis may allow video and not sound (R2.2).
+            let sound = match &resident {
+                None => DemoSound::Files { files: sound_files, gate: None },
+                Some(id) => match tryghed::app::watch_gate(&data_dir, &ResidentId(id.clone()), Kind::Sound, now, &actor) {
+                    Ok((_permit, watch)) => DemoSound::Files { files: sound_files, gate: Some(watch) },
+                    Err(tryghed::app::GateWatchError::Denied { denial, .. }) => DemoSound::Off { reason: format!("the gate allows no sound for {id}: {denial}") },
+                    Err(e) => return Err(e.into()),
+                },
             };
             let runtime = Runtime::load()?;
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -350,6 +363,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 stills,
                 live: std::io::stdout().is_terminal(),
                 gate,
+                sound,
             };
             tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)

@@ -109,3 +109,16 @@ fn no_source_opens_without_the_gate() {
     assert!(text(&out.stderr).contains("R1.2: no legal basis is recorded"), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("frame "), "no frame may be analysed");
 }
+
+#[test]
+fn a_basis_for_video_only_keeps_the_sound_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    resident_with_basis(dir.path(), None);
+    let sound = common::fixture("audio/smoke_alarm_t3.wav");
+    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "--now", "2026-03-01T12:00:00Z", "demo", "--resident", "r-017", "--fps", "200", "--audio", sound.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("frames with a person"), "the video the basis allows ran: {stdout}");
+    assert!(stdout.contains("sound: not analysed: the gate allows no sound for r-017"), "{stdout}");
+    assert!(!stdout.contains("smoke_alarm"), "no sound was analysed: {stdout}");
+}

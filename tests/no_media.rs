@@ -43,7 +43,7 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
     let [data, tmp, home, work] = [(); 4].map(|_| tempfile::tempdir().unwrap());
     let setup = [
         vec!["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen Jensen", "--representative", "guardian:Karen Jensen:personal"],
-        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20", "--informed", "Karen Jensen@2025-12-20"],
+        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video,sound", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20", "--informed", "Karen Jensen@2025-12-20"],
         vec!["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"],
     ];
     for args in setup {
@@ -63,6 +63,7 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("frames with a person"), "the pipeline ran: {stdout}");
+    assert!(stdout.contains("smoke_alarm") && stdout.contains("sound events"), "the sound path ran too: {stdout}");
 
     // Only the database was written, and only where it was asked to be.
     for dir in [&tmp, &home, &work] {
@@ -94,14 +95,29 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
 
 #[test]
 fn the_code_has_no_sound_output_path() {
-    // R5.2: the device never plays sound; no code may open an output stream.
-    let forbidden = ["build_output_stream", "default_output_device", "OutputCallbackInfo", "output_devices", "rodio", "play_raw"];
+    // R5.2: the device never plays sound; no code may open an output
+    // stream or name a way to. Only `capture/microphone.rs` touches cpal.
+    let forbidden = [
+        "build_output_stream",
+        "default_output_device",
+        "default_output_config",
+        "supported_output_configs",
+        "OutputCallbackInfo",
+        "output_devices",
+        "rodio",
+        "play_raw",
+        "aplay",
+        "paplay",
+    ];
     let mut sources = files_under(&common::repo().join("src"));
     sources.push(common::repo().join("Cargo.toml"));
     for file in sources {
         let content = std::fs::read_to_string(&file).unwrap();
         for word in forbidden {
             assert!(!content.contains(word), "{} uses {word}: a sound output path", file.display());
+        }
+        if content.contains("cpal::") {
+            assert!(file.ends_with("src/capture/microphone.rs"), "{} uses the sound system; only the microphone may", file.display());
         }
     }
 }

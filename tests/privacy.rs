@@ -11,6 +11,10 @@ use common::text;
 
 /// Files and sockets the traced command touched in ways that could carry data out.
 fn writes_and_sockets(args: &[&str], cwd: &Path) -> (Vec<String>, std::process::Output) {
+    writes_and_sockets_with(args, cwd, &[])
+}
+
+fn writes_and_sockets_with(args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> (Vec<String>, std::process::Output) {
     let log = tempfile::NamedTempFile::new().unwrap();
     let out = Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=openat,open,creat,rename,renameat,renameat2,link,symlink,truncate,socket,connect,sendto", "-o"])
@@ -19,6 +23,7 @@ fn writes_and_sockets(args: &[&str], cwd: &Path) -> (Vec<String>, std::process::
         .args(args)
         .current_dir(cwd)
         .env("TRYGHED_LOG", "trace")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("strace runs (scripts/setup installs it)");
     let trace = std::fs::read_to_string(log.path()).unwrap();
@@ -91,4 +96,34 @@ fn json_output_holds_only_results() {
     assert_eq!(keys, ["file", "height", "persons", "width"]);
     let person: Vec<&String> = json[0]["persons"][0].as_object().unwrap().keys().collect();
     assert_eq!(person.len(), 3, "score, bbox, keypoints only: {person:?}");
+}
+
+#[test]
+fn sound_analysis_writes_nothing_and_opens_no_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = common::fixture("audio/speech_help_en.wav");
+    let (touched, out) = writes_and_sockets(&["analyze-audio", "--json", speech.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
+    assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
+
+    // The live microphone path: ALSA's file plugin feeds a capture device
+    // (its own `file` setting writes to /dev/null, which is allowed).
+    let raw = dir.path().join("speech.raw");
+    let mut reader = hound::WavReader::open(&speech).unwrap();
+    let bytes: Vec<u8> = reader.samples::<i16>().flat_map(|s| s.unwrap().to_le_bytes()).collect();
+    std::fs::write(&raw, bytes).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        format!("pcm.filein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n", raw.display()),
+    )
+    .unwrap();
+    let (touched, out) = writes_and_sockets_with(&["listen", "--microphone", "filein", "--seconds", "6", "--json"], dir.path(), &[("HOME", home.path())]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"calling\""), "the microphone was heard: {}", text(&out.stdout));
+    let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
+    assert!(left.is_empty(), "unexpected writes or sockets while listening:\n{left:#?}");
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("speech.raw")], "nothing but the test's own input");
 }
