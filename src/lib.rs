@@ -12,6 +12,7 @@ pub mod app;
 pub mod audio;
 pub mod bench;
 pub mod capture;
+pub mod care;
 pub mod config;
 pub mod demo;
 pub mod domain;

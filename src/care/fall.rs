@@ -1,0 +1,133 @@
+//! Falls and lying on the floor, with no zones needed. A fall is a descent
+//! from being up (standing, walking, sitting, in bed) to lying on the floor
+//! within a few seconds, seen frame by frame: a gap in the frames during
+//! the descent (dropped frames) never makes a fall. Lying on the floor
+//! long enough is `on_floor`, repeated while it lasts.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::posture::{BodyShape, Posture};
+use super::{CareEvent, CareKind, Evidence};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FallSettings {
+    /// The descent must happen within this many seconds.
+    pub window_s: f64,
+    /// ...and bring the shoulders down at least this many body sizes.
+    pub min_drop: f32,
+    /// Lying on the floor this long confirms the fall.
+    pub confirm_s: f64,
+    /// Frames further apart than this break the descent.
+    pub max_gap_s: f64,
+    /// `on_floor` after lying on the floor this long...
+    pub on_floor_after_s: f64,
+    /// ...and again every this many seconds while it lasts.
+    pub on_floor_repeat_s: f64,
+}
+
+impl Default for FallSettings {
+    fn default() -> Self {
+        FallSettings { window_s: 3.0, min_drop: 0.8, confirm_s: 1.0, max_gap_s: 0.4, on_floor_after_s: 20.0, on_floor_repeat_s: 60.0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    t: f64,
+    shoulders_y: f32,
+    scale: f32,
+    posture: Posture,
+}
+
+/// One person's fall and floor watch.
+#[derive(Debug, Clone)]
+pub struct FallDetector {
+    settings: FallSettings,
+    person: usize,
+    history: VecDeque<Sample>,
+    /// When the current stretch on the floor began (first frame of it).
+    down_since: Option<f64>,
+    fall_reported: bool,
+    next_on_floor: Option<f64>,
+}
+
+impl FallDetector {
+    pub fn new(person: usize, settings: FallSettings) -> FallDetector {
+        FallDetector { settings, person, history: VecDeque::new(), down_since: None, fall_reported: false, next_on_floor: None }
+    }
+
+    /// Takes one frame's shape and filtered posture at time `t`.
+    pub fn push(&mut self, t: f64, shape: Option<&BodyShape>, posture: Posture) -> Vec<CareEvent> {
+        let mut events = Vec::new();
+        if let Some(shape) = shape {
+            self.history.push_back(Sample { t, shoulders_y: shape.shoulders.1, scale: shape.scale, posture });
+        }
+        while self.history.front().is_some_and(|s| t - s.t > self.settings.window_s + self.settings.confirm_s + 1.0) {
+            self.history.pop_front();
+        }
+        if posture != Posture::LyingOnFloor {
+            if posture != Posture::NotInView {
+                self.down_since = None;
+                self.fall_reported = false;
+                self.next_on_floor = None;
+            }
+            return events;
+        }
+        let down_since = *self.down_since.get_or_insert(t);
+        let down_for = t - down_since;
+        if !self.fall_reported && down_for >= self.settings.confirm_s {
+            self.fall_reported = true;
+            if let Some(event) = self.descent_before(down_since, t) {
+                events.push(event);
+            }
+        }
+        let next = *self.next_on_floor.get_or_insert(down_since + self.settings.on_floor_after_s);
+        if t >= next {
+            self.next_on_floor = Some(next + self.settings.on_floor_repeat_s);
+            let mut values = BTreeMap::new();
+            values.insert("seconds_on_floor", down_for);
+            events.push(CareEvent { kind: CareKind::OnFloor, t_s: t, confidence: 0.9, person: self.person, evidence: Evidence { rule: "lying on the floor longer than on_floor_after_s", values } });
+        }
+        events
+    }
+
+    /// Looks back from the first frame on the floor for an unbroken run of
+    /// frames from an up posture down to the floor within the window.
+    fn descent_before(&self, floor_at: f64, now: f64) -> Option<CareEvent> {
+        let frames: Vec<&Sample> = self.history.iter().filter(|s| s.t <= floor_at && floor_at - s.t <= self.settings.window_s).collect();
+        // Only frames seen without a break up to the floor count.
+        let mut first = frames.len().checked_sub(1)?;
+        while first > 0 && frames[first].t - frames[first - 1].t <= self.settings.max_gap_s {
+            first -= 1;
+        }
+        let tail = &frames[first..];
+        // The last frame where the person was still up, then the highest point before it.
+        let up = tail.iter().rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
+        let start = tail[up];
+        let highest = tail[..=up].iter().map(|s| s.shoulders_y).fold(f32::INFINITY, f32::min);
+        let run = &tail[up..];
+        let last = *tail.last()?;
+        let scale = start.scale.max(last.scale);
+        let drop = (last.shoulders_y - highest) / scale;
+        if drop < self.settings.min_drop {
+            return None;
+        }
+        let seconds = (last.t - start.t).max(1e-3);
+        let peak_speed = run.windows(2).map(|w| (w[1].shoulders_y - w[0].shoulders_y) / scale / (w[1].t - w[0].t).max(1e-3) as f32).fold(0.0f32, f32::max);
+        // Fast descents are falls beyond doubt; slow ones (a collapse) less so.
+        let confidence = (0.55 + 0.2 * (peak_speed / 2.0).min(1.0) + 0.2 * (drop / 2.0).min(1.0)).min(0.95);
+        let mut values = BTreeMap::new();
+        values.insert("drop_body_sizes", f64::from(drop));
+        values.insert("peak_speed_body_sizes_per_s", f64::from(peak_speed));
+        values.insert("seconds_to_floor", seconds);
+        values.insert("seconds_confirmed", now - floor_at);
+        let rule = match start.posture {
+            p if p.in_bed() => "from bed to lying on the floor within window_s",
+            _ => "from up to lying on the floor within window_s",
+        };
+        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: self.person, evidence: Evidence { rule, values } })
+    }
+}

@@ -1,0 +1,221 @@
+//! Posture per person per frame, from keypoints alone: how upright the
+//! torso is, how stretched the legs are, how wide the body lies, and where
+//! the hips are in the room. A posture changes only after the new one has
+//! held for a moment (hysteresis), so one noisy frame changes nothing.
+
+use serde::Serialize;
+
+use super::zones::Room;
+use crate::domain::{Keypoint, Pose};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Posture {
+    Standing,
+    Walking,
+    /// Sitting, not on the bed (a chair, a wheelchair, the floor's edge).
+    Sitting,
+    SittingOnBed,
+    /// Sitting on the bed with the feet off it: often the moment before getting up.
+    SittingOnBedEdge,
+    LyingInBed,
+    LyingOnFloor,
+    KneelingOrCrawling,
+    NotInView,
+}
+
+impl Posture {
+    pub fn is_upright(self) -> bool {
+        matches!(self, Posture::Standing | Posture::Walking)
+    }
+
+    pub fn in_bed(self) -> bool {
+        matches!(self, Posture::SittingOnBed | Posture::SittingOnBedEdge | Posture::LyingInBed)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Posture::Standing => "standing",
+            Posture::Walking => "walking",
+            Posture::Sitting => "sitting",
+            Posture::SittingOnBed => "sitting_on_bed",
+            Posture::SittingOnBedEdge => "sitting_on_bed_edge",
+            Posture::LyingInBed => "lying_in_bed",
+            Posture::LyingOnFloor => "lying_on_floor",
+            Posture::KneelingOrCrawling => "kneeling_or_crawling",
+            Posture::NotInView => "not_in_view",
+        }
+    }
+}
+
+/// Keypoints count when the model thinks them this likely visible.
+const VISIBLE: f32 = 0.5;
+
+/// What the posture is read from: measures that hold whatever the person's
+/// size in the image, so a camera high on a wall and one at eye level read
+/// alike.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BodyShape {
+    /// Mid-hip, in image pixels.
+    pub hips: (f32, f32),
+    /// Mid-shoulder, in image pixels.
+    pub shoulders: (f32, f32),
+    /// Mid-ankle, when the ankles are seen.
+    pub feet: Option<(f32, f32)>,
+    /// The body's size in pixels: the longer of the torso and 1.2 × the
+    /// shoulder width (a torso seen end-on is short, shoulders are not).
+    pub scale: f32,
+    /// The torso's angle from straight up in the image, 0–180 degrees.
+    pub torso_tilt_deg: f32,
+    /// Vertical hip-to-ankle distance over leg length: about 1 standing,
+    /// about 0.5 sitting, near 0 kneeling or lying.
+    pub leg_extension: Option<f32>,
+    /// Height over width of the box around the seen body keypoints.
+    pub aspect: f32,
+}
+
+fn mid(a: &Keypoint, b: &Keypoint) -> Option<(f32, f32)> {
+    match (a.visibility >= VISIBLE, b.visibility >= VISIBLE) {
+        (true, true) => Some(((a.x + b.x) / 2.0, (a.y + b.y) / 2.0)),
+        (true, false) => Some((a.x, a.y)),
+        (false, true) => Some((b.x, b.y)),
+        (false, false) => None,
+    }
+}
+
+fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+impl BodyShape {
+    /// `None` when the shoulders or hips are not seen: no posture can be read.
+    pub fn of(pose: &Pose) -> Option<BodyShape> {
+        let k = &pose.keypoints;
+        let shoulders = mid(&k[11], &k[12])?;
+        let hips = mid(&k[23], &k[24])?;
+        let shoulder_width = if k[11].visibility >= VISIBLE && k[12].visibility >= VISIBLE { distance((k[11].x, k[11].y), (k[12].x, k[12].y)) } else { 0.0 };
+        let scale = distance(shoulders, hips).max(1.2 * shoulder_width);
+        if scale < 4.0 {
+            return None;
+        }
+        let (dx, dy) = (shoulders.0 - hips.0, shoulders.1 - hips.1);
+        // Image y grows downwards: straight up is (0, -1).
+        let torso_tilt_deg = (-dy).atan2(dx.abs()).to_degrees();
+        let torso_tilt_deg = 90.0 - torso_tilt_deg;
+        let feet = mid(&k[27], &k[28]);
+        let leg_extension = feet.and_then(|feet| {
+            let side = |hip: usize, knee: usize, ankle: usize| {
+                let seen = [hip, knee, ankle].iter().all(|&i| k[i].visibility >= VISIBLE);
+                seen.then(|| distance((k[hip].x, k[hip].y), (k[knee].x, k[knee].y)) + distance((k[knee].x, k[knee].y), (k[ankle].x, k[ankle].y)))
+            };
+            let leg = side(23, 25, 27).into_iter().chain(side(24, 26, 28)).fold(0.0f32, f32::max);
+            (leg > 0.3 * scale).then(|| ((feet.1 - hips.1) / leg).clamp(-1.0, 1.5))
+        });
+        let seen: Vec<(f32, f32)> = [0, 11, 12, 23, 24, 25, 26, 27, 28].iter().filter(|&&i| k[i].visibility >= VISIBLE).map(|&i| (k[i].x, k[i].y)).collect();
+        let b = crate::domain::bounding_box(seen);
+        let aspect = (b[3] - b[1]) / (b[2] - b[0]).max(1.0);
+        Some(BodyShape { hips, shoulders, feet, scale, torso_tilt_deg, leg_extension, aspect })
+    }
+}
+
+/// Thresholds of the posture rules (defaults from body proportions, not
+/// from any one recording).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostureSettings {
+    /// A torso tilted more than this from upright is lying (or crawling).
+    pub lying_tilt_deg: f32,
+    /// Leg extension above this is standing...
+    pub standing_legs: f32,
+    /// ...and below this, with an upright torso, kneeling.
+    pub kneeling_legs: f32,
+    /// Hips moving faster than this many body sizes per second is walking.
+    pub walking_speed: f32,
+    /// A new posture must hold this long before it counts.
+    pub hold_s: f64,
+}
+
+impl Default for PostureSettings {
+    fn default() -> Self {
+        PostureSettings { lying_tilt_deg: 55.0, standing_legs: 0.75, kneeling_legs: 0.3, walking_speed: 0.6, hold_s: 0.4 }
+    }
+}
+
+/// The posture of one frame, before hysteresis. `speed` is the hips'
+/// speed in body sizes per second.
+pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSettings) -> Posture {
+    let (hx, hy) = shape.hips;
+    let in_bed = room.in_bed(hx, hy);
+    // Bending to pick something up tilts the torso too, but the legs stay
+    // straight under the hips; lying, the hips are down at the feet's level.
+    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
+    let lying = shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low;
+    if lying {
+        // Crawling: on hands and knees, the hips stay well off the floor
+        // line the shoulders and knees make; lying, they are on it.
+        let on_all_fours = shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
+        return match (in_bed, on_all_fours) {
+            (true, _) => Posture::LyingInBed,
+            (false, true) => Posture::KneelingOrCrawling,
+            (false, false) => Posture::LyingOnFloor,
+        };
+    }
+    let legs = shape.leg_extension;
+    if in_bed {
+        let feet_out = shape.feet.is_some_and(|(fx, fy)| !room.in_bed(fx, fy));
+        return if feet_out { Posture::SittingOnBedEdge } else { Posture::SittingOnBed };
+    }
+    match legs {
+        Some(l) if l >= settings.standing_legs => {
+            if speed >= settings.walking_speed {
+                Posture::Walking
+            } else {
+                Posture::Standing
+            }
+        }
+        Some(l) if l < settings.kneeling_legs => Posture::KneelingOrCrawling,
+        Some(_) => Posture::Sitting,
+        // Legs unseen (a table, a blanket): upright and still reads as sitting
+        // in a chair zone, standing elsewhere.
+        None if room.in_chair(hx, hy) => Posture::Sitting,
+        None if speed >= settings.walking_speed => Posture::Walking,
+        None => Posture::Standing,
+    }
+}
+
+/// Hysteresis over raw postures: the reported posture changes once a new
+/// one has been seen for `hold_s` without a break.
+#[derive(Debug, Clone)]
+pub struct PostureFilter {
+    hold_s: f64,
+    current: Posture,
+    candidate: Option<(Posture, f64)>,
+}
+
+impl PostureFilter {
+    pub fn new(hold_s: f64) -> PostureFilter {
+        PostureFilter { hold_s, current: Posture::NotInView, candidate: None }
+    }
+
+    pub fn current(&self) -> Posture {
+        self.current
+    }
+
+    /// Takes the raw posture at time `t` (seconds); returns the filtered one.
+    pub fn push(&mut self, raw: Posture, t: f64) -> Posture {
+        if raw == self.current {
+            self.candidate = None;
+        } else {
+            match self.candidate {
+                Some((p, since)) if p == raw => {
+                    if t - since >= self.hold_s {
+                        self.current = raw;
+                        self.candidate = None;
+                    }
+                }
+                _ => self.candidate = Some((raw, t)),
+            }
+        }
+        self.current
+    }
+}
