@@ -26,11 +26,11 @@ impl Polygon {
             }
         }
         let polygon = Polygon { points };
-        if polygon.area() < 1.0 {
-            return Err("the polygon has no area".to_string());
-        }
         if let Some((a, b)) = polygon.crossing_edges() {
             return Err(format!("the polygon crosses itself (edge {a} crosses edge {b})"));
+        }
+        if polygon.area() < 1.0 {
+            return Err("the polygon has no area".to_string());
         }
         Ok(polygon)
     }
@@ -94,7 +94,17 @@ fn segments_cross((p1, p2): ((f32, f32), (f32, f32)), (q1, q2): ((f32, f32), (f3
     (d1 > 0.0) != (d2 > 0.0) && (d3 > 0.0) != (d4 > 0.0) && d1 != 0.0 && d2 != 0.0 && d3 != 0.0 && d4 != 0.0
 }
 
-/// A room as an installer describes it.
+/// A room as an installer describes it:
+///
+/// ```toml
+/// [image]
+/// width = 640
+/// height = 480
+/// [zones]
+/// bed = [[300, 200], [600, 200], [600, 400], [300, 400]]
+/// door = [[0, 50], [60, 50], [60, 300], [0, 300]]
+/// chairs = [[[...]]]
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Room {
     pub width: u32,
@@ -124,11 +134,12 @@ impl Room {
             let points = points?;
             Polygon::new(points.into_iter().map(|[x, y]| (x, y)).collect(), w, h).map_err(|e| problems.push(format!("{name}: {e}"))).ok()
         };
-        let bed = one("bed", raw.bed);
-        let door = one("door", raw.door);
-        let floor = one("floor", raw.floor);
-        let chairs = raw.chairs.into_iter().enumerate().filter_map(|(i, c)| one(&format!("chairs[{i}]"), Some(c))).collect();
-        let ignore = raw.ignore.into_iter().enumerate().filter_map(|(i, c)| one(&format!("ignore[{i}]"), Some(c))).collect();
+        let zones = raw.zones;
+        let bed = one("zones.bed", zones.bed);
+        let door = one("zones.door", zones.door);
+        let floor = one("zones.floor", zones.floor);
+        let chairs = zones.chairs.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.chairs[{i}]"), Some(c))).collect();
+        let ignore = zones.ignore.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.ignore[{i}]"), Some(c))).collect();
         if !problems.is_empty() {
             return Err(format!("{file}: {}", problems.join("; ")));
         }
@@ -162,6 +173,13 @@ impl Room {
 #[serde(deny_unknown_fields)]
 struct RawRoom {
     image: RawImage,
+    #[serde(default)]
+    zones: RawZones,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZones {
     bed: Option<Vec<[f32; 2]>>,
     door: Option<Vec<[f32; 2]>>,
     floor: Option<Vec<[f32; 2]>>,
@@ -208,13 +226,13 @@ mod tests {
 
     #[test]
     fn a_room_file_reports_every_problem_with_its_name() {
-        let good = "[image]\nwidth = 640\nheight = 480\nbed = [[300, 200], [600, 200], [600, 400], [300, 400]]\ndoor = [[0, 50], [60, 50], [60, 300], [0, 300]]\n";
+        let good = "[image]\nwidth = 640\nheight = 480\n[zones]\nbed = [[300, 200], [600, 200], [600, 400], [300, 400]]\ndoor = [[0, 50], [60, 50], [60, 300], [0, 300]]\n";
         let room = Room::parse("room.toml", good).unwrap();
         assert!(room.in_bed(400.0, 300.0) && room.in_door(30.0, 100.0) && !room.in_bed(30.0, 100.0));
-        let bad = "[image]\nwidth = 640\nheight = 480\nbed = [[0, 0], [100, 100], [100, 0], [0, 100]]\ndoor = [[0, 0], [900, 0], [0, 10]]\n";
+        let bad = "[image]\nwidth = 640\nheight = 480\n[zones]\nbed = [[0, 0], [100, 100], [100, 0], [0, 100]]\ndoor = [[0, 0], [900, 0], [0, 10]]\n";
         let err = Room::parse("room.toml", bad).unwrap_err();
-        assert!(err.starts_with("room.toml: bed: the polygon crosses itself") && err.contains("door: point 2 (900, 0) is outside"), "{err}");
-        let err = Room::parse("room.toml", "[image]\nwidth = 640\nheight = 480\nsofa = [[0, 0]]\n").unwrap_err();
+        assert!(err.starts_with("room.toml: zones.bed: the polygon crosses itself") && err.contains("zones.door: point 2 (900, 0) is outside"), "{err}");
+        let err = Room::parse("room.toml", "[image]\nwidth = 640\nheight = 480\n[zones]\nsofa = [[0, 0]]\n").unwrap_err();
         assert!(err.contains("sofa"), "{err}");
         assert!(Room::parse("room.toml", "").unwrap_err().contains("image"));
         assert_eq!(Room::parse("r", "[image]\nwidth = 320\nheight = 240\n").unwrap(), Room::unzoned(320, 240));
