@@ -2,6 +2,8 @@
 //! and care events. Pure state machines: observations with their time in,
 //! events out; no clock, no I/O, no threads. Imports only `domain`.
 
+pub mod bed;
+pub mod exit;
 pub mod fall;
 pub mod posture;
 pub mod synth;
