@@ -5,10 +5,10 @@
 //! dropped frames never make one.
 
 use tryghed::care::fall::FallSettings;
-use tryghed::care::posture::{Posture, PostureSettings};
+use tryghed::care::posture::Posture;
 use tryghed::care::synth::{render, Body, KeyPose, Noise, Script};
 use tryghed::care::zones::{Polygon, Room};
-use tryghed::care::{CareKind, PersonWatch};
+use tryghed::care::{CareKind, CareSettings, PersonWatch};
 
 const FLOOR: f32 = 440.0;
 const FPS: f64 = 15.0;
@@ -31,7 +31,7 @@ struct Outcome {
 
 fn run(keys: Vec<(f64, KeyPose)>, room: Room, noise: Noise) -> Outcome {
     let frames = render(&[Script { body: body(), keys }], FPS, noise);
-    let mut watch = PersonWatch::new(0, room, PostureSettings::default(), FallSettings::default());
+    let mut watch = PersonWatch::new(0, room, &CareSettings::default());
     let mut outcome = Outcome { postures: Vec::new(), falls: Vec::new(), on_floor: Vec::new() };
     for frame in &frames {
         let (posture, events) = watch.push(frame.t, frame.poses.first());
@@ -112,10 +112,10 @@ fn everyday_movements_are_not_falls() {
 fn dropped_frames_across_the_descent_never_make_a_fall_but_the_floor_is_still_reported() {
     let keys = fall(1.0, 0.7, 3.0);
     let noise = Noise { jitter: 0.004, drop_rate: 0.0, dropout: Some((2.0, 1.5)), seed: 3 };
-    let mut settings = FallSettings::default();
-    settings.on_floor_after_s = 5.0;
+    let mut settings = CareSettings::default();
+    settings.fall = FallSettings { on_floor_after_s: 5.0, ..FallSettings::default() };
     let frames = render(&[Script { body: body(), keys }], FPS, noise);
-    let mut watch = PersonWatch::new(0, Room::unzoned(640, 480), PostureSettings::default(), settings);
+    let mut watch = PersonWatch::new(0, Room::unzoned(640, 480), &settings);
     let kinds: Vec<CareKind> = frames.iter().flat_map(|f| watch.push(f.t, f.poses.first()).1).map(|e| e.kind).collect();
     assert!(!kinds.contains(&CareKind::Fall), "{kinds:?}");
     assert!(kinds.contains(&CareKind::OnFloor), "{kinds:?}");
@@ -129,4 +129,41 @@ fn lying_on_the_floor_repeats_while_it_lasts() {
     // After 20 s, then every 60 s: at about 20, 80 and 140 s.
     assert_eq!(outcome.on_floor.len(), 3, "{:?}", outcome.on_floor);
     assert!(outcome.falls.is_empty(), "nobody was seen falling");
+}
+
+fn room_with_door() -> Room {
+    let mut room = Room::unzoned(640, 480);
+    room.door = Some(Polygon::new(vec![(0.0, 100.0), (90.0, 100.0), (90.0, 470.0), (0.0, 470.0)], 640, 480).unwrap());
+    room
+}
+
+fn room_events(scripts: &[Script], room: Room, noise: Noise) -> Vec<tryghed::care::CareEvent> {
+    let mut watch = tryghed::care::RoomWatch::new(room, CareSettings::default());
+    render(scripts, FPS, noise).iter().flat_map(|f| watch.push(f.t, &f.poses).events).collect()
+}
+
+#[test]
+fn walking_out_through_the_door_is_a_room_exit_and_a_visitor_is_several_persons() {
+    let b = Body { facing: -1.0, ..body() };
+    // Walks left into the door zone and out of the picture (the script ends).
+    let walk_out = Script { body: b, keys: vec![(0.0, b.standing(400.0, FLOOR)), (2.0, b.standing(400.0, FLOOR)), (6.0, b.standing(40.0, FLOOR))] };
+    // The watch only knows the person is gone when frames keep coming: a second, still script pads the time.
+    let stays = Script { body: body(), keys: vec![(0.0, KeyPose { hip_x: 600.0, ..body().standing(600.0, FLOOR) }), (25.0, body().standing(600.0, FLOOR))] };
+    let events = room_events(&[walk_out, stays], room_with_door(), noisy(31));
+    let kinds: Vec<CareKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == CareKind::RoomExit).count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == CareKind::SeveralPersons).count(), 1, "{kinds:?}");
+    let exit = events.iter().find(|e| e.kind == CareKind::RoomExit).unwrap();
+    assert_eq!(exit.person, 0, "the one who walked out");
+    assert!(exit.t_s >= 16.0 && exit.t_s <= 17.5, "10 s after leaving view at 6 s: {}", exit.t_s);
+}
+
+#[test]
+fn two_people_are_told_apart_and_only_the_one_who_falls_has_fallen() {
+    let stander = Script { body: body(), keys: vec![(0.0, body().standing(560.0, FLOOR)), (10.0, body().standing(560.0, FLOOR))] };
+    let faller = Script { body: body(), keys: fall(-1.0, 0.7, 3.0) };
+    let events = room_events(&[faller, stander], Room::unzoned(640, 480), noisy(41));
+    let falls: Vec<_> = events.iter().filter(|e| e.kind == CareKind::Fall).collect();
+    assert_eq!(falls.len(), 1, "{events:?}");
+    assert_eq!(falls[0].person, 0);
 }
