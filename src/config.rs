@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::audio::analyzer::SoundSettings;
+use crate::care::CareSettings;
 use crate::vision::VisionSettings;
 
 /// Where the models are when nothing else is said: the source tree's
@@ -22,11 +23,12 @@ pub struct Config {
     pub models_dir: PathBuf,
     pub vision: VisionSettings,
     pub sound: SoundSettings,
+    pub care: CareSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default() }
+        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default(), care: CareSettings::default() }
     }
 }
 
@@ -38,6 +40,8 @@ struct RawConfig {
     vision: VisionSettings,
     #[serde(default)]
     sound: SoundSettings,
+    #[serde(default)]
+    care: CareSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +85,7 @@ impl Config {
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care })
     }
 }
 

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod inference;
 pub mod listen;
 pub mod policy;
+pub mod replay;
 pub mod report;
 pub mod store;
 pub mod vision;

@@ -77,6 +77,24 @@ enum Command {
         #[arg(long, value_name = "FILE.wav", num_args = 1..)]
         audio: Vec<PathBuf>,
     },
+    /// Play a folder of frames (and a recording) through vision, sound and
+    /// the care layer as if live; print the care events in time order.
+    Replay {
+        #[arg(long, value_name = "DIR")]
+        frames: PathBuf,
+        /// The rate the frames were taken at.
+        #[arg(long)]
+        fps: f64,
+        /// A recording of the same time, analysed for sound events.
+        #[arg(long, value_name = "FILE.wav")]
+        audio: Option<PathBuf>,
+        /// The room's zones (bed, door, …); falls need none.
+        #[arg(long, value_name = "ROOM.toml")]
+        room: Option<PathBuf>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
         #[arg(required = true, value_name = "FILE")]
@@ -373,6 +391,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
+        Command::Replay { frames, fps, audio, room, json } => {
+            let runtime = Runtime::load()?;
+            let options = tryghed::replay::ReplayOptions { frames, fps, audio, room };
+            let (events, summary) = tryghed::replay::run(&runtime, &config, &options)?;
+            for event in &events {
+                if json {
+                    out!("{event}");
+                } else {
+                    out!("{:>8.2} s  {:<16} {:<8} person {}  confidence {}  {}", event["t_s"].as_f64().unwrap_or(0.0), event["kind"].as_str().unwrap_or("?"), event["level"].as_str().unwrap_or("?"), event["person"], event["confidence"], event["evidence"]);
+                }
+            }
+            if json {
+                out!("{}", serde_json::json!({ "summary": summary }));
+            } else {
+                out!("{} frames, {} persons, postures {:?}, {} events", summary.frames, summary.persons, summary.postures, summary.events);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
         Command::Bench { what: BenchCommand::Audio { files, json } } => {
             let runtime = Runtime::load()?;

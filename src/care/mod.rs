@@ -5,6 +5,7 @@
 pub mod bed;
 pub mod exit;
 pub mod fall;
+pub mod levels;
 pub mod posture;
 pub mod synth;
 pub mod zones;

@@ -1,0 +1,62 @@
+//! `tryghed replay` on real frames, and its clear errors.
+
+mod common;
+
+use common::{text, tryghed};
+use serde_json::Value;
+
+fn frames(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        std::fs::copy(common::fixture(name), dir.path().join(std::path::Path::new(name).file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn replay_prints_events_in_time_order_and_a_summary() {
+    let dir = frames(&["bench-640x480/frame_000.jpg", "bench-640x480/frame_001.jpg", "bench-640x480/frame_002.jpg", "bench-640x480/frame_003.jpg"]);
+    let out = tryghed(&["replay", "--frames", dir.path().to_str().unwrap(), "--fps", "1", "--audio", common::fixture("audio/recorded_impact_crate_hit.wav").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (summary, events) = lines.split_last().unwrap();
+    assert_eq!(summary["summary"]["frames"], 4);
+    assert_eq!(summary["summary"]["persons"], 2, "the two men in the frames");
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"impact") && kinds.contains(&"several_persons"), "{kinds:?}");
+    let times: Vec<f64> = events.iter().map(|e| e["t_s"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    for event in events {
+        for key in ["t_s", "kind", "level", "confidence", "person", "evidence"] {
+            assert!(event.get(key).is_some(), "{key} missing: {event}");
+        }
+        assert!(event["evidence"]["rule"].is_string(), "no event without its evidence: {event}");
+    }
+}
+
+#[test]
+fn bad_replays_are_clear_errors() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tryghed(&["replay", "--frames", empty.path().to_str().unwrap(), "--fps", "15"]);
+    assert!(text(&out.stderr).contains("holds no PNG or JPEG frames") && !out.status.success(), "{}", text(&out.stderr));
+
+    let good = frames(&["bench-640x480/frame_000.jpg"]);
+    let out = tryghed(&["replay", "--frames", good.path().to_str().unwrap(), "--fps", "0"]);
+    assert!(text(&out.stderr).contains("--fps 0: the frame rate must be"), "{}", text(&out.stderr));
+
+    let mixed = frames(&["bench-640x480/frame_000.jpg", "photos/bus.jpg"]);
+    let out = tryghed(&["replay", "--frames", mixed.path().to_str().unwrap(), "--fps", "15"]);
+    let err = text(&out.stderr);
+    // Frames play in name order: bus.jpg (810x1080) first, then a 640x480 frame.
+    assert!(err.contains("frame_000.jpg: 640x480, but the frames before it are 810x1080"), "{err}");
+
+    let room = good.path().join("room.toml");
+    std::fs::write(&room, "[image]\nwidth = 640\nheight = 480\n[zones]\nbed = [[0, 0], [100, 100], [100, 0], [0, 100]]\n").unwrap();
+    let out = tryghed(&["replay", "--frames", good.path().to_str().unwrap(), "--fps", "15", "--room", room.to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("room.toml: zones.bed: the polygon crosses itself"), "{}", text(&out.stderr));
+
+    std::fs::write(&room, "[image]\nwidth = 1280\nheight = 720\n").unwrap();
+    let out = tryghed(&["replay", "--frames", good.path().to_str().unwrap(), "--fps", "15", "--room", room.to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("the room file is for 1280x720 images, the frames are 640x480"), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"));
+}
