@@ -2,6 +2,7 @@
 //! and care events. Pure state machines: observations with their time in,
 //! events out; no clock, no I/O, no threads. Imports only `domain`.
 
+pub mod activity;
 pub mod bed;
 pub mod exit;
 pub mod fall;
@@ -57,6 +58,7 @@ pub struct Evidence {
     pub values: BTreeMap<&'static str, f64>,
 }
 
+use activity::{ActivitySettings, ActivityWatch};
 use bed::{BedSettings, BedWatch};
 use exit::{ExitSettings, ExitWatch};
 use fall::{FallDetector, FallSettings};
@@ -71,6 +73,7 @@ pub struct CareSettings {
     pub fall: FallSettings,
     pub bed: BedSettings,
     pub exit: ExitSettings,
+    pub activity: ActivitySettings,
     pub several_persons: SeveralSettings,
 }
 
@@ -97,6 +100,7 @@ pub struct PersonWatch {
     fall: FallDetector,
     bed: BedWatch,
     exit: ExitWatch,
+    activity: ActivityWatch,
     last_hips: Option<(f64, (f32, f32), f32)>,
 }
 
@@ -109,6 +113,7 @@ impl PersonWatch {
             fall: FallDetector::new(person, settings.fall.clone()),
             bed: BedWatch::new(person, settings.bed.clone()),
             exit: ExitWatch::new(person, settings.exit.clone()),
+            activity: ActivityWatch::new(person, settings.activity.clone()),
             last_hips: None,
         }
     }
@@ -142,6 +147,7 @@ impl PersonWatch {
         events.extend(self.bed.push(t, posture));
         let at_door = shape.map(|s| self.room.in_door(s.hips.0, s.hips.1) || s.feet.is_some_and(|(x, y)| self.room.in_door(x, y)));
         events.extend(self.exit.push(t, at_door));
+        events.extend(self.activity.push(t, pose, shape.as_ref(), posture));
         (posture, events)
     }
 }
