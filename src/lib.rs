@@ -16,6 +16,7 @@ pub mod care;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod eval;
 pub mod inference;
 pub mod listen;
 pub mod policy;

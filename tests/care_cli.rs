@@ -60,3 +60,41 @@ fn bad_replays_are_clear_errors() {
     assert!(text(&out.stderr).contains("the room file is for 1280x720 images, the frames are 640x480"), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("panicked"));
 }
+
+/// The generated labelled set (`care::cases`) through `tryghed eval`: the
+/// goals of the care layer on it.
+#[test]
+fn eval_on_the_generated_labelled_set_meets_the_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in tryghed::care::cases::labelled_cases() {
+        let folder = dir.path().join(&case.name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("case.toml"), &case.case_toml).unwrap();
+        std::fs::write(folder.join("room.toml"), &case.room_toml).unwrap();
+        std::fs::write(folder.join("keypoints.jsonl"), tryghed::eval::keypoints_jsonl(&case.frames)).unwrap();
+    }
+    let out = tryghed(&["eval", dir.path().to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for kind in ["fall", "on_floor", "bed_exit", "room_exit"] {
+        let score = &report["kinds"][kind];
+        println!("{kind}: {score}");
+        assert!(score["expected"].as_u64().unwrap() >= 3, "{kind}: {score}");
+        assert!(score["precision"].as_f64().unwrap() >= 0.95 && score["recall"].as_f64().unwrap() >= 0.95, "{kind}: {score}");
+    }
+    assert!(report["kinds"]["fall"]["max_delay_s"].as_f64().unwrap() <= 2.0, "a fall within 2 s of reaching the floor");
+}
+
+#[test]
+fn eval_names_a_case_without_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("empty_case");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(case.join("case.toml"), "fps = 15\n").unwrap();
+    let out = tryghed(&["eval", dir.path().to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && err.contains("empty_case") && err.contains("has neither frames/ nor keypoints.jsonl"), "{err}");
+    std::fs::write(case.join("case.toml"), "fps = 0\n").unwrap();
+    let out = tryghed(&["eval", dir.path().to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("fps 0 must be above 0"), "{}", text(&out.stderr));
+}

@@ -21,7 +21,8 @@ pub struct ActivitySettings {
     /// The band of a seizure's rhythm, in Hz.
     pub seizure_min_hz: f32,
     pub seizure_max_hz: f32,
-    /// Jerks smaller than this many body sizes do not count.
+    /// Jerks smaller than this many body sizes do not count (keypoint
+    /// jitter is about 0.02).
     pub seizure_min_amplitude: f32,
 }
 
@@ -33,7 +34,7 @@ impl Default for ActivitySettings {
             seizure_after_s: 10.0,
             seizure_min_hz: 1.5,
             seizure_max_hz: 8.0,
-            seizure_min_amplitude: 0.03,
+            seizure_min_amplitude: 0.08,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod bed;
+pub mod cases;
 pub mod exit;
 pub mod fall;
 pub mod levels;
@@ -18,7 +19,7 @@ use serde::Serialize;
 use crate::domain::Kind;
 
 /// What happened, for staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CareKind {
     Fall,
