@@ -98,7 +98,7 @@ impl SoundStage {
 /// the fault that stopped it, if it was the device.
 fn pump(blocks: &mpsc::Receiver<Vec<f32>>, resampler: &mut StreamResampler, chunk_tx: &mpsc::SyncSender<AudioChunk>, name: &str) -> Option<String> {
     loop {
-                match blocks.recv_timeout(MICROPHONE_STALL) {
+        match blocks.recv_timeout(MICROPHONE_STALL) {
             Ok(mut block) => {
                 let resampled = resampler.push(&block);
                 block.zeroize();

@@ -1,6 +1,7 @@
 //! From poses (and later sounds) to what staff must know: postures, zones
 //! and care events. Pure state machines: observations with their time in,
-//! events out; no clock, no I/O, no threads. Imports only `domain`.
+//! events out; no clock, no I/O, no threads. Imports `domain`, and
+//! `audio::events` for the levels of sound events.
 
 pub mod activity;
 pub mod bed;
