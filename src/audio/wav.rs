@@ -68,17 +68,8 @@ fn decode_mono(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, u32, u16), WavErro
     }
     let channels = usize::from(spec.channels);
     let mut mono = Vec::with_capacity(frames as usize);
-    let mut frame_sum = 0.0f32;
-    let mut in_frame = 0;
-    let mut push = |value: f32| {
-        frame_sum += value;
-        in_frame += 1;
-        if in_frame == channels {
-            mono.push(frame_sum / channels as f32);
-            frame_sum = 0.0;
-            in_frame = 0;
-        }
-    };
+    let mut mixer = MonoMixer::new(channels);
+    let mut push = |value: f32| mixer.push(value, &mut mono);
     match spec.sample_format {
         hound::SampleFormat::Float => {
             for sample in reader.into_samples::<f32>() {
@@ -152,17 +143,8 @@ impl WavSource {
             file,
             reason: format!("the sound data ends at {:.2} s of the {duration_s:.2} s the header gives ({cause})", read as f64 / f64::from(rate)),
         };
-        let mut frame_sum = 0.0f32;
-        let mut in_frame = 0;
-        let mut push = |value: f32, mono: &mut Vec<f32>| {
-            frame_sum += value;
-            in_frame += 1;
-            if in_frame == channels {
-                mono.push(frame_sum / channels as f32);
-                frame_sum = 0.0;
-                in_frame = 0;
-            }
-        };
+        let mut mixer = MonoMixer::new(channels);
+        let mut push = |value: f32, mono: &mut Vec<f32>| mixer.push(value, mono);
         let result: Result<(), hound::Error> = match self.spec.sample_format {
             hound::SampleFormat::Float => self.reader.samples::<f32>().take(want * channels).try_for_each(|s| s.map(|v| push(v.clamp(-1.0, 1.0), &mut mono))),
             hound::SampleFormat::Int => {
@@ -187,6 +169,30 @@ impl WavSource {
             self.finished = true;
         }
         Ok(Some(AudioChunk::from_samples(samples)))
+    }
+}
+
+/// Mixes interleaved samples down to mono, frame by frame (the mean of
+/// the channels).
+struct MonoMixer {
+    channels: usize,
+    sum: f32,
+    in_frame: usize,
+}
+
+impl MonoMixer {
+    fn new(channels: usize) -> MonoMixer {
+        MonoMixer { channels, sum: 0.0, in_frame: 0 }
+    }
+
+    fn push(&mut self, value: f32, mono: &mut Vec<f32>) {
+        self.sum += value;
+        self.in_frame += 1;
+        if self.in_frame == self.channels {
+            mono.push(self.sum / self.channels as f32);
+            self.sum = 0.0;
+            self.in_frame = 0;
+        }
     }
 }
 
