@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::audio::analyzer::SoundSettings;
+use crate::care::levels::AlertSettings;
 use crate::care::CareSettings;
 use crate::vision::VisionSettings;
 
@@ -24,11 +25,12 @@ pub struct Config {
     pub vision: VisionSettings,
     pub sound: SoundSettings,
     pub care: CareSettings,
+    pub alerts: AlertSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default(), care: CareSettings::default() }
+        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default(), care: CareSettings::default(), alerts: AlertSettings::default() }
     }
 }
 
@@ -42,6 +44,8 @@ struct RawConfig {
     sound: SoundSettings,
     #[serde(default)]
     care: CareSettings,
+    #[serde(default)]
+    alerts: AlertSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,10 +86,11 @@ impl Config {
         // Class names are checked against the model's own list when it is there.
         let classes = crate::audio::yamnet::read_class_names(&models_dir).ok();
         problems.extend(raw.sound.problems(classes.as_deref()).into_iter().map(|p| format!("sound.{p}")));
+        problems.extend(raw.alerts.problems().into_iter().map(|p| format!("alerts.{p}")));
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts })
     }
 }
 

@@ -91,6 +91,12 @@ enum Command {
         /// The room's zones (bed, door, …); falls need none.
         #[arg(long, value_name = "ROOM.toml")]
         room: Option<PathBuf>,
+        /// Whose alert levels apply (`[alerts.residents.ID]` in the settings).
+        #[arg(long, value_name = "ID")]
+        resident: Option<String>,
+        /// Local time of the first frame, HH:MM (night decides some levels).
+        #[arg(long, value_name = "HH:MM", default_value = "12:00")]
+        start: String,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
@@ -432,9 +438,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Replay { frames, fps, audio, room, json } => {
+        Command::Replay { frames, fps, audio, room, resident, start, json } => {
+            let start = chrono::NaiveTime::parse_from_str(&start, "%H:%M").map_err(|_| UsageError(format!("--start {start}: expected a time of day, HH:MM")))?;
             let runtime = Runtime::load()?;
-            let options = tryghed::replay::ReplayOptions { frames, fps, audio, room };
+            let options = tryghed::replay::ReplayOptions { frames, fps, audio, room, resident, start };
             let (events, summary) = tryghed::replay::run(&runtime, &config, &options)?;
             for event in &events {
                 if json {

@@ -12,7 +12,7 @@ use crate::audio::analyzer::SoundAnalyzer;
 use crate::audio::report::analyze_file;
 use crate::capture::replay::frame_files;
 use crate::capture::Frame;
-use crate::care::levels::{care_level, sound_level};
+use crate::care::levels::{care_kind_name, AlertSettings};
 use crate::care::zones::Room;
 use crate::care::RoomWatch;
 use crate::config::Config;
@@ -24,6 +24,15 @@ pub struct ReplayOptions {
     pub fps: f64,
     pub audio: Option<PathBuf>,
     pub room: Option<PathBuf>,
+    /// Whose alert levels apply.
+    pub resident: Option<String>,
+    /// The local time of the first frame (day or night decides levels).
+    pub start: chrono::NaiveTime,
+}
+
+fn level(alerts: &AlertSettings, kind: &str, options: &ReplayOptions, t: f64) -> crate::care::levels::Level {
+    let time = options.start + chrono::Duration::milliseconds((t * 1000.0) as i64);
+    alerts.level(kind, options.resident.as_deref(), time)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +123,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Resul
             events.push(json!({
                 "t_s": round3(event.t_s),
                 "kind": event.kind,
-                "level": care_level(event.kind),
+                "level": level(&config.alerts, care_kind_name(event.kind), options, event.t_s),
                 "confidence": round3(f64::from(event.confidence)),
                 "person": event.person,
                 "evidence": { "rule": event.evidence.rule, "values": event.evidence.values.iter().map(|(k, v)| (k.to_string(), json!(round3(*v)))).collect::<serde_json::Map<_, _>>() },
@@ -123,7 +132,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Resul
     }
     summary.persons = watch.as_ref().map_or(0, RoomWatch::persons_seen);
     if let Some(audio) = &options.audio {
-        events.extend(sound_events(runtime, config, audio)?);
+        events.extend(sound_events(runtime, config, audio, options)?);
     }
     events.sort_by(|a, b| a["t_s"].as_f64().unwrap_or(0.0).total_cmp(&b["t_s"].as_f64().unwrap_or(0.0)));
     summary.events = events.len();
@@ -132,7 +141,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Resul
 
 /// Sound events of the recording, as replay lines (timed from the start of
 /// the sound, which starts with the first frame).
-fn sound_events(runtime: &Runtime, config: &Config, audio: &Path) -> Result<Vec<Value>, ReplayRunError> {
+fn sound_events(runtime: &Runtime, config: &Config, audio: &Path, options: &ReplayOptions) -> Result<Vec<Value>, ReplayRunError> {
     let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
     let report = analyze_file(&mut analyzer, audio, |_, _| {})?;
     if let Some(error) = report.error {
@@ -145,7 +154,7 @@ fn sound_events(runtime: &Runtime, config: &Config, audio: &Path) -> Result<Vec<
             json!({
                 "t_s": round3(e.start_s),
                 "kind": e.kind,
-                "level": sound_level(e.kind),
+                "level": level(&config.alerts, e.kind.name(), options, e.start_s),
                 "confidence": round3(f64::from(e.score)),
                 "person": Value::Null,
                 "evidence": { "rule": "sound classes over the kind's threshold", "values": { "end_s": round3(e.end_s) }, "classes": e.classes },

@@ -98,3 +98,27 @@ fn eval_names_a_case_without_frames() {
     let out = tryghed(&["eval", dir.path().to_str().unwrap()]);
     assert!(text(&out.stderr).contains("fps 0 must be above 0"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn levels_follow_the_hour_and_the_resident() {
+    let dir = frames(&["bench-640x480/frame_000.jpg", "bench-640x480/frame_001.jpg"]);
+    let speech = common::fixture("audio/speech_help_en.wav");
+    let level_of_calling = |extra: &[&str]| -> String {
+        let mut args = vec!["replay", "--frames", dir.path().to_str().unwrap(), "--fps", "1", "--audio", speech.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let out = tryghed(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let calling = text(&out.stdout).lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|e| e["kind"] == "calling").expect("speech gives calling");
+        calling["level"].as_str().unwrap().to_string()
+    };
+    assert_eq!(level_of_calling(&[]), "silent", "speech by day is conversation");
+    assert_eq!(level_of_calling(&["--start", "03:10"]), "warning", "at night it is a resident calling");
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, "[alerts.residents.r-017.calling]\nday = \"alarm\"\nnight = \"alarm\"\n").unwrap();
+    let out = tryghed(&["--config", settings.to_str().unwrap(), "replay", "--frames", dir.path().to_str().unwrap(), "--fps", "1", "--audio", speech.to_str().unwrap(), "--resident", "r-017", "--json"]);
+    assert!(text(&out.stdout).contains("\"kind\":\"calling\",\"level\":\"alarm\""), "{}", text(&out.stdout));
+    std::fs::write(&settings, "[alerts]\nnight_from = \"late\"\n[alerts.levels.falls]\nday = \"alarm\"\nnight = \"alarm\"\n").unwrap();
+    let out = tryghed(&["check-config", settings.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("alerts.night_from \"late\" is not a time of day") && err.contains("alerts.levels.falls: not an event kind"), "{err}");
+}
