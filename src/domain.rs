@@ -98,6 +98,12 @@ pub const SKELETON: [(usize, usize); 22] = [
     (28, 32),
 ];
 
+/// Rounded to thousandths: times in ms and scores to three places are
+/// all a report needs, and 0.48 × 3 prints as 1.44, not 1.4400000000000002.
+pub fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
 /// Box around the given points.
 pub fn bounding_box(points: impl IntoIterator<Item = (f32, f32)>) -> BoxInFrame {
     let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];

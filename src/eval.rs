@@ -114,7 +114,7 @@ pub fn keypoints_jsonl(frames: &[crate::care::synth::SynthFrame]) -> String {
         .iter()
         .map(|f| {
             let poses: Vec<Vec<[f32; 5]>> = f.poses.iter().map(|p| p.keypoints.iter().map(|k| [k.x, k.y, k.z, k.visibility, k.presence]).collect()).collect();
-            serde_json::json!({ "t": (f.t * 1000.0).round() / 1000.0, "poses": poses }).to_string() + "\n"
+            serde_json::json!({ "t": crate::domain::round3(f.t), "poses": poses }).to_string() + "\n"
         })
         .collect()
 }

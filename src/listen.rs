@@ -13,6 +13,7 @@ use crate::audio::events::EventUpdate;
 use crate::audio::SAMPLE_RATE;
 use crate::capture::microphone::MicrophoneError;
 use crate::config::Config;
+use crate::domain::round3;
 use crate::inference::Runtime;
 
 pub struct ListenOptions {
@@ -85,7 +86,7 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ListenOptions, out: &mu
         }
     }
     if options.json {
-        writeln!(out, "{}", json!({ "type": "summary", "seconds": (summary.seconds * 1000.0).round() / 1000.0, "events": summary.events }))?;
+        writeln!(out, "{}", json!({ "type": "summary", "seconds": round3(summary.seconds), "events": summary.events }))?;
     } else {
         writeln!(out, "{:.1} s of sound analysed, {} sound events", summary.seconds, summary.events)?;
     }
@@ -93,19 +94,18 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ListenOptions, out: &mu
 }
 
 fn show(analyzer: &SoundAnalyzer, outputs: Vec<SoundOutput>, options: &ListenOptions, out: &mut impl Write, summary: &mut ListenSummary) -> std::io::Result<()> {
-    let r3 = |v: f64| (v * 1000.0).round() / 1000.0;
     for output in outputs {
         let line = match output {
             SoundOutput::Patch(p) if options.patches => {
-                let top: Vec<_> = p.top.iter().map(|&(c, s)| json!({ "class": analyzer.class_name(c), "score": r3(f64::from(s)) })).collect();
-                json!({ "type": "patch", "start_s": r3(p.start_s), "top": top })
+                let top: Vec<_> = p.top.iter().map(|&(c, s)| json!({ "class": analyzer.class_name(c), "score": round3(f64::from(s)) })).collect();
+                json!({ "type": "patch", "start_s": round3(p.start_s), "top": top })
             }
             SoundOutput::Patch(_) => continue,
-            SoundOutput::Speech(s) => json!({ "type": "speech", "start_s": r3(s.start_s()), "end_s": r3(s.end_s()) }),
-            SoundOutput::Event(EventUpdate::Began(e)) => json!({ "type": "event_began", "kind": e.kind, "start_s": r3(e.start_s), "classes": e.classes }),
+            SoundOutput::Speech(s) => json!({ "type": "speech", "start_s": round3(s.start_s()), "end_s": round3(s.end_s()) }),
+            SoundOutput::Event(EventUpdate::Began(e)) => json!({ "type": "event_began", "kind": e.kind, "start_s": round3(e.start_s), "classes": e.classes }),
             SoundOutput::Event(EventUpdate::Ended(e)) => {
                 summary.events += 1;
-                json!({ "type": "event", "kind": e.kind, "start_s": r3(e.start_s), "end_s": r3(e.end_s), "score": r3(f64::from(e.score)), "classes": e.classes })
+                json!({ "type": "event", "kind": e.kind, "start_s": round3(e.start_s), "end_s": round3(e.end_s), "score": round3(f64::from(e.score)), "classes": e.classes })
             }
         };
         if options.json {

@@ -16,6 +16,7 @@ use crate::care::levels::{care_kind_name, AlertSettings};
 use crate::care::zones::Room;
 use crate::care::RoomWatch;
 use crate::config::Config;
+use crate::domain::round3;
 use crate::inference::Runtime;
 use crate::vision::PoseTracker;
 
@@ -161,8 +162,4 @@ fn sound_events(runtime: &Runtime, config: &Config, audio: &Path, options: &Repl
             })
         })
         .collect())
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }

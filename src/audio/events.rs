@@ -234,7 +234,7 @@ pub struct SoundEvent {
 }
 
 fn three_decimals<S: serde::Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((f64::from(*value) * 1000.0).round() / 1000.0)
+    serializer.serialize_f64(crate::domain::round3(f64::from(*value)))
 }
 
 /// What the detector says after a patch.

@@ -10,6 +10,7 @@ use super::analyzer::{AnalyzerError, SoundAnalyzer, SoundOutput};
 use super::events::{EventUpdate, SoundEvent};
 use super::wav::{WavError, WavSource};
 use super::SAMPLE_RATE;
+use crate::domain::round3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AudioReport {
@@ -47,11 +48,6 @@ pub enum AudioFileError {
     Wav(#[from] WavError),
     #[error(transparent)]
     Analyzer(#[from] AnalyzerError),
-}
-
-/// Milliseconds are enough, and keep 0.48 × k from printing as 1.4400000000000002.
-fn round3(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
 }
 
 /// Analyses a WAV file block by block. `live` sees every output as it
