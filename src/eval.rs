@@ -1,7 +1,9 @@
 //! `tryghed eval DIR`: the care layer against labelled cases. Each case is
 //! a folder with `case.toml` and either `frames/` (real images, through
 //! vision) or `keypoints.jsonl` (generated poses, one line per frame:
-//! `{"t": seconds, "poses": [[[x, y, z, visibility, presence], ...33], ...]}`).
+//! `{"t": seconds, "poses": [[[x, y, z, visibility, presence], ...33], ...]}`),
+//! and optionally `audio.wav` (the room's sound over the same time, through
+//! the sound path; its events are expected like any other kind).
 //!
 //! ```toml
 //! fps = 15
@@ -21,8 +23,17 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::care::zones::Room;
-use crate::care::{CareKind, CareSettings, RoomWatch};
+use crate::care::{play, CareKind, CareSettings, RoomWatch, SoundCue};
 use crate::domain::{bounding_box, Keypoint, Pose, BODY_KEYPOINTS};
+
+/// Where a case's frames and sound become poses and sound cues (the real
+/// models, given by the caller so this module stays free of them).
+pub trait CaseInputs {
+    /// A `frames/` folder at `fps`: poses over time and the frames' size.
+    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(Vec<(f64, Vec<Pose>)>, (u32, u32)), String>;
+    /// `audio.wav`: sound cues at the moment each became known.
+    fn sounds(&mut self, wav: &Path) -> Result<Vec<(f64, SoundCue)>, String>;
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,10 +130,8 @@ pub fn keypoints_jsonl(frames: &[crate::care::synth::SynthFrame]) -> String {
         .collect()
 }
 
-/// Evaluates one case folder. `frames_to_poses` turns a `frames/` folder
-/// into poses over time (the real vision path; given by the caller so this
-/// module stays free of models).
-pub fn eval_case(dir: &Path, settings: &CareSettings, frames_to_poses: &mut dyn FnMut(&Path, f64) -> Result<Vec<(f64, Vec<Pose>)>, String>) -> Result<CaseResult, EvalError> {
+/// Evaluates one case folder.
+pub fn eval_case(dir: &Path, settings: &CareSettings, inputs: &mut dyn CaseInputs) -> Result<CaseResult, EvalError> {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let case_path = dir.join("case.toml");
     let case_name = case_path.display().to_string();
@@ -136,23 +145,28 @@ pub fn eval_case(dir: &Path, settings: &CareSettings, frames_to_poses: &mut dyn 
             return Err(EvalError::Case(case_name, format!("expected {:?}: from_s {} is after to_s {}", e.kind, e.from_s, e.to_s)));
         }
     }
-    let frames = if dir.join("keypoints.jsonl").is_file() {
-        read_keypoints(&dir.join("keypoints.jsonl"))?
+    let room = case.room.as_ref().map(|file| Room::load(&dir.join(file)).map_err(|e| EvalError::Case(case_name.clone(), e))).transpose()?;
+    let folder = dir.display().to_string();
+    let (frames, size) = if dir.join("keypoints.jsonl").is_file() {
+        let frames = read_keypoints(&dir.join("keypoints.jsonl"))?;
+        let size = room.as_ref().map_or_else(|| frame_extent(&frames), |r| (r.width, r.height));
+        (frames, size)
     } else if dir.join("frames").is_dir() {
-        frames_to_poses(&dir.join("frames"), case.fps).map_err(|e| EvalError::Case(dir.display().to_string(), e))?
+        inputs.poses(&dir.join("frames"), case.fps).map_err(|e| EvalError::Case(folder.clone(), e))?
     } else {
-        return Err(EvalError::Case(dir.display().to_string(), "has neither frames/ nor keypoints.jsonl".to_string()));
+        return Err(EvalError::Case(folder, "has neither frames/ nor keypoints.jsonl".to_string()));
     };
-    let (width, height) = frame_extent(&frames);
-    let room = match &case.room {
-        Some(file) => Room::load(&dir.join(file)).map_err(|e| EvalError::Case(case_name.clone(), e))?,
-        None => Room::unzoned(width, height),
+    let room = match room {
+        Some(room) if (room.width, room.height) != size => {
+            return Err(EvalError::Case(case_name, format!("the room file is for {}x{} images, the frames are {}x{}", room.width, room.height, size.0, size.1)));
+        }
+        Some(room) => room,
+        None => Room::unzoned(size.0, size.1),
     };
+    let wav = dir.join("audio.wav");
+    let sounds = if wav.is_file() { inputs.sounds(&wav).map_err(|e| EvalError::Case(folder, e))? } else { Vec::new() };
     let mut watch = RoomWatch::new(room, case.care.clone().unwrap_or_else(|| settings.clone()));
-    let mut events = Vec::new();
-    for (t, poses) in &frames {
-        events.extend(watch.push(*t, poses).events.into_iter().filter(|e| e.kind != CareKind::SeveralPersons).map(|e| (e.kind, e.t_s)));
-    }
+    let events: Vec<(CareKind, f64)> = play(&mut watch, &frames, &sounds).0.into_iter().filter(|e| e.kind != CareKind::SeveralPersons).map(|e| (e.kind, e.t_s)).collect();
     let mut used = vec![false; events.len()];
     let mut result = CaseResult { case: name, hits: Vec::new(), misses: Vec::new(), false_alarms: Vec::new() };
     for expected in &case.expect {
@@ -188,7 +202,7 @@ fn frame_extent(frames: &[(f64, Vec<Pose>)]) -> (u32, u32) {
 }
 
 /// Evaluates every case folder in `dir` (in name order) and scores each kind.
-pub fn eval_dir(dir: &Path, settings: &CareSettings, frames_to_poses: &mut dyn FnMut(&Path, f64) -> Result<Vec<(f64, Vec<Pose>)>, String>) -> Result<EvalReport, EvalError> {
+pub fn eval_dir(dir: &Path, settings: &CareSettings, inputs: &mut dyn CaseInputs) -> Result<EvalReport, EvalError> {
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| EvalError::Read(dir.display().to_string(), e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -200,7 +214,7 @@ pub fn eval_dir(dir: &Path, settings: &CareSettings, frames_to_poses: &mut dyn F
     }
     let mut cases = Vec::new();
     for folder in folders {
-        cases.push(eval_case(&folder, settings, frames_to_poses)?);
+        cases.push(eval_case(&folder, settings, inputs)?);
     }
     let mut kinds: BTreeMap<CareKind, KindScore> = BTreeMap::new();
     let mut delays: BTreeMap<CareKind, Vec<f64>> = BTreeMap::new();
@@ -227,4 +241,50 @@ pub fn eval_dir(dir: &Path, settings: &CareSettings, frames_to_poses: &mut dyn F
         score.max_delay_s = d.iter().copied().fold(0.0, f64::max);
     }
     Ok(EvalReport { cases, kinds })
+}
+
+/// Writes labelled cases as folders for `tryghed eval`. A case's sound is
+/// the recorded fixture from `audio_fixtures` heard at its moment, over the
+/// quiet `room_noise.wav` looped for the length of the case.
+pub fn write_cases(cases: &[crate::care::cases::Case], out: &Path, audio_fixtures: &Path) -> Result<(), String> {
+    let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
+    for case in cases {
+        let dir = out.join(&case.name);
+        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        for (name, text) in [("case.toml", case.case_toml.clone()), ("room.toml", case.room_toml.clone()), ("keypoints.jsonl", keypoints_jsonl(&case.frames))] {
+            std::fs::write(dir.join(name), text).map_err(|e| io(&dir.join(name), e))?;
+        }
+        if let Some(sound) = case.sound {
+            let duration = case.frames.last().map_or(0.0, |f| f.t) + 1.0;
+            let noise = read_mono16k(&audio_fixtures.join("room_noise.wav"))?;
+            let event = read_mono16k(&audio_fixtures.join(sound.fixture))?;
+            let rate = f64::from(crate::audio::SAMPLE_RATE);
+            let mut samples: Vec<f32> = (0..(duration * rate) as usize).map(|i| 0.3 * noise[i % noise.len().max(1)]).collect();
+            let at = (sound.at_s * rate) as usize;
+            for (i, s) in event.iter().enumerate() {
+                if let Some(out) = samples.get_mut(at + i) {
+                    *out += s;
+                }
+            }
+            let spec = hound::WavSpec { channels: 1, sample_rate: crate::audio::SAMPLE_RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            let path = dir.join("audio.wav");
+            let mut writer = hound::WavWriter::create(&path, spec).map_err(|e| format!("{}: {e}", path.display()))?;
+            for s in samples {
+                writer.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            writer.finalize().map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A 16 kHz mono 16-bit fixture's samples.
+fn read_mono16k(path: &Path) -> Result<Vec<f32>, String> {
+    let name = path.display();
+    let reader = hound::WavReader::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let spec = reader.spec();
+    if spec.channels != 1 || spec.sample_rate != crate::audio::SAMPLE_RATE || spec.bits_per_sample != 16 {
+        return Err(format!("{name}: a case's sound must be 16 kHz mono 16-bit"));
+    }
+    reader.into_samples::<i16>().map(|s| s.map(|s| f32::from(s) / 32768.0).map_err(|e| format!("{name}: {e}"))).collect()
 }

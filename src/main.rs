@@ -405,26 +405,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
         Command::Eval { dir, json } => {
-            let mut vision: Option<(Runtime, tryghed::vision::PoseTracker)> = None;
-            let models_dir = config.models_dir.clone();
-            let vision_settings = config.vision.clone();
-            let mut frames_to_poses = |folder: &Path, fps: f64| -> Result<Vec<(f64, Vec<tryghed::domain::Pose>)>, String> {
-                if vision.is_none() {
-                    let runtime = Runtime::load().map_err(|e| e.to_string())?;
-                    let tracker = tryghed::vision::PoseTracker::load(&runtime, &models_dir, vision_settings.clone()).map_err(|e| e.to_string())?;
-                    vision = Some((runtime, tracker));
-                }
-                let Some((_, tracker)) = vision.as_mut() else { return Err("vision did not load".into()) };
-                tracker.forget();
-                let mut out = Vec::new();
-                for (i, file) in tryghed::capture::replay::frame_files(folder).map_err(|e| e.to_string())?.iter().enumerate() {
-                    let frame = Frame::decode_file(file).map_err(|e| e.to_string())?;
-                    let poses = tracker.track(&frame).map_err(|e| e.to_string())?.iter().map(|p| p.pose.clone()).collect();
-                    out.push((i as f64 / fps, poses));
-                }
-                Ok(out)
-            };
-            let report = tryghed::eval::eval_dir(&dir, &config.care, &mut frames_to_poses)?;
+            let mut inputs = tryghed::replay::ModelInputs::new(None, &config);
+            let report = tryghed::eval::eval_dir(&dir, &config.care, &mut inputs)?;
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -433,7 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     out!("{:<40} {verdict:<6} hits {:?} misses {:?} false alarms {:?}", case.case, case.hits, case.misses, case.false_alarms);
                 }
                 for (kind, s) in &report.kinds {
-                    out!("{:<16} expected {:>3}  hits {:>3}  false alarms {:>3}  precision {:.2}  recall {:.2}  delay mean {:.2} s max {:.2} s", serde_json::to_value(kind)?.as_str().unwrap_or("?"), s.expected, s.hits, s.false_alarms, s.precision, s.recall, s.mean_delay_s, s.max_delay_s);
+                    out!("{:<16} expected {:>3}  hits {:>3}  false alarms {:>3}  precision {:.2}  recall {:.2}  delay mean {:.2} s max {:.2} s", kind.name(), s.expected, s.hits, s.false_alarms, s.precision, s.recall, s.mean_delay_s, s.max_delay_s);
                 }
             }
             Ok(ExitCode::SUCCESS)

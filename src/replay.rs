@@ -1,6 +1,9 @@
 //! `tryghed replay`: a folder of frames (and optionally a WAV file) played
 //! through vision, sound and the care layer as if live, at a given frame
 //! rate. Prints every care and sound event in time order, then a summary.
+//! `ModelInputs` is the one way from files to what the care layer takes
+//! (poses over time, sound cues at the moment they became known); `eval`
+//! uses it too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,15 +11,18 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::audio::analyzer::SoundAnalyzer;
+use crate::audio::analyzer::{SoundAnalyzer, SoundOutput};
+use crate::audio::events::EventUpdate;
+use crate::audio::logmel::CHUNK_SAMPLES;
 use crate::audio::report::analyze_file;
+use crate::audio::SAMPLE_RATE;
 use crate::capture::replay::frame_files;
 use crate::capture::Frame;
-use crate::care::levels::{care_kind_name, AlertSettings};
+use crate::care::levels::AlertSettings;
 use crate::care::zones::Room;
-use crate::care::RoomWatch;
+use crate::care::{play, CareEvent, RoomWatch, SoundCue};
 use crate::config::Config;
-use crate::domain::round3;
+use crate::domain::{round3, Pose};
 use crate::inference::Runtime;
 use crate::vision::PoseTracker;
 
@@ -25,15 +31,10 @@ pub struct ReplayOptions {
     pub fps: f64,
     pub audio: Option<PathBuf>,
     pub room: Option<PathBuf>,
-    /// Whose alert levels apply.
+    /// Whose alert levels and tolerance times apply.
     pub resident: Option<String>,
     /// The local time of the first frame (day or night decides levels).
     pub start: chrono::NaiveTime,
-}
-
-fn level(alerts: &AlertSettings, kind: &str, options: &ReplayOptions, t: f64) -> crate::care::levels::Level {
-    let time = options.start + chrono::Duration::milliseconds((t * 1000.0) as i64);
-    alerts.level(kind, options.resident.as_deref(), time)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,19 @@ pub enum ReplayRunError {
     Sound(#[from] crate::audio::report::AudioFileError),
     #[error(transparent)]
     SoundModels(#[from] crate::audio::analyzer::AnalyzerError),
+    #[error(transparent)]
+    Runtime(#[from] crate::inference::RuntimeError),
+}
+
+impl crate::eval::CaseInputs for ModelInputs<'_> {
+    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(Vec<(f64, Vec<Pose>)>, (u32, u32)), String> {
+        let seen = ModelInputs::poses(self, frames, fps).map_err(|e| e.to_string())?;
+        Ok((seen.frames, (seen.width, seen.height)))
+    }
+
+    fn sounds(&mut self, wav: &Path) -> Result<Vec<(f64, SoundCue)>, String> {
+        ModelInputs::sounds(self, wav).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,97 +83,153 @@ pub struct ReplaySummary {
     pub events: usize,
 }
 
+/// Poses of every frame of a folder, and the frames' size.
+pub struct FramePoses {
+    pub width: u32,
+    pub height: u32,
+    pub frames: Vec<(f64, Vec<Pose>)>,
+}
+
+/// Files to care-layer inputs through the real models. ONNX Runtime and
+/// each model load on first use, so keypoint-only work needs none of them.
+pub struct ModelInputs<'a> {
+    runtime: Option<Runtime>,
+    config: &'a Config,
+    tracker: Option<PoseTracker>,
+    analyzer: Option<SoundAnalyzer>,
+}
+
+impl<'a> ModelInputs<'a> {
+    pub fn new(runtime: Option<Runtime>, config: &'a Config) -> ModelInputs<'a> {
+        ModelInputs { runtime, config, tracker: None, analyzer: None }
+    }
+
+
+    /// Every frame of `folder` through the pose tracker, as a camera at
+    /// `fps` would have delivered them. Frames must all be one size.
+    pub fn poses(&mut self, folder: &Path, fps: f64) -> Result<FramePoses, ReplayRunError> {
+        if !(fps > 0.0 && fps <= 240.0) {
+            return Err(ReplayRunError::Fps(fps));
+        }
+        let files = frame_files(folder)?;
+        if files.is_empty() {
+            return Err(ReplayRunError::NoFrames { folder: folder.display().to_string() });
+        }
+        let tracker = match &mut self.tracker {
+            Some(tracker) => tracker,
+            None => self.tracker.insert(PoseTracker::load(&loaded(&mut self.runtime)?, &self.config.models_dir, self.config.vision.clone())?),
+        };
+        tracker.forget();
+        let mut size = None;
+        let mut frames = Vec::with_capacity(files.len());
+        for (index, file) in files.iter().enumerate() {
+            let frame = Frame::decode_file(file)?;
+            let (width, height) = (frame.width(), frame.height());
+            match size {
+                None => size = Some((width, height)),
+                Some((w, h)) if (w, h) != (width, height) => {
+                    return Err(ReplayRunError::SizeChanged { file: file.display().to_string(), width, height, first_width: w, first_height: h });
+                }
+                Some(_) => {}
+            }
+            let poses = tracker.track(&frame)?.iter().map(|p| p.pose.clone()).collect();
+            drop(frame);
+            frames.push((index as f64 / fps, poses));
+        }
+        let (width, height) = size.unwrap_or((1, 1));
+        Ok(FramePoses { width, height, frames })
+    }
+
+    /// The recording's sound events as the care layer would hear them
+    /// live: each at the moment it became known (the end of the patch that
+    /// began it), with its end as the recording shows it.
+    pub fn sounds(&mut self, wav: &Path) -> Result<Vec<(f64, SoundCue)>, ReplayRunError> {
+        let analyzer = match &mut self.analyzer {
+            Some(analyzer) => analyzer,
+            None => self.analyzer.insert(SoundAnalyzer::load(&loaded(&mut self.runtime)?, &self.config.models_dir, &self.config.sound)?),
+        };
+        let patch_s = CHUNK_SAMPLES as f64 / f64::from(SAMPLE_RATE);
+        let mut heard_until = 0.0f64;
+        let mut cues = Vec::new();
+        let report = analyze_file(analyzer, wav, |output, _| match output {
+            SoundOutput::Patch(patch) => heard_until = heard_until.max(patch.start_s + patch_s),
+            SoundOutput::Event(EventUpdate::Began(e)) => cues.push((heard_until.max(e.start_s), SoundCue { kind: e.kind, start_s: e.start_s, end_s: None, score: e.score, classes: e.classes.clone() })),
+            _ => {}
+        })?;
+        if let Some(error) = &report.error {
+            tracing::warn!("{error}");
+        }
+        for (_, cue) in &mut cues {
+            if let Some(ended) = report.events.iter().find(|e| e.kind == cue.kind && (e.start_s - cue.start_s).abs() < 1e-3) {
+                cue.end_s = Some(ended.end_s);
+                cue.score = cue.score.max(ended.score);
+                cue.classes.clone_from(&ended.classes);
+            }
+        }
+        Ok(cues)
+    }
+}
+
+/// ONNX Runtime, loaded the first time it is needed.
+fn loaded(runtime: &mut Option<Runtime>) -> Result<Runtime, ReplayRunError> {
+    match runtime {
+        Some(runtime) => Ok(runtime.clone()),
+        None => Ok(runtime.insert(Runtime::load()?).clone()),
+    }
+}
+
+/// The room file, checked against the frames' size; no file means no zones.
+pub fn room_for(file: Option<&Path>, width: u32, height: u32) -> Result<Room, ReplayRunError> {
+    let Some(file) = file else { return Ok(Room::unzoned(width, height)) };
+    let room = Room::load(file).map_err(ReplayRunError::Room)?;
+    if (room.width, room.height) != (width, height) {
+        return Err(ReplayRunError::RoomSize { file: file.display().to_string(), room_width: room.width, room_height: room.height, width, height });
+    }
+    Ok(room)
+}
+
+/// One event as a replay line.
+pub fn event_json(event: &CareEvent, alerts: &AlertSettings, resident: Option<&str>, start: chrono::NaiveTime) -> Value {
+    let time = start + chrono::Duration::milliseconds((event.t_s * 1000.0) as i64);
+    let mut evidence = json!({
+        "rule": event.evidence.rule,
+        "values": event.evidence.values.iter().map(|(k, v)| (k.to_string(), json!(round3(*v)))).collect::<serde_json::Map<_, _>>(),
+    });
+    if !event.evidence.classes.is_empty() {
+        evidence["classes"] = json!(event.evidence.classes);
+    }
+    json!({
+        "t_s": round3(event.t_s),
+        "kind": event.kind,
+        "level": alerts.level(event.kind.name(), resident, time),
+        "confidence": round3(f64::from(event.confidence)),
+        "person": event.person,
+        "evidence": evidence,
+    })
+}
+
 /// Runs the replay; returns the events (as the JSON lines the command
 /// prints, in time order) and the summary.
 pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Result<(Vec<Value>, ReplaySummary), ReplayRunError> {
     if !(options.fps > 0.0 && options.fps <= 240.0) {
         return Err(ReplayRunError::Fps(options.fps));
     }
-    let files = frame_files(&options.frames)?;
-    if files.is_empty() {
-        return Err(ReplayRunError::NoFrames { folder: options.frames.display().to_string() });
+    // The room file is checked before any model loads: a typo costs nothing.
+    if let Some(file) = &options.room {
+        Room::load(file).map_err(ReplayRunError::Room)?;
     }
-    let room_file = options.room.as_ref().map(|p| Room::load(p).map_err(ReplayRunError::Room)).transpose()?;
-    let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-    let mut watch: Option<RoomWatch> = None;
-    let mut size: Option<(u32, u32)> = None;
-    let mut events: Vec<Value> = Vec::new();
-    let mut summary = ReplaySummary { frames: 0, persons: 0, postures: BTreeMap::new(), events: 0 };
-    for (index, file) in files.iter().enumerate() {
-        let frame = Frame::decode_file(file)?;
-        let (width, height) = (frame.width(), frame.height());
-        match size {
-            None => {
-                size = Some((width, height));
-                let room = match &room_file {
-                    Some(room) if (room.width, room.height) != (width, height) => {
-                        return Err(ReplayRunError::RoomSize {
-                            file: options.room.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-                            room_width: room.width,
-                            room_height: room.height,
-                            width,
-                            height,
-                        })
-                    }
-                    Some(room) => room.clone(),
-                    None => Room::unzoned(width, height),
-                };
-                watch = Some(RoomWatch::new(room, config.care.clone()));
-            }
-            Some((w, h)) if (w, h) != (width, height) => {
-                return Err(ReplayRunError::SizeChanged { file: file.display().to_string(), width, height, first_width: w, first_height: h });
-            }
-            Some(_) => {}
-        }
-        let t = index as f64 / options.fps;
-        let poses: Vec<_> = tracker.track(&frame)?.iter().map(|p| p.pose.clone()).collect();
-        drop(frame);
-        let Some(watch) = watch.as_mut() else { continue };
-        let result = watch.push(t, &poses);
-        summary.frames += 1;
-        for (_, posture) in &result.postures {
-            *summary.postures.entry(posture.name()).or_default() += 1;
-        }
-        for event in result.events {
-            events.push(json!({
-                "t_s": round3(event.t_s),
-                "kind": event.kind,
-                "level": level(&config.alerts, care_kind_name(event.kind), options, event.t_s),
-                "confidence": round3(f64::from(event.confidence)),
-                "person": event.person,
-                "evidence": { "rule": event.evidence.rule, "values": event.evidence.values.iter().map(|(k, v)| (k.to_string(), json!(round3(*v)))).collect::<serde_json::Map<_, _>>() },
-            }));
-        }
-    }
-    summary.persons = watch.as_ref().map_or(0, RoomWatch::persons_seen);
-    if let Some(audio) = &options.audio {
-        events.extend(sound_events(runtime, config, audio, options)?);
-    }
-    events.sort_by(|a, b| a["t_s"].as_f64().unwrap_or(0.0).total_cmp(&b["t_s"].as_f64().unwrap_or(0.0)));
-    summary.events = events.len();
-    Ok((events, summary))
-}
-
-/// Sound events of the recording, as replay lines (timed from the start of
-/// the sound, which starts with the first frame).
-fn sound_events(runtime: &Runtime, config: &Config, audio: &Path, options: &ReplayOptions) -> Result<Vec<Value>, ReplayRunError> {
-    let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-    let report = analyze_file(&mut analyzer, audio, |_, _| {})?;
-    if let Some(error) = report.error {
-        tracing::warn!("{error}");
-    }
-    Ok(report
-        .events
-        .iter()
-        .map(|e| {
-            json!({
-                "t_s": round3(e.start_s),
-                "kind": e.kind,
-                "level": level(&config.alerts, e.kind.name(), options, e.start_s),
-                "confidence": round3(f64::from(e.score)),
-                "person": Value::Null,
-                "evidence": { "rule": "sound classes over the kind's threshold", "values": { "end_s": round3(e.end_s) }, "classes": e.classes },
-            })
-        })
-        .collect())
+    let mut inputs = ModelInputs::new(Some(runtime.clone()), config);
+    let seen = inputs.poses(&options.frames, options.fps)?;
+    let room = room_for(options.room.as_deref(), seen.width, seen.height)?;
+    let sounds = match &options.audio {
+        Some(audio) => inputs.sounds(audio)?,
+        None => Vec::new(),
+    };
+    let resident = options.resident.as_deref();
+    let mut watch = RoomWatch::new(room, config.alerts.care_for(&config.care, resident));
+    let (mut events, postures) = play(&mut watch, &seen.frames, &sounds);
+    events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    let lines: Vec<Value> = events.iter().map(|e| event_json(e, &config.alerts, resident, options.start)).collect();
+    let summary = ReplaySummary { frames: seen.frames.len(), persons: watch.persons_seen(), postures, events: lines.len() };
+    Ok((lines, summary))
 }

@@ -66,13 +66,7 @@ fn bad_replays_are_clear_errors() {
 #[test]
 fn eval_on_the_generated_labelled_set_meets_the_goals() {
     let dir = tempfile::tempdir().unwrap();
-    for case in tryghed::care::cases::labelled_cases() {
-        let folder = dir.path().join(&case.name);
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("case.toml"), &case.case_toml).unwrap();
-        std::fs::write(folder.join("room.toml"), &case.room_toml).unwrap();
-        std::fs::write(folder.join("keypoints.jsonl"), tryghed::eval::keypoints_jsonl(&case.frames)).unwrap();
-    }
+    tryghed::eval::write_cases(&tryghed::care::cases::labelled_cases(), dir.path(), &common::fixture("audio")).unwrap();
     let out = tryghed(&["eval", dir.path().to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

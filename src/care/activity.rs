@@ -77,7 +77,7 @@ impl ActivityWatch {
                 Some((since, _)) if !self.inactivity_reported && t - since >= self.settings.inactivity_after_s => {
                     self.inactivity_reported = true;
                     let values = BTreeMap::from([("seconds_still", t - since), ("still_radius_body_sizes", f64::from(self.settings.still_radius))]);
-                    events.push(CareEvent { kind: CareKind::Inactivity, t_s: t, confidence: 0.7, person: self.person, evidence: Evidence { rule: "no movement beyond still_radius for inactivity_after_s, out of bed", values } });
+                    events.push(CareEvent { kind: CareKind::Inactivity, t_s: t, confidence: 0.7, person: Some(self.person), evidence: Evidence::new("no movement beyond still_radius for inactivity_after_s, out of bed", values) });
                 }
                 Some(_) => {}
             }
@@ -98,7 +98,7 @@ impl ActivityWatch {
         if !self.seizure_reported && t - since >= self.settings.seizure_after_s {
             self.seizure_reported = true;
             let values = BTreeMap::from([("seconds_rhythmic", t - since), ("limbs_rhythmic", self.rhythmic_limbs() as f64), ("hz", f64::from(self.dominant_hz()))]);
-            events.push(CareEvent { kind: CareKind::Seizure, t_s: t, confidence: 0.75, person: self.person, evidence: Evidence { rule: "two or more limbs jerking at 1.5-8 Hz for seizure_after_s", values } });
+            events.push(CareEvent { kind: CareKind::Seizure, t_s: t, confidence: 0.75, person: Some(self.person), evidence: Evidence::new("two or more limbs jerking at 1.5-8 Hz for seizure_after_s", values) });
         }
         events
     }

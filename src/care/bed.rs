@@ -48,7 +48,7 @@ impl BedWatch {
     }
 
     fn event(&self, kind: CareKind, t: f64, confidence: f32, rule: &'static str, values: &[(&'static str, f64)]) -> CareEvent {
-        CareEvent { kind, t_s: t, confidence, person: self.person, evidence: Evidence { rule, values: values.iter().copied().collect::<BTreeMap<_, _>>() } }
+        CareEvent { kind, t_s: t, confidence, person: Some(self.person), evidence: Evidence::new(rule, values.iter().copied().collect::<BTreeMap<_, _>>()) }
     }
 
     /// Takes the filtered posture at `t`.

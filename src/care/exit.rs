@@ -45,7 +45,7 @@ impl ExitWatch {
             Some((seen, true)) if !self.reported && t - seen >= self.settings.after_s => {
                 self.reported = true;
                 let values = BTreeMap::from([("seconds_out_of_view", t - seen), ("last_seen_s", seen)]);
-                vec![CareEvent { kind: CareKind::RoomExit, t_s: t, confidence: 0.8, person: self.person, evidence: Evidence { rule: "last seen in the door zone, then out of view for after_s", values } }]
+                vec![CareEvent { kind: CareKind::RoomExit, t_s: t, confidence: 0.8, person: Some(self.person), evidence: Evidence::new("last seen in the door zone, then out of view for after_s", values) }]
             }
             _ => Vec::new(),
         }

@@ -3,6 +3,11 @@
 //! within a few seconds, seen frame by frame: a gap in the frames during
 //! the descent (dropped frames) never makes a fall. Lying on the floor
 //! long enough is `on_floor`, repeated while it lasts.
+//!
+//! Sound joins in where it is heard: an impact (a thud, a crash) around the
+//! moment a fall reaches the floor makes the fall more certain, and an
+//! impact followed by the person lying on the floor is a fall even when the
+//! camera missed the descent (frames lost, the body half out of view).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -26,12 +31,36 @@ pub struct FallSettings {
     pub on_floor_after_s: f64,
     /// ...and again every this many seconds while it lasts.
     pub on_floor_repeat_s: f64,
+    /// An impact sound this long before reaching the floor, or
+    /// `impact_after_s` after it, belongs to the fall.
+    pub impact_before_s: f64,
+    pub impact_after_s: f64,
+    /// Lying on the floor within this long of an impact, with no descent
+    /// seen, is a fall heard rather than seen.
+    pub floor_after_impact_s: f64,
 }
 
 impl Default for FallSettings {
     fn default() -> Self {
-        FallSettings { window_s: 3.0, min_drop: 0.8, confirm_s: 1.0, max_gap_s: 0.4, on_floor_after_s: 20.0, on_floor_repeat_s: 60.0 }
+        FallSettings {
+            window_s: 3.0,
+            min_drop: 0.8,
+            confirm_s: 1.0,
+            max_gap_s: 0.4,
+            on_floor_after_s: 20.0,
+            on_floor_repeat_s: 60.0,
+            impact_before_s: 3.0,
+            impact_after_s: 2.0,
+            floor_after_impact_s: 10.0,
+        }
     }
+}
+
+/// An impact sound: when it began and how sure the sound model was.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Impact {
+    pub start_s: f64,
+    pub score: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,13 +79,56 @@ pub struct FallDetector {
     history: VecDeque<Sample>,
     /// When the current stretch on the floor began (first frame of it).
     down_since: Option<f64>,
+    /// The stretch has been looked at for a seen descent.
+    fall_checked: bool,
+    /// A fall was reported for this stretch (seen or heard).
     fall_reported: bool,
     next_on_floor: Option<f64>,
+    /// Impacts heard lately, oldest first.
+    impacts: VecDeque<Impact>,
 }
 
 impl FallDetector {
     pub fn new(person: usize, settings: FallSettings) -> FallDetector {
-        FallDetector { settings, person, history: VecDeque::new(), down_since: None, fall_reported: false, next_on_floor: None }
+        FallDetector { settings, person, history: VecDeque::new(), down_since: None, fall_checked: false, fall_reported: false, next_on_floor: None, impacts: VecDeque::new() }
+    }
+
+    /// An impact sound became known at `now`. It may complete a fall the
+    /// camera did not see: the person is already lying on the floor.
+    pub fn push_impact(&mut self, now: f64, impact: Impact) -> Vec<CareEvent> {
+        self.impacts.push_back(impact);
+        self.forget_impacts(now);
+        self.heard_fall(now).into_iter().collect()
+    }
+
+    fn forget_impacts(&mut self, now: f64) {
+        let keep = self.settings.impact_before_s.max(self.settings.floor_after_impact_s) + self.settings.confirm_s + 5.0;
+        while self.impacts.front().is_some_and(|i| now - i.start_s > keep) {
+            self.impacts.pop_front();
+        }
+    }
+
+    /// The loudest impact from `before` seconds before `floor_at` to `after` seconds after it.
+    fn impact_near(&self, floor_at: f64, before: f64, after: f64) -> Option<Impact> {
+        self.impacts.iter().filter(|i| i.start_s >= floor_at - before && i.start_s <= floor_at + after).copied().max_by(|a, b| a.score.total_cmp(&b.score))
+    }
+
+    /// A fall heard, not seen: the stretch on the floor is confirmed, no
+    /// descent was seen, and an impact came shortly before it began.
+    fn heard_fall(&mut self, now: f64) -> Option<CareEvent> {
+        let down_since = self.down_since?;
+        if self.fall_reported || !self.fall_checked {
+            return None;
+        }
+        let impact = self.impact_near(down_since, self.settings.floor_after_impact_s, self.settings.impact_after_s)?;
+        self.fall_reported = true;
+        let values = BTreeMap::from([
+            ("impact_score", f64::from(impact.score)),
+            ("impact_s_before_floor", down_since - impact.start_s),
+            ("seconds_on_floor", now - down_since),
+        ]);
+        let confidence = (0.6 + 0.3 * impact.score).min(0.9);
+        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: Some(self.person), evidence: Evidence::new("impact sound, then lying on the floor (descent not seen)", values) })
     }
 
     /// Takes one frame's shape and filtered posture at time `t`.
@@ -68,9 +140,11 @@ impl FallDetector {
         while self.history.front().is_some_and(|s| t - s.t > self.settings.window_s + self.settings.confirm_s + 1.0) {
             self.history.pop_front();
         }
+        self.forget_impacts(t);
         if posture != Posture::LyingOnFloor {
             if posture != Posture::NotInView {
                 self.down_since = None;
+                self.fall_checked = false;
                 self.fall_reported = false;
                 self.next_on_floor = None;
             }
@@ -78,10 +152,19 @@ impl FallDetector {
         }
         let down_since = *self.down_since.get_or_insert(t);
         let down_for = t - down_since;
-        if !self.fall_reported && down_for >= self.settings.confirm_s {
-            self.fall_reported = true;
-            if let Some(event) = self.descent_before(down_since, t) {
+        if !self.fall_checked && down_for >= self.settings.confirm_s {
+            self.fall_checked = true;
+            if let Some(mut event) = self.descent_before(down_since, t) {
+                if let Some(impact) = self.impact_near(down_since, self.settings.impact_before_s, self.settings.impact_after_s) {
+                    // Two independent witnesses: the doubt left is the product of both doubts.
+                    event.confidence = 1.0 - (1.0 - event.confidence) * (1.0 - 0.8 * impact.score);
+                    event.evidence.values.insert("impact_score", f64::from(impact.score));
+                    event.evidence.values.insert("impact_s_before_floor", down_since - impact.start_s);
+                }
+                self.fall_reported = true;
                 events.push(event);
+            } else {
+                events.extend(self.heard_fall(t));
             }
         }
         let next = *self.next_on_floor.get_or_insert(down_since + self.settings.on_floor_after_s);
@@ -89,7 +172,7 @@ impl FallDetector {
             self.next_on_floor = Some(next + self.settings.on_floor_repeat_s);
             let mut values = BTreeMap::new();
             values.insert("seconds_on_floor", down_for);
-            events.push(CareEvent { kind: CareKind::OnFloor, t_s: t, confidence: 0.9, person: self.person, evidence: Evidence { rule: "lying on the floor longer than on_floor_after_s", values } });
+            events.push(CareEvent { kind: CareKind::OnFloor, t_s: t, confidence: 0.9, person: Some(self.person), evidence: Evidence::new("lying on the floor longer than on_floor_after_s", values) });
         }
         events
     }
@@ -128,6 +211,6 @@ impl FallDetector {
             p if p.in_bed() => "from bed to lying on the floor within window_s",
             _ => "from up to lying on the floor within window_s",
         };
-        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: self.person, evidence: Evidence { rule, values } })
+        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: Some(self.person), evidence: Evidence::new(rule, values) })
     }
 }

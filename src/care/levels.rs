@@ -1,15 +1,16 @@
 //! How loudly each event reaches staff: `silent` (kept, not sent),
 //! `warning` or `alarm`, per event kind, by day and by night, with
 //! per-resident changes. A bed exit may be silent by day and an alarm at
-//! night; speech at night is a resident calling.
+//! night; speech at night is a resident calling. A kind's entry may also
+//! set its tolerance time (`tolerance_s`: how long the situation must last
+//! before the event), for everyone or for one resident.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
-use super::CareKind;
-use crate::audio::events::SoundKind;
+use super::{CareKind, CareSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,9 +40,34 @@ pub struct AlertSettings {
     pub night_from: String,
     pub night_to: String,
     /// Changes to the defaults, by event kind (`fall`, `bed_exit`, `scream`, …).
-    pub levels: BTreeMap<String, DayNight>,
+    pub levels: BTreeMap<String, KindAlert>,
     /// Per-resident changes on top, by resident id.
-    pub residents: BTreeMap<String, BTreeMap<String, DayNight>>,
+    pub residents: BTreeMap<String, BTreeMap<String, KindAlert>>,
+}
+
+/// One kind's entry in `[alerts.levels]` or `[alerts.residents.ID]`: give
+/// only what changes.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindAlert {
+    pub day: Option<Level>,
+    pub night: Option<Level>,
+    /// Seconds the situation must last before the event (kinds with a time only).
+    pub tolerance_s: Option<f64>,
+}
+
+/// Where a kind's tolerance time lives in `[care]`, for the kinds that have one.
+pub fn tolerance_setting(kind: CareKind, care: &mut CareSettings) -> Option<&mut f64> {
+    Some(match kind {
+        CareKind::OnFloor => &mut care.fall.on_floor_after_s,
+        CareKind::BedEdge => &mut care.bed.edge_after_s,
+        CareKind::BedExit => &mut care.bed.exit_tolerance_s,
+        CareKind::RoomExit => &mut care.exit.after_s,
+        CareKind::Inactivity => &mut care.activity.inactivity_after_s,
+        CareKind::Seizure => &mut care.activity.seizure_after_s,
+        CareKind::SeveralPersons => &mut care.several_persons.after_s,
+        _ => return None,
+    })
 }
 
 impl Default for AlertSettings {
@@ -84,11 +110,37 @@ impl AlertSettings {
         }
         let tables = std::iter::once(("levels".to_string(), &self.levels)).chain(self.residents.iter().map(|(id, t)| (format!("residents.{id}"), t)));
         for (table, levels) in tables {
-            for kind in levels.keys().filter(|k| default_level(k).is_none()) {
-                problems.push(format!("{table}.{kind}: not an event kind"));
+            for (name, entry) in levels {
+                let Some(kind) = CareKind::from_name(name) else {
+                    problems.push(format!("{table}.{name}: not an event kind"));
+                    continue;
+                };
+                if let Some(seconds) = entry.tolerance_s {
+                    if tolerance_setting(kind, &mut CareSettings::default()).is_none() {
+                        problems.push(format!("{table}.{name}.tolerance_s: a {name} is reported as soon as it is known; it has no tolerance time"));
+                    } else if !(seconds.is_finite() && (0.0..=86_400.0).contains(&seconds)) {
+                        problems.push(format!("{table}.{name}.tolerance_s: {seconds} must be between 0 and 86400 seconds"));
+                    }
+                }
             }
         }
         problems
+    }
+
+    /// The care settings for one resident: `base` with the tolerance times
+    /// of `[alerts.levels]`, then of the resident's own table.
+    pub fn care_for(&self, base: &CareSettings, resident: Option<&str>) -> CareSettings {
+        let mut care = base.clone();
+        let own = resident.and_then(|r| self.residents.get(r));
+        for table in std::iter::once(&self.levels).chain(own) {
+            for (name, entry) in table {
+                let (Some(kind), Some(seconds)) = (CareKind::from_name(name), entry.tolerance_s) else { continue };
+                if let Some(setting) = tolerance_setting(kind, &mut care) {
+                    *setting = seconds;
+                }
+            }
+        }
+        care
     }
 
     /// Whether `time` (local) is night.
@@ -103,41 +155,20 @@ impl AlertSettings {
 
     /// The level of an event of `kind` for `resident` at local `time`.
     pub fn level(&self, kind: &str, resident: Option<&str>, time: NaiveTime) -> Level {
-        let chosen = resident
-            .and_then(|r| self.residents.get(r))
-            .and_then(|levels| levels.get(kind))
-            .or_else(|| self.levels.get(kind))
-            .copied()
-            .or_else(|| default_level(kind))
-            .unwrap_or(both(Level::Warning));
-        if self.is_night(time) {
-            chosen.night
-        } else {
-            chosen.day
-        }
+        let own = resident.and_then(|r| self.residents.get(r)).and_then(|levels| levels.get(kind));
+        let everyone = self.levels.get(kind);
+        let default = default_level(kind).unwrap_or(both(Level::Warning));
+        let night = self.is_night(time);
+        let pick = |entry: Option<&KindAlert>| entry.and_then(|e| if night { e.night } else { e.day });
+        pick(own).or_else(|| pick(everyone)).unwrap_or(if night { default.night } else { default.day })
     }
-}
-
-pub fn care_kind_name(kind: CareKind) -> &'static str {
-    match kind {
-        CareKind::Fall => "fall",
-        CareKind::OnFloor => "on_floor",
-        CareKind::BedEdge => "bed_edge",
-        CareKind::BedExit => "bed_exit",
-        CareKind::RoomExit => "room_exit",
-        CareKind::Inactivity => "inactivity",
-        CareKind::Seizure => "seizure",
-        CareKind::SeveralPersons => "several_persons",
-    }
-}
-
-pub fn sound_kind_name(kind: SoundKind) -> &'static str {
-    kind.name()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::events::SoundKind;
+    use crate::care::CareKind;
 
     fn at(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
@@ -150,7 +181,10 @@ mod tests {
         assert_eq!(settings.level("calling", None, at(3, 10)), Level::Warning, "speech at night is a resident calling");
         assert_eq!(settings.level("bed_exit", None, at(23, 0)), Level::Alarm);
         assert_eq!(settings.level("bed_exit", None, at(7, 0)), Level::Warning, "night ends at 07:00");
-        settings.residents.insert("r-017".into(), BTreeMap::from([("bed_edge".to_string(), DayNight { day: Level::Alarm, night: Level::Alarm })]));
+        settings.residents.insert("r-017".into(), BTreeMap::from([("bed_edge".to_string(), KindAlert { day: Some(Level::Alarm), night: Some(Level::Alarm), tolerance_s: None })]));
+        settings.levels.insert("bed_exit".into(), KindAlert { day: Some(Level::Silent), ..KindAlert::default() });
+        assert_eq!(settings.level("bed_exit", Some("r-017"), at(12, 0)), Level::Silent, "a change for everyone");
+        assert_eq!(settings.level("bed_exit", Some("r-017"), at(23, 0)), Level::Alarm, "what it leaves out keeps the default");
         assert_eq!(settings.level("bed_edge", Some("r-017"), at(12, 0)), Level::Alarm);
         assert_eq!(settings.level("bed_edge", Some("r-018"), at(12, 0)), Level::Silent);
         assert_eq!(settings.level("fall", Some("r-017"), at(12, 0)), Level::Alarm, "what the resident does not change keeps the default");
@@ -158,24 +192,37 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_default_and_bad_settings_are_named() {
-        for kind in CareKindsAndSounds::all() {
-            assert!(default_level(kind).is_some(), "{kind}");
+        for kind in CareKind::ALL {
+            assert!(default_level(kind.name()).is_some(), "{kind}");
+        }
+        for kind in SoundKind::ALL {
+            assert_eq!(CareKind::from(kind).name(), kind.name());
         }
         let settings = AlertSettings {
             night_from: "25:00".into(),
-            levels: BTreeMap::from([("falls".to_string(), both(Level::Alarm))]),
+            levels: BTreeMap::from([
+                ("falls".to_string(), KindAlert::default()),
+                ("fall".to_string(), KindAlert { tolerance_s: Some(5.0), ..KindAlert::default() }),
+                ("bed_exit".to_string(), KindAlert { tolerance_s: Some(-1.0), ..KindAlert::default() }),
+            ]),
             ..AlertSettings::default()
         };
         let problems = settings.problems();
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("levels.falls: not an event kind")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("levels.fall.tolerance_s: a fall is reported as soon as it is known")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("levels.bed_exit.tolerance_s: -1 must be between")), "{problems:?}");
     }
 
-    struct CareKindsAndSounds;
-    impl CareKindsAndSounds {
-        fn all() -> Vec<&'static str> {
-            let care = [CareKind::Fall, CareKind::OnFloor, CareKind::BedEdge, CareKind::BedExit, CareKind::RoomExit, CareKind::Inactivity, CareKind::Seizure, CareKind::SeveralPersons];
-            care.iter().map(|k| care_kind_name(*k)).chain(SoundKind::ALL.iter().map(|k| k.name())).collect()
-        }
+    #[test]
+    fn tolerance_times_for_everyone_and_for_one_resident() {
+        let mut settings = AlertSettings::default();
+        settings.levels.insert("bed_exit".into(), KindAlert { tolerance_s: Some(300.0), ..KindAlert::default() });
+        settings.residents.insert("r-017".into(), BTreeMap::from([("bed_exit".to_string(), KindAlert { tolerance_s: Some(120.0), ..KindAlert::default() }), ("on_floor".to_string(), KindAlert { tolerance_s: Some(5.0), ..KindAlert::default() })]));
+        let base = CareSettings::default();
+        assert_eq!(settings.care_for(&base, None).bed.exit_tolerance_s, 300.0);
+        assert_eq!(settings.care_for(&base, Some("r-018")).fall.on_floor_after_s, base.fall.on_floor_after_s);
+        let own = settings.care_for(&base, Some("r-017"));
+        assert_eq!((own.bed.exit_tolerance_s, own.fall.on_floor_after_s), (120.0, 5.0));
     }
 }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::audio::events::SoundKind;
 use crate::domain::Kind;
 
 /// What happened, for staff.
@@ -31,12 +32,101 @@ pub enum CareKind {
     Inactivity,
     Seizure,
     SeveralPersons,
+    /// Sound events (`audio::events`), as care events.
+    Scream,
+    Distress,
+    Calling,
+    Impact,
+    GlassBreaking,
+    SmokeAlarm,
+    Coughing,
+    Breathing,
 }
 
 impl CareKind {
-    /// Every care event so far is read from the camera.
+    pub const ALL: [CareKind; 16] = [
+        CareKind::Fall,
+        CareKind::OnFloor,
+        CareKind::BedEdge,
+        CareKind::BedExit,
+        CareKind::RoomExit,
+        CareKind::Inactivity,
+        CareKind::Seizure,
+        CareKind::SeveralPersons,
+        CareKind::Scream,
+        CareKind::Distress,
+        CareKind::Calling,
+        CareKind::Impact,
+        CareKind::GlassBreaking,
+        CareKind::SmokeAlarm,
+        CareKind::Coughing,
+        CareKind::Breathing,
+    ];
+
+    /// What the gate must allow for it (R2): sound kinds are heard, the rest
+    /// seen. A fall joined with an impact sound stays `video`: it is a fall
+    /// the camera saw, and the sound only reaches the care layer when the
+    /// sound gate is open.
     pub fn signal(self) -> Kind {
-        Kind::Video
+        match self.sound() {
+            Some(_) => Kind::Sound,
+            None => Kind::Video,
+        }
+    }
+
+    /// The sound kind behind a sound event.
+    pub fn sound(self) -> Option<SoundKind> {
+        Some(match self {
+            CareKind::Scream => SoundKind::Scream,
+            CareKind::Distress => SoundKind::Distress,
+            CareKind::Calling => SoundKind::Calling,
+            CareKind::Impact => SoundKind::Impact,
+            CareKind::GlassBreaking => SoundKind::GlassBreaking,
+            CareKind::SmokeAlarm => SoundKind::SmokeAlarm,
+            CareKind::Coughing => SoundKind::Coughing,
+            CareKind::Breathing => SoundKind::Breathing,
+            _ => return None,
+        })
+    }
+
+    /// The name in config, JSON and case files (`bed_exit`, `scream`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            CareKind::Fall => "fall",
+            CareKind::OnFloor => "on_floor",
+            CareKind::BedEdge => "bed_edge",
+            CareKind::BedExit => "bed_exit",
+            CareKind::RoomExit => "room_exit",
+            CareKind::Inactivity => "inactivity",
+            CareKind::Seizure => "seizure",
+            CareKind::SeveralPersons => "several_persons",
+            other => other.sound().map_or("", SoundKind::name),
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CareKind> {
+        CareKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl From<SoundKind> for CareKind {
+    fn from(kind: SoundKind) -> CareKind {
+        match kind {
+            SoundKind::Scream => CareKind::Scream,
+            SoundKind::Distress => CareKind::Distress,
+            SoundKind::Calling => CareKind::Calling,
+            SoundKind::Impact => CareKind::Impact,
+            SoundKind::GlassBreaking => CareKind::GlassBreaking,
+            SoundKind::SmokeAlarm => CareKind::SmokeAlarm,
+            SoundKind::Coughing => CareKind::Coughing,
+            SoundKind::Breathing => CareKind::Breathing,
+        }
+    }
+}
+
+impl std::fmt::Display for CareKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -49,8 +139,9 @@ pub struct CareEvent {
     pub t_s: f64,
     /// 0..1.
     pub confidence: f32,
-    /// The tracked person's number.
-    pub person: usize,
+    /// The tracked person's number; `None` for what belongs to the room
+    /// (a sound, several persons in view).
+    pub person: Option<usize>,
     pub evidence: Evidence,
 }
 
@@ -58,12 +149,33 @@ pub struct CareEvent {
 pub struct Evidence {
     pub rule: &'static str,
     pub values: BTreeMap<&'static str, f64>,
+    /// For sound events: the AudioSet classes heard, loudest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+}
+
+impl Evidence {
+    pub fn new(rule: &'static str, values: BTreeMap<&'static str, f64>) -> Evidence {
+        Evidence { rule, values, classes: Vec::new() }
+    }
+}
+
+/// A sound event as the care layer hears it: known at some moment, begun
+/// at `start_s` (both on the frames' clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoundCue {
+    pub kind: SoundKind,
+    pub start_s: f64,
+    /// When the whole event is already known (a recording), its end.
+    pub end_s: Option<f64>,
+    pub score: f32,
+    pub classes: Vec<String>,
 }
 
 use activity::{ActivitySettings, ActivityWatch};
 use bed::{BedSettings, BedWatch};
 use exit::{ExitSettings, ExitWatch};
-use fall::{FallDetector, FallSettings};
+use fall::{FallDetector, FallSettings, Impact};
 use posture::{classify, BodyShape, Posture, PostureFilter, PostureSettings};
 use zones::Room;
 
@@ -103,8 +215,13 @@ pub struct PersonWatch {
     bed: BedWatch,
     exit: ExitWatch,
     activity: ActivityWatch,
-    last_hips: Option<(f64, (f32, f32), f32)>,
+    /// Where the hips were in the last moments: (t, hips, scale), oldest first.
+    recent_hips: std::collections::VecDeque<(f64, (f32, f32), f32)>,
 }
+
+/// Walking speed is read over this long a baseline: frame to frame, keypoint
+/// jitter alone looks like walking.
+const SPEED_BASELINE_S: f64 = 0.4;
 
 impl PersonWatch {
     pub fn new(person: usize, room: Room, settings: &CareSettings) -> PersonWatch {
@@ -116,13 +233,18 @@ impl PersonWatch {
             bed: BedWatch::new(person, settings.bed.clone()),
             exit: ExitWatch::new(person, settings.exit.clone()),
             activity: ActivityWatch::new(person, settings.activity.clone()),
-            last_hips: None,
+            recent_hips: std::collections::VecDeque::new(),
         }
+    }
+
+    /// An impact sound became known at `t`.
+    pub fn push_impact(&mut self, t: f64, impact: Impact) -> Vec<CareEvent> {
+        self.fall.push_impact(t, impact)
     }
 
     /// Where the hips were last seen, and when.
     pub fn last_seen(&self) -> Option<(f64, (f32, f32), f32)> {
-        self.last_hips
+        self.recent_hips.back().copied()
     }
 
     /// One frame at `t` seconds: the person's pose, or `None` when not seen.
@@ -132,15 +254,22 @@ impl PersonWatch {
         let raw = match &shape {
             None => Posture::NotInView,
             Some(shape) => {
-                // Speed only between frames close in time: a gap says nothing.
-                let speed = match self.last_hips {
-                    Some((t0, hips, scale)) if t - t0 > 0.0 && t - t0 <= 0.5 => {
+                // Speed over the baseline, and only through frames close in
+                // time: a gap says nothing.
+                if self.recent_hips.back().is_some_and(|(t0, _, _)| t - t0 > 0.5 || t <= *t0) {
+                    self.recent_hips.clear();
+                }
+                while self.recent_hips.len() > 1 && self.recent_hips.get(1).is_some_and(|(t1, _, _)| t - t1 >= SPEED_BASELINE_S) {
+                    self.recent_hips.pop_front();
+                }
+                let speed = match self.recent_hips.front() {
+                    Some(&(t0, hips, scale)) if t - t0 > 0.0 => {
                         let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2)).sqrt();
                         d / scale.max(shape.scale) / (t - t0) as f32
                     }
                     _ => 0.0,
                 };
-                self.last_hips = Some((t, shape.hips, shape.scale));
+                self.recent_hips.push_back((t, shape.hips, shape.scale));
                 classify(shape, speed, &self.room, &self.settings)
             }
         };
@@ -182,8 +311,40 @@ impl RoomWatch {
         self.persons.len()
     }
 
-    /// One frame at `t`: the poses seen in it.
+    /// A sound event became known at `t` (seconds on the frames' clock):
+    /// it is a care event of its own, and an impact goes to everyone's fall
+    /// watch (sound says nothing of who made it).
+    pub fn push_sound(&mut self, t: f64, cue: &SoundCue) -> Vec<CareEvent> {
+        let mut values = BTreeMap::from([("start_s", cue.start_s), ("score", f64::from(cue.score))]);
+        if let Some(end) = cue.end_s {
+            values.insert("end_s", end);
+        }
+        let mut events = vec![CareEvent {
+            kind: CareKind::from(cue.kind),
+            t_s: t,
+            confidence: cue.score.clamp(0.0, 1.0),
+            person: None,
+            evidence: Evidence { rule: "sound classes over the kind's threshold", values, classes: cue.classes.clone() },
+        }];
+        if cue.kind == SoundKind::Impact {
+            let impact = Impact { start_s: cue.start_s, score: cue.score };
+            for person in &mut self.persons {
+                events.extend(person.push_impact(t, impact));
+            }
+        }
+        events
+    }
+
+    /// One frame at `t`: the poses seen in it. Poses whose hips lie in an
+    /// ignore zone (a television, a mirror, a poster) are left out.
     pub fn push(&mut self, t: f64, poses: &[crate::domain::Pose]) -> FrameResult {
+        let kept: Vec<crate::domain::Pose>;
+        let poses = if self.room.ignore.is_empty() {
+            poses
+        } else {
+            kept = poses.iter().filter(|p| !BodyShape::of(p).is_some_and(|s| self.room.ignored(s.hips.0, s.hips.1))).cloned().collect();
+            &kept
+        };
         let assigned = self.assign(t, poses);
         let mut result = FrameResult { postures: Vec::new(), events: Vec::new() };
         for (number, watch) in self.persons.iter_mut().enumerate() {
@@ -204,8 +365,8 @@ impl RoomWatch {
                     kind: CareKind::SeveralPersons,
                     t_s: t,
                     confidence: 0.9,
-                    person: 0,
-                    evidence: Evidence { rule: "more than one person in view for after_s", values },
+                    person: None,
+                    evidence: Evidence::new("more than one person in view for after_s", values),
                 });
             }
         } else {
@@ -247,4 +408,31 @@ impl RoomWatch {
         }
         assigned
     }
+}
+
+/// Plays a recording through the watch in time order: each frame's poses,
+/// and each sound cue at the moment it became known (a cue known at the
+/// same moment as a frame comes first, as it would have arrived while the
+/// frame was being analysed). Returns the events and, per posture, how many
+/// person-frames showed it.
+pub fn play(watch: &mut RoomWatch, frames: &[(f64, Vec<crate::domain::Pose>)], sounds: &[(f64, SoundCue)]) -> (Vec<CareEvent>, BTreeMap<&'static str, usize>) {
+    let mut sounds: Vec<&(f64, SoundCue)> = sounds.iter().collect();
+    sounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut next_sound = sounds.into_iter().peekable();
+    let mut events = Vec::new();
+    let mut postures = BTreeMap::new();
+    for (t, poses) in frames {
+        while let Some((known, cue)) = next_sound.next_if(|(known, _)| known <= t) {
+            events.extend(watch.push_sound(*known, cue));
+        }
+        let result = watch.push(*t, poses);
+        for (_, posture) in &result.postures {
+            *postures.entry(posture.name()).or_default() += 1;
+        }
+        events.extend(result.events);
+    }
+    for (known, cue) in next_sound {
+        events.extend(watch.push_sound(*known, cue));
+    }
+    (events, postures)
 }

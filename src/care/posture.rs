@@ -184,17 +184,21 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
 }
 
 /// Hysteresis over raw postures: the reported posture changes once a new
-/// one has been seen for `hold_s` without a break.
+/// one has been seen for `hold_s` without a break, or once the current one
+/// has not been seen for twice that (the raw posture flickering between two
+/// new ones, standing and walking say, must not keep a stale one).
 #[derive(Debug, Clone)]
 pub struct PostureFilter {
     hold_s: f64,
     current: Posture,
     candidate: Option<(Posture, f64)>,
+    /// Since when the raw posture has differed from the current one.
+    away_since: Option<f64>,
 }
 
 impl PostureFilter {
     pub fn new(hold_s: f64) -> PostureFilter {
-        PostureFilter { hold_s, current: Posture::NotInView, candidate: None }
+        PostureFilter { hold_s, current: Posture::NotInView, candidate: None, away_since: None }
     }
 
     pub fn current(&self) -> Posture {
@@ -205,16 +209,19 @@ impl PostureFilter {
     pub fn push(&mut self, raw: Posture, t: f64) -> Posture {
         if raw == self.current {
             self.candidate = None;
-        } else {
-            match self.candidate {
-                Some((p, since)) if p == raw => {
-                    if t - since >= self.hold_s {
-                        self.current = raw;
-                        self.candidate = None;
-                    }
-                }
-                _ => self.candidate = Some((raw, t)),
-            }
+            self.away_since = None;
+            return self.current;
+        }
+        let away_since = *self.away_since.get_or_insert(t);
+        let since = match self.candidate {
+            Some((p, since)) if p == raw => since,
+            _ => t,
+        };
+        self.candidate = Some((raw, since));
+        if t - since >= self.hold_s || t - away_since >= 2.0 * self.hold_s {
+            self.current = raw;
+            self.candidate = None;
+            self.away_since = None;
         }
         self.current
     }
