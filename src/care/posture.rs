@@ -65,6 +65,8 @@ pub struct BodyShape {
     /// The body's size in pixels: the longer of the torso and 1.2 × the
     /// shoulder width (a torso seen end-on is short, shoulders are not).
     pub scale: f32,
+    /// Shoulder to shoulder in pixels, 0 when one is not seen.
+    pub shoulder_width_px: f32,
     /// The torso's angle from straight up in the image, 0–180 degrees.
     pub torso_tilt_deg: f32,
     /// Vertical hip-to-ankle distance over leg length: about 1 standing,
@@ -114,7 +116,7 @@ impl BodyShape {
         let seen: Vec<(f32, f32)> = [0, 11, 12, 23, 24, 25, 26, 27, 28].iter().filter(|&&i| k[i].visibility >= VISIBLE).map(|&i| (k[i].x, k[i].y)).collect();
         let b = crate::domain::bounding_box(seen);
         let aspect = (b[3] - b[1]) / (b[2] - b[0]).max(1.0);
-        Some(BodyShape { hips, shoulders, feet, scale, torso_tilt_deg, leg_extension, aspect })
+        Some(BodyShape { hips, shoulders, feet, scale, shoulder_width_px: shoulder_width, torso_tilt_deg, leg_extension, aspect })
     }
 }
 
@@ -141,6 +143,41 @@ impl Default for PostureSettings {
     }
 }
 
+/// A lying adult's shoulders to hips, and hips to ankles, on the floor,
+/// with room for a tall body and for keypoints a little off.
+const MAX_TORSO_ON_FLOOR_M: f32 = 0.9;
+const MAX_LEGS_ON_FLOOR_M: f32 = 1.15;
+/// Sitting or kneeling, the feet are under the knees, near the hips.
+const MIN_LEGS_ON_FLOOR_M: f32 = 0.35;
+/// How high above the floor a lying body's keypoints are.
+const LYING_HEIGHT_M: f32 = 0.15;
+/// An adult's shoulder breadth, the short end of it (women about 0.36 m).
+const SHOULDER_BREADTH_M: f32 = 0.34;
+
+/// The body put back on the floor, as if it lay there.
+struct OnFloor {
+    /// Shoulders to hips, and hips to ankles when seen, in metres.
+    torso_m: f32,
+    legs_m: Option<f32>,
+    /// The shoulders look too broad to be that far away on the floor: they
+    /// are higher up, nearer the camera (sitting, kneeling). Shoulders
+    /// seen edge-on look narrower, never broader, so this never wrongly
+    /// rules lying out.
+    shoulders_too_near: bool,
+}
+
+fn lengths_on_floor(shape: &BodyShape, camera: &super::zones::CameraGeometry) -> Option<OnFloor> {
+    let shoulders = camera.on_floor(shape.shoulders, LYING_HEIGHT_M)?;
+    let hips = camera.on_floor(shape.hips, LYING_HEIGHT_M)?;
+    let legs_m = match shape.feet {
+        Some(feet) => Some(distance(hips, camera.on_floor(feet, LYING_HEIGHT_M)?)),
+        None => None,
+    };
+    let on_floor_m = (shoulders.0.powi(2) + shoulders.1.powi(2) + (camera.height_m - LYING_HEIGHT_M).powi(2)).sqrt();
+    let shoulders_too_near = shape.shoulder_width_px > 0.0 && camera.focal_px * SHOULDER_BREADTH_M / shape.shoulder_width_px < 0.75 * on_floor_m;
+    Some(OnFloor { torso_m: distance(shoulders, hips), legs_m, shoulders_too_near })
+}
+
 /// The posture of one frame, before hysteresis. `speed` is the hips'
 /// speed in body sizes per second.
 pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSettings) -> Posture {
@@ -149,11 +186,19 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
     // Bending to pick something up tilts the torso too, but the legs stay
     // straight under the hips; lying, the hips are down at the feet's level.
     let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
-    let lying = shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low;
+    let lying = match room.camera.as_ref().and_then(|camera| lengths_on_floor(shape, camera)) {
+        // Seen from above, a body lying towards or away from the camera
+        // stands upright in the picture; put back on the floor it is as
+        // long as a body, where a standing one would reach metres away.
+        Some(floor) => floor.torso_m <= MAX_TORSO_ON_FLOOR_M && floor.legs_m.is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l)) && !floor.shoulders_too_near,
+        None => shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low,
+    };
     if lying {
         // Crawling: on hands and knees, the hips stay well off the floor
         // line the shoulders and knees make; lying, they are on it.
-        let on_all_fours = shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
+        // (Read in the picture, so only for a camera not described: from
+        // above, legs lying towards the camera look upright.)
+        let on_all_fours = room.camera.is_none() && shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
         return match (in_bed, on_all_fours) {
             (true, _) => Posture::LyingInBed,
             (false, true) => Posture::KneelingOrCrawling,

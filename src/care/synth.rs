@@ -4,6 +4,9 @@
 //! sensor-like noise, dropped frames and an optional second person. It
 //! stands in for the hours of labelled care-home video no registry holds.
 //!
+//! `View::Camera` shows the same scripts from a camera high on a wall or in
+//! a ceiling corner, looking down at an angle, with perspective.
+//!
 //! A script is a list of (time, key pose); poses are blended linearly in
 //! between. Angles are in degrees: the torso from straight up (90 = lying),
 //! thighs and shins from straight down (90 = horizontal, pointing the way
@@ -65,9 +68,23 @@ impl Body {
         KeyPose { torso_deg: 95.0, ..self.standing(x, floor_y) }
     }
 
-    /// The 33 keypoints of a pose. Points of the far side are shifted a
-    /// little, as a side view shows them.
+    /// The 33 keypoints of a pose, seen side-on: the body's plane is the
+    /// image, and points of the far side are shifted a little.
     pub fn keypoints(&self, p: &KeyPose) -> [Keypoint; BODY_KEYPOINTS] {
+        let far = (0.04 * self.height * -self.facing, -0.01 * self.height);
+        let mut k = self.joints(p).map(|(x, y, _)| Keypoint { x, y, z: 0.0, visibility: 0.95, presence: 0.99 });
+        // The body's right side is the far one; the face is seen whole.
+        for point in k.iter_mut().skip(12).step_by(2) {
+            point.x += far.0;
+            point.y += far.1;
+        }
+        k
+    }
+
+    /// Each keypoint in the body's plane (pixels, y down) and its sideways
+    /// offset from that plane (pixels; the body's left negative, right
+    /// positive), so a camera at any angle can see it.
+    pub fn joints(&self, p: &KeyPose) -> [(f32, f32, f32); BODY_KEYPOINTS] {
         let f = self.facing;
         let dir = |deg: f32, up: bool| {
             let r = deg.to_radians();
@@ -90,23 +107,97 @@ impl Body {
         let wrist = add(elbow, arm, 0.15 * self.height);
         let foot = add(ankle, (f * (p.shin_deg + 90.0).to_radians().cos().abs().max(0.3), 0.0), 0.08 * self.height);
         let heel = add(ankle, (-f, 0.0), 0.02 * self.height);
-        let far = (0.04 * self.height * -f, -0.01 * self.height);
-        let point = |(x, y): (f32, f32), far_side: bool| {
-            let (x, y) = if far_side { (x + far.0, y + far.1) } else { (x, y) };
-            Keypoint { x, y, z: 0.0, visibility: 0.95, presence: 0.99 }
-        };
-        let face = |dx: f32, dy: f32| point((head.0 + f * dx * self.height, head.1 + dy * self.height), false);
-        let mut k = [point(head, false); BODY_KEYPOINTS];
-        k[0] = face(0.04, 0.0);
-        for (i, (dx, dy)) in [(1, (0.03, -0.015)), (2, (0.03, -0.015)), (3, (0.025, -0.015)), (4, (0.03, -0.015)), (5, (0.03, -0.015)), (6, (0.025, -0.015)), (7, (0.0, -0.01)), (8, (0.0, -0.01)), (9, (0.035, 0.02)), (10, (0.035, 0.02))] {
-            k[i] = face(dx, dy);
+        let face = |dx: f32, dy: f32, side: f32| (head.0 + f * dx * self.height, head.1 + dy * self.height, side * self.height);
+        let mut k = [(head.0, head.1, 0.0); BODY_KEYPOINTS];
+        k[0] = face(0.04, 0.0, 0.0);
+        for (i, (dx, dy, side)) in [(1, (0.03, -0.015, -0.02)), (2, (0.03, -0.015, -0.03)), (3, (0.025, -0.015, -0.04)), (4, (0.03, -0.015, 0.02)), (5, (0.03, -0.015, 0.03)), (6, (0.025, -0.015, 0.04)), (7, (0.0, -0.01, -0.045)), (8, (0.0, -0.01, 0.045)), (9, (0.035, 0.02, -0.015)), (10, (0.035, 0.02, 0.015))] {
+            k[i] = face(dx, dy, side);
         }
-        for (left, right, at) in [(11, 12, shoulder), (13, 14, elbow), (15, 16, wrist), (17, 18, wrist), (19, 20, wrist), (21, 22, wrist), (23, 24, hip), (25, 26, knee), (27, 28, ankle), (29, 30, heel), (31, 32, foot)] {
-            k[left] = point(at, false);
-            k[right] = point(at, true);
+        // Half-widths as fractions of the height: shoulders, elbows, wrists and hands, hips, knees, ankles and feet.
+        for (left, right, at, half) in [(11, 12, shoulder, 0.11), (13, 14, elbow, 0.14), (15, 16, wrist, 0.14), (17, 18, wrist, 0.15), (19, 20, wrist, 0.15), (21, 22, wrist, 0.14), (23, 24, hip, 0.09), (25, 26, knee, 0.07), (27, 28, ankle, 0.07), (29, 30, heel, 0.07), (31, 32, foot, 0.08)] {
+            k[left] = (at.0, at.1, -half * self.height);
+            k[right] = (at.0, at.1, half * self.height);
         }
         k
     }
+}
+
+/// A camera high on a wall or in a ceiling corner, looking down into the
+/// room. The scripts' plane (side-view pixels, 300 px = 1.8 m) stands on
+/// the floor `distance_m` in front of the camera, turned `yaw_deg` from
+/// the image's horizontal: 0 moves across the picture, 90 towards and away
+/// from the camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Camera {
+    pub height_m: f32,
+    /// How far the camera looks down from level.
+    pub pitch_deg: f32,
+    pub yaw_deg: f32,
+    pub distance_m: f32,
+    /// The scripts' x at the middle of the picture, and their floor line.
+    pub centre_x: f32,
+    pub floor_y: f32,
+    pub width: u32,
+    pub height: u32,
+    /// Focal length in pixels (320 for 90° across 640 px).
+    pub focal_px: f32,
+}
+
+/// Metres per side-view pixel.
+const METRES_PER_PX: f32 = 1.8 / 300.0;
+
+impl Camera {
+    /// A plane point (x, y, sideways offset, side-view pixels) in the
+    /// image: (u, v) and its distance from the camera, `None` behind it.
+    pub fn project(&self, (x, y, side): (f32, f32, f32)) -> Option<(f32, f32, f32)> {
+        let along = (x - self.centre_x) * METRES_PER_PX;
+        let up = (self.floor_y - y) * METRES_PER_PX;
+        let side = side * METRES_PER_PX;
+        let (sy, cy) = self.yaw_deg.to_radians().sin_cos();
+        let world_x = along * cy - side * sy;
+        let world_z = self.distance_m + along * sy + side * cy;
+        let rel_y = up - self.height_m;
+        let (sp, cp) = self.pitch_deg.to_radians().sin_cos();
+        let depth = -rel_y * sp + world_z * cp;
+        if depth < 0.1 {
+            return None;
+        }
+        let down = -rel_y * cp - world_z * sp;
+        let u = self.width as f32 / 2.0 + self.focal_px * world_x / depth;
+        let v = self.height as f32 / 2.0 + self.focal_px * down / depth;
+        Some((u, v, depth))
+    }
+
+    /// A pose as this camera sees it. Points out of the picture or behind
+    /// the camera are kept where they fall, with low visibility, as the
+    /// pose model reports them.
+    pub fn keypoints(&self, body: &Body, p: &KeyPose) -> [Keypoint; BODY_KEYPOINTS] {
+        let joints = body.joints(p);
+        let hips = self.project(joints[23]).map_or(self.distance_m, |(_, _, d)| d);
+        joints.map(|j| match self.project(j) {
+            Some((x, y, depth)) => {
+                let inside = x >= 0.0 && y >= 0.0 && x < self.width as f32 && y < self.height as f32;
+                // Depth relative to the hips, in the scale of x, as the pose model gives it.
+                let z = (depth - hips) * self.focal_px / hips;
+                Keypoint { x, y, z, visibility: if inside { 0.95 } else { 0.1 }, presence: 0.99 }
+            }
+            None => Keypoint { x: 0.0, y: 0.0, z: 0.0, visibility: 0.0, presence: 0.0 },
+        })
+    }
+
+    /// How many image pixels one side-view pixel is at the hips' distance.
+    fn pixels_per_px(&self, body: &Body, p: &KeyPose) -> f32 {
+        let hips = self.project(body.joints(p)[23]).map_or(self.distance_m, |(_, _, d)| d);
+        self.focal_px * METRES_PER_PX / hips
+    }
+}
+
+/// Where the scripts are seen from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// The body's plane is the image (a camera at hip height, far away).
+    Side,
+    Camera(Camera),
 }
 
 /// A scripted sequence for one person.
@@ -183,8 +274,15 @@ pub struct SynthFrame {
     pub poses: Vec<Pose>,
 }
 
-/// Frames at `fps` of the scripts, with noise. A dropped frame is left out.
+/// Frames at `fps` of the scripts seen side-on, with noise. A dropped
+/// frame is left out.
 pub fn render(scripts: &[Script], fps: f64, noise: Noise) -> Vec<SynthFrame> {
+    render_from(scripts, fps, noise, View::Side)
+}
+
+/// Frames at `fps` of the scripts as `view` sees them, with noise (jitter
+/// in proportion to the person's size in the picture).
+pub fn render_from(scripts: &[Script], fps: f64, noise: Noise, view: View) -> Vec<SynthFrame> {
     let mut random = Random(noise.seed.max(1) * 0x9E37_79B9_7F4A_7C15);
     let duration = scripts.iter().map(Script::duration).fold(0.0, f64::max);
     let count = (duration * fps).floor() as usize + 1;
@@ -199,10 +297,14 @@ pub fn render(scripts: &[Script], fps: f64, noise: Noise) -> Vec<SynthFrame> {
             .iter()
             .filter(|s| t <= s.duration() + 1e-9)
             .map(|script| {
-                let mut keypoints = script.body.keypoints(&script.at(t));
+                let pose = script.at(t);
+                let (mut keypoints, scale) = match &view {
+                    View::Side => (script.body.keypoints(&pose), 1.0),
+                    View::Camera(camera) => (camera.keypoints(&script.body, &pose), camera.pixels_per_px(&script.body, &pose)),
+                };
                 for k in keypoints.iter_mut() {
-                    k.x += random.normal() * noise.jitter * script.body.height;
-                    k.y += random.normal() * noise.jitter * script.body.height;
+                    k.x += random.normal() * noise.jitter * script.body.height * scale;
+                    k.y += random.normal() * noise.jitter * script.body.height * scale;
                 }
                 let bbox = bounding_box(keypoints.iter().map(|k| (k.x, k.y)));
                 Pose { score: 0.95, bbox, keypoints }

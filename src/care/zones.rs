@@ -114,12 +114,43 @@ pub struct Room {
     pub floor: Option<Polygon>,
     pub chairs: Vec<Polygon>,
     pub ignore: Vec<Polygon>,
+    /// Where the camera hangs, when the installer has measured it.
+    pub camera: Option<CameraGeometry>,
+}
+
+/// The camera's height and tilt, from the room file's `[camera]` table:
+/// enough to put a pixel back on the floor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CameraGeometry {
+    pub height_m: f32,
+    pub pitch_deg: f32,
+    /// Focal length in pixels, from the horizontal field of view.
+    pub focal_px: f32,
+    pub centre: (f32, f32),
+}
+
+impl CameraGeometry {
+    /// Where the ray through pixel (u, v) meets the plane `above_m` over
+    /// the floor: (across, away) in metres from the camera's foot; `None`
+    /// when the ray does not come down to it (at or above the horizon).
+    pub fn on_floor(&self, (u, v): (f32, f32), above_m: f32) -> Option<(f32, f32)> {
+        let (x, y) = ((u - self.centre.0) / self.focal_px, (v - self.centre.1) / self.focal_px);
+        let (sp, cp) = self.pitch_deg.to_radians().sin_cos();
+        // The ray in the room: across, up, away.
+        let (dx, dy, dz) = (x, -y * cp - sp, -y * sp + cp);
+        let drop = above_m - self.height_m;
+        if dy >= -1e-6 || drop >= 0.0 {
+            return None;
+        }
+        let t = drop / dy;
+        Some((t * dx, t * dz))
+    }
 }
 
 impl Room {
     /// A room with no zones: falls and lying on the floor are still found.
     pub fn unzoned(width: u32, height: u32) -> Room {
-        Room { width, height, bed: None, door: None, floor: None, chairs: Vec::new(), ignore: Vec::new() }
+        Room { width, height, bed: None, door: None, floor: None, chairs: Vec::new(), ignore: Vec::new(), camera: None }
     }
 
     /// Reads a room file; every problem is reported at once, naming the file.
@@ -140,10 +171,24 @@ impl Room {
         let floor = one("zones.floor", zones.floor);
         let chairs = zones.chairs.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.chairs[{i}]"), Some(c))).collect();
         let ignore = zones.ignore.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.ignore[{i}]"), Some(c))).collect();
+        let camera = raw.camera.and_then(|c| {
+            let mut bad = |what: String| problems.push(format!("camera.{what}"));
+            if !(0.5..=6.0).contains(&c.height_m) {
+                bad(format!("height_m: {} m is not a room camera's height (0.5 to 6 m above the floor)", c.height_m));
+            }
+            if !(0.0..=89.0).contains(&c.pitch_deg) {
+                bad(format!("pitch_deg: {}° must be from 0 (looking level) to 89 (looking down)", c.pitch_deg));
+            }
+            if !(20.0..=170.0).contains(&c.fov_deg) {
+                bad(format!("fov_deg: {}° is not a camera's horizontal field of view (20 to 170)", c.fov_deg));
+            }
+            let focal_px = w as f32 / 2.0 / (c.fov_deg.to_radians() / 2.0).tan();
+            Some(CameraGeometry { height_m: c.height_m, pitch_deg: c.pitch_deg, focal_px, centre: (w as f32 / 2.0, h as f32 / 2.0) })
+        });
         if !problems.is_empty() {
             return Err(format!("{file}: {}", problems.join("; ")));
         }
-        Ok(Room { width: w, height: h, bed, door, floor, chairs, ignore })
+        Ok(Room { width: w, height: h, bed, door, floor, chairs, ignore, camera })
     }
 
     pub fn load(path: &std::path::Path) -> Result<Room, String> {
@@ -175,6 +220,20 @@ struct RawRoom {
     image: RawImage,
     #[serde(default)]
     zones: RawZones,
+    camera: Option<RawCamera>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCamera {
+    height_m: f32,
+    pitch_deg: f32,
+    #[serde(default = "default_fov")]
+    fov_deg: f32,
+}
+
+fn default_fov() -> f32 {
+    90.0
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,5 +295,18 @@ mod tests {
         assert!(err.contains("sofa"), "{err}");
         assert!(Room::parse("room.toml", "").unwrap_err().contains("image"));
         assert_eq!(Room::parse("r", "[image]\nwidth = 320\nheight = 240\n").unwrap(), Room::unzoned(320, 240));
+        let err = Room::parse("room.toml", "[image]\nwidth = 640\nheight = 480\n[camera]\nheight_m = 24\npitch_deg = 95\n").unwrap_err();
+        assert!(err.contains("camera.height_m: 24 m") && err.contains("camera.pitch_deg: 95°"), "{err}");
+    }
+
+    #[test]
+    fn a_pixel_goes_back_to_the_floor() {
+        let room = Room::parse("r", "[image]\nwidth = 640\nheight = 480\n[camera]\nheight_m = 2.0\npitch_deg = 45\nfov_deg = 90\n").unwrap();
+        let camera = room.camera.unwrap();
+        // The middle of the picture looks down at 45°: the floor 2 m away.
+        let (across, away) = camera.on_floor((320.0, 240.0), 0.0).unwrap();
+        assert!(across.abs() < 1e-4 && (away - 2.0).abs() < 1e-4, "{across} {away}");
+        // The top row looks level: it never reaches the floor.
+        assert!(camera.on_floor((320.0, -80.0), 0.0).is_none());
     }
 }
