@@ -26,11 +26,14 @@ use crate::care::zones::Room;
 use crate::care::{play, CareKind, CareSettings, RoomWatch, SoundCue};
 use crate::domain::{bounding_box, Keypoint, Pose, BODY_KEYPOINTS};
 
+/// Poses seen over time: (seconds, everyone in the frame).
+pub type PosesOverTime = Vec<(f64, Vec<Pose>)>;
+
 /// Where a case's frames and sound become poses and sound cues (the real
 /// models, given by the caller so this module stays free of them).
 pub trait CaseInputs {
     /// A `frames/` folder at `fps`: poses over time and the frames' size.
-    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(Vec<(f64, Vec<Pose>)>, (u32, u32)), String>;
+    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(PosesOverTime, (u32, u32)), String>;
     /// `audio.wav`: sound cues at the moment each became known.
     fn sounds(&mut self, wav: &Path) -> Result<Vec<(f64, SoundCue)>, String>;
 }

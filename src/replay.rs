@@ -22,7 +22,7 @@ use crate::care::levels::AlertSettings;
 use crate::care::zones::Room;
 use crate::care::{play, CareEvent, RoomWatch, SoundCue};
 use crate::config::Config;
-use crate::domain::{round3, Pose};
+use crate::domain::round3;
 use crate::inference::Runtime;
 use crate::vision::PoseTracker;
 
@@ -64,7 +64,7 @@ pub enum ReplayRunError {
 }
 
 impl crate::eval::CaseInputs for ModelInputs<'_> {
-    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(Vec<(f64, Vec<Pose>)>, (u32, u32)), String> {
+    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(crate::eval::PosesOverTime, (u32, u32)), String> {
         let seen = ModelInputs::poses(self, frames, fps).map_err(|e| e.to_string())?;
         Ok((seen.frames, (seen.width, seen.height)))
     }
@@ -87,7 +87,7 @@ pub struct ReplaySummary {
 pub struct FramePoses {
     pub width: u32,
     pub height: u32,
-    pub frames: Vec<(f64, Vec<Pose>)>,
+    pub frames: crate::eval::PosesOverTime,
 }
 
 /// Files to care-layer inputs through the real models. ONNX Runtime and

@@ -58,6 +58,9 @@ pub fn labelled_cases() -> Vec<Case> {
     cases
 }
 
+/// A case's name, key poses and expected events.
+type Scripted<'a> = (&'a str, Vec<(f64, KeyPose)>, &'a [(&'a str, f64, f64)]);
+
 /// Falls and their look-alikes from a camera high on a wall (2.4 m,
 /// looking down 25°), in a ceiling corner (2.6 m, 45°) and steeply down
 /// (2.7 m, 60°), the body moving across the picture, diagonally, and
@@ -76,7 +79,7 @@ fn camera_view_cases() -> Vec<Case> {
                 let sit = b.sitting(320.0, FLOOR, 110.0);
                 let bend = b.bending(320.0, FLOOR);
                 let kneel = b.kneeling(320.0, FLOOR);
-                let scripts: [(&str, Vec<(f64, KeyPose)>, &[(&str, f64, f64)]); 4] = [
+                let scripts: [Scripted; 4] = [
                     ("fall", vec![(0.0, stand), (3.0, stand), (3.7, lying), (30.0, lying)], &[("fall", 3.7, 5.7), ("on_floor", 22.7, 25.7)]),
                     ("no_fall_sit_down_hard", vec![(0.0, stand), (3.0, stand), (3.4, sit), (30.0, sit)], &[]),
                     ("no_fall_pick_up", vec![(0.0, stand), (3.0, stand), (3.8, bend), (5.0, bend), (5.8, stand), (12.0, stand)], &[]),

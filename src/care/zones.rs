@@ -171,7 +171,7 @@ impl Room {
         let floor = one("zones.floor", zones.floor);
         let chairs = zones.chairs.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.chairs[{i}]"), Some(c))).collect();
         let ignore = zones.ignore.into_iter().enumerate().filter_map(|(i, c)| one(&format!("zones.ignore[{i}]"), Some(c))).collect();
-        let camera = raw.camera.and_then(|c| {
+        let camera = raw.camera.map(|c| {
             let mut bad = |what: String| problems.push(format!("camera.{what}"));
             if !(0.5..=6.0).contains(&c.height_m) {
                 bad(format!("height_m: {} m is not a room camera's height (0.5 to 6 m above the floor)", c.height_m));
@@ -183,7 +183,7 @@ impl Room {
                 bad(format!("fov_deg: {}° is not a camera's horizontal field of view (20 to 170)", c.fov_deg));
             }
             let focal_px = w as f32 / 2.0 / (c.fov_deg.to_radians() / 2.0).tan();
-            Some(CameraGeometry { height_m: c.height_m, pitch_deg: c.pitch_deg, focal_px, centre: (w as f32 / 2.0, h as f32 / 2.0) })
+            CameraGeometry { height_m: c.height_m, pitch_deg: c.pitch_deg, focal_px, centre: (w as f32 / 2.0, h as f32 / 2.0) }
         });
         if !problems.is_empty() {
             return Err(format!("{file}: {}", problems.join("; ")));
