@@ -19,6 +19,7 @@ pub mod domain;
 pub mod eval;
 pub mod inference;
 pub mod listen;
+pub mod photo_cases;
 pub mod policy;
 pub mod replay;
 pub mod report;

@@ -61,12 +61,14 @@ fn bad_replays_are_clear_errors() {
     assert!(!text(&out.stderr).contains("panicked"));
 }
 
-/// The generated labelled set (`care::cases`) through `tryghed eval`: the
-/// goals of the care layer on it.
+/// The labelled set through `tryghed eval`: the generated cases
+/// (`care::cases`) and those built from a real photo (`photo_cases`, through
+/// the pose model). The goals of the care layer on it.
 #[test]
-fn eval_on_the_generated_labelled_set_meets_the_goals() {
+fn eval_on_the_labelled_set_meets_the_goals() {
     let dir = tempfile::tempdir().unwrap();
     tryghed::eval::write_cases(&tryghed::care::cases::labelled_cases(), dir.path(), &common::fixture("audio")).unwrap();
+    tryghed::photo_cases::write_photo_cases(dir.path(), &common::fixture("photos")).unwrap();
     let out = tryghed(&["eval", dir.path().to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -77,6 +79,13 @@ fn eval_on_the_generated_labelled_set_meets_the_goals() {
         assert!(score["precision"].as_f64().unwrap() >= 0.95 && score["recall"].as_f64().unwrap() >= 0.95, "{kind}: {score}");
     }
     assert!(report["kinds"]["fall"]["max_delay_s"].as_f64().unwrap() <= 2.0, "a fall within 2 s of reaching the floor");
+    // Every case from the real photo is right: the pose model follows the
+    // body down, and nothing else looks like a fall.
+    let photo: Vec<&Value> = report["cases"].as_array().unwrap().iter().filter(|c| c["case"].as_str().unwrap().starts_with("photo_")).collect();
+    assert_eq!(photo.len(), 6);
+    for case in photo {
+        assert!(case["misses"].as_array().unwrap().is_empty() && case["false_alarms"].as_array().unwrap().is_empty(), "{case}");
+    }
 }
 
 #[test]
