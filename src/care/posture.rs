@@ -190,7 +190,12 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
         // Seen from above, a body lying towards or away from the camera
         // stands upright in the picture; put back on the floor it is as
         // long as a body, where a standing one would reach metres away.
-        Some(floor) => floor.torso_m <= MAX_TORSO_ON_FLOOR_M && floor.legs_m.is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l)) && !floor.shoulders_too_near,
+        // Bending over across the picture still shows itself: the torso
+        // lies over, the legs stand straight under the hips.
+        Some(floor) => {
+            let bending = shape.torso_tilt_deg > settings.lying_tilt_deg && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg && !hips_low;
+            floor.torso_m <= MAX_TORSO_ON_FLOOR_M && floor.legs_m.is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l)) && !floor.shoulders_too_near && !bending
+        }
         None => shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low,
     };
     if lying {
