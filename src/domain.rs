@@ -170,3 +170,36 @@ impl std::fmt::Display for ResidentId {
         f.write_str(&self.0)
     }
 }
+
+/// A technical fault that silences the monitor: an alarm like any other,
+/// since a monitor that has stopped is the most dangerous failure (R13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceFault {
+    /// The camera delivered nothing for the set time.
+    CameraSilent,
+    MicrophoneSilent,
+    /// A model returned an error.
+    ModelFailed,
+    /// Frames arrive but analysis has stopped keeping up.
+    PipelineStalled,
+    DiskNearlyFull,
+}
+
+impl DeviceFault {
+    pub const ALL: [DeviceFault; 5] = [DeviceFault::CameraSilent, DeviceFault::MicrophoneSilent, DeviceFault::ModelFailed, DeviceFault::PipelineStalled, DeviceFault::DiskNearlyFull];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceFault::CameraSilent => "camera_silent",
+            DeviceFault::MicrophoneSilent => "microphone_silent",
+            DeviceFault::ModelFailed => "model_failed",
+            DeviceFault::PipelineStalled => "pipeline_stalled",
+            DeviceFault::DiskNearlyFull => "disk_nearly_full",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DeviceFault> {
+        DeviceFault::ALL.into_iter().find(|f| f.name() == name)
+    }
+}

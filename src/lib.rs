@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod app;
 pub mod audio;
 pub mod bench;

@@ -182,6 +182,13 @@ pub fn permit_event<T>(case: &CaseFile, kind: Kind, event: T, now: Time) -> Resu
     Ok(Permitted { inner: event, basis_id: basis.id.clone(), decided_at: now })
 }
 
+/// A device fault always reaches staff: it names a room and a fault, no
+/// person and nothing seen or heard, and a monitor that has stopped must
+/// never stop quietly (R13). The only permit with no legal basis behind it.
+pub fn permit_device_fault(fault: crate::domain::DeviceFault, now: Time) -> Permitted<crate::domain::DeviceFault> {
+    Permitted { inner: fault, basis_id: "device-fault".to_string(), decided_at: now }
+}
+
 /// May staff look in for `minutes` now (R3.2)?
 pub fn permit_supervision(case: &CaseFile, kind: Kind, minutes: u32, now: Time) -> Result<Permitted<Supervision>, Denial> {
     let basis = usable(case, kind, now)?;

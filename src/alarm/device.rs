@@ -1,0 +1,102 @@
+//! Watching the device itself: a source that sends nothing for a while, a
+//! model that fails, a pipeline that stops keeping up, a disk nearly full.
+//! Pure: beats and reports with their time in, faults out, each once per
+//! spell (a fault is raised again only after the source has recovered).
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+
+pub use crate::domain::DeviceFault;
+use crate::policy::Time;
+
+/// A source whose silence is a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Camera,
+    Microphone,
+    /// Analysis: beats once per analysed frame.
+    Pipeline,
+}
+
+impl Source {
+    fn fault(self) -> DeviceFault {
+        match self {
+            Source::Camera => DeviceFault::CameraSilent,
+            Source::Microphone => DeviceFault::MicrophoneSilent,
+            Source::Pipeline => DeviceFault::PipelineStalled,
+        }
+    }
+}
+
+/// A fault found, or one that is over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceChange {
+    Fault { fault: DeviceFault, detail: String },
+    Recovered { fault: DeviceFault },
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceWatch {
+    silent_after: Duration,
+    /// Last beat per watched source, and whether its silence is reported.
+    sources: BTreeMap<Source, (Time, bool)>,
+    disk_reported: bool,
+    model_reported: bool,
+}
+
+/// Below this share of the disk free, or this many bytes, it is nearly full.
+pub const DISK_FREE_SHARE: f64 = 0.05;
+pub const DISK_FREE_BYTES: u64 = 500 * 1024 * 1024;
+
+impl DeviceWatch {
+    /// `silent_after`: 10 s by default (issue text); each watched source
+    /// starts with a beat at `now`.
+    pub fn new(sources: &[Source], silent_after: Duration, now: Time) -> DeviceWatch {
+        DeviceWatch { silent_after, sources: sources.iter().map(|s| (*s, (now, false))).collect(), disk_reported: false, model_reported: false }
+    }
+
+    /// The source delivered something at `now`.
+    pub fn beat(&mut self, source: Source, now: Time) -> Option<DeviceChange> {
+        let entry = self.sources.entry(source).or_insert((now, false));
+        let was_reported = entry.1;
+        *entry = (now, false);
+        was_reported.then_some(DeviceChange::Recovered { fault: source.fault() })
+    }
+
+    /// Sources silent for longer than allowed, once each.
+    pub fn tick(&mut self, now: Time) -> Vec<DeviceChange> {
+        let mut changes = Vec::new();
+        for (source, (last, reported)) in self.sources.iter_mut() {
+            if !*reported && now - *last >= self.silent_after {
+                *reported = true;
+                let seconds = (now - *last).num_milliseconds() as f64 / 1000.0;
+                changes.push(DeviceChange::Fault { fault: source.fault(), detail: format!("nothing from the {} for {seconds:.0} s", format!("{source:?}").to_lowercase()) });
+            }
+        }
+        changes
+    }
+
+    /// A model call failed (`detail` says which and why, never any input).
+    pub fn model_failed(&mut self, detail: &str) -> Option<DeviceChange> {
+        (!std::mem::replace(&mut self.model_reported, true)).then(|| DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: detail.to_string() })
+    }
+
+    /// A model call succeeded again.
+    pub fn model_ok(&mut self) -> Option<DeviceChange> {
+        std::mem::replace(&mut self.model_reported, false).then_some(DeviceChange::Recovered { fault: DeviceFault::ModelFailed })
+    }
+
+    /// The data disk's free and total bytes.
+    pub fn disk(&mut self, free: u64, total: u64) -> Option<DeviceChange> {
+        let low = total > 0 && ((free as f64) < DISK_FREE_SHARE * total as f64 || free < DISK_FREE_BYTES);
+        if low && !self.disk_reported {
+            self.disk_reported = true;
+            return Some(DeviceChange::Fault { fault: DeviceFault::DiskNearlyFull, detail: format!("{} MB free of {} MB", free / 1_000_000, total / 1_000_000) });
+        }
+        if !low && std::mem::replace(&mut self.disk_reported, false) {
+            return Some(DeviceChange::Recovered { fault: DeviceFault::DiskNearlyFull });
+        }
+        None
+    }
+}
