@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 2] = [r#"
+const MIGRATIONS: [&str; 3] = [r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
 CREATE TABLE disclosures (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -22,6 +22,21 @@ CREATE TABLE audit (
 CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
 "#, r#"
 CREATE TABLE complaints (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
+"#, r#"
+-- Alarms as last stored, every step of each, and what each outlet still has to take.
+CREATE TABLE alarms (id TEXT PRIMARY KEY, data TEXT NOT NULL, sequence INTEGER NOT NULL, open INTEGER NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX alarms_open ON alarms (open);
+CREATE TABLE alarm_steps (id TEXT PRIMARY KEY, alarm TEXT NOT NULL REFERENCES alarms(id), sequence INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE outbox (
+    step TEXT NOT NULL REFERENCES alarm_steps(id),
+    outlet TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (step, outlet)
+);
+CREATE INDEX outbox_due ON outbox (outlet, delivered_at, next_at);
 "#];
 
 pub fn migrate(store: &mut Store) -> Result<(), StoreError> {

@@ -1,11 +1,12 @@
-//! SQLite: residents, legal bases, disclosures, oppositions and the audit
-//! trail. Never media, never keypoints: no type that holds either can be
+//! SQLite: residents, legal bases, disclosures, oppositions, alarms and
+//! their outbox, and the audit trail. Never media, never keypoints: no type that holds either can be
 //! stored, because records are only the `policy` types.
 //!
 //! One writer: a `Store` owns the only connection of its process, and every
 //! change is one transaction together with its audit row, so nothing is
 //! ever half-written.
 
+mod alarms;
 mod audit;
 mod migrations;
 
@@ -16,6 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::domain::ResidentId;
 use crate::policy::{self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment, Refusal, Resident, Time};
 
+pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";
