@@ -15,6 +15,7 @@ pub mod bench;
 pub mod capture;
 pub mod care;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 pub mod domain;
 pub mod eval;

@@ -21,7 +21,9 @@ impl Store {
     /// Stores one alarm step and queues it for each outlet, with its audit
     /// row, in one transaction. `actor` is who caused it (the device, or
     /// the staff member who acknowledged or resolved).
-    pub fn record_step(&mut self, step: &Step, outlets: &[&str], actor: &str) -> Result<(), StoreError> {
+    /// Returns the step's place in the log of all steps (what the staff
+    /// app's live stream counts by).
+    pub fn record_step(&mut self, step: &Step, outlets: &[&str], actor: &str) -> Result<i64, StoreError> {
         let alarm = &step.alarm;
         let mut detail = serde_json::json!({
             "step": step.id,
@@ -50,11 +52,30 @@ impl Store {
                 params![alarm.id, alarm_json, step.sequence, open, at],
             )?;
             write(tx, "INSERT INTO alarm_steps (id, alarm, sequence, data) VALUES (?1, ?2, ?3, ?4)", params![step.id, alarm.id, step.sequence, step_json])?;
+            let place = tx.last_insert_rowid();
             for outlet in outlets {
                 write(tx, "INSERT INTO outbox (step, outlet, attempts, next_at) VALUES (?1, ?2, 0, ?3)", params![step.id, outlet, at])?;
             }
-            Ok(())
+            Ok(place)
         })
+    }
+
+    /// The place of the newest step in the log (0 when there is none).
+    pub fn last_step_place(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("SELECT coalesce(max(rowid), 0) FROM alarm_steps", [], |r| r.get(0)).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })
+    }
+
+    /// Steps after place `after` in the log, oldest first, with their places.
+    pub fn steps_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, Step)>, StoreError> {
+        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
+        let mut statement = self.conn.prepare("SELECT rowid, data FROM alarm_steps WHERE rowid > ?1 ORDER BY rowid LIMIT ?2").map_err(sqlite)?;
+        let rows = statement.query_map(params![after, limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(sqlite)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (place, data) = row.map_err(sqlite)?;
+            out.push((place, self.parse(&data)?));
+        }
+        Ok(out)
     }
 
     /// The alarms still open, each with the last sequence number it reached.

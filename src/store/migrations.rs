@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 3] = [r#"
+const MIGRATIONS: [&str; 4] = [r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
 CREATE TABLE disclosures (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -37,6 +37,8 @@ CREATE TABLE outbox (
     PRIMARY KEY (step, outlet)
 );
 CREATE INDEX outbox_due ON outbox (outlet, delivered_at, next_at);
+"#, r#"
+CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
 "#];
 
 pub fn migrate(store: &mut Store) -> Result<(), StoreError> {

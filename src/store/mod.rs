@@ -9,6 +9,7 @@
 mod alarms;
 mod audit;
 mod migrations;
+mod users;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use crate::domain::ResidentId;
 use crate::policy::{self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment, Refusal, Resident, Time};
 
 pub use alarms::Pending;
+pub use users::{Role, User, MIN_PASSWORD_CHARS};
 pub use audit::{AuditFault, AuditReport};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";

@@ -1,0 +1,337 @@
+//! The staff app's HTTP side: `fn router(state) -> Router`. Every API
+//! endpoint but `/health` and the log-in itself needs a session; each
+//! checks the role. Errors are one JSON shape that never shows internals;
+//! bodies are small, strict JSON (unknown fields refused).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::hub::{Hub, HubError};
+use super::sessions::{Session, Sessions};
+use crate::alarm::AlarmError;
+use crate::store::Role;
+
+/// The largest request body taken (a log-in or an outcome is far smaller).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+const COOKIE: &str = "tryghed_session";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub sessions: Arc<Sessions>,
+    /// Cookies carry `Secure` when served over TLS.
+    pub tls: bool,
+}
+
+/// The one error shape clients see: `{"error": "..."}` with a fitting status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> ApiError {
+        match e {
+            HubError::Alarm(AlarmError::NotOpen(_)) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            HubError::Alarm(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            HubError::Store(inner) => {
+                // The detail (a file, an SQL error) is for the log, not the client.
+                tracing::error!("store: {inner}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the device could not store that; nothing was changed")
+            }
+        }
+    }
+}
+
+/// JSON that refuses what is malformed, too large or of the wrong type
+/// with a 4xx in the one error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)"),
+                JsonRejection::BytesRejection(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than {MAX_BODY_BYTES} bytes")),
+                other => ApiError::new(StatusCode::BAD_REQUEST, other.body_text()),
+            }),
+        }
+    }
+}
+
+/// A logged-in user, from the session cookie (or `Authorization: Bearer`).
+pub struct Authed(pub Session);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = token(&parts.headers).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first"))?;
+        state.sessions.get(&token, state.hub.now()).map(Authed).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "the session has ended; log in again"))
+    }
+}
+
+fn token(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some(bearer.trim().to_string());
+    }
+    headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| pair.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
+}
+
+impl Authed {
+    fn require(&self, roles: &[Role]) -> Result<&Session, ApiError> {
+        if roles.contains(&self.0.user.role) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not do this", self.0.user.role.name())))
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/app.js", get(script))
+        .route("/style.css", get(style))
+        .route("/health", get(health))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/alarms", get(alarms))
+        .route("/api/alarms/{id}/acknowledge", post(acknowledge))
+        .route("/api/alarms/{id}/resolve", post(resolve))
+        .route("/api/events", get(events))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+const PAGE: &str = include_str!("page/index.html");
+const SCRIPT: &str = include_str!("page/app.js");
+const STYLE: &str = include_str!("page/style.css");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+async fn page() -> Response {
+    asset("text/html; charset=utf-8", PAGE)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "ok": true }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    name: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct Me {
+    name: String,
+    role: Role,
+    expires_at: String,
+}
+
+fn me_of(session: &Session) -> Me {
+    Me { name: session.user.name.clone(), role: session.user.role, expires_at: session.expires_at.to_rfc3339() }
+}
+
+/// The client's address, when the server knows it (tests without a socket do not).
+pub struct Peer(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map_or_else(|| "unknown".to_string(), |ConnectInfo(a)| a.ip().to_string())))
+    }
+}
+
+async fn login(State(state): State<AppState>, Peer(address): Peer, ApiJson(login): ApiJson<Login>) -> Result<Response, ApiError> {
+    let now = state.hub.now();
+    let keys = [format!("name:{}", login.name), format!("address:{address}")];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if !state.sessions.may_try(&keys, now) {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many failed log-ins; wait five minutes"));
+    }
+    // Argon2 is slow on purpose: off the async threads.
+    let hub = state.hub.clone();
+    let (name, password) = (login.name.clone(), login.password);
+    let user = tokio::task::spawn_blocking(move || hub.store().check_password(&name, &password))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?
+        .map_err(|e| ApiError::from(HubError::Store(e)))?;
+    let Some(user) = user else {
+        state.sessions.failed(&keys, now);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password"));
+    };
+    let token = state.sessions.start(user, now).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let session = state.sessions.get(&token, now).ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
+    let secure = if state.tls { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", super::sessions::SESSION_HOURS * 3600);
+    let mut response = Json(json!({ "user": me_of(&session), "token": token })).into_response();
+    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?);
+    Ok(response)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, _: Authed) -> Response {
+    if let Some(token) = token(&headers) {
+        state.sessions.end(&token);
+    }
+    let mut response = Json(json!({ "ok": true })).into_response();
+    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_static("tryghed_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    response
+}
+
+async fn me(authed: Authed) -> Json<Me> {
+    Json(me_of(&authed.0))
+}
+
+async fn alarms(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
+    authed.require(&[Role::Staff, Role::Auditor])?;
+    Ok(Json(json!({ "alarms": state.hub.open_alarms() })))
+}
+
+async fn acknowledge(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::Staff])?;
+    let step = state.hub.acknowledge(&id, &session.user.name)?;
+    Ok(Json(json!({ "step": step })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resolution {
+    outcome: String,
+}
+
+async fn resolve(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(resolution): ApiJson<Resolution>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::Staff])?;
+    if resolution.outcome.chars().count() > 500 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "an outcome is at most 500 characters"));
+    }
+    let step = state.hub.resolve(&id, &session.user.name, &resolution.outcome)?;
+    Ok(Json(json!({ "step": step })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    after: Option<i64>,
+}
+
+/// Alarm steps as server-sent events, `id` their place in the log: first
+/// those after `after` (or `Last-Event-ID`, as a browser sends when it
+/// reconnects), then each as it happens. A listener that falls behind
+/// reads the missed ones back from the store, so none is lost.
+async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMap, query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    authed.require(&[Role::Staff])?;
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let last_seen = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    let after = query.after.or(last_seen).unwrap_or(i64::MAX);
+    // Subscribe before reading the backlog, so nothing falls between them.
+    let live = state.hub.subscribe();
+    let after = if after == i64::MAX { state.hub.store().last_step_place().map_err(|e| ApiError::from(HubError::Store(e)))? } else { after };
+    let stream = stream::unfold((state.hub.clone(), live, after, std::collections::VecDeque::new()), |(hub, mut live, mut after, mut queue)| async move {
+        loop {
+            if let Some((place, step)) = queue.pop_front() {
+                after = place;
+                let data = serde_json::to_string(&step).unwrap_or_default();
+                let event = Event::default().id(place.to_string()).event("step").data(data);
+                return Some((Ok(event), (hub, live, after, queue)));
+            }
+            // Catch up from the store first, then wait for the next step.
+            let backlog = hub.store().steps_after(after, 100).unwrap_or_default();
+            if !backlog.is_empty() {
+                queue.extend(backlog);
+                continue;
+            }
+            match live.recv().await {
+                Ok((place, step)) if place > after => queue.push_back((place, step)),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn openapi(_: Authed) -> Json<serde_json::Value> {
+    Json(openapi_document())
+}
+
+/// The API, described for clients and for schema-driven testing.
+pub fn openapi_document() -> serde_json::Value {
+    let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let secured = |summary: &str, ok: &str| json!({ "summary": summary, "security": [{ "session": [] }, { "bearer": [] }], "responses": { "200": { "description": ok }, "401": error, "403": error } });
+    let mut resolve = secured("Resolve an acknowledged alarm with its outcome (staff)", "the step taken");
+    resolve["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["outcome"], "properties": { "outcome": { "type": "string", "minLength": 1, "maxLength": 500 } } } } } });
+    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let mut ack = secured("Acknowledge an alarm: someone is on the way (staff)", "the step taken");
+    ack["parameters"] = id.clone();
+    resolve["parameters"] = id;
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "tryghed staff app", "version": env!("CARGO_PKG_VERSION") },
+        "paths": {
+            "/health": { "get": { "summary": "The device answers", "responses": { "200": { "description": "ok" } } } },
+            "/api/login": { "post": {
+                "summary": "Log in; sets the session cookie and returns a bearer token",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["name", "password"], "properties": { "name": { "type": "string" }, "password": { "type": "string" } } } } } },
+                "responses": { "200": { "description": "logged in" }, "400": error, "401": error, "429": error }
+            } },
+            "/api/logout": { "post": secured("End the session", "logged out") },
+            "/api/me": { "get": secured("Who is logged in", "the user") },
+            "/api/openapi.json": { "get": secured("This document", "the document") },
+            "/api/alarms": { "get": secured("Open alarms (staff, auditor)", "the alarms") },
+            "/api/alarms/{id}/acknowledge": { "post": ack },
+            "/api/alarms/{id}/resolve": { "post": resolve },
+            "/api/events": { "get": secured("Alarm steps as server-sent events (staff); `after` or Last-Event-ID resumes", "text/event-stream") },
+        },
+        "components": {
+            "schemas": { "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } } },
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": COOKIE },
+                "bearer": { "type": "http", "scheme": "bearer" }
+            }
+        }
+    })
+}

@@ -1,0 +1,10 @@
+//! Getting alarms to people: the hub that raises, stores and hands out
+//! alarm steps, and the staff app over HTTP with live server-sent events.
+//! Takes only `Permitted` alarm requests from the gate; never imports
+//! capture, vision or audio, so no frame or sound can reach it.
+
+pub mod hub;
+pub mod http;
+pub mod sessions;
+
+pub use hub::{Clock, Hub, HubError};

@@ -1,0 +1,201 @@
+//! The staff app's API through `router(state)`, request by request: no
+//! session → 401 everywhere but /health and the log-in; the wrong role →
+//! 403; malformed, unknown-field, wrong-type and huge bodies → 4xx, never
+//! 5xx; log-ins are rate-limited; an alarm is acknowledged and resolved;
+//! repeats and escalation run on tokio's paused clock.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tower::ServiceExt;
+use tryghed::alarm::AlarmSettings;
+use tryghed::deliver::http::{router, AppState, MAX_BODY_BYTES};
+use tryghed::deliver::sessions::Sessions;
+use tryghed::deliver::{Clock, Hub};
+use tryghed::domain::DeviceFault;
+use tryghed::policy::permit_device_fault;
+use tryghed::store::{Role, Store};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn state(dir: &std::path::Path, clock: Clock) -> AppState {
+    let mut store = Store::open(dir).unwrap();
+    for (name, role) in [("hanne", Role::Staff), ("ole", Role::Staff), ("karin", Role::CaseOfficer), ("ib", Role::Installer), ("aud", Role::Auditor)] {
+        store.add_user(name, role, PASSWORD, "test", start()).unwrap();
+    }
+    let hub = Hub::new(store, AlarmSettings::default(), vec!["mqtt", "webhook"], clock).unwrap();
+    AppState { hub: Arc::new(hub), sessions: Arc::new(Sessions::default()), tls: false }
+}
+
+async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &str)>) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("cookie", format!("tryghed_session={token}"));
+    }
+    let request = match body {
+        Some((content_type, body)) => request.header("content-type", content_type).body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn login(state: &AppState, name: &str) -> String {
+    let (status, body) = call(state, "POST", "/api/login", None, Some(("application/json", &format!(r#"{{"name":"{name}","password":"{PASSWORD}"}}"#)))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+const PROTECTED: [(&str, &str); 8] = [
+    ("GET", "/api/me"),
+    ("POST", "/api/logout"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/alarms"),
+    ("POST", "/api/alarms/x/acknowledge"),
+    ("POST", "/api/alarms/x/resolve"),
+    ("GET", "/api/events"),
+    ("GET", "/api/events?after=3"),
+];
+
+#[tokio::test]
+async fn every_endpoint_but_health_and_login_needs_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    for (method, path) in PROTECTED {
+        let (status, body) = call(&state, method, path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
+        assert!(body["error"].is_string(), "{method} {path}: one error shape");
+        let (status, _) = call(&state, method, path, Some("not-a-session"), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with a made-up token");
+    }
+    assert_eq!(call(&state, "GET", "/health", None, None).await.0, StatusCode::OK);
+    let (status, _) = call(&state, "GET", "/", None, None).await;
+    assert_eq!(status, StatusCode::OK, "the log-in page itself");
+    // Its document lists every protected path.
+    let token = login(&state, "hanne").await;
+    let (_, document) = call(&state, "GET", "/api/openapi.json", Some(&token), None).await;
+    for (_, path) in PROTECTED {
+        let path = path.split('?').next().unwrap().replace("/x/", "/{id}/");
+        assert!(document["paths"][&path].is_object(), "{path} is documented");
+    }
+}
+
+#[tokio::test]
+async fn the_wrong_role_is_forbidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    let installer = login(&state, "ib").await;
+    let auditor = login(&state, "aud").await;
+    let officer = login(&state, "karin").await;
+    for (who, token, method, path) in [
+        ("installer", &installer, "GET", "/api/alarms"),
+        ("installer", &installer, "GET", "/api/events"),
+        ("case officer", &officer, "POST", "/api/alarms/x/acknowledge"),
+        ("auditor", &auditor, "POST", "/api/alarms/x/acknowledge"),
+        ("auditor", &auditor, "GET", "/api/events"),
+    ] {
+        let (status, body) = call(&state, method, path, Some(token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {method} {path}: {body}");
+    }
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&auditor), None).await.0, StatusCode::OK, "an auditor reads");
+    assert_eq!(call(&state, "GET", "/api/me", Some(&installer), None).await.1["role"], "installer");
+}
+
+#[tokio::test]
+async fn bad_bodies_are_4xx_never_5xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    let huge = format!(r#"{{"name":"hanne","password":"{}"}}"#, "x".repeat(MAX_BODY_BYTES + 1));
+    for (label, content_type, body, expected) in [
+        ("malformed", "application/json", "{\"name\": ", StatusCode::BAD_REQUEST),
+        ("unknown field", "application/json", r#"{"name":"hanne","password":"x","admin":true}"#, StatusCode::BAD_REQUEST),
+        ("wrong type", "application/json", r#"{"name":7,"password":"x"}"#, StatusCode::BAD_REQUEST),
+        ("not JSON", "text/plain", "name=hanne", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("huge", "application/json", huge.as_str(), StatusCode::PAYLOAD_TOO_LARGE),
+        ("raw control bytes", "application/json", "{\"name\":\"\u{0}\",\"password\":\"\u{0}\"}", StatusCode::BAD_REQUEST),
+        ("escaped nul", "application/json", r#"{"name":"\u0000","password":"\u0000"}"#, StatusCode::UNAUTHORIZED),
+    ] {
+        let (status, response) = call(&state, "POST", "/api/login", None, Some((content_type, body))).await;
+        assert_eq!(status, expected, "{label}: {response}");
+        assert!(response["error"].is_string(), "{label}: {response}");
+    }
+    let token = login(&state, "hanne").await;
+    let (status, _) = call(&state, "POST", "/api/alarms/x/resolve", Some(&token), Some(("application/json", r#"{"outcome":"ok","extra":1}"#))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&state, "GET", "/api/events?after=notanumber", Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&state, "GET", "/../../etc/passwd", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn failed_log_ins_are_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    for _ in 0..5 {
+        let (status, _) = call(&state, "POST", "/api/login", None, Some(("application/json", r#"{"name":"hanne","password":"guess"}"#))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = call(&state, "POST", "/api/login", None, Some(("application/json", &format!(r#"{{"name":"hanne","password":"{PASSWORD}"}}"#)))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {body}");
+    let (status, _) = call(&state, "POST", "/api/login", None, Some(("application/json", r#"{"name":"nobody","password":"guess"}"#))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "and the same address for other names");
+}
+
+#[tokio::test]
+async fn an_alarm_is_acknowledged_then_resolved_and_each_step_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    let now = state.hub.now();
+    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::CameraSilent, now), "nothing from the camera for 10 s").unwrap().unwrap();
+    let id = raised.alarm.id.clone();
+    let hanne = login(&state, "hanne").await;
+    let ole = login(&state, "ole").await;
+    let (_, open) = call(&state, "GET", "/api/alarms", Some(&hanne), None).await;
+    assert_eq!(open["alarms"][0]["id"], id.as_str());
+    let resolve_body = Some(("application/json", r#"{"outcome":"camera cable back in"}"#));
+    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&hanne), resolve_body).await;
+    assert_eq!(status, StatusCode::CONFLICT, "acknowledge first: {body}");
+    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&hanne), None).await;
+    assert_eq!((status, body["step"]["alarm"]["state"]["by"].as_str()), (StatusCode::OK, Some("hanne")));
+    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&ole), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("already acknowledged by hanne"));
+    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&ole), resolve_body).await;
+    assert_eq!((status, body["step"]["type"].as_str()), (StatusCode::OK, Some("end")));
+    assert_eq!(call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&ole), resolve_body).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&hanne), None).await.1["alarms"], serde_json::json!([]));
+    let store = state.hub.store();
+    assert!(store.verify_audit().unwrap().intact());
+    assert_eq!(store.undelivered("mqtt").unwrap(), 3, "raised, acknowledged, resolved: each queued for MQTT");
+}
+
+#[tokio::test(start_paused = true)]
+async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start()));
+    let mut live = state.hub.subscribe();
+    tokio::spawn(state.hub.clone().run_ticker());
+    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::MicrophoneSilent, start()), "nothing from the microphone for 10 s").unwrap().unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let (_, step) = live.recv().await.unwrap();
+        seen.push(((step.at - start()).num_seconds(), serde_json::to_value(step.reason).unwrap(), step.to_all_staff));
+    }
+    assert_eq!(seen[0], (0, "raised".into(), false));
+    assert_eq!(seen[1..], [(120, "repeat".into(), false), (240, "escalated".into(), true), (360, "repeat".into(), true)]);
+    state.hub.acknowledge(&raised.alarm.id, "hanne").unwrap();
+    live.recv().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1000)).await;
+    assert!(live.try_recv().is_err(), "no more repeats once acknowledged");
+}
