@@ -301,3 +301,23 @@ fn with_kinds(list: &[Kind]) -> LegalBasis {
     b.signals = ["fall".to_string()].into_iter().collect();
     b
 }
+
+#[test]
+fn an_alarm_leaves_only_for_a_signal_the_basis_switched_on() {
+    // R8.4: the basis above switches on `fall` and `scream` only.
+    let c = case(basis(BasisType::Consent));
+    let at = t("2026-02-01T12:00:00Z");
+    assert!(permit_alarm(&c, "fall", Kind::Video, (), at).is_ok());
+    assert!(permit_alarm(&c, "scream", Kind::Sound, (), at).is_ok());
+    assert_eq!(permit_alarm(&c, "bed_exit", Kind::Video, (), at).unwrap_err().rule, "R8.4");
+    assert_eq!(permit_alarm(&c, "calling", Kind::Sound, (), at).unwrap_err().rule, "R8.4");
+    // With no signals named, every signal of an allowed kind may leave.
+    let mut open = basis(BasisType::Consent);
+    open.signals.clear();
+    assert!(permit_alarm(&case(open), "bed_exit", Kind::Video, (), at).is_ok());
+    // The kind still rules first: a sound alarm under a video-only basis is refused by R2.
+    let mut video_only = basis(BasisType::Consent);
+    video_only.kinds = kinds(&[Kind::Video]);
+    video_only.signals = ["fall".to_string()].into_iter().collect();
+    assert!(permit_alarm(&case(video_only), "scream", Kind::Sound, (), at).unwrap_err().rule.starts_with("R2"));
+}

@@ -182,6 +182,18 @@ pub fn permit_event<T>(case: &CaseFile, kind: Kind, event: T, now: Time) -> Resu
     Ok(Permitted { inner: event, basis_id: basis.id.clone(), decided_at: now })
 }
 
+/// May an alarm for `signal` (`fall`, `scream`, …) leave now? As
+/// [`permit_event`], and the basis must have switched that signal on when
+/// it names any (data minimisation, R8.4).
+pub fn permit_alarm<T>(case: &CaseFile, signal: &str, kind: Kind, event: T, now: Time) -> Result<Permitted<T>, Denial> {
+    let permitted = permit_event(case, kind, event, now)?;
+    let basis = usable(case, kind, now)?;
+    if !basis.signals.is_empty() && !basis.signals.contains(signal) {
+        return Err(deny("R8.4", format!("basis {} does not switch on the signal `{signal}`", basis.id)));
+    }
+    Ok(permitted)
+}
+
 /// A device fault always reaches staff: it names a room and a fault, no
 /// person and nothing seen or heard, and a monitor that has stopped must
 /// never stop quietly (R13). The only permit with no legal basis behind it.

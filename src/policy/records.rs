@@ -184,15 +184,23 @@ pub struct CaseFile {
 
 /// Which signals belong to which kind (R2): a signal may be enabled only
 /// under a basis that allows its kind.
-pub const SIGNALS: [(&str, Kind); 10] = [
+pub const SIGNALS: [(&str, Kind); 18] = [
     ("fall", Kind::Video),
     ("on_floor", Kind::Video),
+    ("bed_edge", Kind::Video),
     ("bed_exit", Kind::Video),
     ("room_exit", Kind::Video),
     ("inactivity", Kind::Video),
     ("seizure", Kind::Video),
+    ("several_persons", Kind::Video),
     ("scream", Kind::Sound),
+    ("distress", Kind::Sound),
+    ("calling", Kind::Sound),
+    ("impact", Kind::Sound),
+    ("glass_breaking", Kind::Sound),
     ("smoke_alarm", Kind::Sound),
+    ("coughing", Kind::Sound),
+    ("breathing", Kind::Sound),
     ("bed_mat", Kind::Movement),
     ("door_contact", Kind::Movement),
 ];
