@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::alarm::AlarmSettings;
 use crate::audio::analyzer::SoundSettings;
 use crate::care::levels::AlertSettings;
 use crate::care::CareSettings;
@@ -26,11 +27,20 @@ pub struct Config {
     pub sound: SoundSettings,
     pub care: CareSettings,
     pub alerts: AlertSettings,
+    /// Repeats and escalation of unacknowledged alarms.
+    pub alarms: AlarmSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { models_dir: PathBuf::from(DEFAULT_MODELS_DIR), vision: VisionSettings::default(), sound: SoundSettings::default(), care: CareSettings::default(), alerts: AlertSettings::default() }
+        Config {
+            models_dir: PathBuf::from(DEFAULT_MODELS_DIR),
+            vision: VisionSettings::default(),
+            sound: SoundSettings::default(),
+            care: CareSettings::default(),
+            alerts: AlertSettings::default(),
+            alarms: AlarmSettings::default(),
+        }
     }
 }
 
@@ -46,6 +56,8 @@ struct RawConfig {
     care: CareSettings,
     #[serde(default)]
     alerts: AlertSettings,
+    #[serde(default)]
+    alarms: AlarmSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,10 +99,11 @@ impl Config {
         let classes = crate::audio::yamnet::read_class_names(&models_dir).ok();
         problems.extend(raw.sound.problems(classes.as_deref()).into_iter().map(|p| format!("sound.{p}")));
         problems.extend(raw.alerts.problems().into_iter().map(|p| format!("alerts.{p}")));
+        problems.extend(raw.alarms.problems().into_iter().map(|p| format!("alarms.{p}")));
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts, alarms: raw.alarms })
     }
 }
 

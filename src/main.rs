@@ -55,8 +55,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Replay the built-in frames through the pipeline and show, live, what it sees.
+    /// The whole product on built-in fixtures: a demo room (a resident who
+    /// falls) through vision, sound and the care layer, alarms to the staff
+    /// app on a loopback address it prints, with demo log-ins.
     Demo {
+        /// Port of the staff app on 127.0.0.1 (0: any free one).
+        #[arg(long, default_value_t = 8470)]
+        port: u16,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+        /// Frames per second of the demo room.
+        #[arg(long, default_value_t = 10.0)]
+        fps: f64,
+    },
+    /// Replay the built-in frames through the pipeline and show, live, in
+    /// the terminal what it sees and hears.
+    Tour {
         /// Folder of frames to replay instead of the built-in ones.
         #[arg(long, value_name = "DIR")]
         frames: Option<PathBuf>,
@@ -360,7 +375,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { frames, fps, camera, resident, looping, audio } => {
+        Command::Demo { port, seconds, fps } => demo_product(&config, cli.data_dir.as_deref(), port, seconds, fps),
+        Command::Tour { frames, fps, camera, resident, looping, audio } => {
             // The gate first: no source opens, not even a replay, without it.
             let gate = match &resident {
                 None => None,
@@ -573,4 +589,49 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
         out!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `tryghed demo`: the product on the demo room. Its records live in a
+/// fresh data folder (`--data-dir`, or one under the system's temporary
+/// folder that is removed at the end), so a demo never touches real ones.
+fn demo_product(config: &Config, data_dir: Option<&Path>, port: u16, seconds: Option<f64>, fps: f64) -> anyhow::Result<ExitCode> {
+    if !(fps > 0.0 && fps <= 60.0) {
+        return Err(UsageError(format!("--fps {fps}: the demo room runs at 1 to 60 frames per second")).into());
+    }
+    if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+        return Err(UsageError("--seconds must be a number above 0".into()).into());
+    }
+    let temporary = data_dir.is_none();
+    let data_dir = data_dir.map(Path::to_path_buf).unwrap_or_else(|| std::env::temp_dir().join(format!("tryghed-demo-{}", std::process::id())));
+    if data_dir.join(tryghed::store::DATABASE_FILE).exists() {
+        return Err(UsageError(format!("{}: already holds records; the demo needs an empty data folder", data_dir.display())).into());
+    }
+    let runtime = Runtime::load()?;
+    let now = chrono::Utc::now();
+    let (resident, room, users) = {
+        let mut store = tryghed::store::Store::open(&data_dir)?;
+        tryghed::app::product::demo_records(&mut store, now)?
+    };
+    out!("tryghed demo: room {room}, resident {resident} (consent to video and sound, AI disclosed)");
+    out!("log in as:");
+    for (name, role, password) in &users {
+        out!("  {name:<12} {password}   ({})", role.name());
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let sounds = ["recorded_scream.wav", "speech_hjaelp_da.wav", "recorded_impact_door_slam.wav", "room_noise.wav"].iter().map(|f| fixtures.join("audio").join(f)).collect();
+    let options = tryghed::app::product::ProductOptions {
+        data_dir: data_dir.clone(),
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        resident,
+        room,
+        source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps },
+        sounds,
+        seconds,
+    };
+    let result = tryghed::app::product::run(&runtime, config, options, Box::new(|line| out!("{line}")));
+    if temporary {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    result?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -136,3 +136,34 @@ pub fn write_photo_cases(out: &Path, photos: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The demo room: the same man, in memory only, standing, falling at 5 s,
+/// lying on the floor until 50 s, then up again (helped), over and over
+/// every 60 s. What `tryghed demo` shows staff an alarm from.
+pub struct DemoScene {
+    cut: RgbImage,
+}
+
+/// One turn of the demo scene, in seconds.
+pub const DEMO_SCENE_S: f64 = 60.0;
+
+impl DemoScene {
+    pub fn load(photos: &Path) -> Result<DemoScene, String> {
+        let source = photos.join("bus.jpg");
+        let photo = image::open(&source).map_err(|e| format!("{}: {e}", source.display()))?.to_rgb8();
+        let (x, y, w, h) = CUT;
+        if photo.width() < x + w || photo.height() < y + h {
+            return Err(format!("{}: {}x{}, too small for the cut-out", source.display(), photo.width(), photo.height()));
+        }
+        Ok(DemoScene { cut: image::imageops::crop_imm(&photo, x, y, w, h).to_image() })
+    }
+
+    /// The frame at `t` seconds, as a camera would deliver it.
+    pub fn frame_at(&self, t: f64) -> Result<crate::capture::Frame, crate::capture::FrameError> {
+        let t = t.rem_euclid(DEMO_SCENE_S);
+        let degrees = if t < 50.0 { 90.0 * (((t - 5.0) / 0.6).clamp(0.0, 1.0) as f32).powi(2) } else { 0.0 };
+        let image = compose(&self.cut, FEET.0 - 140.0, degrees);
+        let (width, height) = image.dimensions();
+        crate::capture::Frame::from_rgb(width, height, image.into_raw())
+    }
+}

@@ -89,7 +89,7 @@ fn empty_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = tryghed(&["bench", "vision", "--frames", dir.path().to_str().unwrap()]);
     assert_clean_failure(&out, &[dir.path().to_str().unwrap(), "holds no PNG or JPEG frames"]);
-    let out = tryghed(&["demo", "--frames", dir.path().to_str().unwrap()]);
+    let out = tryghed(&["tour", "--frames", dir.path().to_str().unwrap()]);
     assert_clean_failure(&out, &["holds no PNG or JPEG frames"]);
 }
 
@@ -205,6 +205,6 @@ fn malformed_config() {
 
 #[test]
 fn bad_replay_rate() {
-    let out = tryghed(&["demo", "--fps", "0"]);
+    let out = tryghed(&["tour", "--fps", "0"]);
     assert_clean_failure(&out, &["replay rate"]);
 }

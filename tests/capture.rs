@@ -65,7 +65,7 @@ fn camera_absence_is_a_clear_error() {
         let out = common::tryghed(&["cameras"]);
         assert!(out.status.success());
         assert_eq!(common::text(&out.stdout).trim(), "no camera found");
-        let out = common::tryghed(&["demo", "--camera", "0"]);
+        let out = common::tryghed(&["tour", "--camera", "0"]);
         assert!(!out.status.success());
         let stderr = common::text(&out.stderr);
         assert!(stderr.contains("no camera found") && !stderr.contains("panicked"), "{stderr}");

@@ -72,7 +72,7 @@ fn bench_vision_reports_its_figures_as_json() {
 #[test]
 fn demo_replays_frames_and_stills_and_ends() {
     let frames = some_bench_frames(4);
-    let out = tryghed(&["demo", "--frames", frames.path().to_str().unwrap(), "--fps", "240"]);
+    let out = tryghed(&["tour", "--frames", frames.path().to_str().unwrap(), "--fps", "240"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}{}", stdout, text(&out.stderr));
     // Frames the pipeline had no time for are dropped, never queued: every

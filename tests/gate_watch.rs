@@ -33,7 +33,7 @@ fn running_demo(data: &Path, extra: &[&str]) -> (Child, BufReader<std::process::
     let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
         .args(["--data-dir", data.to_str().unwrap()])
         .args(extra)
-        .args(["demo", "--resident", "r-017", "--loop", "--fps", "30"])
+        .args(["tour", "--resident", "r-017", "--loop", "--fps", "30"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -104,7 +104,7 @@ fn expiry_shuts_the_running_source() {
 fn no_source_opens_without_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     cli(dir.path(), &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"]);
-    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "demo", "--resident", "r-017"]);
+    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "tour", "--resident", "r-017"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("R1.2: no legal basis is recorded"), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("frame "), "no frame may be analysed");
@@ -115,7 +115,7 @@ fn a_basis_for_video_only_keeps_the_sound_closed() {
     let dir = tempfile::tempdir().unwrap();
     resident_with_basis(dir.path(), None);
     let sound = common::fixture("audio/smoke_alarm_t3.wav");
-    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "--now", "2026-03-01T12:00:00Z", "demo", "--resident", "r-017", "--fps", "200", "--audio", sound.to_str().unwrap()]);
+    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "--now", "2026-03-01T12:00:00Z", "tour", "--resident", "r-017", "--fps", "200", "--audio", sound.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("frames with a person"), "the video the basis allows ran: {stdout}");

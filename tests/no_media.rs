@@ -53,7 +53,7 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let out = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args(["--data-dir", data.path().to_str().unwrap(), "demo", "--resident", "r-017", "--fps", "120"])
+        .args(["--data-dir", data.path().to_str().unwrap(), "tour", "--resident", "r-017", "--fps", "120"])
         .current_dir(work.path())
         .env("TMPDIR", tmp.path())
         .env("HOME", home.path())

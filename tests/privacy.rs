@@ -67,7 +67,7 @@ fn the_demo_writes_nothing_and_opens_no_socket() {
     for name in ["frame_000.jpg", "frame_030.jpg", "frame_060.jpg"] {
         std::fs::copy(common::fixture(&format!("bench-640x480/{name}")), frames.path().join(name)).unwrap();
     }
-    let (touched, out) = writes_and_sockets(&["demo", "--frames", frames.path().to_str().unwrap(), "--fps", "240"], dir.path());
+    let (touched, out) = writes_and_sockets(&["tour", "--frames", frames.path().to_str().unwrap(), "--fps", "240"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
     assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");

@@ -11,6 +11,7 @@ use crate::capture::latest::{latest_frame, FrameReceiver};
 use crate::capture::replay::{Replay, ReplayError};
 
 mod gate_watch;
+pub mod product;
 mod sound;
 pub use sound::{spawn_microphone, SoundStage, MICROPHONE_STALL};
 pub use gate_watch::{watch_gate, GateWatch, GateWatchError, GATE_POLL};

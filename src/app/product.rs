@@ -1,0 +1,293 @@
+//! The whole product on one device: the room's camera and microphone (or
+//! the demo scene and recordings) through vision, sound and the care
+//! layer; each care event through the gate to the alarm hub; the staff app
+//! on HTTP. Threads for the blocking work (pose model, sound model), tokio
+//! for the network and the alarm ticker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::alarm::device::{DeviceChange, DeviceWatch};
+use crate::alarm::AlarmRequest;
+use crate::audio::analyzer::{SoundAnalyzer, SoundOutput};
+use crate::audio::events::EventUpdate;
+use crate::audio::wav::WavSource;
+use crate::care::zones::Room;
+use crate::care::{CareEvent, RoomWatch, SoundCue};
+use crate::config::Config;
+use crate::deliver::http::{router, AppState};
+use crate::deliver::sessions::Sessions;
+use crate::deliver::{Clock, Hub};
+use crate::domain::{DeviceFault, Kind, ResidentId};
+use crate::inference::Runtime;
+use crate::photo_cases::DemoScene;
+use crate::policy::{may_open, permit_alarm, permit_device_fault};
+use crate::store::Store;
+use crate::vision::PoseTracker;
+
+/// Where the room's pictures come from.
+pub enum RoomSource {
+    /// The demo scene, made in memory from the fixture photo.
+    Scene { photos: PathBuf, fps: f64 },
+}
+
+pub struct ProductOptions {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub resident: ResidentId,
+    pub room: String,
+    pub source: RoomSource,
+    /// Recordings played into the sound analysis one after another, looping.
+    pub sounds: Vec<PathBuf>,
+    /// Stop after this long (tests); `None` runs until Ctrl-C.
+    pub seconds: Option<f64>,
+}
+
+/// What the running product says on its terminal, a line at a time.
+pub type Say = Box<dyn Fn(String) + Send + Sync>;
+
+/// Refuses an address a phone on the network could reach while the
+/// traffic would be plain: sound and alarms must not go out readable (R5.3).
+pub fn check_bind(bind: &SocketAddr) -> anyhow::Result<()> {
+    if !bind.ip().is_loopback() {
+        anyhow::bail!("{bind}: the staff app serves other machines only over TLS (R5.3), which this build does not offer yet; bind to 127.0.0.1");
+    }
+    Ok(())
+}
+
+pub fn run(runtime: &Runtime, config: &Config, options: ProductOptions, say: Say) -> anyhow::Result<()> {
+    check_bind(&options.bind)?;
+    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the network runtime")?;
+    tokio.block_on(serve(runtime, config, options, Arc::new(say)))
+}
+
+async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say: Arc<Say>) -> anyhow::Result<()> {
+    let store = Store::open(&options.data_dir)?;
+    let hub = Arc::new(Hub::new(store, config.alarms.clone(), crate::deliver::hub::OUTBOX_OUTLETS.to_vec(), Clock::system())?);
+    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), tls: false };
+    let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("{}: cannot listen", options.bind))?;
+    let address = listener.local_addr()?;
+    say(format!("staff app: http://{address}/"));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("staff app: {e}");
+        }
+    });
+    tokio::spawn(hub.clone().run_ticker());
+
+    let now = hub.now();
+    let case = hub.store().case_file(&options.resident)?;
+    // The gate before any source opens (R1, R2, R8.2); each opening audited.
+    let video = may_open(&case, Kind::Video, now);
+    let sound = may_open(&case, Kind::Sound, now);
+    for (kind, decision) in [(Kind::Video, &video), (Kind::Sound, &sound)] {
+        let why = match decision {
+            Ok(permit) => format!("basis {}", permit.basis_id()),
+            Err(denial) => denial.to_string(),
+        };
+        let action = if decision.is_ok() { "gate.open" } else { "gate.refused" };
+        hub.store().audit_gate(action, &options.resident, kind, &why, "device", now)?;
+        say(format!("{}: {}", kind.name(), if decision.is_ok() { format!("open ({why})") } else { format!("stays off: {why}") }));
+    }
+    let video = video.is_ok();
+    let sound = sound.is_ok() && !options.sounds.is_empty();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
+    let (faults_tx, mut faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
+    let (cues_tx, cues_rx) = mpsc::sync_channel::<(f64, SoundCue)>(64);
+    let started = Instant::now();
+    let mut threads = Vec::new();
+    if video {
+        let tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
+        let RoomSource::Scene { photos, fps } = &options.source;
+        let scene = DemoScene::load(photos).map_err(anyhow::Error::msg)?;
+        let watch = RoomWatch::new(Room::unzoned(640, 480), config.alerts.care_for(&config.care, Some(&options.resident.0)));
+        let (stop, events, faults, fps) = (stop.clone(), events_tx.clone(), faults_tx.clone(), *fps);
+        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, tracker, watch, cues_rx, events, faults, started, stop))?);
+    }
+    if sound {
+        let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
+        let (stop, files, faults) = (stop.clone(), options.sounds.clone(), faults_tx.clone());
+        threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, started, stop))?);
+    }
+    drop((events_tx, faults_tx));
+
+    let mut watch = DeviceWatch::new(&[], chrono::Duration::seconds(10), now);
+    let deadline = options.seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
+    let sleep_until = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep_until);
+    loop {
+        tokio::select! {
+            Some(event) = events_rx.recv() => {
+                let local = chrono::Local::now().time();
+                let level = config.alerts.level(event.kind.name(), Some(&options.resident.0), local);
+                let request = AlarmRequest {
+                    room: options.room.clone(),
+                    resident: Some(options.resident.clone()),
+                    kind: event.kind.name().to_string(),
+                    level,
+                    confidence: event.confidence,
+                    evidence: serde_json::json!({ "rule": event.evidence.rule, "values": event.evidence.values, "classes": event.evidence.classes }),
+                };
+                // The case is read again for every event: an opposition recorded a second ago counts.
+                let case = hub.store().case_file(&options.resident)?;
+                match permit_alarm(&case, event.kind.name(), event.kind.signal(), request, hub.now()) {
+                    Ok(permit) => {
+                        if let Some(step) = hub.raise(permit)? {
+                            say(format!("{:>7.1} s  alarm {} {} ({:?})", started.elapsed().as_secs_f64(), step.alarm.kind, serde_json::to_value(step.reason)?.as_str().unwrap_or(""), step.alarm.level));
+                        }
+                    }
+                    Err(denial) => tracing::debug!("{}: kept back by the gate: {denial}", event.kind),
+                }
+            }
+            Some(DeviceChange::Fault { fault, detail }) = faults_rx.recv() => {
+                // A model failing on every frame is one fault, not fifteen a second.
+                if fault != DeviceFault::ModelFailed || watch.model_failed(&detail).is_some() {
+                    hub.raise_fault(&options.room, permit_device_fault(fault, hub.now()), &detail)?;
+                    say(format!("device fault: {detail}"));
+                }
+            }
+            _ = &mut sleep_until => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        let _ = thread.join();
+    }
+    Ok(())
+}
+
+/// The vision thread: frames at `fps`, poses, the care layer (with the
+/// sound cues that came in), events out.
+#[allow(clippy::too_many_arguments)]
+fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: RoomWatch, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+    let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let t = started.elapsed().as_secs_f64();
+        let mut out = Vec::new();
+        while let Ok((known, cue)) = cues.try_recv() {
+            out.extend(watch.push_sound(known, &cue));
+        }
+        let poses = match scene.frame_at(t).map_err(|e| e.to_string()).and_then(|frame| tracker.track(&frame).map(|p| p.iter().map(|v| v.pose.clone()).collect::<Vec<_>>()).map_err(|e| e.to_string())) {
+            Ok(poses) => poses,
+            Err(detail) => {
+                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("vision: {detail}") });
+                Vec::new()
+            }
+        };
+        out.extend(watch.push(t, &poses).events);
+        for event in out {
+            if events.blocking_send(event).is_err() {
+                return;
+            }
+        }
+        next += period;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            next = now;
+        }
+    }
+}
+
+/// The sound thread: recordings one after another at the pace of real
+/// sound, through the analyzer; each event that begins is a cue.
+fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+    let offset = started.elapsed().as_secs_f64();
+    let mut heard = 0.0f64;
+    for file in files.iter().cycle() {
+        let mut source = match WavSource::open(file) {
+            Ok(source) => source,
+            Err(e) => {
+                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::MicrophoneSilent, detail: e.to_string() });
+                return;
+            }
+        };
+        let file_start = heard;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let chunk = match source.next_chunk() {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) | Err(_) => break,
+            };
+            heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
+            let outputs = analyzer.push(&chunk).unwrap_or_default();
+            drop(chunk);
+            for output in outputs {
+                if let SoundOutput::Event(EventUpdate::Began(e)) = output {
+                    let cue = SoundCue { kind: e.kind, start_s: offset + file_start + e.start_s, end_s: None, score: e.score, classes: e.classes };
+                    if cues.send((offset + heard, cue)).is_err() {
+                        return;
+                    }
+                }
+            }
+            // Real time: a recording is heard as fast as it was made.
+            let ahead = offset + heard - started.elapsed().as_secs_f64();
+            if ahead > 0.0 {
+                std::thread::sleep(Duration::from_secs_f64(ahead));
+            }
+        }
+        let _ = analyzer.finish();
+        // A moment of quiet between recordings.
+        std::thread::sleep(Duration::from_secs(2));
+        heard = started.elapsed().as_secs_f64() - offset;
+    }
+}
+
+/// The demo's own records in a fresh data folder: a resident in room A12
+/// who consented to video and sound with reactive alarms and 5-minute
+/// looks, told that AI is used; and a log-in of each role with a fresh
+/// password. Returns (resident, room, [(name, role, password)]).
+pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Result<(ResidentId, String, Vec<(String, crate::store::Role, String)>)> {
+    use crate::policy::{AiDisclosure, BasisType, CaseDocuments, ConsentGiven, LegalBasis, Party, Resident};
+    let resident = ResidentId("demo-1".into());
+    let room = "A12".to_string();
+    store.add_resident(&Resident { id: resident.clone(), room: room.clone(), display_name: "Demo".into(), representatives: vec![] }, "demo", now)?;
+    let before = now - chrono::Duration::days(1);
+    let basis = LegalBasis {
+        id: "demo-consent".into(),
+        resident: resident.clone(),
+        basis_type: BasisType::Consent,
+        kinds: [Kind::Video, Kind::Sound].into_iter().collect(),
+        reactive_alarm: true,
+        supervision_max_minutes: Some(5),
+        start: before,
+        end: Some(now + chrono::Duration::days(30)),
+        decided_by: "demo case officer".into(),
+        hearing: None,
+        informed: vec![],
+        consent: Some(ConsentGiven { by: Party::Resident, at: before }),
+        documents: CaseDocuments::default(),
+        dpia: None,
+        signals: crate::policy::SIGNALS.iter().filter(|(_, k)| matches!(k, Kind::Video | Kind::Sound)).map(|(s, _)| s.to_string()).collect(),
+        stopped: None,
+    };
+    store.record_basis(&basis, "demo", now)?;
+    store.record_disclosure(&AiDisclosure { resident: resident.clone(), informed: Party::Resident, by: "demo case officer".into(), at: before, how: "told in person, with the leaflet".into() }, "demo", now)?;
+    let mut users = Vec::new();
+    for (name, role) in [("personale", crate::store::Role::Staff), ("visitator", crate::store::Role::CaseOfficer), ("installator", crate::store::Role::Installer), ("revisor", crate::store::Role::Auditor)] {
+        let mut bytes = [0u8; 9];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a password: {e}"))?;
+        let password = hex::encode(bytes);
+        store.add_user(name, role, &password, "demo", now)?;
+        users.push((name.to_string(), role, password));
+    }
+    Ok((resident, room, users))
+}

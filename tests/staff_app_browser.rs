@@ -1,0 +1,58 @@
+//! The staff app end to end in a real browser (Debian's chromium, headless,
+//! driven by playwright-core): `tryghed demo` replays its room, a staff
+//! member logs in, the fall alarm arrives, is acknowledged and resolved.
+//! Screenshots are kept in target/e2e-screenshots/.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
+    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    assert!(e2e.join("node_modules/playwright-core").is_dir(), "scripts/setup installs playwright-core into tests/e2e (npm ci)");
+    let data = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--data-dir", data.path().join("demo").to_str().unwrap(), "demo", "--port", "0", "--seconds", "150"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let (mut url, mut password) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        println!("demo: {line}");
+        if let Some(rest) = line.trim().strip_prefix("personale") {
+            password = rest.split_whitespace().next().map(str::to_string);
+        }
+        if let Some(rest) = line.strip_prefix("staff app: ") {
+            url = Some(rest.trim().to_string());
+            break;
+        }
+    }
+    let (url, password) = (url.expect("the demo prints its address"), password.expect("and the staff log-in"));
+    // The demo goes on printing its alarms while the browser works.
+    let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let browser = Command::new("node").arg(e2e.join("staff_app.mjs")).args([&url, "personale", &password, shots.to_str().unwrap()]).output().unwrap();
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let printed = printer.join().unwrap();
+    println!("{}", String::from_utf8_lossy(&browser.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&browser.stderr));
+    println!("demo then printed: {printed:?}");
+    println!("screenshots: {}", shots.display());
+    assert!(browser.status.success(), "the browser run failed");
+    for step in ["a wrong password is refused", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request"] {
+        assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
+    }
+    // The store holds each step, by whom, in an intact audit chain.
+    let store = tryghed::store::Store::open(&data.path().join("demo")).unwrap();
+    assert!(store.verify_audit().unwrap().intact());
+    let audit = Command::new("sqlite3").arg(data.path().join("demo/tryghed.sqlite")).arg("SELECT action || ' ' || actor FROM audit").output().unwrap();
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.contains("alarm.acknowledged personale") && audit.contains("alarm.resolved personale"), "{audit}");
+}
