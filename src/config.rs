@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::alarm::AlarmSettings;
+use crate::deliver::outlets::OutletSettings;
 use crate::audio::analyzer::SoundSettings;
 use crate::care::levels::AlertSettings;
 use crate::care::CareSettings;
@@ -29,6 +30,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// Repeats and escalation of unacknowledged alarms.
     pub alarms: AlarmSettings,
+    /// MQTT and webhook outlets for alarm steps.
+    pub outlets: OutletSettings,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             care: CareSettings::default(),
             alerts: AlertSettings::default(),
             alarms: AlarmSettings::default(),
+            outlets: OutletSettings::default(),
         }
     }
 }
@@ -58,6 +62,8 @@ struct RawConfig {
     alerts: AlertSettings,
     #[serde(default)]
     alarms: AlarmSettings,
+    #[serde(default)]
+    outlets: OutletSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,10 +106,11 @@ impl Config {
         problems.extend(raw.sound.problems(classes.as_deref()).into_iter().map(|p| format!("sound.{p}")));
         problems.extend(raw.alerts.problems().into_iter().map(|p| format!("alerts.{p}")));
         problems.extend(raw.alarms.problems().into_iter().map(|p| format!("alarms.{p}")));
+        problems.extend(raw.outlets.problems().into_iter().map(|p| format!("outlets.{p}")));
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts, alarms: raw.alarms })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts, alarms: raw.alarms, outlets: raw.outlets })
     }
 }
 

@@ -603,20 +603,27 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, port: u16, seconds: Op
     }
     let temporary = data_dir.is_none();
     let data_dir = data_dir.map(Path::to_path_buf).unwrap_or_else(|| std::env::temp_dir().join(format!("tryghed-demo-{}", std::process::id())));
-    if data_dir.join(tryghed::store::DATABASE_FILE).exists() {
-        return Err(UsageError(format!("{}: already holds records; the demo needs an empty data folder", data_dir.display())).into());
-    }
+    let resuming = data_dir.join(tryghed::store::DATABASE_FILE).exists();
     let runtime = Runtime::load()?;
     let now = chrono::Utc::now();
-    let (resident, room, users) = {
+    let (resident, room) = {
         let mut store = tryghed::store::Store::open(&data_dir)?;
-        tryghed::app::product::demo_records(&mut store, now)?
+        if resuming {
+            // A demo folder from before (a restart): its records and log-ins stand.
+            let resident = ResidentId("demo-1".into());
+            let room = store.resident(&resident).map_err(|_| UsageError(format!("{}: holds records that are not the demo's; the demo needs an empty folder or its own", data_dir.display())))?.room;
+            out!("tryghed demo: room {room}, resident {resident}, going on from {} (log-ins as before)", data_dir.display());
+            (resident, room)
+        } else {
+            let (resident, room, users) = tryghed::app::product::demo_records(&mut store, now)?;
+            out!("tryghed demo: room {room}, resident {resident} (consent to video and sound, AI disclosed)");
+            out!("log in as:");
+            for (name, role, password) in &users {
+                out!("  {name:<12} {password}   ({})", role.name());
+            }
+            (resident, room)
+        }
     };
-    out!("tryghed demo: room {room}, resident {resident} (consent to video and sound, AI disclosed)");
-    out!("log in as:");
-    for (name, role, password) in &users {
-        out!("  {name:<12} {password}   ({})", role.name());
-    }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let sounds = ["recorded_scream.wav", "speech_hjaelp_da.wav", "recorded_impact_door_slam.wav", "room_noise.wav"].iter().map(|f| fixtures.join("audio").join(f)).collect();
     let options = tryghed::app::product::ProductOptions {

@@ -146,7 +146,7 @@ mod device_watch {
         assert_eq!(watch.disk(40 * gb, 100 * gb), None);
         assert!(matches!(watch.disk(3 * gb, 100 * gb), Some(DeviceChange::Fault { fault: DeviceFault::DiskNearlyFull, .. })));
         assert_eq!(watch.disk(2 * gb, 100 * gb), None);
-        assert!(matches!(watch.disk(100_000_000, 1_000_000_000), None), "still low: 10 % but under 500 MB, already reported");
+        assert!(watch.disk(100_000_000, 1_000_000_000).is_none(), "still low: 10 % but under 500 MB, already reported");
         assert_eq!(watch.disk(50 * gb, 100 * gb), Some(DeviceChange::Recovered { fault: DeviceFault::DiskNearlyFull }));
     }
 }

@@ -68,7 +68,15 @@ pub fn run(runtime: &Runtime, config: &Config, options: ProductOptions, say: Say
 
 async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say: Arc<Say>) -> anyhow::Result<()> {
     let store = Store::open(&options.data_dir)?;
-    let hub = Arc::new(Hub::new(store, config.alarms.clone(), crate::deliver::hub::OUTBOX_OUTLETS.to_vec(), Clock::system())?);
+    let hub = Arc::new(Hub::new(store, config.alarms.clone(), config.outlets.names(), Clock::system())?);
+    if let Some(mqtt) = &config.outlets.mqtt {
+        tokio::spawn(crate::deliver::outlets::run_mqtt(hub.clone(), mqtt.clone()));
+        say(format!("alarms also go to MQTT at {} ({}/ROOM/KIND)", mqtt.broker, mqtt.topic_prefix));
+    }
+    if let Some(webhook) = &config.outlets.webhook {
+        tokio::spawn(crate::deliver::outlets::run_webhook(hub.clone(), webhook.clone()));
+        say(format!("alarms also go to the webhook {}", webhook.url));
+    }
     let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), tls: false };
     let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("{}: cannot listen", options.bind))?;
     let address = listener.local_addr()?;

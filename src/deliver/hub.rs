@@ -32,10 +32,6 @@ impl Clock {
     }
 }
 
-/// The outlets that take every step from the outbox (the staff app reads
-/// the step log itself).
-pub const OUTBOX_OUTLETS: [&str; 2] = ["mqtt", "webhook"];
-
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     #[error(transparent)]

@@ -5,6 +5,7 @@
 
 pub mod hub;
 pub mod http;
+pub mod outlets;
 pub mod sessions;
 
 pub use hub::{Clock, Hub, HubError};

@@ -1,0 +1,220 @@
+//! Alarms are never lost: `tryghed demo` raises alarms while the MQTT
+//! broker is down and the webhook fails, is killed with SIGKILL, and
+//! started again on the same data. Afterwards every stored alarm step has
+//! reached the staff app's event stream, a real mosquitto subscriber and
+//! the webhook receiver (signature checked), exactly once after dropping
+//! repeats by id, and nothing else has.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "a webhook secret of some length";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the demo on the data folder; returns it with its address and the
+/// staff password when it printed one (the first start).
+fn start_demo(data: &Path, config: &Path) -> (Child, String, Option<String>, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "demo", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut password = None;
+    let url = loop {
+        let line = lines.next().expect("the demo printed its address").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("personale") {
+            password = rest.split_whitespace().next().map(str::to_string);
+        }
+        if let Some(url) = line.strip_prefix("staff app: ") {
+            break url.trim().trim_end_matches('/').to_string();
+        }
+    };
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let sink = printed.clone();
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+    (child, url, password, printed)
+}
+
+fn wait_for(what: &str, deadline_s: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(deadline_s);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Reads one HTTP/1.1 request (headers and a Content-Length body).
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = trimmed.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let length = headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap_or(0));
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((headers, body))
+}
+
+/// A webhook receiver that fails its first `fail_first` requests, checks
+/// each signature, and keeps the step ids it accepted.
+fn webhook_receiver(fail_first: usize) -> (u16, Arc<Mutex<Vec<String>>>, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let bad = Arc::new(Mutex::new(0));
+    let (ids2, bad2) = (ids.clone(), bad.clone());
+    let seen = Arc::new(Mutex::new(0usize));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (ids, bad, seen) = (ids2.clone(), bad2.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                while let Some((headers, body)) = read_request(&mut reader) {
+                    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+                    let count = {
+                        let mut seen = seen.lock().unwrap();
+                        *seen += 1;
+                        *seen
+                    };
+                    let status = if count <= fail_first {
+                        "500 Internal Server Error"
+                    } else if header("x-tryghed-signature") != tryghed::deliver::outlets::signature(SECRET, &body) {
+                        *bad.lock().unwrap() += 1;
+                        "401 Unauthorized"
+                    } else {
+                        let payload: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                        assert_eq!(payload["id"].as_str(), Some(header("x-tryghed-id").as_str()));
+                        ids.lock().unwrap().push(header("x-tryghed-id"));
+                        "200 OK"
+                    };
+                    let _ = writer.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").as_bytes());
+                }
+            });
+        }
+    });
+    (port, ids, bad)
+}
+
+/// Logs in and follows `/api/events` from place `after`, keeping step ids
+/// and places, until the connection ends.
+fn follow_events(url: &str, password: &str, after: i64, into: Arc<Mutex<Vec<(i64, String)>>>) {
+    let address = url.trim_start_matches("http://").to_string();
+    let body = format!(r#"{{"name":"personale","password":"{password}"}}"#);
+    let mut login = TcpStream::connect(&address).unwrap();
+    write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    login.read_to_string(&mut answer).unwrap();
+    let token = answer.split("\"token\":\"").nth(1).and_then(|r| r.split('"').next()).expect("a token").to_string();
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(stream, "GET /api/events?after={after} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\r\n").unwrap();
+    std::thread::spawn(move || {
+        let mut place = 0;
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Some(id) = line.strip_prefix("id: ").or_else(|| line.strip_prefix("id:")) {
+                place = id.trim().parse().unwrap_or(0);
+            }
+            if let Some(data) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:")) {
+                if let Ok(step) = serde_json::from_str::<serde_json::Value>(data) {
+                    into.lock().unwrap().push((place, step["id"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+    });
+}
+
+fn sqlite(db: &Path, query: &str) -> String {
+    let out = Command::new("sqlite3").arg(db).arg(query).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = data.join("tryghed.sqlite");
+    let mqtt_port = free_port();
+    let (hook_port, hook_ids, bad_signatures) = webhook_receiver(3);
+    let config = dir.path().join("settings.toml");
+    std::fs::write(
+        &config,
+        format!("[outlets.mqtt]\nbroker = \"127.0.0.1:{mqtt_port}\"\ndevice = \"room-a12\"\n[outlets.webhook]\nurl = \"http://127.0.0.1:{hook_port}/alarms\"\nsecret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+
+    // First run: the broker is not up yet and the webhook fails at first.
+    let (mut demo, url, password, printed) = start_demo(&data, &config);
+    let password = password.expect("the first start prints the log-ins");
+    let sse = Arc::new(Mutex::new(Vec::new()));
+    follow_events(&url, &password, 0, sse.clone());
+    wait_for("the fall alarm", 60, || printed.lock().unwrap().iter().any(|l| l.contains("alarm fall raised")));
+    demo.kill().unwrap(); // SIGKILL: no chance to tidy up.
+    demo.wait().unwrap();
+    let stored_before: usize = sqlite(&db, "SELECT count(*) FROM alarm_steps").parse().unwrap();
+    let undelivered: usize = sqlite(&db, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND outlet = 'mqtt'").parse().unwrap();
+    assert!(stored_before >= 2 && undelivered == stored_before, "steps waiting for MQTT at the kill: {undelivered} of {stored_before}");
+
+    // The broker comes up, with a subscriber; the device starts again.
+    let broker_config = dir.path().join("mosquitto.conf");
+    std::fs::write(&broker_config, format!("listener {mqtt_port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).unwrap();
+    let mut broker = Command::new("mosquitto").arg("-c").arg(&broker_config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("mosquitto (Debian's package) is installed by scripts/setup");
+    wait_for("the broker", 20, || TcpStream::connect(("127.0.0.1", mqtt_port)).is_ok());
+    let mut subscriber = Command::new("mosquitto_sub").args(["-h", "127.0.0.1", "-p", &mqtt_port.to_string(), "-t", "tryghed/#", "-v", "-q", "1"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mqtt_lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = mqtt_lines.clone();
+    let sub_out = subscriber.stdout.take().unwrap();
+    std::thread::spawn(move || BufReader::new(sub_out).lines().map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+    std::thread::sleep(Duration::from_millis(500));
+
+    let (mut demo, url, again, _) = start_demo(&data, &config);
+    assert!(again.is_none(), "a restart keeps the log-ins");
+    let last_place = sse.lock().unwrap().last().map_or(0, |(p, _)| *p);
+    follow_events(&url, &password, last_place, sse.clone());
+    // Everything stored reaches both outlets.
+    wait_for("every step delivered", 90, || sqlite(&db, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == "0" && sqlite(&db, "SELECT count(*) FROM alarm_steps").parse::<usize>().unwrap() > stored_before);
+    std::thread::sleep(Duration::from_millis(800));
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+    let _ = subscriber.kill();
+    let _ = broker.kill();
+    let _ = broker.wait();
+
+    let stored: BTreeSet<String> = sqlite(&db, "SELECT id FROM alarm_steps").lines().map(str::to_string).collect();
+    let mqtt: Vec<serde_json::Value> = mqtt_lines.lock().unwrap().iter().filter(|l| !l.contains("/availability ")).map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap()).collect();
+    let mqtt_ids: BTreeSet<String> = mqtt.iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    let hook_ids: BTreeSet<String> = hook_ids.lock().unwrap().iter().cloned().collect();
+    let sse_ids: BTreeSet<String> = sse.lock().unwrap().iter().map(|(_, id)| id.clone()).collect();
+    println!("stored {} steps; MQTT got {} messages, the webhook {}, the event stream {}", stored.len(), mqtt.len(), hook_ids.len(), sse.lock().unwrap().len());
+    assert_eq!(mqtt_ids, stored, "MQTT, after dropping repeats by id");
+    assert_eq!(hook_ids, stored, "webhook, after dropping repeats by id");
+    assert_eq!(sse_ids, stored, "the staff app's event stream, after dropping repeats by id");
+    assert_eq!(*bad_signatures.lock().unwrap(), 0, "every webhook carried a valid signature");
+    // Topics are per room and kind; availability is retained with a last will.
+    assert!(mqtt.iter().all(|p| ["new", "update", "end"].contains(&p["type"].as_str().unwrap())));
+    assert!(mqtt_lines.lock().unwrap().iter().any(|l| l.starts_with("tryghed/A12/fall ")), "{:?}", mqtt_lines.lock().unwrap());
+    assert!(mqtt_lines.lock().unwrap().iter().any(|l| l == "tryghed/room-a12/availability online"));
+}
