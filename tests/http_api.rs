@@ -13,6 +13,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 use tryghed::alarm::AlarmSettings;
 use tryghed::deliver::http::{router, AppState, MAX_BODY_BYTES};
+use tryghed::deliver::live::{Live, SilhouetteView};
 use tryghed::deliver::sessions::Sessions;
 use tryghed::deliver::{Clock, Hub};
 use tryghed::domain::DeviceFault;
@@ -27,11 +28,13 @@ fn start() -> DateTime<Utc> {
 
 fn state(dir: &std::path::Path, clock: Clock) -> AppState {
     let mut store = Store::open(dir).unwrap();
+    // demo-1: consent to video and sound, reactive alarms and looks of up to 5 minutes.
+    tryghed::app::product::demo_records(&mut store, start()).unwrap();
     for (name, role) in [("hanne", Role::Staff), ("ole", Role::Staff), ("karin", Role::CaseOfficer), ("ib", Role::Installer), ("aud", Role::Auditor)] {
         store.add_user(name, role, PASSWORD, "test", start()).unwrap();
     }
     let hub = Hub::new(store, AlarmSettings::default(), vec!["mqtt", "webhook"], clock).unwrap();
-    AppState { hub: Arc::new(hub), sessions: Arc::new(Sessions::default()), tls: false }
+    AppState { hub: Arc::new(hub), sessions: Arc::new(Sessions::default()), live: Arc::new(Live::default()), tls: false }
 }
 
 async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &str)>) -> (StatusCode, Value) {
@@ -56,7 +59,10 @@ async fn login(state: &AppState, name: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-const PROTECTED: [(&str, &str); 8] = [
+const PROTECTED: [(&str, &str); 11] = [
+    ("GET", "/api/residents"),
+    ("POST", "/api/looks"),
+    ("GET", "/api/looks/x/view"),
     ("GET", "/api/me"),
     ("POST", "/api/logout"),
     ("GET", "/api/openapi.json"),
@@ -198,4 +204,73 @@ async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
     live.recv().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(1000)).await;
     assert!(live.try_recv().is_err(), "no more repeats once acknowledged");
+}
+
+fn audit_actions(state: &AppState) -> Vec<String> {
+    let db = state.hub.store().file().to_path_buf();
+    let out = std::process::Command::new("sqlite3").arg(db).arg("SELECT action || ' ' || actor || ' ' || detail FROM audit ORDER BY seq").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let hanne = login(&state, "hanne").await;
+    let ole = login(&state, "ole").await;
+    let ask = |resident: &str, minutes: u32| format!(r#"{{"resident":"{resident}","minutes":{minutes},"reason":"heard a call, checking before going in"}}"#);
+    // Longer than the basis allows: refused with its rule, and audited.
+    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("demo-1", 10)))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("R3.2"), "{body}");
+    assert!(audit_actions(&state).iter().any(|a| a.starts_with("look.refused hanne") && a.contains("R3.2")), "{:?}", audit_actions(&state));
+    let (status, _) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("nobody", 1)))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", r#"{"resident":"demo-1","minutes":1,"reason":"  "}"#))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is needed");
+    let auditor = login(&state, "aud").await;
+    assert_eq!(call(&state, "POST", "/api/looks", Some(&auditor), Some(("application/json", &ask("demo-1", 1)))).await.0, StatusCode::FORBIDDEN);
+
+    // Allowed: one minute of the live silhouette, for the one who asked.
+    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("demo-1", 1)))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let look = body["look"].as_str().unwrap().to_string();
+    assert!(state.live.watched(&tryghed::domain::ResidentId("demo-1".into()), state.hub.now()), "silhouettes are drawn only now");
+    assert_eq!(call(&state, "GET", &format!("/api/looks/{look}/view"), Some(&ole), None).await.0, StatusCode::FORBIDDEN);
+    let request = Request::builder().uri(format!("/api/looks/{look}/view")).header("cookie", format!("tryghed_session={hanne}")).body(Body::empty()).unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body().into_data_stream();
+    state.live.publish(&tryghed::domain::ResidentId("demo-1".into()), SilhouetteView { width: 4, height: 3, cells: "000001110020".into() });
+    let mut seen = String::new();
+    use futures_util::StreamExt;
+    while let Some(chunk) = body.next().await {
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        if seen.contains("event: end") {
+            break;
+        }
+    }
+    assert!(seen.contains("event: silhouette") && seen.contains("000001110020"), "{seen}");
+    assert!(seen.contains("event: end"), "the look ends by itself after its minute");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(!state.live.watched(&tryghed::domain::ResidentId("demo-1".into()), state.hub.now()), "and then no silhouette is drawn");
+    let actions = audit_actions(&state);
+    assert!(actions.iter().any(|a| a.starts_with("look.start hanne")) && actions.iter().any(|a| a.starts_with("look.end device")), "{actions:?}");
+    assert_eq!(call(&state, "GET", &format!("/api/looks/{look}/view"), Some(&hanne), None).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn residents_come_with_their_legal_status_and_posture() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    state.live.set_posture(&tryghed::domain::ResidentId("demo-1".into()), "lying_on_floor", state.hub.now());
+    let officer = login(&state, "karin").await;
+    let (status, body) = call(&state, "GET", "/api/residents", Some(&officer), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let resident = &body["residents"][0];
+    assert_eq!((resident["id"].as_str(), resident["room"].as_str(), resident["posture"].as_str()), (Some("demo-1"), Some("A12"), Some("lying_on_floor")));
+    assert_eq!(resident["legal"]["supervision_max_minutes"], 5);
+    assert_eq!(resident["legal"]["ai_disclosed"], true);
+    let installer = login(&state, "ib").await;
+    assert_eq!(call(&state, "GET", "/api/residents", Some(&installer), None).await.0, StatusCode::FORBIDDEN, "an installer sees no resident's data");
 }

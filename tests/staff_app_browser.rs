@@ -1,6 +1,7 @@
 //! The staff app end to end in a real browser (Debian's chromium, headless,
 //! driven by playwright-core): `tryghed demo` replays its room, a staff
-//! member logs in, the fall alarm arrives, is acknowledged and resolved.
+//! member logs in, sees the resident's card, takes a one-minute look at the
+//! live silhouette, and the fall alarm arrives, is acknowledged and resolved.
 //! Screenshots are kept in target/e2e-screenshots/.
 
 mod common;
@@ -46,7 +47,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
     assert!(browser.status.success(), "the browser run failed");
-    for step in ["a wrong password is refused", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request"] {
+    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request"] {
         assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
     }
     // The store holds each step, by whom, in an intact audit chain.
@@ -55,4 +56,5 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     let audit = Command::new("sqlite3").arg(data.path().join("demo/tryghed.sqlite")).arg("SELECT action || ' ' || actor FROM audit").output().unwrap();
     let audit = String::from_utf8_lossy(&audit.stdout);
     assert!(audit.contains("alarm.acknowledged personale") && audit.contains("alarm.resolved personale"), "{audit}");
+    assert!(audit.contains("look.start personale"), "the look is audited: {audit}");
 }

@@ -21,6 +21,7 @@ use crate::care::zones::Room;
 use crate::care::{CareEvent, RoomWatch, SoundCue};
 use crate::config::Config;
 use crate::deliver::http::{router, AppState};
+use crate::deliver::live::{Live, SilhouetteView};
 use crate::deliver::sessions::Sessions;
 use crate::deliver::{Clock, Hub};
 use crate::domain::{DeviceFault, Kind, ResidentId};
@@ -77,7 +78,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         tokio::spawn(crate::deliver::outlets::run_webhook(hub.clone(), webhook.clone()));
         say(format!("alarms also go to the webhook {}", webhook.url));
     }
-    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), tls: false };
+    let live = Arc::new(Live::default());
+    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), live: live.clone(), tls: false };
     let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("{}: cannot listen", options.bind))?;
     let address = listener.local_addr()?;
     say(format!("staff app: http://{address}/"));
@@ -118,7 +120,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         let scene = DemoScene::load(photos).map_err(anyhow::Error::msg)?;
         let watch = RoomWatch::new(Room::unzoned(640, 480), config.alerts.care_for(&config.care, Some(&options.resident.0)));
         let (stop, events, faults, fps) = (stop.clone(), events_tx.clone(), faults_tx.clone(), *fps);
-        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, tracker, watch, cues_rx, events, faults, started, stop))?);
+        let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone() };
+        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, tracker, watch, room, cues_rx, events, faults, started, stop))?);
     }
     if sound {
         let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
@@ -178,10 +181,18 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     Ok(())
 }
 
+/// What the vision thread tells staff of the room: the resident's posture,
+/// and the silhouette only while a look is open.
+struct RoomView {
+    live: Arc<Live>,
+    resident: ResidentId,
+    hub: Arc<Hub>,
+}
+
 /// The vision thread: frames at `fps`, poses, the care layer (with the
 /// sound cues that came in), events out.
 #[allow(clippy::too_many_arguments)]
-fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: RoomWatch, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
     let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -190,14 +201,32 @@ fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: 
         while let Ok((known, cue)) = cues.try_recv() {
             out.extend(watch.push_sound(known, &cue));
         }
-        let poses = match scene.frame_at(t).map_err(|e| e.to_string()).and_then(|frame| tracker.track(&frame).map(|p| p.iter().map(|v| v.pose.clone()).collect::<Vec<_>>()).map_err(|e| e.to_string())) {
-            Ok(poses) => poses,
+        let now = room.hub.now();
+        let watched = room.live.watched(&room.resident, now);
+        let seen = scene.frame_at(t).map_err(|e| e.to_string()).and_then(|frame| {
+            let persons = tracker.track(&frame).map_err(|e| e.to_string())?;
+            // Drawn only while someone looks (R3.2, R8.4): from masks and keypoints, never pixels (R6.1).
+            let silhouette = watched.then(|| crate::vision::silhouette::Silhouette::draw(frame.width(), frame.height(), persons));
+            Ok((persons.iter().map(|v| v.pose.clone()).collect::<Vec<_>>(), silhouette))
+        });
+        let poses = match seen {
+            Ok((poses, silhouette)) => {
+                if let Some(s) = silhouette {
+                    let cells = s.cells().iter().map(|c| char::from(b'0' + c.min(&3))).collect();
+                    room.live.publish(&room.resident, SilhouetteView { width: s.width(), height: s.height(), cells });
+                }
+                poses
+            }
             Err(detail) => {
                 let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("vision: {detail}") });
                 Vec::new()
             }
         };
-        out.extend(watch.push(t, &poses).events);
+        let result = watch.push(t, &poses);
+        if let Some((_, posture)) = result.postures.first() {
+            room.live.set_posture(&room.resident, posture.name(), now);
+        }
+        out.extend(result.events);
         for event in out {
             if events.blocking_send(event).is_err() {
                 return;

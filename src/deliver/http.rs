@@ -32,6 +32,7 @@ const COOKIE: &str = "tryghed_session";
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub sessions: Arc<Sessions>,
+    pub live: Arc<super::live::Live>,
     /// Cookies carry `Secure` when served over TLS.
     pub tls: bool,
 }
@@ -129,6 +130,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/alarms/{id}/acknowledge", post(acknowledge))
         .route("/api/alarms/{id}/resolve", post(resolve))
         .route("/api/events", get(events))
+        .route("/api/residents", get(residents))
+        .route("/api/looks", post(start_look))
+        .route("/api/looks/{id}/view", get(view_look))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -294,6 +298,101 @@ async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMa
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// Each resident with the legal status and, while the device runs, the
+/// current posture as a word (the app shows an icon, never an image).
+async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
+    authed.require(&[Role::Staff, Role::CaseOfficer, Role::Auditor])?;
+    let now = state.hub.now();
+    let store = state.hub.store();
+    let mut out = Vec::new();
+    for resident in store.residents().map_err(|e| ApiError::from(HubError::Store(e)))? {
+        let case = store.case_file(&resident.id).map_err(|e| ApiError::from(HubError::Store(e)))?;
+        let assessment = crate::policy::assess(&case, now);
+        let posture = state.live.posture(&resident.id).filter(|(_, at)| now - *at < chrono::Duration::seconds(10)).map(|(p, _)| p);
+        out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
+    }
+    Ok(Json(json!({ "residents": out })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookRequest {
+    resident: String,
+    minutes: u32,
+    reason: String,
+}
+
+/// A time-bounded look (R3.2): allowed only where the resident's basis
+/// allows supervision, for at most its minutes; asked for with a reason;
+/// refused or granted, it is audited.
+async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(request): ApiJson<LookRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::Staff])?;
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 300 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "give a reason for the look (1 to 300 characters)"));
+    }
+    let now = state.hub.now();
+    let resident = crate::domain::ResidentId(request.resident.clone());
+    let by = session.user.name.clone();
+    let case = state.hub.store().case_file(&resident).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("unknown resident {}", request.resident)))?;
+    let audit = |action: &str, detail: serde_json::Value| state.hub.store().audit_action(action, &resident.0, &detail, &by, now).map_err(|e| ApiError::from(HubError::Store(e)));
+    match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now) {
+        Err(denial) => {
+            audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }))?;
+            Err(ApiError::new(StatusCode::FORBIDDEN, denial.to_string()))
+        }
+        Ok(permit) => {
+            let until = permit.get().until;
+            let mut bytes = [0u8; 12];
+            getrandom::fill(&mut bytes).map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no randomness for a look"))?;
+            let id = hex::encode(bytes);
+            audit("look.start", json!({ "look": id, "reason": reason, "minutes": request.minutes, "until": until.to_rfc3339(), "basis": permit.basis_id() }))?;
+            state.live.start_look(super::live::Look { id: id.clone(), resident: resident.clone(), by: by.clone(), reason: reason.to_string(), until });
+            // The look closes by itself at its end, and that is audited too.
+            let (live, hub) = (state.live.clone(), state.hub.clone());
+            let look_id = id.clone();
+            let wait = (until - now).to_std().unwrap_or_default();
+            tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                if let Some(look) = live.end_look(&look_id) {
+                    let _ = hub.store().audit_action("look.end", &look.resident.0, &json!({ "look": look.id }), "device", hub.now());
+                }
+            });
+            Ok(Json(json!({ "look": id, "until": until.to_rfc3339() })))
+        }
+    }
+}
+
+/// The live silhouette of a look, as server-sent events, until the look
+/// ends; then an `end` event and the stream closes.
+async fn view_look(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let session = authed.require(&[Role::Staff])?;
+    let now = state.hub.now();
+    let look = state.live.look(&id, now).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
+    if look.by != session.user.name {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "a look is for the one who asked for it"));
+    }
+    let silhouettes = state.live.silhouettes(&look.resident);
+    let ends = tokio::time::Instant::now() + (look.until - now).to_std().unwrap_or_default();
+    let stream = stream::unfold((silhouettes, false), move |(mut silhouettes, ended)| async move {
+        if ended {
+            return None;
+        }
+        tokio::select! {
+            changed = silhouettes.changed() => {
+                if changed.is_err() {
+                    return Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true)));
+                }
+                let view = silhouettes.borrow_and_update().clone();
+                let data = serde_json::to_string(&view).unwrap_or_default();
+                Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
+            }
+            _ = tokio::time::sleep_until(ends) => Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true))),
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
 async fn openapi(_: Authed) -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -305,6 +404,10 @@ pub fn openapi_document() -> serde_json::Value {
     let mut resolve = secured("Resolve an acknowledged alarm with its outcome (staff)", "the step taken");
     resolve["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["outcome"], "properties": { "outcome": { "type": "string", "minLength": 1, "maxLength": 500 } } } } } });
     let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let mut look = secured("Ask for a time-bounded look at a resident's silhouette, with a reason (staff; the basis must allow it, R3.2)", "the look's id and end");
+    look["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["resident", "minutes", "reason"], "properties": { "resident": { "type": "string" }, "minutes": { "type": "integer", "minimum": 1 }, "reason": { "type": "string", "minLength": 1, "maxLength": 300 } } } } } });
+    let mut view = secured("The look's live silhouette as server-sent events until it ends (the staff member who asked)", "text/event-stream");
+    view["parameters"] = id.clone();
     let mut ack = secured("Acknowledge an alarm: someone is on the way (staff)", "the step taken");
     ack["parameters"] = id.clone();
     resolve["parameters"] = id;
@@ -325,6 +428,9 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/alarms/{id}/acknowledge": { "post": ack },
             "/api/alarms/{id}/resolve": { "post": resolve },
             "/api/events": { "get": secured("Alarm steps as server-sent events (staff); `after` or Last-Event-ID resumes", "text/event-stream") },
+            "/api/residents": { "get": secured("Residents with their legal status and current posture (staff, case officer, auditor)", "the residents") },
+            "/api/looks": { "post": look },
+            "/api/looks/{id}/view": { "get": view },
         },
         "components": {
             "schemas": { "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } } },

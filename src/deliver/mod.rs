@@ -5,6 +5,7 @@
 
 pub mod hub;
 pub mod http;
+pub mod live;
 pub mod outlets;
 pub mod sessions;
 

@@ -248,6 +248,24 @@ impl Store {
         self.change(actor, now, action, &resident.0, &detail, |_| Ok(()))
     }
 
+    /// Audits a step that changes no record: a look asked for, refused,
+    /// begun or ended.
+    pub fn audit_action(&mut self, action: &str, subject: &str, detail: &serde_json::Value, actor: &str, now: Time) -> Result<(), StoreError> {
+        self.change(actor, now, action, subject, detail, |_| Ok(()))
+    }
+
+    /// Every resident, by id.
+    pub fn residents(&self) -> Result<Vec<Resident>, StoreError> {
+        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
+        let mut statement = self.conn.prepare("SELECT data FROM residents ORDER BY id").map_err(sqlite)?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0)).map_err(sqlite)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.parse(&row.map_err(sqlite)?)?);
+        }
+        Ok(out)
+    }
+
     /// Checks the audit chain from the first row to the head.
     pub fn verify_audit(&self) -> Result<AuditReport, StoreError> {
         audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })

@@ -108,6 +108,11 @@ impl Silhouette {
         }
     }
 
+    /// One palette index per cell, row-major (what the staff app draws).
+    pub fn cells(&self) -> &[u8] {
+        &self.cells
+    }
+
     /// RGB pixels, each cell `scale`×`scale` pixels.
     pub fn to_rgb(&self, scale: u32) -> (u32, u32, Vec<u8>) {
         let scale = scale.max(1);

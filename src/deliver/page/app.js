@@ -10,6 +10,10 @@ const TEXTS = {
     to_all: "til alle", room: "Stue",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld" },
     levels: { alarm: "alarm", warning: "advarsel" },
+    residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
+    look_minutes: "Hvor mange minutter?", minutes_left: "min tilbage", no_look: "Grundlaget tillader ikke tilsyn",
+    postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
+    legal: (r) => r.legal.kinds.length ? `Grundlag ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI oplyst" : ""}` : "Intet gyldigt grundlag: intet kører",
   },
   en: {
     login_title: "Log in", name: "Name", password: "Password", login: "Log in", logout: "Log out",
@@ -18,10 +22,34 @@ const TEXTS = {
     to_all: "to all", room: "Room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full" },
     levels: { alarm: "alarm", warning: "warning" },
+    residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
+    look_minutes: "How many minutes?", minutes_left: "min left", no_look: "The basis allows no supervision",
+    postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
+    legal: (r) => r.legal.kinds.length ? `Basis ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI disclosed" : ""}` : "No valid basis: nothing runs",
   },
 };
 
+// Posture icons: a stick pictogram per posture, drawn here (no image, no font needed).
+const SHAPES = {
+  upright: [[12, 4], "M12 7V15L9 22M12 15L15 22M8 10H16"],
+  sitting: [[9, 4], "M9 7V14H16V21M9 10H14"],
+  lying: [[4, 15], "M7 15H21M12 15L14 12"],
+  kneeling: [[10, 5], "M10 8V15V19H17M10 11H15"],
+};
+const SHAPE_OF = { standing: "upright", walking: "upright", sitting: "sitting", sitting_on_bed: "sitting", sitting_on_bed_edge: "sitting", lying_in_bed: "lying", lying_on_floor: "lying", kneeling_or_crawling: "kneeling" };
+function icon(posture) {
+  const shape = SHAPES[SHAPE_OF[posture]];
+  const colour = posture === "lying_on_floor" ? "#b3261e" : "#233";
+  if (!shape) return `<svg viewBox="0 0 24 24" width="36" height="36"><circle cx="12" cy="12" r="8" fill="none" stroke="#999" stroke-dasharray="3 3"/></svg>`;
+  const [[x, y], path] = shape;
+  return `<svg viewBox="0 0 24 24" width="36" height="36"><circle cx="${x}" cy="${y}" r="2.5" fill="${colour}"/><path d="${path}" fill="none" stroke="${colour}" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+}
+const PALETTE = ["#181e28", "#5678a0", "#f0f0f0", "#ffc43c"];
 let language = localStorage.getItem("language") || "da";
+let residents = [];
+let lookSource = null;
+let lookTimer = null;
+let residentsTimer = null;
 const alarms = new Map();
 let source = null;
 let lastPlace = null;
@@ -34,6 +62,7 @@ function applyTexts() {
   $("language").value = language;
   for (const el of document.querySelectorAll("[data-text]")) el.textContent = t(el.dataset.text);
   render();
+  renderResidents();
 }
 
 async function api(path, options = {}) {
@@ -89,6 +118,73 @@ function render() {
   }
 }
 
+function renderResidents() {
+  const list = $("residents");
+  list.replaceChildren();
+  for (const resident of residents) {
+    const card = $("resident-card").content.firstElementChild.cloneNode(true);
+    card.dataset.id = resident.id;
+    card.querySelector(".posture-icon").innerHTML = icon(resident.posture);
+    card.querySelector(".name").textContent = resident.name;
+    card.querySelector(".room").textContent = `${t("room")} ${resident.room}`;
+    card.querySelector(".posture").textContent = resident.posture ? TEXTS[language].postures[resident.posture] || resident.posture : "";
+    card.querySelector(".legal").textContent = TEXTS[language].legal(resident);
+    const ask = card.querySelector(".ask-look");
+    ask.textContent = t("look");
+    const max = resident.legal.supervision_max_minutes;
+    ask.disabled = !max;
+    ask.title = max ? "" : t("no_look");
+    ask.onclick = () => askLook(resident, max);
+    list.append(card);
+  }
+}
+
+async function loadResidents() {
+  try {
+    ({ residents } = await api("/api/residents"));
+    renderResidents();
+  } catch (error) { report(error); }
+}
+
+function drawSilhouette(view) {
+  const canvas = $("silhouette");
+  const context = canvas.getContext("2d");
+  const cell = Math.floor(Math.min(canvas.width / view.width, canvas.height / view.height));
+  context.fillStyle = PALETTE[0];
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  for (let i = 0; i < view.cells.length; i++) {
+    const value = view.cells.charCodeAt(i) - 48;
+    if (value <= 0) continue;
+    context.fillStyle = PALETTE[value] || PALETTE[1];
+    context.fillRect((i % view.width) * cell, Math.floor(i / view.width) * cell, cell, cell);
+  }
+}
+
+function closeLook() {
+  if (lookSource) lookSource.close();
+  lookSource = null;
+  clearInterval(lookTimer);
+  $("look").hidden = true;
+}
+
+async function askLook(resident, max) {
+  const reason = (window.prompt(t("look_reason")) || "").trim();
+  if (!reason) return;
+  const minutes = Math.max(1, Math.min(max, Number(window.prompt(t("look_minutes"), String(max))) || max));
+  try {
+    const { look, until } = await api("/api/looks", { method: "POST", body: JSON.stringify({ resident: resident.id, minutes, reason }) });
+    closeLook();
+    $("look").hidden = false;
+    const ends = new Date(until);
+    const left = () => { $("look-left").textContent = `(${Math.max(0, Math.ceil((ends - Date.now()) / 60000))} ${t("minutes_left")})`; };
+    left();
+    lookTimer = setInterval(left, 5000);
+    lookSource = new EventSource(`/api/looks/${encodeURIComponent(look)}/view`);
+    lookSource.addEventListener("silhouette", (event) => { const view = JSON.parse(event.data); if (view) drawSilhouette(view); });
+    lookSource.addEventListener("end", closeLook);
+  } catch (error) { report(error); }
+}
+
 function report(error) {
   $("connection").textContent = error.message;
   if (error.status === 401) showLogin();
@@ -114,6 +210,9 @@ async function showBoard(me) {
   $("board").hidden = false;
   $("logout").hidden = false;
   $("who").textContent = me.name;
+  await loadResidents();
+  clearInterval(residentsTimer);
+  residentsTimer = setInterval(loadResidents, 5000);
   const { alarms: open } = await api("/api/alarms");
   alarms.clear();
   for (const alarm of open) alarms.set(alarm.id, alarm);
@@ -123,6 +222,7 @@ async function showBoard(me) {
 
 function showLogin() {
   if (source) source.close();
+  closeLook();
   $("board").hidden = true;
   $("logout").hidden = true;
   $("who").textContent = "";
@@ -141,6 +241,7 @@ $("login").addEventListener("submit", async (event) => {
   }
 });
 
+$("look-close").onclick = closeLook;
 $("logout").onclick = async () => { await api("/api/logout", { method: "POST" }).catch(() => {}); showLogin(); };
 $("language").onchange = () => { language = $("language").value; localStorage.setItem("language", language); applyTexts(); };
 
