@@ -121,3 +121,37 @@ fn the_code_has_no_sound_output_path() {
         }
     }
 }
+
+#[test]
+fn the_running_product_keeps_no_media_and_its_alarms_carry_no_keypoints() {
+    // `tryghed demo`: vision, sound, care, gate, alarms and the staff app
+    // together. What it stores and sends is the alarm steps (in the
+    // database, the same JSON the outlets get): rules and values only.
+    let [data, tmp, home, work] = [(); 4].map(|_| tempfile::tempdir().unwrap());
+    let out = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--data-dir", data.path().join("demo").to_str().unwrap(), "demo", "--port", "0", "--seconds", "12"])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .env("HOME", home.path())
+        .env("TRYGHED_LOG", "debug")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("alarm fall raised"), "the product ran to an alarm: {stdout}");
+    for dir in [&tmp, &home, &work] {
+        assert!(files_under(dir.path()).is_empty(), "files written to {}: {:?}", dir.path().display(), files_under(dir.path()));
+    }
+    let written = files_under(data.path());
+    assert!(written.iter().all(|f| f.file_name().unwrap().to_string_lossy().starts_with(tryghed::store::DATABASE_FILE)), "{written:?}");
+    for file in &written {
+        assert_eq!(media_in(&std::fs::read(file).unwrap()), None, "{} holds media", file.display());
+    }
+    let dump = text(&Command::new("sqlite3").arg(data.path().join("demo").join(tryghed::store::DATABASE_FILE)).arg(".dump").output().unwrap().stdout);
+    assert!(dump.contains("alarm.raised") && dump.contains("drop_body_sizes"), "the fall and its evidence were stored");
+    for forbidden in ["X'", "keypoint", "visibility", "\"cells\"", "[["] {
+        assert!(!dump.contains(forbidden), "the database holds `{forbidden}`");
+    }
+    assert_eq!(media_in(stdout.as_bytes()), None);
+    assert_eq!(media_in(stderr.as_bytes()), None);
+}
