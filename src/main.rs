@@ -251,6 +251,20 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Care event to staff: the time to the staff app's event stream and,
+    /// with --mqtt, to a subscriber of the broker, on loopback.
+    Alarms {
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        /// Milliseconds between events.
+        #[arg(long, default_value_t = 20)]
+        interval_ms: u64,
+        /// A broker on loopback, host:port.
+        #[arg(long, value_name = "HOST:PORT")]
+        mqtt: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The whole sound path (resampling, front end, YAMNet, VAD, events) over WAV files.
     Audio {
         #[arg(long, required = true, num_args = 1.., value_name = "FILE.wav")]
@@ -456,6 +470,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
+        Command::Bench { what: BenchCommand::Alarms { count, interval_ms, mqtt, json } } => {
+            if count == 0 || count > 100_000 {
+                return Err(UsageError("--count: 1 to 100000 events".into()).into());
+            }
+            let report = tryghed::bench::alarms::run(count, std::time::Duration::from_millis(interval_ms), mqtt)?;
+            if json {
+                out!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let line = |name: &str, l: &tryghed::bench::alarms::Latency| format!("{name:<14} {:>4} of {count}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", l.received, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms);
+                out!("{}", line("event stream", &report.event_stream));
+                if let Some(mqtt) = &report.mqtt {
+                    out!("{}", line("MQTT", mqtt));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { what: BenchCommand::Audio { files, json } } => {
             let runtime = Runtime::load()?;
             let result = tryghed::bench::audio::run(&runtime, &config, &files)?;

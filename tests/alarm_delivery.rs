@@ -218,3 +218,23 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
     assert!(mqtt_lines.lock().unwrap().iter().any(|l| l.starts_with("tryghed/A12/fall ")), "{:?}", mqtt_lines.lock().unwrap());
     assert!(mqtt_lines.lock().unwrap().iter().any(|l| l == "tryghed/room-a12/availability online"));
 }
+
+#[test]
+fn bench_alarms_times_the_event_stream_and_mqtt() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).unwrap();
+    let mut broker = Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_for("the broker", 20, || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let out = common::tryghed(&["bench", "alarms", "--count", "40", "--mqtt", &format!("127.0.0.1:{port}"), "--json"]);
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("{report}");
+    for outlet in ["event_stream", "mqtt"] {
+        assert_eq!(report[outlet]["received"], 40, "{outlet}: every event arrived");
+        assert!(report[outlet]["p99_ms"].as_f64().unwrap() >= report[outlet]["p50_ms"].as_f64().unwrap());
+    }
+}

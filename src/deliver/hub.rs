@@ -44,6 +44,8 @@ pub struct Hub {
     store: Mutex<Store>,
     book: Mutex<AlarmBook>,
     live: broadcast::Sender<(i64, Step)>,
+    /// Counts stored steps, so outlets wake at once rather than at their next look.
+    stored: tokio::sync::watch::Sender<u64>,
     clock: Clock,
     outlets: Vec<&'static str>,
 }
@@ -53,7 +55,8 @@ impl Hub {
     pub fn new(store: Store, settings: crate::alarm::AlarmSettings, outlets: Vec<&'static str>, clock: Clock) -> Result<Hub, StoreError> {
         let book = AlarmBook::reopen(settings, store.open_alarms()?);
         let (live, _) = broadcast::channel(1024);
-        Ok(Hub { store: Mutex::new(store), book: Mutex::new(book), live, clock, outlets })
+        let (stored, _) = tokio::sync::watch::channel(0);
+        Ok(Hub { store: Mutex::new(store), book: Mutex::new(book), live, stored, clock, outlets })
     }
 
     pub fn now(&self) -> Time {
@@ -74,10 +77,16 @@ impl Hub {
         self.live.subscribe()
     }
 
+    /// Changes each time a step is stored (for outlets to wake on).
+    pub fn stored_steps(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.stored.subscribe()
+    }
+
     fn commit(&self, step: Step, actor: &str) -> Result<Step, HubError> {
         let place = self.store().record_step(&step, &self.outlets, actor)?;
         // Nobody listening is fine: the step is in the store.
         let _ = self.live.send((place, step.clone()));
+        self.stored.send_modify(|n| *n += 1);
         Ok(step)
     }
 

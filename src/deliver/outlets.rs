@@ -176,8 +176,10 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 /// Posts each due step to the webhook, in order, until stopped.
 pub async fn run_webhook(hub: Arc<Hub>, settings: WebhookSettings) {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<http_body_util::Full<hyper::body::Bytes>>();
+    let mut stored = hub.stored_steps();
     loop {
-        tokio::time::sleep(POLL).await;
+        // A new step wakes it at once; the look every POLL serves retries.
+        let _ = tokio::time::timeout(POLL, stored.changed()).await;
         let due = match hub.store().due("webhook", hub.now(), BATCH) {
             Ok(due) => due,
             Err(e) => {
@@ -241,6 +243,7 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings) {
     let mut in_flight: BTreeMap<u16, Option<String>> = BTreeMap::new();
     let mut connected = false;
     let mut poll = tokio::time::interval(POLL);
+    let mut stored = hub.stored_steps();
     loop {
         tokio::select! {
             event = events.poll() => match event {
@@ -277,7 +280,7 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings) {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             },
-            _ = poll.tick() => {
+            _ = async { tokio::select! { _ = poll.tick() => {}, _ = stored.changed() => {} } } => {
                 if !connected || !unsent.is_empty() || !in_flight.is_empty() {
                     continue;
                 }
