@@ -170,6 +170,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Log-ins for the staff app: `user add --name NAME --role ROLE` reads
+    /// the password from standard input (never from the command line).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Residents (case officers).
     Resident {
         #[command(subcommand)]
@@ -246,6 +252,17 @@ enum AuditCommand {
     Verify {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    Add {
+        #[arg(long)]
+        name: String,
+        /// staff, case_officer, installer or auditor.
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -343,6 +360,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(case_commands::default_data_dir);
     let open_store = || tryghed::store::Store::open(&data_dir);
     match cli.command {
+        Command::User { command: UserCommand::Add { name, role } } => {
+            let role: tryghed::store::Role = role.parse().map_err(UsageError)?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            open_store()?.add_user(&name, role, password, &actor, now).map_err(|e| UsageError(e.to_string()))?;
+            out!("user {name} added as {}", role.name());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Resident { command } => case_commands::resident(&mut open_store()?, command, &actor, now),
         Command::Basis { command } => case_commands::basis(&mut open_store()?, *command, &actor, now),
         Command::Disclosure { command: DisclosureCommand::Record { resident, informed, at, how } } => {

@@ -85,3 +85,32 @@ fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
     // Nothing refused reached the trail.
     assert!(text(&run(dir.path(), &["audit", "verify"]).stdout).contains("intact: 2 rows"));
 }
+
+#[test]
+fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let add = |name: &str, role: &str, password: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tryghed"))
+            .args(["--data-dir", dir.path().to_str().unwrap(), "user", "add", "--name", name, "--role", role])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add("hanne", "staff", "a long enough password");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = add("ole", "staff", "short");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("at least 10 characters"));
+    assert_eq!(add("ole", "boss", "a long enough password").status.code(), Some(2));
+    assert_eq!(add("hanne", "staff", "another long password").status.code(), Some(2), "names are unique");
+    let store = tryghed::store::Store::open(dir.path()).unwrap();
+    assert!(store.check_password("hanne", "a long enough password").unwrap().is_some());
+    assert!(store.check_password("hanne", "a long enough passwore").unwrap().is_none());
+    let dump = text(&std::process::Command::new("sqlite3").arg(dir.path().join("tryghed.sqlite")).arg(".dump").output().unwrap().stdout);
+    assert!(dump.contains("$argon2id$") && !dump.contains("a long enough password"), "only the hash is stored");
+}
