@@ -68,6 +68,15 @@ enum Command {
         /// Frames per second of the demo room.
         #[arg(long, default_value_t = 10.0)]
         fps: f64,
+        /// Listen on this address (off loopback, TLS is always on).
+        #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Serve over TLS with the device's own certificate, on loopback too.
+        #[arg(long)]
+        tls: bool,
+        /// Serve plain HTTP: refused unless the address is loopback (R5.3).
+        #[arg(long, conflicts_with = "tls")]
+        no_tls: bool,
     },
     /// Replay the built-in frames through the pipeline and show, live, in
     /// the terminal what it sees and hears.
@@ -415,7 +424,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { port, seconds, fps } => demo_product(&config, cli.data_dir.as_deref(), port, seconds, fps),
+        Command::Demo { port, seconds, fps, bind, tls, no_tls } => {
+            let bind = std::net::SocketAddr::new(bind, port);
+            // Off loopback TLS is on unless refused, and then the start is refused (R5.3).
+            let tls = tls || (!bind.ip().is_loopback() && !no_tls);
+            tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
+            demo_product(&config, cli.data_dir.as_deref(), bind, tls, seconds, fps)
+        }
         Command::Tour { frames, fps, camera, resident, looping, audio } => {
             // The gate first: no source opens, not even a replay, without it.
             let gate = match &resident {
@@ -650,7 +665,7 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
 /// `tryghed demo`: the product on the demo room. Its records live in a
 /// fresh data folder (`--data-dir`, or one under the system's temporary
 /// folder that is removed at the end), so a demo never touches real ones.
-fn demo_product(config: &Config, data_dir: Option<&Path>, port: u16, seconds: Option<f64>, fps: f64) -> anyhow::Result<ExitCode> {
+fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::SocketAddr, tls: bool, seconds: Option<f64>, fps: f64) -> anyhow::Result<ExitCode> {
     if !(fps > 0.0 && fps <= 60.0) {
         return Err(UsageError(format!("--fps {fps}: the demo room runs at 1 to 60 frames per second")).into());
     }
@@ -684,7 +699,8 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, port: u16, seconds: Op
     let sounds = ["recorded_scream.wav", "speech_hjaelp_da.wav", "recorded_impact_door_slam.wav", "room_noise.wav"].iter().map(|f| fixtures.join("audio").join(f)).collect();
     let options = tryghed::app::product::ProductOptions {
         data_dir: data_dir.clone(),
-        bind: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        bind,
+        tls,
         resident,
         room,
         source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps },

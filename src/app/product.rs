@@ -47,6 +47,8 @@ pub struct ProductOptions {
     pub sounds: Vec<PathBuf>,
     /// Stop after this long (tests); `None` runs until Ctrl-C.
     pub seconds: Option<f64>,
+    /// Serve the staff app over TLS (always for an address off loopback).
+    pub tls: bool,
 }
 
 /// What the running product says on its terminal, a line at a time.
@@ -54,15 +56,15 @@ pub type Say = Box<dyn Fn(String) + Send + Sync>;
 
 /// Refuses an address a phone on the network could reach while the
 /// traffic would be plain: sound and alarms must not go out readable (R5.3).
-pub fn check_bind(bind: &SocketAddr) -> anyhow::Result<()> {
-    if !bind.ip().is_loopback() {
-        anyhow::bail!("{bind}: the staff app serves other machines only over TLS (R5.3), which this build does not offer yet; bind to 127.0.0.1");
+pub fn check_bind(bind: &SocketAddr, tls: bool) -> anyhow::Result<()> {
+    if !bind.ip().is_loopback() && !tls {
+        anyhow::bail!("{bind}: the staff app serves other machines only over TLS (R5.3); leave TLS on or bind to 127.0.0.1");
     }
     Ok(())
 }
 
 pub fn run(runtime: &Runtime, config: &Config, options: ProductOptions, say: Say) -> anyhow::Result<()> {
-    check_bind(&options.bind)?;
+    check_bind(&options.bind, options.tls)?;
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the network runtime")?;
     tokio.block_on(serve(runtime, config, options, Arc::new(say)))
 }
@@ -79,16 +81,24 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         say(format!("alarms also go to the webhook {}", webhook.url));
     }
     let live = Arc::new(Live::default());
-    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), live: live.clone(), tls: false };
+    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), live: live.clone(), tls: options.tls };
     let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("{}: cannot listen", options.bind))?;
     let address = listener.local_addr()?;
-    say(format!("staff app: http://{address}/"));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("staff app: {e}");
-        }
-    });
+    if options.tls {
+        let names = vec!["localhost".to_string(), address.ip().to_string(), "tryghed.local".to_string()];
+        let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
+        say(format!("staff app: https://{address}/"));
+        say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
+        tokio::spawn(crate::deliver::tls::serve(listener, tls, router(state)));
+    } else {
+        say(format!("staff app: http://{address}/"));
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("staff app: {e}");
+            }
+        });
+    }
     tokio::spawn(hub.clone().run_ticker());
 
     let now = hub.now();

@@ -8,5 +8,6 @@ pub mod http;
 pub mod live;
 pub mod outlets;
 pub mod sessions;
+pub mod tls;
 
 pub use hub::{Clock, Hub, HubError};
