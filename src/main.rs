@@ -77,6 +77,10 @@ enum Command {
         /// Serve plain HTTP: refused unless the address is loopback (R5.3).
         #[arg(long, conflicts_with = "tls")]
         no_tls: bool,
+        /// The demo camera goes dark after this many seconds, to show what
+        /// staff get when a camera stops: a device fault alarm 10 s later.
+        #[arg(long, value_name = "S")]
+        camera_stops_at: Option<f64>,
     },
     /// Replay the built-in frames through the pipeline and show, live, in
     /// the terminal what it sees and hears.
@@ -424,12 +428,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { port, seconds, fps, bind, tls, no_tls } => {
+        Command::Demo { port, seconds, fps, bind, tls, no_tls, camera_stops_at } => {
             let bind = std::net::SocketAddr::new(bind, port);
             // Off loopback TLS is on unless refused, and then the start is refused (R5.3).
             let tls = tls || (!bind.ip().is_loopback() && !no_tls);
             tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
-            demo_product(&config, cli.data_dir.as_deref(), bind, tls, seconds, fps)
+            demo_product(&config, cli.data_dir.as_deref(), bind, tls, seconds, fps, camera_stops_at)
         }
         Command::Tour { frames, fps, camera, resident, looping, audio } => {
             // The gate first: no source opens, not even a replay, without it.
@@ -665,7 +669,7 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
 /// `tryghed demo`: the product on the demo room. Its records live in a
 /// fresh data folder (`--data-dir`, or one under the system's temporary
 /// folder that is removed at the end), so a demo never touches real ones.
-fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::SocketAddr, tls: bool, seconds: Option<f64>, fps: f64) -> anyhow::Result<ExitCode> {
+fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::SocketAddr, tls: bool, seconds: Option<f64>, fps: f64, camera_stops_at: Option<f64>) -> anyhow::Result<ExitCode> {
     if !(fps > 0.0 && fps <= 60.0) {
         return Err(UsageError(format!("--fps {fps}: the demo room runs at 1 to 60 frames per second")).into());
     }
@@ -703,7 +707,7 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
         tls,
         resident,
         room,
-        source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps },
+        source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps, camera_stops_at },
         sounds,
         seconds,
     };

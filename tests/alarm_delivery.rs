@@ -238,3 +238,18 @@ fn bench_alarms_times_the_event_stream_and_mqtt() {
         assert!(report[outlet]["p99_ms"].as_f64().unwrap() >= report[outlet]["p50_ms"].as_f64().unwrap());
     }
 }
+
+#[test]
+fn a_camera_that_goes_dark_is_an_alarm() {
+    // A silent monitor is the most dangerous failure (R13): ten seconds
+    // without frames and staff get a device fault alarm, once.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = common::tryghed(&["--data-dir", data.to_str().unwrap(), "demo", "--port", "0", "--seconds", "20", "--camera-stops-at", "2"]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let stdout = common::text(&out.stdout);
+    assert_eq!(stdout.matches("device fault: nothing from the camera").count(), 1, "{stdout}");
+    assert!(!stdout.contains("from the pipeline"), "no second fault for the same cause: {stdout}");
+    let alarms = sqlite(&data.join("tryghed.sqlite"), "SELECT json_extract(data, '$.kind') || ' ' || json_extract(data, '$.level') || ' ' || open FROM alarms");
+    assert!(alarms.lines().any(|l| l == "camera_silent alarm 1"), "{alarms}");
+}

@@ -64,10 +64,15 @@ impl DeviceWatch {
         was_reported.then_some(DeviceChange::Recovered { fault: source.fault() })
     }
 
-    /// Sources silent for longer than allowed, once each.
+    /// Sources silent for longer than allowed, once each. Analysis that
+    /// stops because the camera did is the camera's fault, not a second one.
     pub fn tick(&mut self, now: Time) -> Vec<DeviceChange> {
         let mut changes = Vec::new();
+        let camera_silent = self.sources.get(&Source::Camera).is_some_and(|(last, reported)| *reported || now - *last >= self.silent_after);
         for (source, (last, reported)) in self.sources.iter_mut() {
+            if *source == Source::Pipeline && camera_silent {
+                continue;
+            }
             if !*reported && now - *last >= self.silent_after {
                 *reported = true;
                 let seconds = (now - *last).num_milliseconds() as f64 / 1000.0;

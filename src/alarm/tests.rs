@@ -137,6 +137,19 @@ mod device_watch {
     }
 
     #[test]
+    fn analysis_that_stops_with_the_camera_is_one_fault() {
+        let mut watch = DeviceWatch::new(&[Source::Camera, Source::Pipeline], Duration::seconds(10), at(0));
+        let faults = watch.tick(at(12));
+        assert_eq!(faults.len(), 1, "{faults:?}");
+        assert!(matches!(faults[0], DeviceChange::Fault { fault: DeviceFault::CameraSilent, .. }));
+        // Frames come, analysis does not: that is the pipeline.
+        watch.beat(Source::Camera, at(20));
+        watch.beat(Source::Camera, at(29));
+        let faults = watch.tick(at(30));
+        assert!(faults.iter().any(|f| matches!(f, DeviceChange::Fault { fault: DeviceFault::PipelineStalled, .. })), "{faults:?}");
+    }
+
+    #[test]
     fn models_and_the_disk() {
         let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));
         assert!(matches!(watch.model_failed("pose landmark model: run failed"), Some(DeviceChange::Fault { fault: DeviceFault::ModelFailed, .. })));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::alarm::device::{DeviceChange, DeviceWatch};
+use crate::alarm::device::{DeviceChange, DeviceWatch, Source};
 use crate::alarm::AlarmRequest;
 use crate::audio::analyzer::{SoundAnalyzer, SoundOutput};
 use crate::audio::events::EventUpdate;
@@ -33,8 +33,9 @@ use crate::vision::PoseTracker;
 
 /// Where the room's pictures come from.
 pub enum RoomSource {
-    /// The demo scene, made in memory from the fixture photo.
-    Scene { photos: PathBuf, fps: f64 },
+    /// The demo scene, made in memory from the fixture photo; with
+    /// `camera_stops_at`, its camera goes dark then (to show a device fault).
+    Scene { photos: PathBuf, fps: f64, camera_stops_at: Option<f64> },
 }
 
 pub struct ProductOptions {
@@ -119,6 +120,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let sound = sound.is_ok() && !options.sounds.is_empty();
 
     let stop = Arc::new(AtomicBool::new(false));
+    let beats = Arc::new(Beats::default());
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
     let (faults_tx, mut faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
     let (cues_tx, cues_rx) = mpsc::sync_channel::<(f64, SoundCue)>(64);
@@ -126,21 +128,33 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let mut threads = Vec::new();
     if video {
         let tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-        let RoomSource::Scene { photos, fps } = &options.source;
+        let RoomSource::Scene { photos, fps, camera_stops_at } = &options.source;
+        let camera_stops_at = *camera_stops_at;
         let scene = DemoScene::load(photos).map_err(anyhow::Error::msg)?;
         let watch = RoomWatch::new(Room::unzoned(640, 480), config.alerts.care_for(&config.care, Some(&options.resident.0)));
         let (stop, events, faults, fps) = (stop.clone(), events_tx.clone(), faults_tx.clone(), *fps);
-        let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone() };
-        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, tracker, watch, room, cues_rx, events, faults, started, stop))?);
+        let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
+        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, camera_stops_at, tracker, watch, room, cues_rx, events, faults, started, stop))?);
     }
     if sound {
         let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-        let (stop, files, faults) = (stop.clone(), options.sounds.clone(), faults_tx.clone());
-        threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, started, stop))?);
+        let (stop, files, faults, beats) = (stop.clone(), options.sounds.clone(), faults_tx.clone(), beats.clone());
+        threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, beats, started, stop))?);
     }
     drop((events_tx, faults_tx));
 
-    let mut watch = DeviceWatch::new(&[], chrono::Duration::seconds(10), now);
+    // The device watches itself: every source that runs must keep beating.
+    let mut sources = Vec::new();
+    if video {
+        sources.extend([Source::Camera, Source::Pipeline]);
+    }
+    if sound {
+        sources.push(Source::Microphone);
+    }
+    let mut watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
+    let mut seen_beats = [0u64; 3];
+    let mut health = tokio::time::interval(Duration::from_secs(1));
+    let mut seconds_since_disk_check = u32::MAX;
     let deadline = options.seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
     let sleep_until = async {
         match deadline {
@@ -180,6 +194,35 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                     say(format!("device fault: {detail}"));
                 }
             }
+            _ = health.tick() => {
+                let now = hub.now();
+                let mut changes = Vec::new();
+                for (i, source) in [Source::Camera, Source::Pipeline, Source::Microphone].into_iter().enumerate() {
+                    let beat = beats.get(source);
+                    if beat != seen_beats[i] && sources.contains(&source) {
+                        seen_beats[i] = beat;
+                        changes.extend(watch.beat(source, now));
+                    }
+                }
+                changes.extend(watch.tick(now));
+                seconds_since_disk_check = seconds_since_disk_check.saturating_add(1);
+                if seconds_since_disk_check >= 30 {
+                    seconds_since_disk_check = 0;
+                    if let (Ok(free), Ok(total)) = (fs2::available_space(&options.data_dir), fs2::total_space(&options.data_dir)) {
+                        changes.extend(watch.disk(free, total));
+                    }
+                }
+                for change in changes {
+                    match change {
+                        DeviceChange::Fault { fault, detail } => {
+                            hub.raise_fault(&options.room, permit_device_fault(fault, now), &detail)?;
+                            say(format!("device fault: {detail}"));
+                        }
+                        // The alarm stays until a person has dealt with it (R13).
+                        DeviceChange::Recovered { fault } => say(format!("device: {} is over", fault.name())),
+                    }
+                }
+            }
             _ = &mut sleep_until => break,
             _ = tokio::signal::ctrl_c() => break,
         }
@@ -191,22 +234,55 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     Ok(())
 }
 
+/// Heartbeats of the running sources, counted by their threads and read by
+/// the device's own watch once a second.
+#[derive(Default)]
+pub struct Beats {
+    camera: std::sync::atomic::AtomicU64,
+    pipeline: std::sync::atomic::AtomicU64,
+    microphone: std::sync::atomic::AtomicU64,
+}
+
+impl Beats {
+    fn beat(&self, source: Source) {
+        self.counter(source).fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self, source: Source) -> u64 {
+        self.counter(source).load(Ordering::Relaxed)
+    }
+
+    fn counter(&self, source: Source) -> &std::sync::atomic::AtomicU64 {
+        match source {
+            Source::Camera => &self.camera,
+            Source::Pipeline => &self.pipeline,
+            Source::Microphone => &self.microphone,
+        }
+    }
+}
+
 /// What the vision thread tells staff of the room: the resident's posture,
 /// and the silhouette only while a look is open.
 struct RoomView {
     live: Arc<Live>,
     resident: ResidentId,
     hub: Arc<Hub>,
+    beats: Arc<Beats>,
 }
 
 /// The vision thread: frames at `fps`, poses, the care layer (with the
 /// sound cues that came in), events out.
 #[allow(clippy::too_many_arguments)]
-fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+fn watch_scene(scene: DemoScene, fps: f64, camera_stops_at: Option<f64>, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
     let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let t = started.elapsed().as_secs_f64();
+        if camera_stops_at.is_some_and(|at| t >= at) {
+            // A dark camera: no frame, no beat; the device's watch notices.
+            std::thread::sleep(period);
+            continue;
+        }
         let mut out = Vec::new();
         while let Ok((known, cue)) = cues.try_recv() {
             out.extend(watch.push_sound(known, &cue));
@@ -214,7 +290,9 @@ fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: 
         let now = room.hub.now();
         let watched = room.live.watched(&room.resident, now);
         let seen = scene.frame_at(t).map_err(|e| e.to_string()).and_then(|frame| {
+            room.beats.beat(Source::Camera);
             let persons = tracker.track(&frame).map_err(|e| e.to_string())?;
+            room.beats.beat(Source::Pipeline);
             // Drawn only while someone looks (R3.2, R8.4): from masks and keypoints, never pixels (R6.1).
             let silhouette = watched.then(|| crate::vision::silhouette::Silhouette::draw(frame.width(), frame.height(), persons));
             Ok((persons.iter().map(|v| v.pose.clone()).collect::<Vec<_>>(), silhouette))
@@ -254,7 +332,7 @@ fn watch_scene(scene: DemoScene, fps: f64, mut tracker: PoseTracker, mut watch: 
 
 /// The sound thread: recordings one after another at the pace of real
 /// sound, through the analyzer; each event that begins is a cue.
-fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
     let offset = started.elapsed().as_secs_f64();
     let mut heard = 0.0f64;
     for file in files.iter().cycle() {
@@ -275,6 +353,7 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncS
                 Ok(None) | Err(_) => break,
             };
             heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
+            beats.beat(Source::Microphone);
             let outputs = analyzer.push(&chunk).unwrap_or_default();
             drop(chunk);
             for output in outputs {
