@@ -32,6 +32,47 @@ pub struct Config {
     pub alarms: AlarmSettings,
     /// MQTT and webhook outlets for alarm steps.
     pub outlets: OutletSettings,
+    /// Which room and resident this device watches (`tryghed run`).
+    pub device: Option<DeviceSettings>,
+    pub server: ServerSettings,
+}
+
+/// `[device]`: what this device watches, set by the installer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSettings {
+    pub room: String,
+    /// The resident's id as the case officer recorded it.
+    pub resident: String,
+    /// Camera index (see `tryghed cameras`).
+    #[serde(default)]
+    pub camera: u32,
+    /// Listen too (only if the resident's basis allows sound).
+    #[serde(default = "yes")]
+    pub sound: bool,
+    /// ALSA input name (see `tryghed microphones`); default: the system's.
+    pub microphone: Option<String>,
+    /// The room's zones (relative to the settings file).
+    pub room_file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[server]`: where the staff app listens.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub bind: String,
+    /// TLS; default on for any address but loopback, and it cannot be off there (R5.3).
+    pub tls: Option<bool>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { bind: "127.0.0.1:8470".into(), tls: None }
+    }
 }
 
 impl Default for Config {
@@ -44,6 +85,8 @@ impl Default for Config {
             alerts: AlertSettings::default(),
             alarms: AlarmSettings::default(),
             outlets: OutletSettings::default(),
+            device: None,
+            server: ServerSettings::default(),
         }
     }
 }
@@ -64,6 +107,9 @@ struct RawConfig {
     alarms: AlarmSettings,
     #[serde(default)]
     outlets: OutletSettings,
+    device: Option<DeviceSettings>,
+    #[serde(default)]
+    server: ServerSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,10 +153,28 @@ impl Config {
         problems.extend(raw.alerts.problems().into_iter().map(|p| format!("alerts.{p}")));
         problems.extend(raw.alarms.problems().into_iter().map(|p| format!("alarms.{p}")));
         problems.extend(raw.outlets.problems().into_iter().map(|p| format!("outlets.{p}")));
+        match raw.server.bind.parse::<std::net::SocketAddr>() {
+            Err(_) => problems.push(format!("server.bind {}: expected IP:PORT", raw.server.bind)),
+            Ok(addr) if !addr.ip().is_loopback() && raw.server.tls == Some(false) => problems.push(format!("server.bind {addr}: off loopback the staff app needs TLS (R5.3); leave server.tls on")),
+            Ok(_) => {}
+        }
+        let device = raw.device.map(|mut d| {
+            if d.room.trim().is_empty() || d.resident.trim().is_empty() {
+                problems.push("device: room and resident must be named".into());
+            }
+            if let Some(file) = d.room_file.take() {
+                let file = if file.is_relative() { base.join(file) } else { file };
+                if let Err(e) = crate::care::zones::Room::load(&file) {
+                    problems.push(format!("device.room_file: {e}"));
+                }
+                d.room_file = Some(file);
+            }
+            d
+        });
         if !problems.is_empty() {
             return Err(ConfigError::Invalid { file: file.to_string(), problems });
         }
-        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts, alarms: raw.alarms, outlets: raw.outlets })
+        Ok(Config { models_dir, vision: raw.vision, sound: raw.sound, care: raw.care, alerts: raw.alerts, alarms: raw.alarms, outlets: raw.outlets, device, server: raw.server })
     }
 }
 

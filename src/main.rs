@@ -82,6 +82,14 @@ enum Command {
         #[arg(long, value_name = "S")]
         camera_stops_at: Option<f64>,
     },
+    /// The product on this room's camera and microphone, for installation:
+    /// the settings file's `[device]` names the room and resident, `[server]`
+    /// where the staff app listens.
+    Run {
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+    },
     /// Replay the built-in frames through the pipeline and show, live, in
     /// the terminal what it sees and hears.
     Tour {
@@ -345,6 +353,8 @@ fn main() -> ExitCode {
             let gate_refused = matches!(error.downcast_ref::<tryghed::app::GateWatchError>(), Some(tryghed::app::GateWatchError::Denied { .. }));
             if refused || gate_refused || error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
                 ExitCode::from(2)
+            } else if error.downcast_ref::<tryghed::app::product::DeviceStartError>().is_some() {
+                ExitCode::from(3)
             } else {
                 ExitCode::FAILURE
             }
@@ -434,6 +444,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let tls = tls || (!bind.ip().is_loopback() && !no_tls);
             tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
             demo_product(&config, cli.data_dir.as_deref(), bind, tls, seconds, fps, camera_stops_at)
+        }
+        Command::Run { seconds } => {
+            let Some(device) = config.device.clone() else {
+                return Err(UsageError("run needs a settings file (--config FILE) with a [device] table: room, resident, camera, microphone".into()).into());
+            };
+            if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+                return Err(UsageError("--seconds must be a number above 0".into()).into());
+            }
+            let bind: std::net::SocketAddr = config.server.bind.parse().map_err(|_| UsageError(format!("server.bind {}: expected IP:PORT", config.server.bind)))?;
+            let tls = config.server.tls.unwrap_or(!bind.ip().is_loopback());
+            tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
+            let runtime = Runtime::load()?;
+            let sound = if device.sound { tryghed::app::product::SoundSource::Microphone(device.microphone.clone()) } else { tryghed::app::product::SoundSource::None };
+            let options = tryghed::app::product::ProductOptions {
+                data_dir: data_dir.clone(),
+                bind,
+                tls,
+                resident: ResidentId(device.resident.clone()),
+                room: device.room.clone(),
+                source: tryghed::app::product::RoomSource::Camera { index: device.camera },
+                sound,
+                room_file: device.room_file.clone(),
+                seconds,
+            };
+            tryghed::app::product::run(&runtime, &config, options, Box::new(|line| out!("{line}")))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Tour { frames, fps, camera, resident, looping, audio } => {
             // The gate first: no source opens, not even a replay, without it.
@@ -701,6 +737,7 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
     };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let sounds = ["recorded_scream.wav", "speech_hjaelp_da.wav", "recorded_impact_door_slam.wav", "room_noise.wav"].iter().map(|f| fixtures.join("audio").join(f)).collect();
+    let sound = tryghed::app::product::SoundSource::Files(sounds);
     let options = tryghed::app::product::ProductOptions {
         data_dir: data_dir.clone(),
         bind,
@@ -708,7 +745,8 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
         resident,
         room,
         source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps, camera_stops_at },
-        sounds,
+        sound,
+        room_file: None,
         seconds,
     };
     let result = tryghed::app::product::run(&runtime, config, options, Box::new(|line| out!("{line}")));

@@ -77,3 +77,32 @@ fn camera_absence_is_a_clear_error() {
         assert!(frame.width() > 0);
     }
 }
+
+#[test]
+fn tryghed_run_needs_its_device_settings_and_says_when_the_camera_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = common::tryghed(&["--data-dir", data, "run", "--seconds", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::text(&out.stderr).contains("[device]"), "{}", common::text(&out.stderr));
+    for args in [
+        vec!["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"],
+        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20"],
+        vec!["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"],
+    ] {
+        let mut all = vec!["--data-dir", data];
+        all.extend(args);
+        assert!(common::tryghed(&all).status.success());
+    }
+    let settings = dir.path().join("device.toml");
+    std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\ncamera = 0\nsound = false\n[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
+    let out = common::tryghed(&["--config", settings.to_str().unwrap(), "--data-dir", data, "run", "--seconds", "2"]);
+    // This machine has no camera: a device fault at start, said plainly.
+    assert_eq!(out.status.code(), Some(3), "{}", common::text(&out.stderr));
+    assert!(common::text(&out.stderr).contains("no camera found"), "{}", common::text(&out.stderr));
+    std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\n[server]\nbind = \"0.0.0.0:8443\"\ntls = false\n").unwrap();
+    let out = common::tryghed(&["check-config", settings.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::text(&out.stderr).contains("needs TLS (R5.3)"), "{}", common::text(&out.stderr));
+}

@@ -33,6 +33,8 @@ use crate::vision::PoseTracker;
 
 /// Where the room's pictures come from.
 pub enum RoomSource {
+    /// A live camera (see `tryghed cameras`).
+    Camera { index: u32 },
     /// The demo scene, made in memory from the fixture photo; with
     /// `camera_stops_at`, its camera goes dark then (to show a device fault).
     Scene { photos: PathBuf, fps: f64, camera_stops_at: Option<f64> },
@@ -44,12 +46,24 @@ pub struct ProductOptions {
     pub resident: ResidentId,
     pub room: String,
     pub source: RoomSource,
-    /// Recordings played into the sound analysis one after another, looping.
-    pub sounds: Vec<PathBuf>,
+    /// Where the room's sound comes from.
+    pub sound: SoundSource,
+    /// The room's zones, when the installer has drawn them.
+    pub room_file: Option<PathBuf>,
     /// Stop after this long (tests); `None` runs until Ctrl-C.
     pub seconds: Option<f64>,
     /// Serve the staff app over TLS (always for an address off loopback).
     pub tls: bool,
+}
+
+/// Where the room's sound comes from.
+pub enum SoundSource {
+    None,
+    /// Recordings played into the analysis one after another, looping, at
+    /// the pace of real sound (the demo).
+    Files(Vec<PathBuf>),
+    /// A live microphone, by ALSA name (`None`: the system's default).
+    Microphone(Option<String>),
 }
 
 /// What the running product says on its terminal, a line at a time.
@@ -117,7 +131,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         say(format!("{}: {}", kind.name(), if decision.is_ok() { format!("open ({why})") } else { format!("stays off: {why}") }));
     }
     let video = video.is_ok();
-    let sound = sound.is_ok() && !options.sounds.is_empty();
+    let sound = sound.is_ok() && !matches!(options.sound, SoundSource::None);
 
     let stop = Arc::new(AtomicBool::new(false));
     let beats = Arc::new(Beats::default());
@@ -128,18 +142,33 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let mut threads = Vec::new();
     if video {
         let tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-        let RoomSource::Scene { photos, fps, camera_stops_at } = &options.source;
-        let camera_stops_at = *camera_stops_at;
-        let scene = DemoScene::load(photos).map_err(anyhow::Error::msg)?;
-        let watch = RoomWatch::new(Room::unzoned(640, 480), config.alerts.care_for(&config.care, Some(&options.resident.0)));
-        let (stop, events, faults, fps) = (stop.clone(), events_tx.clone(), faults_tx.clone(), *fps);
+        let frames = match &options.source {
+            RoomSource::Scene { photos, fps, camera_stops_at } => Frames::Scene { scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?, fps: *fps, stops_at: *camera_stops_at },
+            RoomSource::Camera { index } => Frames::Camera(super::spawn_camera(*index).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?),
+        };
+        let room_zones = match &options.room_file {
+            Some(file) => Room::load(file).map_err(anyhow::Error::msg)?,
+            None => Room::unzoned(640, 480),
+        };
+        let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
+        let (stop, events, faults) = (stop.clone(), events_tx.clone(), faults_tx.clone());
         let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
-        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_scene(scene, fps, camera_stops_at, tracker, watch, room, cues_rx, events, faults, started, stop))?);
+        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_room(frames, tracker, watch, room, cues_rx, events, faults, started, stop))?);
     }
     if sound {
         let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-        let (stop, files, faults, beats) = (stop.clone(), options.sounds.clone(), faults_tx.clone(), beats.clone());
-        threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, beats, started, stop))?);
+        let (stop, faults, beats) = (stop.clone(), faults_tx.clone(), beats.clone());
+        match &options.sound {
+            SoundSource::Files(files) => {
+                let files = files.clone();
+                threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, beats, started, stop))?);
+            }
+            SoundSource::Microphone(name) => {
+                let stage = super::spawn_microphone(name.clone()).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?;
+                threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_live(stage, analyzer, cues_tx, faults, beats, started, stop))?);
+            }
+            SoundSource::None => {}
+        }
     }
     drop((events_tx, faults_tx));
 
@@ -270,26 +299,68 @@ struct RoomView {
     beats: Arc<Beats>,
 }
 
-/// The vision thread: frames at `fps`, poses, the care layer (with the
-/// sound cues that came in), events out.
+/// A camera or microphone that would not start: exit code 3, as other
+/// device faults at start.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DeviceStartError(pub String);
+
+/// The pictures the vision thread analyses.
+enum Frames {
+    Scene { scene: DemoScene, fps: f64, stops_at: Option<f64> },
+    Camera(super::CaptureStage),
+}
+
+impl Frames {
+    /// The next frame, or `None` when none came (the camera is dark, or the
+    /// demo's camera stopped); waits at most a moment.
+    fn next(&mut self, t: f64, next_due: &mut Instant, faults: &tokio::sync::mpsc::Sender<DeviceChange>) -> Option<Result<crate::capture::Frame, String>> {
+        match self {
+            Frames::Scene { scene, fps, stops_at } => {
+                let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
+                let now = Instant::now();
+                if *next_due > now {
+                    std::thread::sleep(*next_due - now);
+                }
+                *next_due = (*next_due + period).max(Instant::now());
+                // A dark camera: no frame, no beat; the device's watch notices.
+                if stops_at.is_some_and(|at| t >= at) {
+                    return None;
+                }
+                Some(scene.frame_at(t).map_err(|e| e.to_string()))
+            }
+            Frames::Camera(stage) => {
+                while let Ok(message) = stage.faults.try_recv() {
+                    let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::CameraSilent, detail: format!("camera: {message}") });
+                }
+                match stage.frames.recv_timeout(Duration::from_millis(200)) {
+                    Ok(frame) => frame.map(Ok),
+                    Err(()) => {
+                        std::thread::sleep(Duration::from_millis(200));
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The vision thread: frames, poses, the care layer (with the sound cues
+/// that came in), events out.
 #[allow(clippy::too_many_arguments)]
-fn watch_scene(scene: DemoScene, fps: f64, camera_stops_at: Option<f64>, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
-    let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
-    let mut next = Instant::now();
+fn watch_room(mut frames: Frames, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+    let mut next_due = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let t = started.elapsed().as_secs_f64();
-        if camera_stops_at.is_some_and(|at| t >= at) {
-            // A dark camera: no frame, no beat; the device's watch notices.
-            std::thread::sleep(period);
-            continue;
-        }
+        let Some(frame) = frames.next(t, &mut next_due, &faults) else { continue };
+        let t = started.elapsed().as_secs_f64();
         let mut out = Vec::new();
         while let Ok((known, cue)) = cues.try_recv() {
             out.extend(watch.push_sound(known, &cue));
         }
         let now = room.hub.now();
         let watched = room.live.watched(&room.resident, now);
-        let seen = scene.frame_at(t).map_err(|e| e.to_string()).and_then(|frame| {
+        let seen = frame.and_then(|frame| {
             room.beats.beat(Source::Camera);
             let persons = tracker.track(&frame).map_err(|e| e.to_string())?;
             room.beats.beat(Source::Pipeline);
@@ -320,14 +391,38 @@ fn watch_scene(scene: DemoScene, fps: f64, camera_stops_at: Option<f64>, mut tra
                 return;
             }
         }
-        next += period;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else {
-            next = now;
+    }
+}
+
+/// The sound thread on a live microphone: each event that begins is a cue.
+fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
+    let offset = started.elapsed().as_secs_f64();
+    while !stop.load(Ordering::Relaxed) {
+        while let Ok(message) = stage.faults.try_recv() {
+            let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::MicrophoneSilent, detail: format!("microphone: {message}") });
+        }
+        let chunk = match stage.chunks.recv_timeout(Duration::from_millis(200)) {
+            Ok(chunk) => chunk,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // The microphone has gone: its silence becomes a device fault.
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+        };
+        beats.beat(Source::Microphone);
+        let outputs = analyzer.push(&chunk).unwrap_or_default();
+        drop(chunk);
+        for output in outputs {
+            if let SoundOutput::Event(EventUpdate::Began(e)) = output {
+                let cue = SoundCue { kind: e.kind, start_s: offset + e.start_s, end_s: None, score: e.score, classes: e.classes };
+                if cues.send((started.elapsed().as_secs_f64(), cue)).is_err() {
+                    return;
+                }
+            }
         }
     }
+    let _ = stage.stop();
 }
 
 /// The sound thread: recordings one after another at the pace of real

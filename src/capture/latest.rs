@@ -89,6 +89,27 @@ impl FrameReceiver {
         }
     }
 
+    /// Like [`recv`](Self::recv), waiting at most `timeout`: `Ok(None)` when
+    /// no frame came in time, `Err(())` once the sender is gone.
+    #[allow(clippy::result_unit_err)]
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Result<Option<Frame>, ()> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut slot = lock(&self.shared);
+        loop {
+            if let Some(frame) = slot.frame.take() {
+                return Ok(Some(frame));
+            }
+            if slot.closed {
+                return Err(());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            slot = self.shared.1.wait_timeout(slot, left).map(|(s, _)| s).unwrap_or_else(|poisoned| poisoned.into_inner().0);
+        }
+    }
+
     /// Frames replaced before vision took them.
     pub fn dropped(&self) -> u64 {
         lock(&self.shared).dropped
