@@ -59,7 +59,11 @@ async fn login(state: &AppState, name: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-const PROTECTED: [(&str, &str); 11] = [
+const PROTECTED: [(&str, &str); 15] = [
+    ("GET", "/api/residents/x/case"),
+    ("POST", "/api/residents/x/opposition"),
+    ("POST", "/api/residents/x/disclosure"),
+    ("POST", "/api/bases/x/stop"),
     ("GET", "/api/residents"),
     ("POST", "/api/looks"),
     ("GET", "/api/looks/x/view"),
@@ -273,4 +277,41 @@ async fn residents_come_with_their_legal_status_and_posture() {
     assert_eq!(resident["legal"]["ai_disclosed"], true);
     let installer = login(&state, "ib").await;
     assert_eq!(call(&state, "GET", "/api/residents", Some(&installer), None).await.0, StatusCode::FORBIDDEN, "an installer sees no resident's data");
+}
+
+#[tokio::test]
+async fn case_officers_record_oppositions_disclosures_and_stops_and_each_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let karin = login(&state, "karin").await;
+    let hanne = login(&state, "hanne").await;
+    let auditor = login(&state, "aud").await;
+    let (status, body) = call(&state, "GET", "/api/residents/demo-1/case", Some(&auditor), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["case"]["bases"][0]["id"], "demo-consent");
+    assert_eq!(body["now"]["kinds"], serde_json::json!(["sound", "video"]));
+    assert_eq!(call(&state, "GET", "/api/residents/demo-1/case", Some(&hanne), None).await.0, StatusCode::FORBIDDEN, "staff see the status on the card, not the case file");
+    assert_eq!(call(&state, "GET", "/api/residents/nobody/case", Some(&karin), None).await.0, StatusCode::NOT_FOUND);
+    let json = "application/json";
+    assert_eq!(call(&state, "POST", "/api/residents/demo-1/opposition", Some(&hanne), Some((json, r#"{"by":"resident"}"#))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(call(&state, "POST", "/api/residents/demo-1/disclosure", Some(&karin), Some((json, r#"{"informed":"resident","how":""}"#))).await.0, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&state, "POST", "/api/residents/demo-1/disclosure", Some(&karin), Some((json, r#"{"informed":"resident","how":"told again, with the leaflet"}"#))).await;
+    assert_eq!(status, StatusCode::OK);
+    // The resident opposes: a consent basis ends with it (R1.4), nothing may run now.
+    let (status, body) = call(&state, "POST", "/api/residents/demo-1/opposition", Some(&karin), Some((json, r#"{"by":"resident"}"#))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["now"]["kinds"], serde_json::json!([]), "{body}");
+    let (status, body) = call(&state, "POST", "/api/bases/demo-consent/stop", Some(&karin), Some((json, r#"{"reason":"the need has ended"}"#))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(&state, "POST", "/api/bases/demo-consent/stop", Some(&karin), Some((json, r#"{"reason":"again"}"#))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a refusal names its rule: {body}");
+    assert!(body["error"].as_str().unwrap().contains("R10.3"), "{body}");
+    assert_eq!(call(&state, "POST", "/api/bases/nothing/stop", Some(&karin), Some((json, r#"{"reason":"x"}"#))).await.0, StatusCode::NOT_FOUND);
+    let actions = audit_actions(&state);
+    for action in ["disclosure.record karin", "opposition.record karin", "basis.stop karin"] {
+        assert!(actions.iter().any(|a| a.starts_with(action)), "{action}: {actions:?}");
+    }
+    // A look is now refused, with the rule.
+    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some((json, r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }

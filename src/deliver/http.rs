@@ -131,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/alarms/{id}/resolve", post(resolve))
         .route("/api/events", get(events))
         .route("/api/residents", get(residents))
+        .route("/api/residents/{id}/case", get(case_file))
+        .route("/api/residents/{id}/opposition", post(record_opposition))
+        .route("/api/residents/{id}/disclosure", post(record_disclosure))
+        .route("/api/bases/{id}/stop", post(stop_basis))
         .route("/api/looks", post(start_look))
         .route("/api/looks/{id}/view", get(view_look))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
@@ -314,6 +318,86 @@ async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json
     Ok(Json(json!({ "residents": out })))
 }
 
+/// A store refusal names its rule: a 4xx for the client, not a 5xx.
+fn refused(e: crate::store::StoreError) -> ApiError {
+    use crate::store::StoreError;
+    match e {
+        StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+        other => ApiError::from(HubError::Store(other)),
+    }
+}
+
+/// A resident's whole case as the gate reads it, with what it allows now
+/// (case officer, auditor).
+async fn case_file(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    authed.require(&[Role::CaseOfficer, Role::Auditor])?;
+    let case = state.hub.store().case_file(&crate::domain::ResidentId(id)).map_err(refused)?;
+    let assessment = crate::policy::assess(&case, state.hub.now());
+    Ok(Json(json!({ "case": case, "now": assessment })))
+}
+
+fn party(text: &str) -> Result<crate::policy::Party, ApiError> {
+    match text.trim() {
+        "" => Err(ApiError::new(StatusCode::BAD_REQUEST, "say who: `resident` or a representative's name")),
+        "resident" => Ok(crate::policy::Party::Resident),
+        name => Ok(crate::policy::Party::Representative(name.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OppositionRequest {
+    by: String,
+}
+
+/// The resident, guardian or attorney opposes (R1.4): a § 136 e or consent
+/// basis ends with it, and running sources shut within a second.
+async fn record_opposition(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<OppositionRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::CaseOfficer])?;
+    let opposition = crate::policy::Opposition { resident: crate::domain::ResidentId(id.clone()), by: party(&request.by)?, at: state.hub.now() };
+    state.hub.store().record_opposition(&opposition, &session.user.name, state.hub.now()).map_err(refused)?;
+    let case = state.hub.store().case_file(&opposition.resident).map_err(refused)?;
+    Ok(Json(json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisclosureRequest {
+    informed: String,
+    how: String,
+}
+
+/// The AI disclosure (R8.2): who was told, how; by the logged-in case officer, now.
+async fn record_disclosure(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<DisclosureRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::CaseOfficer])?;
+    if request.how.trim().is_empty() || request.how.chars().count() > 300 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "say how they were told (1 to 300 characters)"));
+    }
+    let now = state.hub.now();
+    let disclosure = crate::policy::AiDisclosure { resident: crate::domain::ResidentId(id), informed: party(&request.informed)?, by: session.user.name.clone(), at: now, how: request.how.trim().to_string() };
+    state.hub.store().record_disclosure(&disclosure, &session.user.name, now).map_err(refused)?;
+    Ok(Json(json!({ "recorded": disclosure })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StopRequest {
+    reason: String,
+}
+
+/// The need has ended: the basis stops now (R10.3).
+async fn stop_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<StopRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::CaseOfficer])?;
+    if request.reason.trim().is_empty() || request.reason.chars().count() > 300 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "give the reason (1 to 300 characters)"));
+    }
+    let now = state.hub.now();
+    let stop = crate::policy::EarlyStop { at: now, by: session.user.name.clone(), reason: request.reason.trim().to_string() };
+    state.hub.store().stop_basis(&id, stop, &session.user.name, now).map_err(refused)?;
+    Ok(Json(json!({ "stopped": id, "at": now.to_rfc3339() })))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LookRequest {
@@ -406,6 +490,14 @@ pub fn openapi_document() -> serde_json::Value {
     let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
     let mut look = secured("Ask for a time-bounded look at a resident's silhouette, with a reason (staff; the basis must allow it, R3.2)", "the look's id and end");
     look["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["resident", "minutes", "reason"], "properties": { "resident": { "type": "string" }, "minutes": { "type": "integer", "minimum": 1 }, "reason": { "type": "string", "minLength": 1, "maxLength": 300 } } } } } });
+    let with_id = |mut op: serde_json::Value| {
+        op["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+        op
+    };
+    let with_body = |mut op: serde_json::Value, properties: serde_json::Value, required: &[&str]| {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": required, "properties": properties } } } });
+        op
+    };
     let mut view = secured("The look's live silhouette as server-sent events until it ends (the staff member who asked)", "text/event-stream");
     view["parameters"] = id.clone();
     let mut ack = secured("Acknowledge an alarm: someone is on the way (staff)", "the step taken");
@@ -430,6 +522,10 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/events": { "get": secured("Alarm steps as server-sent events (staff); `after` or Last-Event-ID resumes", "text/event-stream") },
             "/api/residents": { "get": secured("Residents with their legal status and current posture (staff, case officer, auditor)", "the residents") },
             "/api/looks": { "post": look },
+            "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
+            "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": { "type": "string", "description": "`resident` or a representative's name" } }), &["by"]) },
+            "/api/residents/{id}/disclosure": { "post": with_body(with_id(secured("Record the AI disclosure (R8.2) (case officer)", "recorded")), json!({ "informed": { "type": "string" }, "how": { "type": "string", "maxLength": 300 } }), &["informed", "how"]) },
+            "/api/bases/{id}/stop": { "post": with_body(with_id(secured("Stop a legal basis now (R10.3) (case officer)", "stopped")), json!({ "reason": { "type": "string", "maxLength": 300 } }), &["reason"]) },
             "/api/looks/{id}/view": { "get": view },
         },
         "components": {

@@ -173,7 +173,7 @@ pub struct Opposition {
 }
 
 /// Everything the gate needs about one resident.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseFile {
     pub resident: Resident,
     pub bases: Vec<LegalBasis>,
