@@ -200,6 +200,7 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
     demo.kill().unwrap();
     demo.wait().unwrap();
     let _ = subscriber.kill();
+    let _ = subscriber.wait();
     let _ = broker.kill();
     let _ = broker.wait();
 

@@ -184,6 +184,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let mut seen_beats = [0u64; 3];
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let mut seconds_since_disk_check = u32::MAX;
+    let mut last_reported: std::collections::BTreeMap<DeviceFault, crate::policy::Time> = std::collections::BTreeMap::new();
     let deadline = options.seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
     let sleep_until = async {
         match deadline {
@@ -217,9 +218,12 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                 }
             }
             Some(DeviceChange::Fault { fault, detail }) = faults_rx.recv() => {
-                // A model failing on every frame is one fault, not fifteen a second.
-                if fault != DeviceFault::ModelFailed || watch.model_failed(&detail).is_some() {
-                    hub.raise_fault(&options.room, permit_device_fault(fault, hub.now()), &detail)?;
+                // A model failing on every frame is one report a minute, not
+                // fifteen a second; once resolved, the next failure raises anew.
+                let now = hub.now();
+                if last_reported.get(&fault).is_none_or(|at| now - *at >= chrono::Duration::seconds(60)) {
+                    last_reported.insert(fault, now);
+                    hub.raise_fault(&options.room, permit_device_fault(fault, now), &detail)?;
                     say(format!("device fault: {detail}"));
                 }
             }
@@ -411,7 +415,13 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc
             }
         };
         beats.beat(Source::Microphone);
-        let outputs = analyzer.push(&chunk).unwrap_or_default();
+        let outputs = match analyzer.push(&chunk) {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
+                Vec::new()
+            }
+        };
         drop(chunk);
         for output in outputs {
             if let SoundOutput::Event(EventUpdate::Began(e)) = output {
@@ -449,7 +459,13 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncS
             };
             heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
             beats.beat(Source::Microphone);
-            let outputs = analyzer.push(&chunk).unwrap_or_default();
+            let outputs = match analyzer.push(&chunk) {
+                Ok(outputs) => outputs,
+                Err(e) => {
+                    let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
+                    Vec::new()
+                }
+            };
             drop(chunk);
             for output in outputs {
                 if let SoundOutput::Event(EventUpdate::Began(e)) = output {
@@ -472,11 +488,14 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncS
     }
 }
 
+/// A demo log-in: name, role, password.
+pub type DemoLogin = (String, crate::store::Role, String);
+
 /// The demo's own records in a fresh data folder: a resident in room A12
 /// who consented to video and sound with reactive alarms and 5-minute
 /// looks, told that AI is used; and a log-in of each role with a fresh
 /// password. Returns (resident, room, [(name, role, password)]).
-pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Result<(ResidentId, String, Vec<(String, crate::store::Role, String)>)> {
+pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Result<(ResidentId, String, Vec<DemoLogin>)> {
     use crate::policy::{AiDisclosure, BasisType, CaseDocuments, ConsentGiven, LegalBasis, Party, Resident};
     let resident = ResidentId("demo-1".into());
     let room = "A12".to_string();

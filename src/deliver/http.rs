@@ -287,7 +287,10 @@ async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMa
                 return Some((Ok(event), (hub, live, after, queue)));
             }
             // Catch up from the store first, then wait for the next step.
-            let backlog = hub.store().steps_after(after, 100).unwrap_or_default();
+            let backlog = hub.store().steps_after(after, 100).unwrap_or_else(|e| {
+                tracing::error!("event stream: {e}");
+                Vec::new()
+            });
             if !backlog.is_empty() {
                 queue.extend(backlog);
                 continue;

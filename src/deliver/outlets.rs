@@ -284,7 +284,13 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings) {
                 if !connected || !unsent.is_empty() || !in_flight.is_empty() {
                     continue;
                 }
-                let due = hub.store().due("mqtt", hub.now(), BATCH).unwrap_or_default();
+                let due = match hub.store().due("mqtt", hub.now(), BATCH) {
+                    Ok(due) => due,
+                    Err(e) => {
+                        tracing::error!("mqtt outbox: {e}");
+                        continue;
+                    }
+                };
                 for pending in due {
                     let payload = serde_json::to_vec(&Payload::of(&pending.step)).unwrap_or_default();
                     let topic = format!("{}/{}/{}", settings.topic_prefix, topic_level(&pending.step.alarm.room), pending.step.alarm.kind);
