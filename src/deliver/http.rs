@@ -236,7 +236,10 @@ async fn me(authed: Authed) -> Json<Me> {
 
 async fn alarms(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
     authed.require(&[Role::Staff, Role::Auditor])?;
-    Ok(Json(json!({ "alarms": state.hub.open_alarms() })))
+    // The place first: a client that follows /api/events?after=place from
+    // here misses no step that comes while it reads the list.
+    let place = state.hub.store().last_step_place().map_err(|e| ApiError::from(HubError::Store(e)))?;
+    Ok(Json(json!({ "alarms": state.hub.open_alarms(), "place": place })))
 }
 
 async fn acknowledge(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {

@@ -213,7 +213,8 @@ async function showBoard(me) {
   await loadResidents();
   clearInterval(residentsTimer);
   residentsTimer = setInterval(loadResidents, 5000);
-  const { alarms: open } = await api("/api/alarms");
+  const { alarms: open, place } = await api("/api/alarms");
+  if (lastPlace === null) lastPlace = place;
   alarms.clear();
   for (const alarm of open) alarms.set(alarm.id, alarm);
   render();
