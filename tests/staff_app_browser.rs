@@ -1,7 +1,9 @@
 //! The staff app end to end in a real browser (Debian's chromium, headless,
 //! driven by playwright-core): `tryghed demo` replays its room, a staff
 //! member logs in, sees the resident's card, takes a one-minute look at the
-//! live silhouette, and the fall alarm arrives, is acknowledged and resolved.
+//! live silhouette, and the fall alarm arrives, is acknowledged and resolved;
+//! then the case officer records the resident's opposition and the device
+//! shuts its camera and microphone (R1.4).
 //! Screenshots are kept in target/e2e-screenshots/.
 
 mod common;
@@ -21,24 +23,29 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let (mut url, mut password) = (None, None);
+    let (mut url, mut password, mut officer) = (None, None, None);
     for line in lines.by_ref() {
         let line = line.unwrap();
         println!("demo: {line}");
         if let Some(rest) = line.trim().strip_prefix("personale") {
             password = rest.split_whitespace().next().map(str::to_string);
         }
+        if let Some(rest) = line.trim().strip_prefix("visitator") {
+            officer = rest.split_whitespace().next().map(str::to_string);
+        }
         if let Some(rest) = line.strip_prefix("staff app: ") {
             url = Some(rest.trim().to_string());
             break;
         }
     }
-    let (url, password) = (url.expect("the demo prints its address"), password.expect("and the staff log-in"));
+    let (url, password, officer) = (url.expect("the demo prints its address"), password.expect("and the staff log-in"), officer.expect("and the case officer's"));
     // The demo goes on printing its alarms while the browser works.
     let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let browser = Command::new("node").arg(e2e.join("staff_app.mjs")).args([&url, "personale", &password, shots.to_str().unwrap()]).output().unwrap();
+    let browser = Command::new("node").arg(e2e.join("staff_app.mjs")).args([&url, "personale", &password, shots.to_str().unwrap(), "visitator", &officer]).output().unwrap();
+    // The demo notices the opposition within a second and shuts its sources.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
     let _ = demo.kill();
     let _ = demo.wait();
     let printed = printer.join().unwrap();
@@ -47,7 +54,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
     assert!(browser.status.success(), "the browser run failed");
-    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request"] {
+    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request", "the case officer recorded the opposition"] {
         assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
     }
     // The store holds each step, by whom, in an intact audit chain.
@@ -57,4 +64,6 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     let audit = String::from_utf8_lossy(&audit.stdout);
     assert!(audit.contains("alarm.acknowledged personale") && audit.contains("alarm.resolved personale"), "{audit}");
     assert!(audit.contains("look.start personale"), "the look is audited: {audit}");
+    assert!(audit.contains("opposition.record visitator") && audit.contains("gate.shut device"), "the opposition shut the sources (R1.4): {audit}");
+    assert!(printed.iter().any(|l| l.starts_with("video: shut")), "{printed:?}");
 }

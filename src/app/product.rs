@@ -133,7 +133,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let video = video.is_ok();
     let sound = sound.is_ok() && !matches!(options.sound, SoundSource::None);
 
-    let stop = Arc::new(AtomicBool::new(false));
+    // One stop per source: the gate may shut sound and leave video running (R2.2).
+    let (stop_video, stop_sound) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let beats = Arc::new(Beats::default());
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
     let (faults_tx, mut faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
@@ -151,13 +152,13 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
             None => Room::unzoned(640, 480),
         };
         let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
-        let (stop, events, faults) = (stop.clone(), events_tx.clone(), faults_tx.clone());
+        let (stop, events, faults) = (stop_video.clone(), events_tx.clone(), faults_tx.clone());
         let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
         threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_room(frames, tracker, watch, room, cues_rx, events, faults, started, stop))?);
     }
     if sound {
         let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-        let (stop, faults, beats) = (stop.clone(), faults_tx.clone(), beats.clone());
+        let (stop, faults, beats) = (stop_sound.clone(), faults_tx.clone(), beats.clone());
         match &options.sound {
             SoundSource::Files(files) => {
                 let files = files.clone();
@@ -181,6 +182,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         sources.push(Source::Microphone);
     }
     let mut watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
+    let (mut video_running, mut sound_running) = (video, sound);
     let mut seen_beats = [0u64; 3];
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let mut seconds_since_disk_check = u32::MAX;
@@ -229,6 +231,23 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
             }
             _ = health.tick() => {
                 let now = hub.now();
+                // The law can change while running: an opposition, an early
+                // stop, an expiry shuts the source within a second (R1.4,
+                // R10.3), audited; its silence is then no fault.
+                let case = hub.store().case_file(&options.resident)?;
+                for (kind, stop, running, source_list) in [(Kind::Video, &stop_video, &mut video_running, &[Source::Camera, Source::Pipeline][..]), (Kind::Sound, &stop_sound, &mut sound_running, &[Source::Microphone][..])] {
+                    if !*running {
+                        continue;
+                    }
+                    if let Err(denial) = may_open(&case, kind, now) {
+                        stop.store(true, Ordering::Relaxed);
+                        *running = false;
+                        sources.retain(|s| !source_list.contains(s));
+                        watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
+                        hub.store().audit_gate("gate.shut", &options.resident, kind, &denial.to_string(), "device", now)?;
+                        say(format!("{}: shut: {denial}", kind.name()));
+                    }
+                }
                 let mut changes = Vec::new();
                 for (i, source) in [Source::Camera, Source::Pipeline, Source::Microphone].into_iter().enumerate() {
                     let beat = beats.get(source);
@@ -260,7 +279,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
             _ = tokio::signal::ctrl_c() => break,
         }
     }
-    stop.store(true, Ordering::Relaxed);
+    stop_video.store(true, Ordering::Relaxed);
+    stop_sound.store(true, Ordering::Relaxed);
     for thread in threads {
         let _ = thread.join();
     }

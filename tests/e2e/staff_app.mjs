@@ -1,10 +1,12 @@
 // Drives Debian's chromium, headless, through the staff app of a running
 // `tryghed demo`: log in, see an alarm arrive from the replayed room,
 // acknowledge it, resolve it. Screenshots go to the folder given.
-//   node staff_app.mjs URL NAME PASSWORD SCREENSHOT_DIR
+// Then, as the case officer, record the resident's opposition: the basis
+// ends (R1.4) and the card says nothing runs.
+//   node staff_app.mjs URL NAME PASSWORD SCREENSHOT_DIR OFFICER OFFICER_PASSWORD
 import { chromium } from "playwright-core";
 
-const [url, name, password, shots] = process.argv.slice(2);
+const [url, name, password, shots, officer, officerPassword] = process.argv.slice(2);
 const step = (what) => console.log(`e2e: ${what}`);
 
 const browser = await chromium.launch({
@@ -63,6 +65,21 @@ try {
   await page.selectOption("#language", "en");
   await page.waitForSelector("h2:text('Open alarms')");
   step("English on request");
+  await page.selectOption("#language", "da");
+  await page.click("#logout");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.fill("#name", officer);
+  await page.fill("#password", officerPassword);
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#board:not([hidden])");
+  if (await page.isVisible("#alarm-board")) throw new Error("a case officer sees no alarms");
+  const officerCard = page.locator("li.resident", { hasText: "Stue A12" });
+  await officerCard.locator("button.oppose").waitFor();
+  answers.push("resident");
+  await officerCard.locator("button.oppose").click();
+  await officerCard.locator(".legal", { hasText: "Intet gyldigt grundlag" }).waitFor();
+  await page.screenshot({ path: `${shots}/6-opposition.png` });
+  step("the case officer recorded the opposition: nothing runs");
 } finally {
   await browser.close();
 }

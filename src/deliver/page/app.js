@@ -10,6 +10,9 @@ const TEXTS = {
     to_all: "til alle", room: "Stue",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld" },
     levels: { alarm: "alarm", warning: "advarsel" },
+    oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident eller navnet på værge/fremtidsfuldmægtig)",
+    disclose: "Registrér AI-oplysning", disclosed_how: "Hvordan blev der oplyst om AI? (fx mundtligt med folder)",
+    stop_basis: "Stop grundlaget", stop_reason: "Hvorfor stoppes grundlaget? (behovet er ophørt …)",
     residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
     look_minutes: "Hvor mange minutter?", minutes_left: "min tilbage", no_look: "Grundlaget tillader ikke tilsyn",
     postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
@@ -22,6 +25,9 @@ const TEXTS = {
     to_all: "to all", room: "Room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full" },
     levels: { alarm: "alarm", warning: "warning" },
+    oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's name)",
+    disclose: "Record the AI disclosure", disclosed_how: "How were they told that AI is used?",
+    stop_basis: "Stop the basis", stop_reason: "Why does the basis stop? (the need has ended …)",
     residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
     look_minutes: "How many minutes?", minutes_left: "min left", no_look: "The basis allows no supervision",
     postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
@@ -50,6 +56,7 @@ let residents = [];
 let lookSource = null;
 let lookTimer = null;
 let residentsTimer = null;
+let role = null;
 const alarms = new Map();
 let source = null;
 let lastPlace = null;
@@ -135,6 +142,22 @@ function renderResidents() {
     ask.disabled = !max;
     ask.title = max ? "" : t("no_look");
     ask.onclick = () => askLook(resident, max);
+    // Case officers record what cannot wait; staff look; each sees only their own.
+    ask.hidden = role !== "staff";
+    const officer = role === "case_officer";
+    const action = (selector, question, path, body) => {
+      const button = card.querySelector(selector);
+      button.textContent = t(button.dataset.text);
+      button.hidden = !officer || (selector === ".stop-basis" && !resident.legal.basis_id);
+      button.onclick = async () => {
+        const answer = (window.prompt(t(question)) || "").trim();
+        if (!answer) return;
+        try { await api(path, { method: "POST", body: JSON.stringify(body(answer)) }); await loadResidents(); } catch (error) { report(error); }
+      };
+    };
+    action(".oppose", "opposed_by", `/api/residents/${encodeURIComponent(resident.id)}/opposition`, (by) => ({ by }));
+    action(".disclose", "disclosed_how", `/api/residents/${encodeURIComponent(resident.id)}/disclosure`, (how) => ({ informed: "resident", how }));
+    action(".stop-basis", "stop_reason", `/api/bases/${encodeURIComponent(resident.legal.basis_id || "")}/stop`, (reason) => ({ reason }));
     list.append(card);
   }
 }
@@ -210,9 +233,17 @@ async function showBoard(me) {
   $("board").hidden = false;
   $("logout").hidden = false;
   $("who").textContent = me.name;
-  await loadResidents();
+  role = me.role;
   clearInterval(residentsTimer);
-  residentsTimer = setInterval(loadResidents, 5000);
+  // Installers see no resident's data.
+  if (role !== "installer") {
+    await loadResidents();
+    residentsTimer = setInterval(loadResidents, 5000);
+  }
+  // Alarms are for staff (and auditors, who read); case officers see residents.
+  const seesAlarms = role === "staff" || role === "auditor";
+  $("alarm-board").hidden = !seesAlarms;
+  if (!seesAlarms) return;
   const { alarms: open, place } = await api("/api/alarms");
   if (lastPlace === null) lastPlace = place;
   alarms.clear();
