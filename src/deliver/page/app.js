@@ -258,6 +258,7 @@ function showLogin() {
   $("board").hidden = true;
   $("logout").hidden = true;
   $("who").textContent = "";
+  $("connection").textContent = "";
   $("login").hidden = false;
 }
 
