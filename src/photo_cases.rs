@@ -108,15 +108,21 @@ fn sample(image: &RgbImage, x: f32, y: f32) -> Option<[u8; 3]> {
     }))
 }
 
-/// Writes the photo cases under `out`, reading the photo from `photos`.
-pub fn write_photo_cases(out: &Path, photos: &Path) -> Result<(), String> {
+/// The man cut out of `photos/bus.jpg`.
+fn cut_out(photos: &Path) -> Result<RgbImage, String> {
     let source = photos.join("bus.jpg");
     let photo = image::open(&source).map_err(|e| format!("{}: {e}", source.display()))?.to_rgb8();
     let (x, y, w, h) = CUT;
     if photo.width() < x + w || photo.height() < y + h {
         return Err(format!("{}: {}x{}, too small for the cut-out", source.display(), photo.width(), photo.height()));
     }
-    let cut = image::imageops::crop_imm(&photo, x, y, w, h).to_image();
+    Ok(image::imageops::crop_imm(&photo, x, y, w, h).to_image())
+}
+
+/// Writes the photo cases under `out`, reading the photo from `photos`.
+/// Test material made from a fixture photo, never from a camera.
+pub fn write_photo_cases(out: &Path, photos: &Path) -> Result<(), String> {
+    let cut = cut_out(photos)?;
     for case in &CASES {
         let dir = out.join(case.name);
         let frames = dir.join("frames");
@@ -149,13 +155,7 @@ pub const DEMO_SCENE_S: f64 = 60.0;
 
 impl DemoScene {
     pub fn load(photos: &Path) -> Result<DemoScene, String> {
-        let source = photos.join("bus.jpg");
-        let photo = image::open(&source).map_err(|e| format!("{}: {e}", source.display()))?.to_rgb8();
-        let (x, y, w, h) = CUT;
-        if photo.width() < x + w || photo.height() < y + h {
-            return Err(format!("{}: {}x{}, too small for the cut-out", source.display(), photo.width(), photo.height()));
-        }
-        Ok(DemoScene { cut: image::imageops::crop_imm(&photo, x, y, w, h).to_image() })
+        Ok(DemoScene { cut: cut_out(photos)? })
     }
 
     /// The frame at `t` seconds, as a camera would deliver it.

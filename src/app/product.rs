@@ -418,6 +418,27 @@ fn watch_room(mut frames: Frames, mut tracker: PoseTracker, mut watch: RoomWatch
     }
 }
 
+/// One piece of sound through the analyzer (the chunk is wiped as it
+/// drops here): the events that began in it, as cues timed from
+/// `offset`. A failing model is a device fault, not a silent skip.
+fn began(analyzer: &mut SoundAnalyzer, chunk: crate::audio::AudioChunk, offset: f64, faults: &tokio::sync::mpsc::Sender<DeviceChange>) -> Vec<SoundCue> {
+    let outputs = match analyzer.push(&chunk) {
+        Ok(outputs) => outputs,
+        Err(e) => {
+            let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
+            Vec::new()
+        }
+    };
+    drop(chunk);
+    outputs
+        .into_iter()
+        .filter_map(|output| match output {
+            SoundOutput::Event(EventUpdate::Began(e)) => Some(SoundCue { kind: e.kind, start_s: offset + e.start_s, end_s: None, score: e.score, classes: e.classes }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The sound thread on a live microphone: each event that begins is a cue.
 fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
     let offset = started.elapsed().as_secs_f64();
@@ -435,20 +456,9 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc
             }
         };
         beats.beat(Source::Microphone);
-        let outputs = match analyzer.push(&chunk) {
-            Ok(outputs) => outputs,
-            Err(e) => {
-                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
-                Vec::new()
-            }
-        };
-        drop(chunk);
-        for output in outputs {
-            if let SoundOutput::Event(EventUpdate::Began(e)) = output {
-                let cue = SoundCue { kind: e.kind, start_s: offset + e.start_s, end_s: None, score: e.score, classes: e.classes };
-                if cues.send((started.elapsed().as_secs_f64(), cue)).is_err() {
-                    return;
-                }
+        for cue in began(&mut analyzer, chunk, offset, &faults) {
+            if cues.send((started.elapsed().as_secs_f64(), cue)).is_err() {
+                return;
             }
         }
     }
@@ -479,20 +489,9 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncS
             };
             heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
             beats.beat(Source::Microphone);
-            let outputs = match analyzer.push(&chunk) {
-                Ok(outputs) => outputs,
-                Err(e) => {
-                    let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
-                    Vec::new()
-                }
-            };
-            drop(chunk);
-            for output in outputs {
-                if let SoundOutput::Event(EventUpdate::Began(e)) = output {
-                    let cue = SoundCue { kind: e.kind, start_s: offset + file_start + e.start_s, end_s: None, score: e.score, classes: e.classes };
-                    if cues.send((offset + heard, cue)).is_err() {
-                        return;
-                    }
+            for cue in began(&mut analyzer, chunk, offset + file_start, &faults) {
+                if cues.send((offset + heard, cue)).is_err() {
+                    return;
                 }
             }
             // Real time: a recording is heard as fast as it was made.

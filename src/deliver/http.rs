@@ -61,9 +61,21 @@ impl From<HubError> for ApiError {
         match e {
             HubError::Alarm(AlarmError::NotOpen(_)) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
             HubError::Alarm(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-            HubError::Store(inner) => {
+            HubError::Store(inner) => ApiError::from(inner),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        use crate::store::StoreError;
+        match e {
+            // A refusal names its rule: the client's to fix.
+            StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            other => {
                 // The detail (a file, an SQL error) is for the log, not the client.
-                tracing::error!("store: {inner}");
+                tracing::error!("store: {other}");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the device could not store that; nothing was changed")
             }
         }
@@ -207,7 +219,7 @@ async fn login(State(state): State<AppState>, Peer(address): Peer, ApiJson(login
     let user = tokio::task::spawn_blocking(move || hub.store().check_password(&name, &password))
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?
-        .map_err(|e| ApiError::from(HubError::Store(e)))?;
+        ?;
     let Some(user) = user else {
         state.sessions.failed(&keys, now);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password"));
@@ -238,7 +250,7 @@ async fn alarms(State(state): State<AppState>, authed: Authed) -> Result<Json<se
     authed.require(&[Role::Staff, Role::Auditor])?;
     // The place first: a client that follows /api/events?after=place from
     // here misses no step that comes while it reads the list.
-    let place = state.hub.store().last_step_place().map_err(|e| ApiError::from(HubError::Store(e)))?;
+    let place = state.hub.store().last_step_place()?;
     Ok(Json(json!({ "alarms": state.hub.open_alarms(), "place": place })))
 }
 
@@ -256,10 +268,8 @@ struct Resolution {
 
 async fn resolve(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(resolution): ApiJson<Resolution>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
-    if resolution.outcome.chars().count() > 500 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "an outcome is at most 500 characters"));
-    }
-    let step = state.hub.resolve(&id, &session.user.name, &resolution.outcome)?;
+    let outcome = text(&resolution.outcome, "say what happened", 500)?;
+    let step = state.hub.resolve(&id, &session.user.name, outcome)?;
     Ok(Json(json!({ "step": step })))
 }
 
@@ -280,7 +290,7 @@ async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMa
     let after = query.after.or(last_seen).unwrap_or(i64::MAX);
     // Subscribe before reading the backlog, so nothing falls between them.
     let live = state.hub.subscribe();
-    let after = if after == i64::MAX { state.hub.store().last_step_place().map_err(|e| ApiError::from(HubError::Store(e)))? } else { after };
+    let after = if after == i64::MAX { state.hub.store().last_step_place()? } else { after };
     let stream = stream::unfold((state.hub.clone(), live, after, std::collections::VecDeque::new()), |(hub, mut live, mut after, mut queue)| async move {
         loop {
             if let Some((place, step)) = queue.pop_front() {
@@ -315,8 +325,8 @@ async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json
     let now = state.hub.now();
     let store = state.hub.store();
     let mut out = Vec::new();
-    for resident in store.residents().map_err(|e| ApiError::from(HubError::Store(e)))? {
-        let case = store.case_file(&resident.id).map_err(|e| ApiError::from(HubError::Store(e)))?;
+    for resident in store.residents()? {
+        let case = store.case_file(&resident.id)?;
         let assessment = crate::policy::assess(&case, now);
         let posture = state.live.posture(&resident.id).filter(|(_, at)| now - *at < chrono::Duration::seconds(10)).map(|(p, _)| p);
         out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
@@ -324,21 +334,20 @@ async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json
     Ok(Json(json!({ "residents": out })))
 }
 
-/// A store refusal names its rule: a 4xx for the client, not a 5xx.
-fn refused(e: crate::store::StoreError) -> ApiError {
-    use crate::store::StoreError;
-    match e {
-        StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-        other => ApiError::from(HubError::Store(other)),
+/// A free-text field, trimmed: 1 to `max` characters, or a 400 that says `what`.
+fn text<'a>(value: &'a str, what: &str, max: usize) -> Result<&'a str, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("{what} (1 to {max} characters)")));
     }
+    Ok(value)
 }
 
 /// A resident's whole case as the gate reads it, with what it allows now
 /// (case officer, auditor).
 async fn case_file(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     authed.require(&[Role::CaseOfficer, Role::Auditor])?;
-    let case = state.hub.store().case_file(&crate::domain::ResidentId(id)).map_err(refused)?;
+    let case = state.hub.store().case_file(&crate::domain::ResidentId(id))?;
     let assessment = crate::policy::assess(&case, state.hub.now());
     Ok(Json(json!({ "case": case, "now": assessment })))
 }
@@ -362,8 +371,8 @@ struct OppositionRequest {
 async fn record_opposition(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<OppositionRequest>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
     let opposition = crate::policy::Opposition { resident: crate::domain::ResidentId(id.clone()), by: party(&request.by)?, at: state.hub.now() };
-    state.hub.store().record_opposition(&opposition, &session.user.name, state.hub.now()).map_err(refused)?;
-    let case = state.hub.store().case_file(&opposition.resident).map_err(refused)?;
+    state.hub.store().record_opposition(&opposition, &session.user.name, state.hub.now())?;
+    let case = state.hub.store().case_file(&opposition.resident)?;
     Ok(Json(json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) })))
 }
 
@@ -377,12 +386,10 @@ struct DisclosureRequest {
 /// The AI disclosure (R8.2): who was told, how; by the logged-in case officer, now.
 async fn record_disclosure(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<DisclosureRequest>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
-    if request.how.trim().is_empty() || request.how.chars().count() > 300 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "say how they were told (1 to 300 characters)"));
-    }
+    let how = text(&request.how, "say how they were told", 300)?;
     let now = state.hub.now();
-    let disclosure = crate::policy::AiDisclosure { resident: crate::domain::ResidentId(id), informed: party(&request.informed)?, by: session.user.name.clone(), at: now, how: request.how.trim().to_string() };
-    state.hub.store().record_disclosure(&disclosure, &session.user.name, now).map_err(refused)?;
+    let disclosure = crate::policy::AiDisclosure { resident: crate::domain::ResidentId(id), informed: party(&request.informed)?, by: session.user.name.clone(), at: now, how: how.to_string() };
+    state.hub.store().record_disclosure(&disclosure, &session.user.name, now)?;
     Ok(Json(json!({ "recorded": disclosure })))
 }
 
@@ -395,12 +402,10 @@ struct StopRequest {
 /// The need has ended: the basis stops now (R10.3).
 async fn stop_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<StopRequest>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
-    if request.reason.trim().is_empty() || request.reason.chars().count() > 300 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "give the reason (1 to 300 characters)"));
-    }
+    let reason = text(&request.reason, "give the reason", 300)?;
     let now = state.hub.now();
-    let stop = crate::policy::EarlyStop { at: now, by: session.user.name.clone(), reason: request.reason.trim().to_string() };
-    state.hub.store().stop_basis(&id, stop, &session.user.name, now).map_err(refused)?;
+    let stop = crate::policy::EarlyStop { at: now, by: session.user.name.clone(), reason: reason.to_string() };
+    state.hub.store().stop_basis(&id, stop, &session.user.name, now)?;
     Ok(Json(json!({ "stopped": id, "at": now.to_rfc3339() })))
 }
 
@@ -417,15 +422,12 @@ struct LookRequest {
 /// refused or granted, it is audited.
 async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(request): ApiJson<LookRequest>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 300 {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "give a reason for the look (1 to 300 characters)"));
-    }
+    let reason = text(&request.reason, "give a reason for the look", 300)?;
     let now = state.hub.now();
     let resident = crate::domain::ResidentId(request.resident.clone());
     let by = session.user.name.clone();
     let case = state.hub.store().case_file(&resident).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("unknown resident {}", request.resident)))?;
-    let audit = |action: &str, detail: serde_json::Value| state.hub.store().audit_action(action, &resident.0, &detail, &by, now).map_err(|e| ApiError::from(HubError::Store(e)));
+    let audit = |action: &str, detail: serde_json::Value| state.hub.store().audit_action(action, &resident.0, &detail, &by, now);
     match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now) {
         Err(denial) => {
             audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }))?;
