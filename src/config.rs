@@ -135,9 +135,10 @@ impl Config {
     /// Parses TOML text; `file` names it in errors. Relative paths are
     /// taken from the folder the file is in.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig =
+        let mut raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: e.to_string().trim_end().replace('\n', " ") })?;
         let base = Path::new(file).parent().unwrap_or(Path::new("."));
+        raw.outlets.resolve(base);
         let models_dir = match raw.models_dir {
             Some(dir) if dir.is_relative() => base.join(dir),
             Some(dir) => dir,

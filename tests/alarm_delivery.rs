@@ -32,8 +32,10 @@ fn start_demo(data: &Path, config: &Path) -> (Child, String, Option<String>, Arc
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut password = None;
+    let mut early = Vec::new();
     let url = loop {
         let line = lines.next().expect("the demo printed its address").unwrap();
+        early.push(line.clone());
         if let Some(rest) = line.trim().strip_prefix("personale") {
             password = rest.split_whitespace().next().map(str::to_string);
         }
@@ -41,7 +43,7 @@ fn start_demo(data: &Path, config: &Path) -> (Child, String, Option<String>, Arc
             break url.trim().trim_end_matches('/').to_string();
         }
     };
-    let printed = Arc::new(Mutex::new(Vec::new()));
+    let printed = Arc::new(Mutex::new(early));
     let sink = printed.clone();
     std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
     (child, url, password, printed)
@@ -56,7 +58,7 @@ fn wait_for(what: &str, deadline_s: u64, mut done: impl FnMut() -> bool) {
 }
 
 /// Reads one HTTP/1.1 request (headers and a Content-Length body).
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+fn read_request(reader: &mut impl BufRead) -> Option<(Vec<(String, String)>, Vec<u8>)> {
     let mut headers = Vec::new();
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
@@ -218,6 +220,155 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
     assert!(mqtt.iter().all(|p| ["new", "update", "end"].contains(&p["type"].as_str().unwrap())));
     assert!(mqtt_lines.lock().unwrap().iter().any(|l| l.starts_with("tryghed/A12/fall ")), "{:?}", mqtt_lines.lock().unwrap());
     assert!(mqtt_lines.lock().unwrap().iter().any(|l| l == "tryghed/room-a12/availability online"));
+}
+
+/// A certificate authority, and a certificate it signed for this machine.
+struct Authority {
+    ca: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+impl Authority {
+    fn new(name: &str) -> Authority {
+        let mut params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().unwrap();
+        Authority { ca: params.self_signed(&key).unwrap(), key }
+    }
+
+    /// Writes `{stem}.pem` and `{stem}.key` in `dir`: a certificate for
+    /// `names`, signed by this authority.
+    fn issue(&self, dir: &Path, stem: &str, names: &[&str]) {
+        let params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.ca, &self.key).unwrap();
+        std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
+    }
+}
+
+/// An https webhook receiver with the certificate in `dir/{stem}.pem`;
+/// keeps the step ids whose signature holds.
+fn https_webhook_receiver(dir: &Path, stem: &str) -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio_rustls::rustls;
+    let certs = rustls_pemfile::certs(&mut std::fs::read(dir.join(format!("{stem}.pem"))).unwrap().as_slice()).collect::<Result<Vec<_>, _>>().unwrap();
+    let key = rustls_pemfile::private_key(&mut std::fs::read(dir.join(format!("{stem}.key"))).unwrap().as_slice()).unwrap().unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(rustls::ServerConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_no_client_auth().with_single_cert(certs, key).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let sink = ids.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (config, ids) = (config.clone(), sink.clone());
+            std::thread::spawn(move || {
+                let tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), stream);
+                let mut reader = BufReader::new(tls);
+                while let Some((headers, body)) = read_request(&mut reader) {
+                    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+                    if header("x-tryghed-signature") == tryghed::deliver::outlets::signature(SECRET, &body) {
+                        ids.lock().unwrap().push(header("x-tryghed-id"));
+                    }
+                    let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+                    let _ = reader.get_mut().flush();
+                }
+            });
+        }
+    });
+    (port, ids)
+}
+
+#[test]
+fn over_tls_alarms_reach_a_trusted_broker_and_webhook_and_no_other() {
+    // R5.3: off loopback an outlet is encrypted. Here a real mosquitto asks
+    // for TLS and a client certificate, and the webhook is https. One
+    // device trusts their authority and delivers; one trusts another
+    // authority, refuses the handshake, and keeps its steps for later.
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path();
+    let nurse_call = Authority::new("nurse-call authority");
+    nurse_call.issue(certs, "broker", &["localhost", "127.0.0.1"]);
+    nurse_call.issue(certs, "device", &["room-a12"]);
+    std::fs::write(certs.join("nurse-call-ca.pem"), nurse_call.ca.pem()).unwrap();
+    std::fs::write(certs.join("other-ca.pem"), Authority::new("some other authority").ca.pem()).unwrap();
+
+    let mqtt_port = free_port();
+    let broker_config = certs.join("mosquitto.conf");
+    let file = |name: &str| certs.join(name).display().to_string();
+    std::fs::write(
+        &broker_config,
+        format!(
+            "listener {mqtt_port} 127.0.0.1\nallow_anonymous true\npersistence false\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+            file("nurse-call-ca.pem"),
+            file("broker.pem"),
+            file("broker.key")
+        ),
+    )
+    .unwrap();
+    let mut broker = Command::new("mosquitto").arg("-c").arg(&broker_config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_for("the broker", 20, || TcpStream::connect(("127.0.0.1", mqtt_port)).is_ok());
+    let mut subscriber = Command::new("mosquitto_sub")
+        .args(["-h", "localhost", "-p", &mqtt_port.to_string(), "-t", "tryghed/#", "-v", "-q", "1"])
+        .args(["--cafile", &file("nurse-call-ca.pem"), "--cert", &file("device.pem"), "--key", &file("device.key")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mqtt_lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = mqtt_lines.clone();
+    let sub_out = subscriber.stdout.take().unwrap();
+    std::thread::spawn(move || BufReader::new(sub_out).lines().map_while(Result::ok).for_each(|l| sink.lock().unwrap().push(l)));
+    let (hook_port, hook_ids) = https_webhook_receiver(certs, "broker");
+
+    // Relative certificate files are read from the settings file's folder.
+    let settings = |ca: &str| {
+        format!(
+            "[outlets.mqtt]\nbroker = \"127.0.0.1:{mqtt_port}\"\ndevice = \"room-a12\"\n[outlets.mqtt.tls]\nca_file = \"{ca}\"\ncert_file = \"device.pem\"\nkey_file = \"device.key\"\n\
+             [outlets.webhook]\nurl = \"https://localhost:{hook_port}/alarms\"\nsecret = \"{SECRET}\"\n[outlets.webhook.tls]\nca_file = \"{ca}\"\n"
+        )
+    };
+    std::fs::write(certs.join("trusting.toml"), settings("nurse-call-ca.pem")).unwrap();
+    std::fs::write(certs.join("mistrusting.toml"), settings("other-ca.pem")).unwrap();
+    let (trusting_data, mistrusting_data) = (certs.join("trusting"), certs.join("mistrusting"));
+    let (mut trusting, _, _, said) = start_demo(&trusting_data, &certs.join("trusting.toml"));
+    let (mut mistrusting, _, _, _) = start_demo(&mistrusting_data, &certs.join("mistrusting.toml"));
+    let db = |data: &Path| data.join("tryghed.sqlite");
+    let delivered = |outlet: &str| sqlite(&db(&trusting_data), &format!("SELECT count(*) FROM outbox WHERE outlet = '{outlet}' AND delivered_at IS NOT NULL")).parse::<usize>().unwrap_or(0);
+    wait_for("a step delivered over TLS to both outlets", 90, || delivered("mqtt") > 0 && delivered("webhook") > 0);
+    wait_for("the refused handshakes recorded", 30, || sqlite(&db(&mistrusting_data), "SELECT count(*) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL").parse::<usize>().unwrap_or(0) >= 2);
+    std::thread::sleep(Duration::from_millis(800));
+    for device in [&mut trusting, &mut mistrusting] {
+        device.kill().unwrap();
+        device.wait().unwrap();
+    }
+    let _ = subscriber.kill();
+    let _ = subscriber.wait();
+    let _ = broker.kill();
+    let _ = broker.wait();
+
+    assert!(said.lock().unwrap().iter().any(|l| l.contains("over TLS")), "{:?}", said.lock().unwrap());
+    let delivered_ids = |outlet: &str| -> BTreeSet<String> {
+        sqlite(&db(&trusting_data), &format!("SELECT step FROM outbox WHERE outlet = '{outlet}' AND delivered_at IS NOT NULL")).lines().map(str::to_string).collect()
+    };
+    let mqtt_ids: BTreeSet<String> = mqtt_lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("tryghed/A12/"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l.split_once(' ').unwrap().1).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!mqtt_ids.is_empty(), "the subscriber got the alarm over TLS");
+    assert!(delivered_ids("mqtt").is_subset(&mqtt_ids), "every step the device counts delivered reached the subscriber");
+    let hook_ids: BTreeSet<String> = hook_ids.lock().unwrap().iter().cloned().collect();
+    assert!(delivered_ids("webhook").is_subset(&hook_ids), "every step counted delivered reached the https receiver, signed");
+    // The device that trusts another authority sent nothing and keeps it all.
+    let mistrusted = db(&mistrusting_data);
+    assert_eq!(sqlite(&mistrusted, "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL"), "0");
+    let errors = sqlite(&mistrusted, "SELECT DISTINCT outlet || ': ' || last_error FROM outbox WHERE last_error IS NOT NULL");
+    println!("refused: {errors}");
+    assert!(errors.lines().any(|l| l.starts_with("mqtt: ")) && errors.lines().any(|l| l.starts_with("webhook: ")), "{errors}");
+    assert!(errors.to_lowercase().contains("certificate"), "the refusal says why: {errors}");
 }
 
 #[test]

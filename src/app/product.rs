@@ -87,12 +87,17 @@ pub fn run(runtime: &Runtime, config: &Config, options: ProductOptions, say: Say
 async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say: Arc<Say>) -> anyhow::Result<()> {
     let store = Store::open(&options.data_dir)?;
     let hub = Arc::new(Hub::new(store, config.alarms.clone(), config.outlets.names(), Clock::system())?);
+    // The certificate files were checked with the settings; read them
+    // again now, so one that went away since is said at start.
     if let Some(mqtt) = &config.outlets.mqtt {
-        tokio::spawn(crate::deliver::outlets::run_mqtt(hub.clone(), mqtt.clone()));
-        say(format!("alarms also go to MQTT at {} ({}/ROOM/KIND)", mqtt.broker, mqtt.topic_prefix));
+        let tls = mqtt.client_tls().map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        let over = if tls.is_some() { "TLS" } else { "plain text on loopback" };
+        tokio::spawn(crate::deliver::outlets::run_mqtt(hub.clone(), mqtt.clone(), tls));
+        say(format!("alarms also go to MQTT at {} over {over} ({}/ROOM/KIND)", mqtt.broker, mqtt.topic_prefix));
     }
     if let Some(webhook) = &config.outlets.webhook {
-        tokio::spawn(crate::deliver::outlets::run_webhook(hub.clone(), webhook.clone()));
+        let tls = webhook.client_tls().map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        tokio::spawn(crate::deliver::outlets::run_webhook(hub.clone(), webhook.clone(), tls));
         say(format!("alarms also go to the webhook {}", webhook.url));
     }
     let live = Arc::new(Live::default());

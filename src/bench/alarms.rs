@@ -89,8 +89,8 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
         }
     });
     if let Some(broker) = &mqtt {
-        let settings = MqttSettings { broker: broker.clone(), topic_prefix: "tryghed-bench".into(), device: format!("bench-{}", std::process::id()), username: None, password: None };
-        tokio::spawn(run_mqtt(hub.clone(), settings));
+        let settings = MqttSettings { broker: broker.clone(), topic_prefix: "tryghed-bench".into(), device: format!("bench-{}", std::process::id()), username: None, password: None, tls: None };
+        tokio::spawn(run_mqtt(hub.clone(), settings, None));
         let (host, port) = broker.rsplit_once(':').context("--mqtt host:port")?;
         let mut options = rumqttc::MqttOptions::new(format!("bench-sub-{}", std::process::id()), host, port.parse()?);
         options.set_keep_alive(Duration::from_secs(5));

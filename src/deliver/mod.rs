@@ -6,6 +6,7 @@
 pub mod hub;
 pub mod http;
 pub mod live;
+pub mod outlet_tls;
 pub mod outlets;
 pub mod sessions;
 pub mod tls;

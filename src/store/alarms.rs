@@ -128,6 +128,12 @@ impl Store {
         self.sql(|c| c.execute("UPDATE outbox SET attempts = ?3, next_at = ?4, last_error = ?5 WHERE step = ?1 AND outlet = ?2", params![step, outlet, attempts, next, error]).map(|_| ()))
     }
 
+    /// The outlet cannot be reached at all: every step waiting for it says
+    /// why, so the outbox shows it; no try is counted.
+    pub fn outlet_unreachable(&mut self, outlet: &str, error: &str) -> Result<(), StoreError> {
+        self.sql(|c| c.execute("UPDATE outbox SET last_error = ?2 WHERE outlet = ?1 AND delivered_at IS NULL AND last_error IS NOT ?2", params![outlet, error]).map(|_| ()))
+    }
+
     /// How many steps are not yet delivered to `outlet`.
     pub fn undelivered(&self, outlet: &str) -> Result<usize, StoreError> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM outbox WHERE outlet = ?1 AND delivered_at IS NULL", params![outlet], |r| r.get(0)).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
