@@ -191,8 +191,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Log-ins for the staff app: `user add --name NAME --role ROLE` reads
-    /// the password from standard input (never from the command line).
+    /// Log-ins for the staff app: `user add --name NAME --role ROLE
+    /// [--rooms A12,A14]` reads the password from standard input (never
+    /// from the command line); `user rooms` changes a user's rooms.
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -284,6 +285,17 @@ enum UserCommand {
         /// staff, case_officer, installer or auditor.
         #[arg(long)]
         role: String,
+        /// The rooms a staff member answers for, comma-separated; alarms
+        /// elsewhere reach them only once escalated. Left out: every room.
+        #[arg(long, value_delimiter = ',')]
+        rooms: Vec<String>,
+    },
+    /// Sets the rooms a user answers for; `--rooms ""` for every room.
+    Rooms {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',', num_args = 0..)]
+        rooms: Vec<String>,
     },
 }
 
@@ -346,6 +358,7 @@ fn main() -> ExitCode {
                     tryghed::store::StoreError::Refused(_)
                         | tryghed::store::StoreError::UnknownResident(_)
                         | tryghed::store::StoreError::UnknownBasis(_)
+                        | tryghed::store::StoreError::UnknownUser(_)
                         | tryghed::store::StoreError::ResidentExists(_)
                         | tryghed::store::StoreError::BasisExists(_)
                 )
@@ -383,13 +396,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(case_commands::default_data_dir);
     let open_store = || tryghed::store::Store::open(&data_dir);
     match cli.command {
-        Command::User { command: UserCommand::Add { name, role } } => {
+        Command::User { command: UserCommand::Add { name, role, rooms } } => {
             let role: tryghed::store::Role = role.parse().map_err(UsageError)?;
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            open_store()?.add_user(&name, role, password, &actor, now).map_err(|e| UsageError(e.to_string()))?;
-            out!("user {name} added as {}", role.name());
+            let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
+            open_store()?.add_user(&name, role, &rooms, password, &actor, now).map_err(|e| UsageError(e.to_string()))?;
+            out!("user {name} added as {}, {}", role.name(), rooms_text(&rooms));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Rooms { name, rooms } } => {
+            let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
+            open_store()?.set_user_rooms(&name, &rooms, &actor, now)?;
+            out!("user {name}: {}", rooms_text(&rooms));
             Ok(ExitCode::SUCCESS)
         }
         Command::Resident { command } => case_commands::resident(&mut open_store()?, command, &actor, now),
@@ -755,4 +775,9 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
     }
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// "rooms A12, A14" or "every room".
+fn rooms_text(rooms: &[String]) -> String {
+    if rooms.is_empty() { "every room".into() } else { format!("rooms {}", rooms.join(", ")) }
 }

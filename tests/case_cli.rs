@@ -90,9 +90,10 @@ fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
 fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let add = |name: &str, role: &str, password: &str| {
+    let add_in = |name: &str, role: &str, password: &str, more: &[&str]| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tryghed"))
             .args(["--data-dir", dir.path().to_str().unwrap(), "user", "add", "--name", name, "--role", role])
+            .args(more)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -101,6 +102,7 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
         child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     };
+    let add = |name: &str, role: &str, password: &str| add_in(name, role, password, &[]);
     let out = add("hanne", "staff", "a long enough password");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = add("ole", "staff", "short");
@@ -108,7 +110,23 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
     assert!(text(&out.stderr).contains("at least 10 characters"));
     assert_eq!(add("ole", "boss", "a long enough password").status.code(), Some(2));
     assert_eq!(add("hanne", "staff", "another long password").status.code(), Some(2), "names are unique");
+    // Rooms a staff member answers for; changed later, each change audited.
+    let out = add_in("bo", "staff", "a long enough password", &["--rooms", "B03,B04"]);
+    assert!(text(&out.stdout).contains("user bo added as staff, rooms B03, B04"), "{}", text(&out.stderr));
+    let rooms = |args: &[&str]| run(dir.path(), &[&["user", "rooms"], args].concat());
+    assert!(text(&rooms(&["--name", "bo", "--rooms", "B05"]).stdout).contains("user bo: rooms B05"));
+    assert_eq!(rooms(&["--name", "nobody", "--rooms", "B05"]).status.code(), Some(2), "unknown user");
+    let out = rooms(&["--name", "bo", "--rooms", "B05,\u{7}"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let store = tryghed::store::Store::open(dir.path()).unwrap();
+    assert_eq!(store.user("bo").unwrap().unwrap().rooms, vec!["B05".to_string()]);
+    assert!(store.user("hanne").unwrap().unwrap().rooms.is_empty(), "every room unless told");
+    drop(store);
+    assert!(text(&rooms(&["--name", "bo", "--rooms", ""]).stdout).contains("user bo: every room"));
+    let trail = text(&std::process::Command::new("sqlite3").arg(dir.path().join("tryghed.sqlite")).arg("SELECT action || ' ' || detail FROM audit WHERE action = 'user.rooms'").output().unwrap().stdout);
+    assert_eq!(trail.lines().collect::<Vec<_>>(), [r#"user.rooms {"rooms":["B05"]}"#, r#"user.rooms {"rooms":[]}"#]);
+    let store = tryghed::store::Store::open(dir.path()).unwrap();
+    assert!(store.user("bo").unwrap().unwrap().rooms.is_empty());
     assert!(store.check_password("hanne", "a long enough password").unwrap().is_some());
     assert!(store.check_password("hanne", "a long enough passwore").unwrap().is_none());
     let dump = text(&std::process::Command::new("sqlite3").arg(dir.path().join("tryghed.sqlite")).arg(".dump").output().unwrap().stdout);

@@ -31,8 +31,10 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
     // demo-1: consent to video and sound, reactive alarms and looks of up to 5 minutes.
     tryghed::app::product::demo_records(&mut store, start()).unwrap();
     for (name, role) in [("hanne", Role::Staff), ("ole", Role::Staff), ("karin", Role::CaseOfficer), ("ib", Role::Installer), ("aud", Role::Auditor)] {
-        store.add_user(name, role, PASSWORD, "test", start()).unwrap();
+        store.add_user(name, role, &[], PASSWORD, "test", start()).unwrap();
     }
+    // Bo works in the B wing: room A12's alarms reach him only escalated.
+    store.add_user("bo", Role::Staff, &["B03".into(), "B04".into()], PASSWORD, "test", start()).unwrap();
     let hub = Hub::new(store, AlarmSettings::default(), vec!["mqtt", "webhook"], clock).unwrap();
     AppState { hub: Arc::new(hub), sessions: Arc::new(Sessions::default()), live: Arc::new(Live::default()), tls: false }
 }
@@ -208,6 +210,48 @@ async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
     live.recv().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(1000)).await;
     assert!(live.try_recv().is_err(), "no more repeats once acknowledged");
+}
+
+#[tokio::test(start_paused = true)]
+async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    tokio::spawn(state.hub.clone().run_ticker());
+    let (bo, hanne) = (login(&state, "bo").await, login(&state, "hanne").await);
+    assert_eq!(call(&state, "GET", "/api/me", Some(&bo), None).await.1["rooms"], serde_json::json!(["B03", "B04"]));
+    assert_eq!(call(&state, "GET", "/api/me", Some(&hanne), None).await.1["rooms"], serde_json::json!([]), "every room");
+    // Data minimisation: staff see the residents of their own rooms only.
+    assert_eq!(call(&state, "GET", "/api/residents", Some(&bo), None).await.1["residents"], serde_json::json!([]));
+    assert_eq!(call(&state, "GET", "/api/residents", Some(&hanne), None).await.1["residents"][0]["id"], "demo-1");
+    let ask = r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#;
+    assert_eq!(call(&state, "POST", "/api/looks", Some(&bo), Some(("application/json", ask))).await.0, StatusCode::FORBIDDEN);
+    assert!(audit_actions(&state).iter().any(|a| a.starts_with("look.refused bo") && a.contains("not one of the rooms")));
+
+    // Bo follows the event stream from before the alarm.
+    let request = Request::builder().uri("/api/events?after=0").header("cookie", format!("tryghed_session={bo}")).body(Body::empty()).unwrap();
+    let mut stream = router(state.clone()).oneshot(request).await.unwrap().into_body().into_data_stream();
+    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::CameraSilent, state.hub.now()), "nothing from the camera for 10 s").unwrap().unwrap();
+    let id = raised.alarm.id.clone();
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&hanne), None).await.1["alarms"][0]["id"], id.as_str());
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"], serde_json::json!([]), "not Bo's room");
+    let (status, _) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&bo), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "told nothing about an alarm he is not shown");
+
+    // Nobody takes it: at four minutes it goes to all staff, Bo included.
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    while !seen.contains("\n\n") || !seen.contains("event: step") {
+        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+    }
+    let data: Value = serde_json::from_str(seen.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!((data["reason"].as_str(), data["to_all_staff"].as_bool()), (Some("escalated"), Some(true)), "his first step is the escalation: {seen}");
+    assert_eq!((data["at"].as_str().map(|t| t.parse::<DateTime<Utc>>().unwrap()).unwrap() - raised.at).num_seconds(), 240);
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"][0]["id"], id.as_str());
+    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&bo), None).await;
+    assert_eq!((status, body["step"]["alarm"]["state"]["by"].as_str()), (StatusCode::OK, Some("bo")), "{body}");
+    // An auditor reads every alarm.
+    let auditor = login(&state, "aud").await;
+    assert_eq!(call(&state, "GET", "/api/alarms", Some(&auditor), None).await.1["alarms"][0]["id"], id.as_str());
 }
 
 fn audit_actions(state: &AppState) -> Vec<String> {

@@ -550,7 +550,7 @@ pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Resu
         let mut bytes = [0u8; 9];
         getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a password: {e}"))?;
         let password = hex::encode(bytes);
-        store.add_user(name, role, &password, "demo", now)?;
+        store.add_user(name, role, &[], &password, "demo", now)?;
         users.push((name.to_string(), role, password));
     }
     Ok((resident, room, users))

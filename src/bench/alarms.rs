@@ -66,7 +66,7 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
     let outlets = if mqtt.is_some() { vec!["mqtt"] } else { vec![] };
     let hub = Arc::new(Hub::new(store, AlarmSettings::default(), outlets, Clock::system())?);
     let sessions = Arc::new(Sessions::default());
-    let token = sessions.start(User { name: "bench".into(), role: Role::Staff }, now).map_err(anyhow::Error::msg)?;
+    let token = sessions.start(User { name: "bench".into(), role: Role::Staff, rooms: Vec::new() }, now).map_err(anyhow::Error::msg)?;
     let state = AppState { hub: hub.clone(), sessions, live: Arc::new(Live::default()), tls: false };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;

@@ -72,7 +72,7 @@ impl From<crate::store::StoreError> for ApiError {
         match e {
             // A refusal names its rule: the client's to fix.
             StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-            StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) | StoreError::UnknownUser(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
             other => {
                 // The detail (a file, an SQL error) is for the log, not the client.
                 tracing::error!("store: {other}");
@@ -189,11 +189,29 @@ struct Login {
 struct Me {
     name: String,
     role: Role,
+    /// The rooms this user answers for; empty is every room.
+    rooms: Vec<String>,
     expires_at: String,
 }
 
 fn me_of(session: &Session) -> Me {
-    Me { name: session.user.name.clone(), role: session.user.role, expires_at: session.expires_at.to_rfc3339() }
+    Me { name: session.user.name.clone(), role: session.user.role, rooms: session.user.rooms.clone(), expires_at: session.expires_at.to_rfc3339() }
+}
+
+/// Whether `session` is shown `alarm`. Staff see the alarms of the rooms
+/// they answer for, and every alarm nobody took in time, once it is
+/// escalated to all staff (R13.1); auditors see every alarm.
+fn sees(session: &Session, alarm: &crate::alarm::Alarm) -> bool {
+    session.user.role != Role::Staff || session.user.covers(&alarm.room) || alarm.escalated
+}
+
+/// The open alarm `id` when `session` is shown it; otherwise the same 404
+/// as for an alarm that does not exist, so nothing is told about it.
+fn open_alarm_for(state: &AppState, session: &Session, id: &str) -> Result<(), ApiError> {
+    match state.hub.open_alarms().iter().find(|a| a.id == id) {
+        Some(alarm) if sees(session, alarm) => Ok(()),
+        _ => Err(HubError::Alarm(AlarmError::NotOpen(id.to_string())).into()),
+    }
 }
 
 /// The client's address, when the server knows it (tests without a socket do not).
@@ -247,15 +265,17 @@ async fn me(authed: Authed) -> Json<Me> {
 }
 
 async fn alarms(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
-    authed.require(&[Role::Staff, Role::Auditor])?;
+    let session = authed.require(&[Role::Staff, Role::Auditor])?;
     // The place first: a client that follows /api/events?after=place from
     // here misses no step that comes while it reads the list.
     let place = state.hub.store().last_step_place()?;
-    Ok(Json(json!({ "alarms": state.hub.open_alarms(), "place": place })))
+    let alarms: Vec<_> = state.hub.open_alarms().into_iter().filter(|a| sees(session, a)).collect();
+    Ok(Json(json!({ "alarms": alarms, "place": place })))
 }
 
 async fn acknowledge(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
+    open_alarm_for(&state, session, &id)?;
     let step = state.hub.acknowledge(&id, &session.user.name)?;
     Ok(Json(json!({ "step": step })))
 }
@@ -268,6 +288,7 @@ struct Resolution {
 
 async fn resolve(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(resolution): ApiJson<Resolution>) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
+    open_alarm_for(&state, session, &id)?;
     let outcome = text(&resolution.outcome, "say what happened", 500)?;
     let step = state.hub.resolve(&id, &session.user.name, outcome)?;
     Ok(Json(json!({ "step": step })))
@@ -282,22 +303,27 @@ struct EventsQuery {
 /// Alarm steps as server-sent events, `id` their place in the log: first
 /// those after `after` (or `Last-Event-ID`, as a browser sends when it
 /// reconnects), then each as it happens. A listener that falls behind
-/// reads the missed ones back from the store, so none is lost.
+/// reads the missed ones back from the store, so none is lost. Steps of
+/// alarms the user is not shown pass by unsent (their place still counts).
 async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMap, query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    authed.require(&[Role::Staff])?;
+    let session = authed.require(&[Role::Staff])?.clone();
     let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let last_seen = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
     let after = query.after.or(last_seen).unwrap_or(i64::MAX);
     // Subscribe before reading the backlog, so nothing falls between them.
     let live = state.hub.subscribe();
     let after = if after == i64::MAX { state.hub.store().last_step_place()? } else { after };
-    let stream = stream::unfold((state.hub.clone(), live, after, std::collections::VecDeque::new()), |(hub, mut live, mut after, mut queue)| async move {
+    let queue = std::collections::VecDeque::<(i64, crate::alarm::Step)>::new();
+    let stream = stream::unfold((state.hub.clone(), session, live, after, queue), |(hub, session, mut live, mut after, mut queue)| async move {
         loop {
             if let Some((place, step)) = queue.pop_front() {
                 after = place;
+                if !sees(&session, &step.alarm) {
+                    continue;
+                }
                 let data = serde_json::to_string(&step).unwrap_or_default();
                 let event = Event::default().id(place.to_string()).event("step").data(data);
-                return Some((Ok(event), (hub, live, after, queue)));
+                return Some((Ok(event), (hub, session, live, after, queue)));
             }
             // Catch up from the store first, then wait for the next step.
             let backlog = hub.store().steps_after(after, 100).unwrap_or_else(|e| {
@@ -320,12 +346,13 @@ async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMa
 
 /// Each resident with the legal status and, while the device runs, the
 /// current posture as a word (the app shows an icon, never an image).
+/// Staff see the residents of the rooms they answer for, no others.
 async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
-    authed.require(&[Role::Staff, Role::CaseOfficer, Role::Auditor])?;
+    let session = authed.require(&[Role::Staff, Role::CaseOfficer, Role::Auditor])?;
     let now = state.hub.now();
     let store = state.hub.store();
     let mut out = Vec::new();
-    for resident in store.residents()? {
+    for resident in store.residents()?.into_iter().filter(|r| session.user.role != Role::Staff || session.user.covers(&r.room)) {
         let case = store.case_file(&resident.id)?;
         let assessment = crate::policy::assess(&case, now);
         let posture = state.live.posture(&resident.id).filter(|(_, at)| now - *at < chrono::Duration::seconds(10)).map(|(p, _)| p);
@@ -428,6 +455,10 @@ async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(reque
     let by = session.user.name.clone();
     let case = state.hub.store().case_file(&resident).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("unknown resident {}", request.resident)))?;
     let audit = |action: &str, detail: serde_json::Value| state.hub.store().audit_action(action, &resident.0, &detail, &by, now);
+    if !session.user.covers(&case.resident.room) {
+        audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "why": "not one of the rooms this user answers for" }))?;
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "a look is for the staff of the resident's room"));
+    }
     match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now) {
         Err(denial) => {
             audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }))?;
@@ -524,11 +555,11 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/logout": { "post": secured("End the session", "logged out") },
             "/api/me": { "get": secured("Who is logged in", "the user") },
             "/api/openapi.json": { "get": secured("This document", "the document") },
-            "/api/alarms": { "get": secured("Open alarms (staff, auditor)", "the alarms") },
+            "/api/alarms": { "get": secured("Open alarms: for staff those of the rooms they answer for and every escalated one; for auditors all", "the alarms") },
             "/api/alarms/{id}/acknowledge": { "post": ack },
             "/api/alarms/{id}/resolve": { "post": resolve },
-            "/api/events": { "get": secured("Alarm steps as server-sent events (staff); `after` or Last-Event-ID resumes", "text/event-stream") },
-            "/api/residents": { "get": secured("Residents with their legal status and current posture (staff, case officer, auditor)", "the residents") },
+            "/api/events": { "get": secured("Alarm steps as server-sent events (staff: their rooms' alarms and every escalated one); `after` or Last-Event-ID resumes", "text/event-stream") },
+            "/api/residents": { "get": secured("Residents with their legal status and current posture (staff: of their rooms; case officer, auditor: all)", "the residents") },
             "/api/looks": { "post": look },
             "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
             "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": { "type": "string", "description": "`resident` or a representative's name" } }), &["by"]) },

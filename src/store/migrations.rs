@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 4] = [r#"
+const MIGRATIONS: [&str; 5] = [r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
 CREATE TABLE disclosures (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -39,6 +39,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (outlet, delivered_at, next_at);
 "#, r#"
 CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
+"#, r#"
+-- The rooms a staff member answers for, as a JSON list; [] is every room.
+ALTER TABLE users ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]';
 "#];
 
 pub fn migrate(store: &mut Store) -> Result<(), StoreError> {

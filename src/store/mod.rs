@@ -38,6 +38,8 @@ pub enum StoreError {
     ResidentExists(ResidentId),
     #[error("unknown legal basis {0}")]
     UnknownBasis(String),
+    #[error("unknown user {0}")]
+    UnknownUser(String),
     #[error("legal basis {0} is already recorded")]
     BasisExists(String),
     #[error("refused: {}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]

@@ -47,6 +47,30 @@ impl std::str::FromStr for Role {
 pub struct User {
     pub name: String,
     pub role: Role,
+    /// The rooms a staff member answers for; empty is every room.
+    pub rooms: Vec<String>,
+}
+
+impl User {
+    /// Whether this user answers for `room` before any escalation.
+    pub fn covers(&self, room: &str) -> bool {
+        self.rooms.is_empty() || self.rooms.iter().any(|r| r == room)
+    }
+}
+
+/// Room names: each 1 to 32 printable characters, no repeats.
+fn check_rooms(rooms: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for room in rooms {
+        let room = room.trim();
+        if room.is_empty() || room.chars().count() > 32 || room.chars().any(char::is_control) {
+            return Err(format!("a room is 1 to 32 printable characters, not \"{room}\""));
+        }
+        if !out.iter().any(|r| r == room) {
+            out.push(room.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// The shortest password accepted.
@@ -54,7 +78,8 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 
 impl Store {
     /// Adds a user; the password is hashed here and never stored as given.
-    pub fn add_user(&mut self, name: &str, role: Role, password: &str, actor: &str, now: Time) -> Result<(), StoreError> {
+    /// `rooms` are those a staff member answers for (empty: every room).
+    pub fn add_user(&mut self, name: &str, role: Role, rooms: &[String], password: &str, actor: &str, now: Time) -> Result<(), StoreError> {
         let refused = |message: String| StoreError::Refused(vec![crate::policy::Refusal { rule: "R5.3", message }]);
         let name = name.trim();
         if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
@@ -66,11 +91,25 @@ impl Store {
         if self.user(name)?.is_some() {
             return Err(refused(format!("user {name} already exists")));
         }
+        let rooms = check_rooms(rooms).map_err(refused)?;
         let hash = hash_password(password).map_err(|e| refused(format!("cannot hash the password: {e}")))?;
-        let detail = serde_json::json!({ "role": role.name() });
+        let detail = serde_json::json!({ "role": role.name(), "rooms": rooms });
+        let rooms = serde_json::to_string(&rooms).unwrap_or_else(|_| "[]".into());
         self.change(actor, now, "user.add", name, &detail, |tx| {
-            write(tx, "INSERT INTO users (name, role, password_hash) VALUES (?1, ?2, ?3)", params![name, role.name(), hash])
+            write(tx, "INSERT INTO users (name, role, password_hash, rooms) VALUES (?1, ?2, ?3, ?4)", params![name, role.name(), hash, rooms])
         })
+    }
+
+    /// Changes the rooms a user answers for (empty: every room); audited.
+    pub fn set_user_rooms(&mut self, name: &str, rooms: &[String], actor: &str, now: Time) -> Result<(), StoreError> {
+        let refused = |message: String| StoreError::Refused(vec![crate::policy::Refusal { rule: "R13.1", message }]);
+        if self.user(name)?.is_none() {
+            return Err(StoreError::UnknownUser(name.to_string()));
+        }
+        let rooms = check_rooms(rooms).map_err(refused)?;
+        let detail = serde_json::json!({ "rooms": rooms });
+        let text = serde_json::to_string(&rooms).unwrap_or_else(|_| "[]".into());
+        self.change(actor, now, "user.rooms", name, &detail, |tx| write(tx, "UPDATE users SET rooms = ?2 WHERE name = ?1", params![name, text]))
     }
 
     pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
@@ -78,14 +117,16 @@ impl Store {
     }
 
     fn user_row(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, String)> = self
             .conn
-            .query_row("SELECT role, password_hash FROM users WHERE name = ?1", params![name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT role, password_hash, rooms FROM users WHERE name = ?1", params![name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()
             .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
-        let Some((role, hash)) = row else { return Ok(None) };
-        let role = role.parse().map_err(|reason| StoreError::Corrupt { file: self.file_name(), reason })?;
-        Ok(Some((User { name: name.to_string(), role }, hash)))
+        let Some((role, hash, rooms)) = row else { return Ok(None) };
+        let corrupt = |reason: String| StoreError::Corrupt { file: self.file_name(), reason };
+        let role = role.parse().map_err(corrupt)?;
+        let rooms = serde_json::from_str(&rooms).map_err(|e| corrupt(format!("user {name}: rooms: {e}")))?;
+        Ok(Some((User { name: name.to_string(), role, rooms }, hash)))
     }
 
     /// The user, when the password is theirs. The same work is done for an

@@ -7,7 +7,7 @@ const TEXTS = {
     login_title: "Log ind", name: "Navn", password: "Adgangskode", login: "Log ind", logout: "Log ud",
     open_alarms: "Åbne alarmer", no_alarms: "Ingen åbne alarmer.", acknowledge: "Kvittér", resolve: "Afslut",
     outcome: "Hvad skete der?", raised: "Ny", acknowledged: "Kvitteret af", connected: "Forbundet", reconnecting: "Forbinder igen …",
-    to_all: "til alle", room: "Stue",
+    to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld" },
     levels: { alarm: "alarm", warning: "advarsel" },
     oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident eller navnet på værge/fremtidsfuldmægtig)",
@@ -22,7 +22,7 @@ const TEXTS = {
     login_title: "Log in", name: "Name", password: "Password", login: "Log in", logout: "Log out",
     open_alarms: "Open alarms", no_alarms: "No open alarms.", acknowledge: "Acknowledge", resolve: "Resolve",
     outcome: "What happened?", raised: "New", acknowledged: "Acknowledged by", connected: "Connected", reconnecting: "Reconnecting …",
-    to_all: "to all", room: "Room",
+    to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full" },
     levels: { alarm: "alarm", warning: "warning" },
     oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's name)",
@@ -57,6 +57,7 @@ let lookSource = null;
 let lookTimer = null;
 let residentsTimer = null;
 let role = null;
+let me = null;
 const alarms = new Map();
 let source = null;
 let lastPlace = null;
@@ -70,6 +71,15 @@ function applyTexts() {
   for (const el of document.querySelectorAll("[data-text]")) el.textContent = t(el.dataset.text);
   render();
   renderResidents();
+  showWho();
+}
+
+// Who is logged in and, for staff, the rooms they answer for (others'
+// alarms reach them only when escalated to all staff).
+function showWho() {
+  if (!me) { $("who").textContent = ""; return; }
+  const rooms = me.rooms.length ? `${t("your_rooms")} ${me.rooms.join(", ")}` : t("all_rooms");
+  $("who").textContent = me.role === "staff" ? `${me.name} · ${rooms}` : me.name;
 }
 
 async function api(path, options = {}) {
@@ -228,12 +238,13 @@ function listen() {
   source.onerror = () => { $("connection").textContent = t("reconnecting"); };
 }
 
-async function showBoard(me) {
+async function showBoard(user) {
   $("login").hidden = true;
   $("board").hidden = false;
   $("logout").hidden = false;
-  $("who").textContent = me.name;
+  me = user;
   role = me.role;
+  showWho();
   clearInterval(residentsTimer);
   // Installers see no resident's data.
   if (role !== "installer") {
@@ -257,7 +268,8 @@ function showLogin() {
   closeLook();
   $("board").hidden = true;
   $("logout").hidden = true;
-  $("who").textContent = "";
+  me = null;
+  showWho();
   $("connection").textContent = "";
   $("login").hidden = false;
 }
