@@ -184,10 +184,12 @@ pub enum DeviceFault {
     /// Frames arrive but analysis has stopped keeping up.
     PipelineStalled,
     DiskNearlyFull,
+    /// An outlet (MQTT, webhook) has not taken an alarm step in time.
+    OutletDown,
 }
 
 impl DeviceFault {
-    pub const ALL: [DeviceFault; 5] = [DeviceFault::CameraSilent, DeviceFault::MicrophoneSilent, DeviceFault::ModelFailed, DeviceFault::PipelineStalled, DeviceFault::DiskNearlyFull];
+    pub const ALL: [DeviceFault; 6] = [DeviceFault::CameraSilent, DeviceFault::MicrophoneSilent, DeviceFault::ModelFailed, DeviceFault::PipelineStalled, DeviceFault::DiskNearlyFull, DeviceFault::OutletDown];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -196,6 +198,7 @@ impl DeviceFault {
             DeviceFault::ModelFailed => "model_failed",
             DeviceFault::PipelineStalled => "pipeline_stalled",
             DeviceFault::DiskNearlyFull => "disk_nearly_full",
+            DeviceFault::OutletDown => "outlet_down",
         }
     }
 

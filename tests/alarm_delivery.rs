@@ -392,6 +392,24 @@ fn bench_alarms_times_the_event_stream_and_mqtt() {
 }
 
 #[test]
+fn a_nurse_call_link_that_takes_nothing_is_an_alarm_in_the_staff_app() {
+    // The broker never comes up: after outlet_late_s the device raises a
+    // device fault, which reaches staff through the app (R13).
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let config = dir.path().join("settings.toml");
+    std::fs::write(&config, format!("[alarms]\noutlet_late_s = 5\n[outlets.mqtt]\nbroker = \"127.0.0.1:{}\"\n", free_port())).unwrap();
+    let out = common::tryghed(&["--config", config.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "demo", "--port", "0", "--seconds", "16"]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let stdout = common::text(&out.stdout);
+    let faults: Vec<&str> = stdout.lines().filter(|l| l.contains("device fault: mqtt has not taken an alarm for")).collect();
+    assert_eq!(faults.len(), 1, "{stdout}");
+    assert!(faults[0].to_lowercase().contains("refused"), "the fault says why: {}", faults[0]);
+    let alarms = sqlite(&data.join("tryghed.sqlite"), "SELECT json_extract(data, '$.kind') || ' ' || open FROM alarms");
+    assert!(alarms.lines().any(|l| l == "outlet_down 1"), "{alarms}");
+}
+
+#[test]
 fn a_camera_that_goes_dark_is_an_alarm() {
     // A silent monitor is the most dangerous failure (R13): ten seconds
     // without frames and staff get a device fault alarm, once.

@@ -43,6 +43,18 @@ pub struct DeviceWatch {
     sources: BTreeMap<Source, (Time, bool)>,
     disk_reported: bool,
     model_reported: bool,
+    /// Outlets whose lateness is reported.
+    outlets_reported: std::collections::BTreeSet<String>,
+}
+
+/// What an outlet still has to take: the oldest step waiting for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutletBacklog {
+    pub outlet: String,
+    /// When the oldest waiting step was taken (None: nothing waits).
+    pub oldest: Option<Time>,
+    /// Why its last try failed, when one did.
+    pub last_error: Option<String>,
 }
 
 /// Below this share of the disk free, or this many bytes, it is nearly full.
@@ -53,7 +65,7 @@ impl DeviceWatch {
     /// `silent_after`: 10 s by default (issue text); each watched source
     /// starts with a beat at `now`.
     pub fn new(sources: &[Source], silent_after: Duration, now: Time) -> DeviceWatch {
-        DeviceWatch { silent_after, sources: sources.iter().map(|s| (*s, (now, false))).collect(), disk_reported: false, model_reported: false }
+        DeviceWatch { silent_after, sources: sources.iter().map(|s| (*s, (now, false))).collect(), disk_reported: false, model_reported: false, outlets_reported: Default::default() }
     }
 
     /// The source delivered something at `now`.
@@ -90,6 +102,33 @@ impl DeviceWatch {
     /// A model call succeeded again.
     pub fn model_ok(&mut self) -> Option<DeviceChange> {
         std::mem::replace(&mut self.model_reported, false).then_some(DeviceChange::Recovered { fault: DeviceFault::ModelFailed })
+    }
+
+    /// Outlets with a step waiting longer than `late`: a fault each, once
+    /// per spell; an outlet with nothing waiting is over it. One fault
+    /// kind for all outlets: the first late one raises it, another late one
+    /// is seen again on the same alarm.
+    pub fn outlets(&mut self, backlogs: &[OutletBacklog], late: Duration, now: Time) -> Vec<DeviceChange> {
+        let mut changes = Vec::new();
+        for backlog in backlogs {
+            let reported = self.outlets_reported.contains(&backlog.outlet);
+            match backlog.oldest {
+                Some(oldest) if now - oldest >= late && !reported => {
+                    self.outlets_reported.insert(backlog.outlet.clone());
+                    let waited = (now - oldest).num_seconds();
+                    let why = backlog.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                    changes.push(DeviceChange::Fault { fault: DeviceFault::OutletDown, detail: format!("{} has not taken an alarm for {waited} s{why}", backlog.outlet) });
+                }
+                None if reported => {
+                    self.outlets_reported.remove(&backlog.outlet);
+                    if self.outlets_reported.is_empty() {
+                        changes.push(DeviceChange::Recovered { fault: DeviceFault::OutletDown });
+                    }
+                }
+                _ => {}
+            }
+        }
+        changes
     }
 
     /// The data disk's free and total bytes.

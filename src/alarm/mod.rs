@@ -112,6 +112,9 @@ pub struct AlarmSettings {
     pub repeat_s: f64,
     /// ...and goes to all staff after this long.
     pub escalate_s: f64,
+    /// A step an outlet (MQTT, webhook) has not taken for this long is a
+    /// device fault: the nurse-call link is down.
+    pub outlet_late_s: f64,
     /// Changes for single kinds: `[alarms.kinds.bed_exit] repeat_s = 60`.
     pub kinds: BTreeMap<String, KindTimes>,
 }
@@ -125,7 +128,7 @@ pub struct KindTimes {
 
 impl Default for AlarmSettings {
     fn default() -> Self {
-        AlarmSettings { repeat_s: 120.0, escalate_s: 240.0, kinds: BTreeMap::new() }
+        AlarmSettings { repeat_s: 120.0, escalate_s: 240.0, outlet_late_s: 60.0, kinds: BTreeMap::new() }
     }
 }
 
@@ -138,7 +141,7 @@ impl AlarmSettings {
 
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let mut times = vec![("repeat_s".to_string(), self.repeat_s), ("escalate_s".to_string(), self.escalate_s)];
+        let mut times = vec![("repeat_s".to_string(), self.repeat_s), ("escalate_s".to_string(), self.escalate_s), ("outlet_late_s".to_string(), self.outlet_late_s)];
         for (kind, own) in &self.kinds {
             if crate::care::CareKind::from_name(kind).is_none() && DeviceFault::from_name(kind).is_none() {
                 problems.push(format!("kinds.{kind}: not an alarm kind"));

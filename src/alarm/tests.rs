@@ -121,7 +121,7 @@ fn settings_are_checked() {
 
 mod device_watch {
     use super::*;
-    use crate::alarm::device::{DeviceChange, DeviceWatch, Source};
+    use crate::alarm::device::{DeviceChange, DeviceWatch, OutletBacklog, Source};
 
     #[test]
     fn a_silent_source_is_a_fault_once_and_its_return_a_recovery() {
@@ -161,5 +161,21 @@ mod device_watch {
         assert_eq!(watch.disk(2 * gb, 100 * gb), None);
         assert!(watch.disk(100_000_000, 1_000_000_000).is_none(), "still low: 10 % but under 500 MB, already reported");
         assert_eq!(watch.disk(50 * gb, 100 * gb), Some(DeviceChange::Recovered { fault: DeviceFault::DiskNearlyFull }));
+    }
+
+    #[test]
+    fn an_outlet_that_takes_nothing_in_time_is_one_fault_until_it_catches_up() {
+        let late = Duration::seconds(60);
+        let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));
+        let backlog = |outlet: &str, oldest: Option<i64>| OutletBacklog { outlet: outlet.into(), oldest: oldest.map(at), last_error: oldest.map(|_| "connection refused".into()) };
+        assert!(watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", None)], late, at(59)).is_empty(), "not late yet");
+        let changes = watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", None)], late, at(61));
+        assert_eq!(changes, vec![DeviceChange::Fault { fault: DeviceFault::OutletDown, detail: "mqtt has not taken an alarm for 61 s: connection refused".into() }]);
+        assert!(watch.outlets(&[backlog("mqtt", Some(0))], late, at(120)).is_empty(), "once per spell");
+        let both = watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", Some(100))], late, at(170));
+        assert_eq!(both.len(), 1, "the second outlet late is a fault too: {both:?}");
+        assert!(watch.outlets(&[backlog("mqtt", None), backlog("webhook", Some(100))], late, at(171)).is_empty(), "over only when every outlet is");
+        assert_eq!(watch.outlets(&[backlog("mqtt", None), backlog("webhook", None)], late, at(172)), vec![DeviceChange::Recovered { fault: DeviceFault::OutletDown }]);
+        assert_eq!(watch.outlets(&[backlog("mqtt", Some(200))], late, at(261)).len(), 1, "a new spell raises anew");
     }
 }

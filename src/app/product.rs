@@ -191,6 +191,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let mut seen_beats = [0u64; 3];
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let mut seconds_since_disk_check = u32::MAX;
+    let mut ticks: u64 = 0;
     let mut last_reported: std::collections::BTreeMap<DeviceFault, crate::policy::Time> = std::collections::BTreeMap::new();
     let deadline = options.seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
     let sleep_until = async {
@@ -262,6 +263,14 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                     }
                 }
                 changes.extend(watch.tick(now));
+                // An outlet that has not taken a step in time: the nurse-call
+                // link is down, and staff must know it (R13).
+                ticks += 1;
+                if ticks % 5 == 0 {
+                    let late = chrono::Duration::milliseconds((config.alarms.outlet_late_s * 1000.0) as i64);
+                    let backlogs: Result<Vec<_>, _> = config.outlets.names().into_iter().map(|outlet| hub.store().backlog(outlet)).collect();
+                    changes.extend(watch.outlets(&backlogs?, late, now));
+                }
                 seconds_since_disk_check = seconds_since_disk_check.saturating_add(1);
                 if seconds_since_disk_check >= 30 {
                     seconds_since_disk_check = 0;

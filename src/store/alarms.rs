@@ -134,6 +134,26 @@ impl Store {
         self.sql(|c| c.execute("UPDATE outbox SET last_error = ?2 WHERE outlet = ?1 AND delivered_at IS NULL AND last_error IS NOT ?2", params![outlet, error]).map(|_| ()))
     }
 
+    /// The oldest step `outlet` has not taken, and why its last try failed.
+    pub fn backlog(&self, outlet: &str) -> Result<crate::alarm::device::OutletBacklog, StoreError> {
+        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
+        let row: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT s.data, o.last_error FROM outbox o JOIN alarm_steps s ON s.id = o.step
+                 WHERE o.outlet = ?1 AND o.delivered_at IS NULL ORDER BY o.rowid LIMIT 1",
+                params![outlet],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sqlite)?;
+        let (oldest, last_error) = match row {
+            Some((data, last_error)) => (Some(self.parse::<Step>(&data)?.at), last_error),
+            None => (None, None),
+        };
+        Ok(crate::alarm::device::OutletBacklog { outlet: outlet.to_string(), oldest, last_error })
+    }
+
     /// How many steps are not yet delivered to `outlet`.
     pub fn undelivered(&self, outlet: &str) -> Result<usize, StoreError> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM outbox WHERE outlet = ?1 AND delivered_at IS NULL", params![outlet], |r| r.get(0)).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
