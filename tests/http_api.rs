@@ -33,6 +33,9 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
     for (name, role) in [("hanne", Role::Staff), ("ole", Role::Staff), ("karin", Role::CaseOfficer), ("ib", Role::Installer), ("aud", Role::Auditor)] {
         store.add_user(name, role, &[], PASSWORD, "test", start()).unwrap();
     }
+    // A resident in B03 with no basis yet.
+    let resident = tryghed::policy::Resident { id: tryghed::domain::ResidentId("r-2".into()), room: "B03".into(), display_name: "Ellen".into(), representatives: vec![] };
+    store.add_resident(&resident, "test", start()).unwrap();
     // Bo works in the B wing: room A12's alarms reach him only escalated.
     store.add_user("bo", Role::Staff, &["B03".into(), "B04".into()], PASSWORD, "test", start()).unwrap();
     let hub = Hub::new(store, AlarmSettings::default(), vec!["mqtt", "webhook"], clock).unwrap();
@@ -61,7 +64,9 @@ async fn login(state: &AppState, name: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-const PROTECTED: [(&str, &str); 15] = [
+const PROTECTED: [(&str, &str); 17] = [
+    ("POST", "/api/residents/x/bases"),
+    ("GET", "/api/catalogue"),
     ("GET", "/api/residents/x/case"),
     ("POST", "/api/residents/x/opposition"),
     ("POST", "/api/residents/x/disclosure"),
@@ -221,8 +226,9 @@ async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     assert_eq!(call(&state, "GET", "/api/me", Some(&bo), None).await.1["rooms"], serde_json::json!(["B03", "B04"]));
     assert_eq!(call(&state, "GET", "/api/me", Some(&hanne), None).await.1["rooms"], serde_json::json!([]), "every room");
     // Data minimisation: staff see the residents of their own rooms only.
-    assert_eq!(call(&state, "GET", "/api/residents", Some(&bo), None).await.1["residents"], serde_json::json!([]));
-    assert_eq!(call(&state, "GET", "/api/residents", Some(&hanne), None).await.1["residents"][0]["id"], "demo-1");
+    let ids = |body: Value| body["residents"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(call(&state, "GET", "/api/residents", Some(&bo), None).await.1), ["r-2"], "B03's resident only");
+    assert_eq!(ids(call(&state, "GET", "/api/residents", Some(&hanne), None).await.1), ["demo-1", "r-2"]);
     let ask = r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#;
     assert_eq!(call(&state, "POST", "/api/looks", Some(&bo), Some(("application/json", ask))).await.0, StatusCode::FORBIDDEN);
     assert!(audit_actions(&state).iter().any(|a| a.starts_with("look.refused bo") && a.contains("not one of the rooms")));
@@ -252,6 +258,50 @@ async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     // An auditor reads every alarm.
     let auditor = login(&state, "aud").await;
     assert_eq!(call(&state, "GET", "/api/alarms", Some(&auditor), None).await.1["alarms"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let officer = login(&state, "karin").await;
+    let (status, catalogue) = call(&state, "GET", "/api/catalogue", Some(&officer), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(catalogue["signals"].as_array().unwrap().iter().any(|s| s["name"] == "fall" && s["kind"] == "video"), "{catalogue}");
+    assert!(catalogue["basis_types"].as_array().unwrap().iter().any(|t| t["id"] == "sel136e"), "{catalogue}");
+    let at = (start() + chrono::Duration::minutes(30)).to_rfc3339();
+    let basis = |id: &str, signals: &str| {
+        format!(
+            r#"{{"id":"{id}","basis_type":"consent","kinds":["video"],"signals":[{signals}],"reactive_alarm":true,"supervision_max_minutes":3,
+               "start":"{at}","end":null,"consent_at":"{at}","informed":[{{"who":"resident","at":"{at}"}}],
+               "documents":{{"action_plan":"handleplan 2026-14"}},"dpia":{{"at":"{at}","outcome":"not-needed"}}}}"#
+        )
+    };
+    let post = |path: String, token: String, body: String| {
+        let state = state.clone();
+        async move { call(&state, "POST", &path, Some(&token), Some(("application/json", &body))).await }
+    };
+    // A sound signal under a video-only basis: refused with its rule, nothing stored.
+    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall","scream""#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("scream"), "{body}");
+    assert!(!audit_actions(&state).iter().any(|a| a.starts_with("basis.record karin")));
+    // Staff may not; unknown fields are refused.
+    let staff = login(&state, "hanne").await;
+    assert_eq!(post("/api/residents/r-2/bases".into(), staff, basis("b-1", r#""fall""#)).await.0, StatusCode::FORBIDDEN);
+    let extra = basis("b-1", r#""fall""#).replacen('{', r#"{"stopped":null,"#, 1);
+    assert_eq!(post("/api/residents/r-2/bases".into(), officer.clone(), extra).await.0, StatusCode::BAD_REQUEST, "unknown fields");
+    assert_eq!(post("/api/residents/nobody/bases".into(), officer.clone(), basis("b-9", r#""fall""#)).await.0, StatusCode::NOT_FOUND);
+
+    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall","on_floor""#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["recorded"]["decided_by"].as_str(), body["recorded"]["supervision_max_minutes"].as_u64()), (Some("karin"), Some(3)));
+    assert_eq!(body["now"]["basis_id"], "b-1", "{body}");
+    assert!(audit_actions(&state).iter().any(|a| a.starts_with("basis.record karin")));
+    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall""#)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the same id twice: {body}");
+    let (_, case) = call(&state, "GET", "/api/residents/r-2/case", Some(&officer), None).await;
+    assert_eq!(case["case"]["bases"].as_array().map(Vec::len), Some(1), "{case}");
 }
 
 fn audit_actions(state: &AppState) -> Vec<String> {

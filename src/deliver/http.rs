@@ -73,6 +73,7 @@ impl From<crate::store::StoreError> for ApiError {
             // A refusal names its rule: the client's to fix.
             StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
             StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) | StoreError::UnknownUser(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            StoreError::ResidentExists(_) | StoreError::BasisExists(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             other => {
                 // The detail (a file, an SQL error) is for the log, not the client.
                 tracing::error!("store: {other}");
@@ -146,7 +147,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/residents/{id}/case", get(case_file))
         .route("/api/residents/{id}/opposition", post(record_opposition))
         .route("/api/residents/{id}/disclosure", post(record_disclosure))
+        .route("/api/residents/{id}/bases", post(record_basis))
         .route("/api/bases/{id}/stop", post(stop_basis))
+        .route("/api/catalogue", get(catalogue))
         .route("/api/looks", post(start_look))
         .route("/api/looks/{id}/view", get(view_look))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
@@ -422,6 +425,136 @@ async fn record_disclosure(State(state): State<AppState>, authed: Authed, Path(i
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct BasisRequest {
+    id: String,
+    basis_type: crate::policy::BasisType,
+    kinds: std::collections::BTreeSet<crate::domain::Kind>,
+    signals: std::collections::BTreeSet<String>,
+    reactive_alarm: bool,
+    #[serde(default)]
+    supervision_max_minutes: Option<u32>,
+    start: crate::policy::Time,
+    #[serde(default)]
+    end: Option<crate::policy::Time>,
+    #[serde(default)]
+    hearing: Option<HearingRequest>,
+    #[serde(default)]
+    informed: Vec<InformedRequest>,
+    #[serde(default)]
+    consent_at: Option<crate::policy::Time>,
+    #[serde(default)]
+    documents: DocumentsRequest,
+    #[serde(default)]
+    dpia: Option<DpiaRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HearingRequest {
+    heard: String,
+    at: crate::policy::Time,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InformedRequest {
+    /// `resident` or a representative's name.
+    who: String,
+    at: crate::policy::Time,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DocumentsRequest {
+    diagnosis: Option<String>,
+    earlier_efforts: Option<String>,
+    action_plan: Option<String>,
+    skema_3: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DpiaRequest {
+    at: crate::policy::Time,
+    /// `not-needed`, or the reference of the impact assessment made.
+    outcome: String,
+}
+
+/// A short optional reference: trimmed, empty is none, at most `max` characters.
+fn reference(value: Option<String>, what: &str, max: usize) -> Result<Option<String>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(v, what, max).map(|v| Some(v.to_string())),
+    }
+}
+
+/// A new legal basis for the resident (R1-R3, R8-R11), decided by the
+/// logged-in case officer. The same checks as the command line: a basis
+/// the law does not allow is refused with its rules (422), nothing stored.
+async fn record_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<BasisRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    use crate::policy::{CaseDocuments, ConsentGiven, DpiaAssessment, DpiaOutcome, Hearing, Informed, LegalBasis, Party};
+    let session = authed.require(&[Role::CaseOfficer])?;
+    let basis_id = text(&request.id, "give the basis an id", 64)?;
+    if basis_id.chars().any(|c| c.is_control() || c == '/') {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "a basis id has no / or control characters"));
+    }
+    let hearing = match request.hearing {
+        Some(h) => Some(Hearing { heard: text(&h.heard, "say who was heard", 200)?.to_string(), at: h.at }),
+        None => None,
+    };
+    let informed = request.informed.into_iter().map(|i| Ok(Informed { party: party(&i.who)?, at: i.at })).collect::<Result<Vec<_>, ApiError>>()?;
+    let dpia = match request.dpia {
+        Some(d) => {
+            let outcome = text(&d.outcome, "the DPIA outcome: not-needed, or the assessment's reference", 200)?;
+            Some(DpiaAssessment { at: d.at, outcome: if outcome == "not-needed" { DpiaOutcome::NotNeeded } else { DpiaOutcome::Made(outcome.to_string()) } })
+        }
+        None => None,
+    };
+    let d = request.documents;
+    let documents = CaseDocuments {
+        diagnosis: reference(d.diagnosis, "the diagnosis reference", 200)?,
+        earlier_efforts: reference(d.earlier_efforts, "the earlier efforts reference", 200)?,
+        action_plan: reference(d.action_plan, "the action plan reference", 200)?,
+        skema_3: reference(d.skema_3, "the skema 3 reference", 200)?,
+    };
+    let basis = LegalBasis {
+        id: basis_id.to_string(),
+        resident: crate::domain::ResidentId(id),
+        basis_type: request.basis_type,
+        kinds: request.kinds,
+        reactive_alarm: request.reactive_alarm,
+        supervision_max_minutes: request.supervision_max_minutes.filter(|m| *m > 0),
+        start: request.start,
+        end: request.end,
+        decided_by: session.user.name.clone(),
+        hearing,
+        informed,
+        consent: request.consent_at.map(|at| ConsentGiven { by: Party::Resident, at }),
+        documents,
+        dpia,
+        signals: request.signals,
+        stopped: None,
+    };
+    let now = state.hub.now();
+    state.hub.store().record_basis(&basis, &session.user.name, now)?;
+    let case = state.hub.store().case_file(&basis.resident)?;
+    Ok(Json(json!({ "recorded": basis, "now": crate::policy::assess(&case, now) })))
+}
+
+/// What a basis can name: the kinds of technology, the basis types and the
+/// signals with their kind, for the case officer's form.
+async fn catalogue(_: Authed) -> Json<serde_json::Value> {
+    use crate::policy::BasisType;
+    let types = [BasisType::Consent, BasisType::Sel136e, BasisType::Sel128b, BasisType::Sel128bUnlimited];
+    Json(json!({
+        "kinds": crate::domain::Kind::ALL,
+        "basis_types": types.iter().map(|t| json!({ "id": t, "name": t.name() })).collect::<Vec<_>>(),
+        "signals": crate::policy::SIGNALS.iter().map(|(name, kind)| json!({ "name": name, "kind": kind })).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StopRequest {
     reason: String,
 }
@@ -559,6 +692,22 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/alarms/{id}/acknowledge": { "post": ack },
             "/api/alarms/{id}/resolve": { "post": resolve },
             "/api/events": { "get": secured("Alarm steps as server-sent events (staff: their rooms' alarms and every escalated one); `after` or Last-Event-ID resumes", "text/event-stream") },
+            "/api/residents/{id}/bases": { "post": with_body(with_id(secured("Record a legal basis for the resident, decided by the logged-in case officer; refused with its rules (422) when the law does not allow it", "the basis and what the case allows now")), json!({
+                "id": { "type": "string", "minLength": 1, "maxLength": 64 },
+                "basis_type": { "type": "string", "enum": ["consent", "sel136e", "sel128b", "sel128b-unlimited"] },
+                "kinds": { "type": "array", "items": { "type": "string", "enum": ["movement", "sound", "video", "location"] } },
+                "signals": { "type": "array", "items": { "type": "string" } },
+                "reactive_alarm": { "type": "boolean" },
+                "supervision_max_minutes": { "type": "integer", "minimum": 0, "nullable": true },
+                "start": { "type": "string", "format": "date-time" },
+                "end": { "type": "string", "format": "date-time", "nullable": true },
+                "consent_at": { "type": "string", "format": "date-time", "nullable": true },
+                "hearing": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["heard", "at"], "properties": { "heard": { "type": "string" }, "at": { "type": "string", "format": "date-time" } } },
+                "informed": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["who", "at"], "properties": { "who": { "type": "string" }, "at": { "type": "string", "format": "date-time" } } } },
+                "documents": { "type": "object", "additionalProperties": false, "properties": { "diagnosis": { "type": "string", "nullable": true }, "earlier_efforts": { "type": "string", "nullable": true }, "action_plan": { "type": "string", "nullable": true }, "skema_3": { "type": "string", "nullable": true } } },
+                "dpia": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["at", "outcome"], "properties": { "at": { "type": "string", "format": "date-time" }, "outcome": { "type": "string" } } }
+            }), &["id", "basis_type", "kinds", "signals", "reactive_alarm", "start"]) },
+            "/api/catalogue": { "get": secured("What a basis can name: kinds, basis types, signals with their kind", "the catalogue") },
             "/api/residents": { "get": secured("Residents with their legal status and current posture (staff: of their rooms; case officer, auditor: all)", "the residents") },
             "/api/looks": { "post": look },
             "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
