@@ -241,13 +241,26 @@ fn overlapping_bases_are_refused() {
     let mut second = basis(BasisType::Sel136e);
     second.id = "b2".into();
     second.start = t("2026-06-01T00:00:00Z");
-    assert_eq!(check_overlap(&second, std::slice::from_ref(&first)).map(|r| r.rule), Some("R1.2"));
+    let now = t("2026-05-01T00:00:00Z");
+    assert_eq!(check_overlap(&second, &case(first.clone()), now).map(|r| r.rule), Some("R1.2"));
     second.start = first.end.unwrap();
-    assert_eq!(check_overlap(&second, std::slice::from_ref(&first)), None, "back to back is fine");
-    let mut stopped = first;
+    assert_eq!(check_overlap(&second, &case(first.clone()), now), None, "back to back is fine");
+    let mut stopped = first.clone();
     stopped.stopped = Some(EarlyStop { at: t("2026-03-01T00:00:00Z"), by: "K".into(), reason: "need ended".into() });
     second.start = t("2026-06-01T00:00:00Z");
-    assert_eq!(check_overlap(&second, &[stopped]), None, "a stopped basis frees the time after its stop");
+    assert_eq!(check_overlap(&second, &case(stopped.clone()), now), None, "a stopped basis frees the time after its stop");
+    // A § 136 e basis the resident opposed is over from the opposition (R1.4);
+    // a § 128 b decision is not ended by one.
+    let mut care = basis(BasisType::Sel136e);
+    care.end = None;
+    let opposed = oppose(case(care.clone()), Party::Resident, "2026-04-01T00:00:00Z");
+    let mut decision = basis(BasisType::Sel128b);
+    decision.id = "b3".into();
+    decision.start = t("2026-06-01T00:00:00Z");
+    assert_eq!(check_overlap(&decision, &opposed, now), None, "the opposed basis no longer holds the time");
+    assert_eq!(check_overlap(&decision, &opposed, t("2026-03-01T00:00:00Z")).map(|r| r.rule), Some("R1.2"), "before the opposition it still did");
+    let opposed_decision = oppose(case(first.clone()), Party::Resident, "2026-04-01T00:00:00Z");
+    assert_eq!(check_overlap(&second, &opposed_decision, now).map(|r| r.rule), Some("R1.2"));
 }
 
 #[test]

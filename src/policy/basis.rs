@@ -3,7 +3,8 @@
 
 use chrono::Months;
 
-use super::records::{signal_kind, BasisType, Complainant, Complaint, LegalBasis, Party, Resident};
+use super::records::{signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Party, Resident};
+use super::Time;
 
 /// Lolland's longest § 128 b decision (R1.2, R10.1).
 pub const MAX_128B_MONTHS: u32 = 12;
@@ -141,12 +142,11 @@ fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
 
 /// A new basis may not overlap another current one for the same resident:
 /// which one would the gate follow?
-pub fn check_overlap(new: &LegalBasis, existing: &[LegalBasis]) -> Option<Refusal> {
-    let effective_end = |b: &LegalBasis| match (b.end, &b.stopped) {
-        (Some(end), Some(stop)) => Some(end.min(stop.at)),
-        (end, stop) => end.or(stop.as_ref().map(|s| s.at)),
-    };
-    existing.iter().filter(|b| b.resident == new.resident && b.id != new.id).find_map(|b| {
+pub fn check_overlap(new: &LegalBasis, case: &CaseFile, now: Time) -> Option<Refusal> {
+    // A basis ends at its end, its early stop, or an opposition that ends
+    // it (R1.4), whichever comes first.
+    let effective_end = |b: &LegalBasis| [b.end, b.stopped.as_ref().map(|s| s.at), super::gate::opposed(case, b, now)].into_iter().flatten().min();
+    case.bases.iter().filter(|b| b.resident == new.resident && b.id != new.id).find_map(|b| {
         let b_end = effective_end(b);
         let starts_before_other_ends = b_end.is_none_or(|e| new.start < e);
         let other_starts_before_new_ends = new.end.is_none_or(|e| b.start < e);

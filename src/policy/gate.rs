@@ -89,7 +89,7 @@ pub struct Assessment {
 
 /// Whether an opposition recorded on the case ends this basis at `now`
 /// (R1.4): it ends consent and § 136 e, never a § 128 b decision.
-fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<Time> {
+pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<Time> {
     if basis.basis_type.is_decision() {
         return None;
     }

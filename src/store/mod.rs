@@ -128,12 +128,12 @@ impl Store {
     /// that it overlaps no other basis of the resident.
     pub fn record_basis(&mut self, basis: &LegalBasis, actor: &str, now: Time) -> Result<(), StoreError> {
         let resident = self.resident(&basis.resident)?;
-        let existing = self.case_file(&basis.resident)?.bases;
-        if existing.iter().any(|b| b.id == basis.id) || self.basis(&basis.id).is_ok() {
+        let case = self.case_file(&basis.resident)?;
+        if case.bases.iter().any(|b| b.id == basis.id) || self.basis(&basis.id).is_ok() {
             return Err(StoreError::BasisExists(basis.id.clone()));
         }
         let mut refusals = policy::validate(basis, &resident);
-        refusals.extend(policy::check_overlap(basis, &existing));
+        refusals.extend(policy::check_overlap(basis, &case, now));
         if !refusals.is_empty() {
             return Err(StoreError::Refused(refusals));
         }
