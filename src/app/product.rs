@@ -266,7 +266,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                 // An outlet that has not taken a step in time: the nurse-call
                 // link is down, and staff must know it (R13).
                 ticks += 1;
-                if ticks % 5 == 0 {
+                if ticks.is_multiple_of(5) {
                     let late = chrono::Duration::milliseconds((config.alarms.outlet_late_s * 1000.0) as i64);
                     let backlogs: Result<Vec<_>, _> = config.outlets.names().into_iter().map(|outlet| hub.store().backlog(outlet)).collect();
                     changes.extend(watch.outlets(&backlogs?, late, now));
