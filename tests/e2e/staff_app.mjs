@@ -80,6 +80,36 @@ try {
   await officerCard.locator(".legal", { hasText: "Intet gyldigt grundlag" }).waitFor();
   await page.screenshot({ path: `${shots}/6-opposition.png` });
   step("the case officer recorded the opposition: nothing runs");
+  // A § 128 b decision instead: first without the case documents, which the
+  // device refuses with the rule (R11), then whole, which it records.
+  await officerCard.locator("button.record-basis").click();
+  await page.waitForSelector("#basis-form:not([hidden])");
+  await page.selectOption("#basis-type", "sel128b");
+  await page.check("#basis-kinds input[value=video]");
+  await page.check("#basis-signals input[value=fall]");
+  await page.check("#basis-signals input[value=on_floor]");
+  const inMonths = (months) => { const d = new Date(); d.setMonth(d.getMonth() + months); return d.toISOString().slice(0, 10); };
+  const today = new Date().toISOString().slice(0, 10);
+  await page.fill("#basis-end", inMonths(6));
+  await page.fill("#basis-heard", "resident");
+  await page.fill("#basis-heard-at", today);
+  await page.fill("#basis-dpia", "not-needed");
+  await page.fill("#basis-dpia-at", today);
+  await page.click("#basis-form button[type=submit]");
+  await page.locator("#basis-error", { hasText: "R11" }).waitFor();
+  await page.screenshot({ path: `${shots}/7-basis-refused.png`, fullPage: true });
+  step("a decision without its case documents is refused, naming R11");
+  await page.fill("#doc-diagnosis", "journal 2026-311");
+  await page.fill("#doc-earlier", "notat 2026-12");
+  await page.fill("#doc-plan", "handleplan 2026-14");
+  await page.fill("#doc-skema3", "skema 3 2026-77");
+  await page.click("#basis-form button[type=submit]");
+  await page.waitForSelector("#basis-form", { state: "hidden", timeout: 5000 }).catch(async (error) => {
+    throw new Error(`the basis was not saved: ${await page.textContent("#basis-error")}`);
+  });
+  await officerCard.locator(".legal", { hasText: "Grundlag demo-1-" }).waitFor();
+  await page.screenshot({ path: `${shots}/8-basis-recorded.png`, fullPage: true });
+  step("the § 128 b decision is recorded and in force");
 } finally {
   await browser.close();
 }

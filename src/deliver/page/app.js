@@ -8,11 +8,19 @@ const TEXTS = {
     open_alarms: "Åbne alarmer", no_alarms: "Ingen åbne alarmer.", acknowledge: "Kvittér", resolve: "Afslut",
     outcome: "Hvad skete der?", raised: "Ny", acknowledged: "Kvitteret af", connected: "Forbundet", reconnecting: "Forbinder igen …",
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
-    kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke" },
+    kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
     oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident eller navnet på værge/fremtidsfuldmægtig)",
     disclose: "Registrér AI-oplysning", disclosed_how: "Hvordan blev der oplyst om AI? (fx mundtligt med folder)",
     stop_basis: "Stop grundlaget", stop_reason: "Hvorfor stoppes grundlaget? (behovet er ophørt …)",
+    record_basis: "Registrér grundlag", basis_title: "Nyt grundlag for", basis_id: "Grundlagets id", basis_type: "Hjemmel",
+    basis_kinds: "Teknologier", basis_signals: "Signaler der må bruges (dataminimering)", basis_alarm: "Reaktiv alarm",
+    basis_minutes: "Tidsbegrænset tilsyn, minutter pr. kig (0: ikke tilladt)", basis_start: "Gælder fra", basis_end: "Gælder til (§ 128 b: højst 12 måneder)",
+    basis_informed: "Borgeren oplyst den", basis_consent: "Samtykke givet den (kun samtykke)", basis_heard: "Partshøring: hvem blev hørt (§ 128 b)",
+    basis_heard_at: "Hørt den", basis_documents: "Sagens dokumenter (henvisninger)", doc_diagnosis: "Diagnose", doc_earlier: "Tidligere indsatser",
+    doc_plan: "Handleplan", doc_skema3: "Skema 3", basis_dpia: "Konsekvensanalyse (DPIA): \"not-needed\" eller henvisning", basis_dpia_at: "Vurderet den",
+    basis_save: "Gem grundlaget", basis_saved: "Grundlaget er gemt",
+    kind_names: { video: "video", sound: "lyd", movement: "bevægelse", location: "lokalisering" },
     residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
     look_minutes: "Hvor mange minutter?", minutes_left: "min tilbage", no_look: "Grundlaget tillader ikke tilsyn",
     postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
@@ -23,11 +31,19 @@ const TEXTS = {
     open_alarms: "Open alarms", no_alarms: "No open alarms.", acknowledge: "Acknowledge", resolve: "Resolve",
     outcome: "What happened?", raised: "New", acknowledged: "Acknowledged by", connected: "Connected", reconnecting: "Reconnecting …",
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
-    kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down" },
+    kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
     oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's name)",
     disclose: "Record the AI disclosure", disclosed_how: "How were they told that AI is used?",
     stop_basis: "Stop the basis", stop_reason: "Why does the basis stop? (the need has ended …)",
+    record_basis: "Record a basis", basis_title: "New basis for", basis_id: "Basis id", basis_type: "Legal basis",
+    basis_kinds: "Technologies", basis_signals: "Signals that may be used (data minimisation)", basis_alarm: "Reactive alarm",
+    basis_minutes: "Time-bounded supervision, minutes per look (0: not allowed)", basis_start: "From", basis_end: "Until (§ 128 b: at most 12 months)",
+    basis_informed: "Resident informed on", basis_consent: "Consent given on (consent only)", basis_heard: "Hearing: who was heard (§ 128 b)",
+    basis_heard_at: "Heard on", basis_documents: "Case documents (references)", doc_diagnosis: "Diagnosis", doc_earlier: "Earlier efforts",
+    doc_plan: "Action plan", doc_skema3: "Skema 3", basis_dpia: "Impact assessment (DPIA): \"not-needed\" or a reference", basis_dpia_at: "Assessed on",
+    basis_save: "Save the basis", basis_saved: "The basis is saved",
+    kind_names: { video: "video", sound: "sound", movement: "movement", location: "location" },
     residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
     look_minutes: "How many minutes?", minutes_left: "min left", no_look: "The basis allows no supervision",
     postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
@@ -72,6 +88,7 @@ function applyTexts() {
   render();
   renderResidents();
   showWho();
+  fillBasisChoices();
 }
 
 // Who is logged in and, for staff, the rooms they answer for (others'
@@ -167,10 +184,94 @@ function renderResidents() {
     };
     action(".oppose", "opposed_by", `/api/residents/${encodeURIComponent(resident.id)}/opposition`, (by) => ({ by }));
     action(".disclose", "disclosed_how", `/api/residents/${encodeURIComponent(resident.id)}/disclosure`, (how) => ({ informed: "resident", how }));
+    const record = card.querySelector(".record-basis");
+    record.textContent = t("record_basis");
+    record.hidden = !officer;
+    record.onclick = () => openBasisForm(resident);
     action(".stop-basis", "stop_reason", `/api/bases/${encodeURIComponent(resident.legal.basis_id || "")}/stop`, (reason) => ({ reason }));
     list.append(card);
   }
 }
+
+// The case officer's form for a new legal basis. The device checks it
+// against the law and answers with the rules it breaks, shown as they are.
+let catalogue = null;
+let basisFor = null;
+// A date as the YYYY-MM-DD of a date field, in local time.
+const day = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+// A date field as the local midnight it names, or null when empty.
+const dateField = (id) => $(id).value ? new Date($(id).value + "T00:00").toISOString() : null;
+
+function fillBasisChoices() {
+  if (!catalogue) return;
+  const types = { consent: "Samtykke / consent", sel136e: "SEL § 136 e", sel128b: "SEL § 128 b", "sel128b-unlimited": "SEL § 128 b, jf. § 136 e stk. 5" };
+  const chosenType = $("basis-type").value;
+  $("basis-type").replaceChildren(...catalogue.basis_types.map((type) => Object.assign(document.createElement("option"), { value: type.id, textContent: types[type.id] || type.name })));
+  if (chosenType) $("basis-type").value = chosenType;
+  const box = (name, value, label) => {
+    const wrap = Object.assign(document.createElement("label"), { className: "check" });
+    const input = Object.assign(document.createElement("input"), { type: "checkbox", name, value });
+    wrap.append(input, " ", label);
+    return wrap;
+  };
+  const ticked = (name) => new Set([...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value));
+  const [kinds, signals] = [ticked("kind"), ticked("signal")];
+  const legend = (id) => $(id).querySelector("legend");
+  $("basis-kinds").replaceChildren(legend("basis-kinds"), ...catalogue.kinds.map((kind) => box("kind", kind, TEXTS[language].kind_names[kind] || kind)));
+  $("basis-signals").replaceChildren(legend("basis-signals"), ...catalogue.signals.map((s) => box("signal", s.name, `${TEXTS[language].kinds[s.name] || s.name} (${TEXTS[language].kind_names[s.kind] || s.kind})`)));
+  for (const input of document.querySelectorAll("input[name=kind]")) input.checked = kinds.has(input.value);
+  for (const input of document.querySelectorAll("input[name=signal]")) input.checked = signals.has(input.value);
+}
+
+async function openBasisForm(resident) {
+  try {
+    if (!catalogue) catalogue = await api("/api/catalogue");
+  } catch (error) { report(error); return; }
+  basisFor = resident;
+  $("basis-form").reset();
+  $("basis-resident").textContent = `${resident.name} (${t("room")} ${resident.room})`;
+  $("basis-id").value = `${resident.id}-${day(new Date())}`;
+  $("basis-start").value = day(new Date());
+  $("basis-error").textContent = "";
+  fillBasisChoices();
+  $("basis-form").hidden = false;
+  $("basis-form").scrollIntoView();
+}
+
+$("basis-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const values = (name) => [...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+  const text = (id) => $(id).value.trim() || null;
+  const informed = dateField("basis-informed");
+  const heard = text("basis-heard");
+  const dpia = text("basis-dpia");
+  const body = {
+    id: $("basis-id").value.trim(),
+    basis_type: $("basis-type").value,
+    kinds: values("kind"),
+    signals: values("signal"),
+    reactive_alarm: $("basis-alarm").checked,
+    supervision_max_minutes: Number($("basis-minutes").value) || null,
+    // From today means from now: the time before may belong to another basis.
+    start: $("basis-start").value === day(new Date()) ? new Date().toISOString() : dateField("basis-start"),
+    end: dateField("basis-end"),
+    consent_at: dateField("basis-consent"),
+    informed: informed ? [{ who: "resident", at: informed }] : [],
+    hearing: heard ? { heard, at: dateField("basis-heard-at") || dateField("basis-start") } : null,
+    documents: { diagnosis: text("doc-diagnosis"), earlier_efforts: text("doc-earlier"), action_plan: text("doc-plan"), skema_3: text("doc-skema3") },
+    dpia: dpia ? { outcome: dpia, at: dateField("basis-dpia-at") || dateField("basis-start") } : null,
+  };
+  try {
+    await api(`/api/residents/${encodeURIComponent(basisFor.id)}/bases`, { method: "POST", body: JSON.stringify(body) });
+    $("basis-form").hidden = true;
+    $("connection").textContent = t("basis_saved");
+    await loadResidents();
+  } catch (error) {
+    $("basis-error").textContent = error.message;
+    if (error.status === 401) showLogin();
+  }
+});
+$("basis-cancel").onclick = () => { $("basis-form").hidden = true; };
 
 async function loadResidents() {
   try {
@@ -266,6 +367,7 @@ async function showBoard(user) {
 function showLogin() {
   if (source) source.close();
   closeLook();
+  $("basis-form").hidden = true;
   $("board").hidden = true;
   $("logout").hidden = true;
   me = null;
