@@ -410,6 +410,28 @@ fn a_nurse_call_link_that_takes_nothing_is_an_alarm_in_the_staff_app() {
 }
 
 #[test]
+fn a_sound_only_basis_raises_sound_alarms_with_the_camera_off() {
+    // A basis for sound alone (R2.2): the camera stays off, and a scream
+    // still reaches staff, since the care layer does not wait for frames.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let run = |args: &[&str]| {
+        let out = common::tryghed(&[&["--data-dir", data.to_str().unwrap()], args].concat());
+        assert!(out.status.success(), "{args:?}: {}", common::text(&out.stderr));
+        common::text(&out.stdout)
+    };
+    run(&["demo", "--port", "0", "--seconds", "0.5"]);
+    run(&["basis", "stop", "--id", "demo-consent", "--reason", "replaced by a basis for sound alone"]);
+    let now = chrono::Utc::now().to_rfc3339();
+    run(&["basis", "record", "--id", "sound-only", "--resident", "demo-1", "--type", "consent", "--kinds", "sound", "--alarm", "--start", &now, "--consent-at", &now, "--decided-by", "K", "--signals", "scream,distress,calling,impact,smoke_alarm"]);
+    let said = run(&["demo", "--port", "0", "--seconds", "12"]);
+    assert!(said.contains("video: stays off"), "{said}");
+    assert!(said.contains("sound: open (basis sound-only)"), "{said}");
+    assert!(said.lines().any(|l| l.contains("alarm scream raised")), "{said}");
+    assert!(!said.contains("device fault"), "no fault for a camera that is off by law: {said}");
+}
+
+#[test]
 fn a_camera_that_goes_dark_is_an_alarm() {
     // A silent monitor is the most dangerous failure (R13): ten seconds
     // without frames and staff get a device fault alarm, once.

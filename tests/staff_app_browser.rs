@@ -54,7 +54,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
     assert!(browser.status.success(), "the browser run failed");
-    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request", "the case officer recorded the opposition"] {
+    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request", "the case officer recorded the opposition", "refused, naming R11", "the § 128 b decision is recorded"] {
         assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
     }
     // The store holds each step, by whom, in an intact audit chain.
@@ -66,4 +66,8 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     assert!(audit.contains("look.start personale"), "the look is audited: {audit}");
     assert!(audit.contains("opposition.record visitator") && audit.contains("gate.shut device"), "the opposition shut the sources (R1.4): {audit}");
     assert!(printed.iter().any(|l| l.starts_with("video: shut")), "{printed:?}");
+    // The decision recorded in the app opens the camera again, audited.
+    let shut = printed.iter().position(|l| l.starts_with("video: shut")).unwrap();
+    assert!(printed[shut..].iter().any(|l| l.starts_with("video: open (basis demo-1-")), "{printed:?}");
+    assert!(audit.matches("gate.open device").count() >= 3, "opened at start (video, sound) and again: {audit}");
 }

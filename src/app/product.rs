@@ -138,45 +138,30 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let video = video.is_ok();
     let sound = sound.is_ok() && !matches!(options.sound, SoundSource::None);
 
-    // One stop per source: the gate may shut sound and leave video running (R2.2).
-    let (stop_video, stop_sound) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let beats = Arc::new(Beats::default());
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
     let (faults_tx, mut faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
-    let (cues_tx, cues_rx) = mpsc::sync_channel::<(f64, SoundCue)>(64);
-    let started = Instant::now();
+    // One care layer for the room, fed by whichever sources run: sound
+    // alarms need no camera, and a source can shut and open again alone.
+    let (care_tx, care_rx) = mpsc::sync_channel::<CareInput>(64);
+    let room_zones = match &options.room_file {
+        Some(file) => Room::load(file).map_err(anyhow::Error::msg)?,
+        None => Room::unzoned(640, 480),
+    };
+    let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
+    let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
+    let care_thread = std::thread::Builder::new().name("care".into()).spawn(move || care_for_room(watch, care_rx, room, events_tx))?;
+    let starter = Starter { runtime, config, options: &options, room: RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() }, care: care_tx, faults: faults_tx, started: Instant::now() };
+    let started = starter.started;
     let mut threads = Vec::new();
+    // One stop per source: the gate may shut sound and leave video running (R2.2).
+    let (mut stop_video, mut stop_sound) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     if video {
-        let tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
-        let frames = match &options.source {
-            RoomSource::Scene { photos, fps, camera_stops_at } => Frames::Scene { scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?, fps: *fps, stops_at: *camera_stops_at },
-            RoomSource::Camera { index } => Frames::Camera(super::spawn_camera(*index).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?),
-        };
-        let room_zones = match &options.room_file {
-            Some(file) => Room::load(file).map_err(anyhow::Error::msg)?,
-            None => Room::unzoned(640, 480),
-        };
-        let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
-        let (stop, events, faults) = (stop_video.clone(), events_tx.clone(), faults_tx.clone());
-        let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
-        threads.push(std::thread::Builder::new().name("vision".into()).spawn(move || watch_room(frames, tracker, watch, room, cues_rx, events, faults, started, stop))?);
+        threads.push(starter.vision(stop_video.clone())?);
     }
     if sound {
-        let analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-        let (stop, faults, beats) = (stop_sound.clone(), faults_tx.clone(), beats.clone());
-        match &options.sound {
-            SoundSource::Files(files) => {
-                let files = files.clone();
-                threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_to(files, analyzer, cues_tx, faults, beats, started, stop))?);
-            }
-            SoundSource::Microphone(name) => {
-                let stage = super::spawn_microphone(name.clone()).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?;
-                threads.push(std::thread::Builder::new().name("sound".into()).spawn(move || listen_live(stage, analyzer, cues_tx, faults, beats, started, stop))?);
-            }
-            SoundSource::None => {}
-        }
+        threads.extend(starter.sound(stop_sound.clone())?);
     }
-    drop((events_tx, faults_tx));
 
     // The device watches itself: every source that runs must keep beating.
     let mut sources = Vec::new();
@@ -241,17 +226,43 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                 // stop, an expiry shuts the source within a second (R1.4,
                 // R10.3), audited; its silence is then no fault.
                 let case = hub.store().case_file(&options.resident)?;
-                for (kind, stop, running, source_list) in [(Kind::Video, &stop_video, &mut video_running, &[Source::Camera, Source::Pipeline][..]), (Kind::Sound, &stop_sound, &mut sound_running, &[Source::Microphone][..])] {
-                    if !*running {
-                        continue;
-                    }
-                    if let Err(denial) = may_open(&case, kind, now) {
-                        stop.store(true, Ordering::Relaxed);
-                        *running = false;
-                        sources.retain(|s| !source_list.contains(s));
-                        watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
-                        hub.store().audit_gate("gate.shut", &options.resident, kind, &denial.to_string(), "device", now)?;
-                        say(format!("{}: shut: {denial}", kind.name()));
+                // A new basis (recorded in the app) opens what was off, audited too.
+                let has_microphone = !matches!(options.sound, SoundSource::None);
+                for (kind, stop, running, source_list) in [(Kind::Video, &mut stop_video, &mut video_running, &[Source::Camera, Source::Pipeline][..]), (Kind::Sound, &mut stop_sound, &mut sound_running, &[Source::Microphone][..])] {
+                    match (may_open(&case, kind, now), *running) {
+                        (Err(denial), true) => {
+                            stop.store(true, Ordering::Relaxed);
+                            *running = false;
+                            sources.retain(|s| !source_list.contains(s));
+                            watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
+                            hub.store().audit_gate("gate.shut", &options.resident, kind, &denial.to_string(), "device", now)?;
+                            say(format!("{}: shut: {denial}", kind.name()));
+                        }
+                        (Ok(permit), false) if kind == Kind::Video || has_microphone => {
+                            *stop = Arc::new(AtomicBool::new(false));
+                            let opened = if kind == Kind::Video { starter.vision(stop.clone()).map(Some) } else { starter.sound(stop.clone()) };
+                            match opened {
+                                Ok(thread) => {
+                                    threads.extend(thread);
+                                    *running = true;
+                                    sources.extend_from_slice(source_list);
+                                    watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
+                                    let why = format!("basis {}", permit.basis_id());
+                                    hub.store().audit_gate("gate.open", &options.resident, kind, &why, "device", now)?;
+                                    say(format!("{}: open ({why})", kind.name()));
+                                }
+                                // Allowed but the device will not start: staff must know (R13).
+                                Err(e) => {
+                                    let fault = if kind == Kind::Video { DeviceFault::CameraSilent } else { DeviceFault::MicrophoneSilent };
+                                    if last_reported.get(&fault).is_none_or(|at| now - *at >= chrono::Duration::seconds(60)) {
+                                        last_reported.insert(fault, now);
+                                        hub.raise_fault(&options.room, permit_device_fault(fault, now), &format!("{}: cannot open: {e}", kind.name()))?;
+                                        say(format!("device fault: {}: cannot open: {e}", kind.name()));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
                 let mut changes = Vec::new();
@@ -298,6 +309,9 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     for thread in threads {
         let _ = thread.join();
     }
+    // The sources have ended; the care layer ends with its last sender.
+    drop(starter);
+    let _ = care_thread.join();
     Ok(())
 }
 
@@ -328,8 +342,9 @@ impl Beats {
     }
 }
 
-/// What the vision thread tells staff of the room: the resident's posture,
-/// and the silhouette only while a look is open.
+/// What the vision and care threads tell staff of the room: the
+/// resident's posture, and the silhouette only while a look is open.
+#[derive(Clone)]
 struct RoomView {
     live: Arc<Live>,
     resident: ResidentId,
@@ -383,19 +398,90 @@ impl Frames {
     }
 }
 
-/// The vision thread: frames, poses, the care layer (with the sound cues
-/// that came in), events out.
-#[allow(clippy::too_many_arguments)]
-fn watch_room(mut frames: Frames, mut tracker: PoseTracker, mut watch: RoomWatch, room: RoomView, cues: mpsc::Receiver<(f64, SoundCue)>, events: tokio::sync::mpsc::Sender<CareEvent>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+/// What the care thread is given: the poses of a frame from the vision
+/// thread, an event that began from the sound thread.
+enum CareInput {
+    Poses { t: f64, poses: Vec<crate::domain::Pose> },
+    Cue { known: f64, cue: SoundCue },
+}
+
+/// Starts the room's sources, at start and again whenever the gate allows
+/// one that was off.
+struct Starter<'a> {
+    runtime: &'a Runtime,
+    config: &'a Config,
+    options: &'a ProductOptions,
+    room: RoomView,
+    care: mpsc::SyncSender<CareInput>,
+    faults: tokio::sync::mpsc::Sender<DeviceChange>,
+    started: Instant,
+}
+
+impl Starter<'_> {
+    /// The vision thread on the camera (or the demo scene).
+    fn vision(&self, stop: Arc<AtomicBool>) -> anyhow::Result<std::thread::JoinHandle<()>> {
+        let tracker = PoseTracker::load(self.runtime, &self.config.models_dir, self.config.vision.clone())?;
+        let frames = match &self.options.source {
+            RoomSource::Scene { photos, fps, camera_stops_at } => Frames::Scene { scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?, fps: *fps, stops_at: *camera_stops_at },
+            RoomSource::Camera { index } => Frames::Camera(super::spawn_camera(*index).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?),
+        };
+        let (room, care, faults, started) = (self.room.clone(), self.care.clone(), self.faults.clone(), self.started);
+        Ok(std::thread::Builder::new().name("vision".into()).spawn(move || see_room(frames, tracker, room, care, faults, started, stop))?)
+    }
+
+    /// The sound thread on the microphone (or the demo's recordings); none
+    /// when the room has no microphone.
+    fn sound(&self, stop: Arc<AtomicBool>) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+        if matches!(self.options.sound, SoundSource::None) {
+            return Ok(None);
+        }
+        let analyzer = SoundAnalyzer::load(self.runtime, &self.config.models_dir, &self.config.sound)?;
+        let (care, faults, beats, started) = (self.care.clone(), self.faults.clone(), self.room.beats.clone(), self.started);
+        let thread = std::thread::Builder::new().name("sound".into());
+        Ok(Some(match &self.options.sound {
+            SoundSource::Files(files) => {
+                let files = files.clone();
+                thread.spawn(move || listen_to(files, analyzer, care, faults, beats, started, stop))?
+            }
+            SoundSource::Microphone(name) => {
+                let stage = super::spawn_microphone(name.clone()).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?;
+                thread.spawn(move || listen_live(stage, analyzer, care, faults, beats, started, stop))?
+            }
+            SoundSource::None => return Ok(None),
+        }))
+    }
+}
+
+/// The care thread: the room's care layer over poses and sound cues as
+/// they come, events out, the resident's posture to the staff app.
+fn care_for_room(mut watch: RoomWatch, inputs: mpsc::Receiver<CareInput>, room: RoomView, events: tokio::sync::mpsc::Sender<CareEvent>) {
+    for input in inputs {
+        let out = match input {
+            CareInput::Cue { known, cue } => watch.push_sound(known, &cue),
+            CareInput::Poses { t, poses } => {
+                let result = watch.push(t, &poses);
+                if let Some((_, posture)) = result.postures.first() {
+                    room.live.set_posture(&room.resident, posture.name(), room.hub.now());
+                }
+                result.events
+            }
+        };
+        for event in out {
+            if events.blocking_send(event).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The vision thread: frames to poses for the care thread, and the
+/// silhouette while someone looks.
+fn see_room(mut frames: Frames, mut tracker: PoseTracker, room: RoomView, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
     let mut next_due = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let t = started.elapsed().as_secs_f64();
         let Some(frame) = frames.next(t, &mut next_due, &faults) else { continue };
         let t = started.elapsed().as_secs_f64();
-        let mut out = Vec::new();
-        while let Ok((known, cue)) = cues.try_recv() {
-            out.extend(watch.push_sound(known, &cue));
-        }
         let now = room.hub.now();
         let watched = room.live.watched(&room.resident, now);
         let seen = frame.and_then(|frame| {
@@ -419,15 +505,8 @@ fn watch_room(mut frames: Frames, mut tracker: PoseTracker, mut watch: RoomWatch
                 Vec::new()
             }
         };
-        let result = watch.push(t, &poses);
-        if let Some((_, posture)) = result.postures.first() {
-            room.live.set_posture(&room.resident, posture.name(), now);
-        }
-        out.extend(result.events);
-        for event in out {
-            if events.blocking_send(event).is_err() {
-                return;
-            }
+        if care.send(CareInput::Poses { t, poses }).is_err() {
+            return;
         }
     }
 }
@@ -454,7 +533,7 @@ fn began(analyzer: &mut SoundAnalyzer, chunk: crate::audio::AudioChunk, offset: 
 }
 
 /// The sound thread on a live microphone: each event that begins is a cue.
-fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
+fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
     let offset = started.elapsed().as_secs_f64();
     while !stop.load(Ordering::Relaxed) {
         while let Ok(message) = stage.faults.try_recv() {
@@ -471,7 +550,7 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc
         };
         beats.beat(Source::Microphone);
         for cue in began(&mut analyzer, chunk, offset, &faults) {
-            if cues.send((started.elapsed().as_secs_f64(), cue)).is_err() {
+            if care.send(CareInput::Cue { known: started.elapsed().as_secs_f64(), cue }).is_err() {
                 return;
             }
         }
@@ -481,7 +560,7 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, cues: mpsc
 
 /// The sound thread: recordings one after another at the pace of real
 /// sound, through the analyzer; each event that begins is a cue.
-fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncSender<(f64, SoundCue)>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
+fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
     let offset = started.elapsed().as_secs_f64();
     let mut heard = 0.0f64;
     for file in files.iter().cycle() {
@@ -504,7 +583,7 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, cues: mpsc::SyncS
             heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
             beats.beat(Source::Microphone);
             for cue in began(&mut analyzer, chunk, offset + file_start, &faults) {
-                if cues.send((offset + heard, cue)).is_err() {
+                if care.send(CareInput::Cue { known: offset + heard, cue }).is_err() {
                     return;
                 }
             }
