@@ -150,8 +150,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     };
     let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
     let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
+    let starter = Starter { runtime, config, options: &options, room: room.clone(), care: care_tx, faults: faults_tx, started: Instant::now() };
     let care_thread = std::thread::Builder::new().name("care".into()).spawn(move || care_for_room(watch, care_rx, room, events_tx))?;
-    let starter = Starter { runtime, config, options: &options, room: RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() }, care: care_tx, faults: faults_tx, started: Instant::now() };
     let started = starter.started;
     let mut threads = Vec::new();
     // One stop per source: the gate may shut sound and leave video running (R2.2).
@@ -240,7 +240,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                         }
                         (Ok(permit), false) if kind == Kind::Video || has_microphone => {
                             *stop = Arc::new(AtomicBool::new(false));
-                            let opened = if kind == Kind::Video { starter.vision(stop.clone()).map(Some) } else { starter.sound(stop.clone()) };
+                            // Loading a model blocks: let the runtime's other work go on meanwhile.
+                            let opened = tokio::task::block_in_place(|| if kind == Kind::Video { starter.vision(stop.clone()).map(Some) } else { starter.sound(stop.clone()) });
                             match opened {
                                 Ok(thread) => {
                                     threads.extend(thread);

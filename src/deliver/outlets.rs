@@ -6,16 +6,14 @@
 //! and the step stays due, restarts included.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
+use hyper_util::client::legacy::{connect::Connect, Client};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-
-use std::path::Path;
-
-use hyper_util::client::legacy::{connect::Connect, Client};
 use tokio_rustls::rustls::ClientConfig;
 
 use super::hub::Hub;
@@ -366,9 +364,6 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<Cli
                     let why = with_causes(&e);
                     if connected || last_error.as_ref() != Some(&why) {
                         tracing::warn!("mqtt {}: {why}; trying again", settings.broker);
-                    }
-                    if connected {
-                        retry_in = RECONNECT_FIRST;
                     }
                     connected = false;
                     let now = hub.now();
