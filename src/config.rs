@@ -47,6 +47,10 @@ pub struct DeviceSettings {
     /// Camera index (see `tryghed cameras`).
     #[serde(default)]
     pub camera: u32,
+    /// Watch (only if the resident's basis allows video); false for a
+    /// room with a microphone only.
+    #[serde(default = "yes")]
+    pub video: bool,
     /// Listen too (only if the resident's basis allows sound).
     #[serde(default = "yes")]
     pub sound: bool,
@@ -162,6 +166,9 @@ impl Config {
         let device = raw.device.map(|mut d| {
             if d.room.trim().is_empty() || d.resident.trim().is_empty() {
                 problems.push("device: room and resident must be named".into());
+            }
+            if !d.video && !d.sound {
+                problems.push("device: video and sound are both off; a room needs a camera or a microphone".into());
             }
             if let Some(file) = d.room_file.take() {
                 let file = if file.is_relative() { base.join(file) } else { file };

@@ -483,7 +483,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tls,
                 resident: ResidentId(device.resident.clone()),
                 room: device.room.clone(),
-                source: tryghed::app::product::RoomSource::Camera { index: device.camera },
+                source: if device.video { tryghed::app::product::RoomSource::Camera { index: device.camera } } else { tryghed::app::product::RoomSource::None },
                 sound,
                 room_file: device.room_file.clone(),
                 seconds,

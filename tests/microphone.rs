@@ -95,3 +95,37 @@ fn an_unknown_microphone_is_named_with_the_ones_there_are() {
     let err = text(&out.stderr);
     assert!(err.contains("no microphone named `attic`") && err.contains("filein"), "{err}");
 }
+
+#[test]
+fn tryghed_run_on_a_real_microphone_in_a_room_without_a_camera_raises_the_scream() {
+    // The whole product on the real capture path: cpal's input stream from
+    // ALSA, the analysis, the care thread, the gate, the hub; a room watched
+    // by sound alone (a basis for sound only, camera off in the settings).
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("scream.raw");
+    std::fs::write(&raw, raw_samples("audio/recorded_scream.wav")).unwrap();
+    let home = alsa_home(&raw);
+    let home_path = home.path().to_str().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    for args in [
+        vec!["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"],
+        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "sound", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20", "--signals", "scream,distress"],
+        vec!["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"],
+    ] {
+        let out = common::tryghed(&[&["--data-dir", data][..], &args].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let settings = dir.path().join("device.toml");
+    std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\nvideo = false\nmicrophone = \"filein\"\n[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
+    let out = tryghed_in(&["--config", settings.to_str().unwrap(), "--data-dir", data, "run", "--seconds", "8"], dir.path(), &[("HOME", home_path)]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
+    assert!(said.contains("video: none in this room") && said.contains("sound: open (basis b1)"), "{said}");
+    assert!(said.lines().any(|l| l.contains("alarm scream raised")), "{said}");
+    // Both on and off in one settings file is refused, and says why.
+    std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\nvideo = false\nsound = false\n").unwrap();
+    let out = common::tryghed(&["check-config", settings.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("a room needs a camera or a microphone"), "{}", text(&out.stderr));
+}

@@ -33,6 +33,8 @@ use crate::vision::PoseTracker;
 
 /// Where the room's pictures come from.
 pub enum RoomSource {
+    /// No camera: a room watched by sound alone (a basis for sound only).
+    None,
     /// A live camera (see `tryghed cameras`).
     Camera { index: u32 },
     /// The demo scene, made in memory from the fixture photo; with
@@ -126,7 +128,12 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     // The gate before any source opens (R1, R2, R8.2); each opening audited.
     let video = may_open(&case, Kind::Video, now);
     let sound = may_open(&case, Kind::Sound, now);
-    for (kind, decision) in [(Kind::Video, &video), (Kind::Sound, &sound)] {
+    let (has_camera, has_microphone) = (!matches!(options.source, RoomSource::None), !matches!(options.sound, SoundSource::None));
+    for (kind, decision, present) in [(Kind::Video, &video, has_camera), (Kind::Sound, &sound, has_microphone)] {
+        if !present {
+            say(format!("{}: none in this room", kind.name()));
+            continue;
+        }
         let why = match decision {
             Ok(permit) => format!("basis {}", permit.basis_id()),
             Err(denial) => denial.to_string(),
@@ -135,8 +142,8 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         hub.store().audit_gate(action, &options.resident, kind, &why, "device", now)?;
         say(format!("{}: {}", kind.name(), if decision.is_ok() { format!("open ({why})") } else { format!("stays off: {why}") }));
     }
-    let video = video.is_ok();
-    let sound = sound.is_ok() && !matches!(options.sound, SoundSource::None);
+    let video = video.is_ok() && has_camera;
+    let sound = sound.is_ok() && has_microphone;
 
     let beats = Arc::new(Beats::default());
     let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
@@ -227,7 +234,6 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                 // R10.3), audited; its silence is then no fault.
                 let case = hub.store().case_file(&options.resident)?;
                 // A new basis (recorded in the app) opens what was off, audited too.
-                let has_microphone = !matches!(options.sound, SoundSource::None);
                 for (kind, stop, running, source_list) in [(Kind::Video, &mut stop_video, &mut video_running, &[Source::Camera, Source::Pipeline][..]), (Kind::Sound, &mut stop_sound, &mut sound_running, &[Source::Microphone][..])] {
                     match (may_open(&case, kind, now), *running) {
                         (Err(denial), true) => {
@@ -238,7 +244,7 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
                             hub.store().audit_gate("gate.shut", &options.resident, kind, &denial.to_string(), "device", now)?;
                             say(format!("{}: shut: {denial}", kind.name()));
                         }
-                        (Ok(permit), false) if kind == Kind::Video || has_microphone => {
+                        (Ok(permit), false) if (kind == Kind::Video && has_camera) || (kind == Kind::Sound && has_microphone) => {
                             *stop = Arc::new(AtomicBool::new(false));
                             // Loading a model blocks: let the runtime's other work go on meanwhile.
                             let opened = tokio::task::block_in_place(|| if kind == Kind::Video { starter.vision(stop.clone()).map(Some) } else { starter.sound(stop.clone()) });
@@ -425,6 +431,7 @@ impl Starter<'_> {
         let frames = match &self.options.source {
             RoomSource::Scene { photos, fps, camera_stops_at } => Frames::Scene { scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?, fps: *fps, stops_at: *camera_stops_at },
             RoomSource::Camera { index } => Frames::Camera(super::spawn_camera(*index).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?),
+            RoomSource::None => anyhow::bail!("this room has no camera"),
         };
         let (room, care, faults, started) = (self.room.clone(), self.care.clone(), self.faults.clone(), self.started);
         Ok(std::thread::Builder::new().name("vision".into()).spawn(move || see_room(frames, tracker, room, care, faults, started, stop))?)
