@@ -155,6 +155,7 @@ impl Config {
         // Class names are checked against the model's own list when it is there.
         let classes = crate::audio::yamnet::read_class_names(&models_dir).ok();
         problems.extend(raw.sound.problems(classes.as_deref()).into_iter().map(|p| format!("sound.{p}")));
+        problems.extend(raw.care.problems().into_iter().map(|p| format!("care.{p}")));
         problems.extend(raw.alerts.problems().into_iter().map(|p| format!("alerts.{p}")));
         problems.extend(raw.alarms.problems().into_iter().map(|p| format!("alarms.{p}")));
         problems.extend(raw.outlets.problems().into_iter().map(|p| format!("outlets.{p}")));
@@ -200,6 +201,15 @@ mod tests {
     fn unknown_key_is_named() {
         let err = Config::parse("room.toml", "[vision]\nmax_person = 2\n").unwrap_err().to_string();
         assert!(err.starts_with("room.toml:") && err.contains("max_person"), "{err}");
+    }
+
+    #[test]
+    fn only_bed_door_and_stillness_alarms_may_be_quieted_by_company() {
+        let err = Config::parse("room.toml", "[care.several_persons]\nquiets = [\"bed_exit\", \"fall\", \"sneeze\"]\nquiet_for_s = -1\n").unwrap_err().to_string();
+        assert!(err.contains("fall is never quieted") && err.contains("sneeze is not a care kind") && err.contains("quiet_for_s: -1"), "{err}");
+        let config = Config::parse("room.toml", "[care.several_persons]\nquiets = [\"room_exit\"]\n").unwrap();
+        assert_eq!(config.care.several_persons.quiets, vec!["room_exit".to_string()]);
+        assert_eq!(config.care.several_persons.quiet_for_s, 30.0);
     }
 
     #[test]

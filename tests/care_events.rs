@@ -235,3 +235,33 @@ fn poses_in_an_ignore_zone_are_left_out() {
     let mut unmasked = tryghed::care::RoomWatch::new(Room::unzoned(640, 480), settings);
     assert!(frames.iter().any(|f| unmasked.push(f.t, &f.poses).events.iter().any(|e| e.kind == CareKind::OnFloor)));
 }
+
+#[test]
+fn a_carer_in_the_room_quiets_the_bed_alarms_but_never_a_fall() {
+    let b = body();
+    let leaving = Body { facing: -1.0, ..b };
+    let in_bed = b.lying(500.0, 300.0, 10.0);
+    let edge = KeyPose { hip_x: 400.0, hip_y: 300.0, torso_deg: 5.0, thigh_deg: 85.0, shin_deg: 0.0 };
+    let away = leaving.standing(250.0, FLOOR);
+    let resident = Script { body: leaving, keys: vec![(0.0, in_bed), (15.0, in_bed), (16.0, edge), (19.0, edge), (20.0, leaving.standing(330.0, FLOOR)), (24.0, away), (70.0, away)] };
+    let carer = |until: f64| Script { body: b, keys: vec![(0.0, b.standing(170.0, FLOOR)), (until, b.standing(170.0, FLOOR))] };
+    let kinds = |settings: &CareSettings, scripts: &[Script]| -> Vec<CareKind> {
+        let mut watch = tryghed::care::RoomWatch::new(room_with_bed(), settings.clone());
+        render(scripts, FPS, noisy(41)).iter().flat_map(|f| watch.push(f.t, &f.poses).events).map(|e| e.kind).collect()
+    };
+    let mut settings = CareSettings::default();
+    settings.bed.exit_tolerance_s = 30.0;
+    let helped = [Script { body: resident.body, keys: resident.keys.clone() }, carer(30.0)];
+    let quiet = kinds(&settings, &helped);
+    assert!(!quiet.contains(&CareKind::BedEdge) && !quiet.contains(&CareKind::BedExit), "helped out of bed: {quiet:?}");
+    assert!(quiet.contains(&CareKind::SeveralPersons), "the visit itself is seen: {quiet:?}");
+    let alone = kinds(&settings, &[Script { body: resident.body, keys: resident.keys.clone() }]);
+    assert!(alone.contains(&CareKind::BedEdge) && alone.contains(&CareKind::BedExit), "alone: {alone:?}");
+    settings.several_persons.quiets = Vec::new();
+    let unquieted = kinds(&settings, &helped);
+    assert!(unquieted.contains(&CareKind::BedExit), "with nothing quieted: {unquieted:?}");
+    // Everything that may be quieted is, and a fall beside the carer still counts.
+    settings.several_persons.quiets = ["bed_edge", "bed_exit", "room_exit", "inactivity"].map(String::from).to_vec();
+    let fallen = kinds(&settings, &[Script { body: b, keys: fall(1.0, 0.7, 3.0) }, carer(12.0)]);
+    assert!(fallen.contains(&CareKind::Fall), "{fallen:?}");
+}

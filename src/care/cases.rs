@@ -176,6 +176,13 @@ fn side_view_cases() -> Vec<Case> {
         seed += 1;
         let keys = vec![(0.0, in_bed), (15.0, in_bed), (16.0, edge), (19.0, edge), (20.0, up), (24.0, away), (35.0, away), (39.0, up), (40.0, edge), (41.0, in_bed), (70.0, in_bed)];
         cases.push(case(format!("bed_visit_toilet_{variant}"), vec![Script { body: leaving, keys }], noise(seed, 0.02), &[("bed_edge", 16.0, 19.5)], short));
+        // Helped out of bed: a carer stands by from the start and leaves at
+        // 30 s. With someone there, sitting up and leaving the bed are no
+        // alarms (care.several_persons.quiets).
+        seed += 1;
+        let keys = vec![(0.0, in_bed), (15.0, in_bed), (16.0, edge), (19.0, edge), (20.0, up), (24.0, away), (70.0, away)];
+        let carer = Script { body: b, keys: vec![(0.0, b.standing(170.0, FLOOR)), (30.0, b.standing(170.0, FLOOR))] };
+        cases.push(case(format!("bed_exit_helped_{variant}"), vec![Script { body: leaving, keys }, carer], noise(seed, 0.02), &[], short));
         // Out through the door; a second person stays (so frames keep coming).
         seed += 1;
         let left = Body { facing: -1.0, ..b };

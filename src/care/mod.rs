@@ -196,11 +196,39 @@ pub struct CareSettings {
 pub struct SeveralSettings {
     /// More than one person in view this long is `several_persons`.
     pub after_s: f64,
+    /// Kinds not raised while someone is with the resident (more than one
+    /// person seen within `quiet_for_s`): staff helping a resident out of
+    /// bed is no bed exit. Falls, the floor and seizures are never quieted.
+    pub quiets: Vec<String>,
+    pub quiet_for_s: f64,
 }
 
 impl Default for SeveralSettings {
     fn default() -> Self {
-        SeveralSettings { after_s: 3.0 }
+        SeveralSettings { after_s: 3.0, quiets: vec!["bed_edge".into(), "bed_exit".into()], quiet_for_s: 30.0 }
+    }
+}
+
+/// Kinds that may be quieted while the resident is attended.
+const QUIETABLE: [CareKind; 4] = [CareKind::BedEdge, CareKind::BedExit, CareKind::RoomExit, CareKind::Inactivity];
+
+impl CareSettings {
+    pub fn problems(&self) -> Vec<String> {
+        let several = &self.several_persons;
+        let mut problems = Vec::new();
+        for name in &several.quiets {
+            match CareKind::from_name(name) {
+                Some(kind) if QUIETABLE.contains(&kind) => {}
+                Some(_) => problems.push(format!("several_persons.quiets: {name} is never quieted (a fall, the floor, a seizure or a sound must always reach staff)")),
+                None => problems.push(format!("several_persons.quiets: {name} is not a care kind")),
+            }
+        }
+        for (name, seconds) in [("after_s", several.after_s), ("quiet_for_s", several.quiet_for_s)] {
+            if !(seconds.is_finite() && (0.0..=3600.0).contains(&seconds)) {
+                problems.push(format!("several_persons.{name}: {seconds} must be between 0 and 3600 seconds"));
+            }
+        }
+        problems
     }
 }
 
@@ -292,6 +320,8 @@ pub struct RoomWatch {
     persons: Vec<PersonWatch>,
     several_since: Option<f64>,
     several_reported: bool,
+    /// When more than one person was last seen.
+    attended_at: Option<f64>,
 }
 
 /// What one frame gave.
@@ -304,7 +334,7 @@ pub struct FrameResult {
 
 impl RoomWatch {
     pub fn new(room: Room, settings: CareSettings) -> RoomWatch {
-        RoomWatch { room, settings, persons: Vec::new(), several_since: None, several_reported: false }
+        RoomWatch { room, settings, persons: Vec::new(), several_since: None, several_reported: false, attended_at: None }
     }
 
     pub fn persons_seen(&self) -> usize {
@@ -372,6 +402,13 @@ impl RoomWatch {
         } else {
             self.several_since = None;
             self.several_reported = false;
+        }
+        if seen > 1 {
+            self.attended_at = Some(t);
+        }
+        let several = &self.settings.several_persons;
+        if self.attended_at.is_some_and(|at| t - at <= several.quiet_for_s) {
+            result.events.retain(|e| !(QUIETABLE.contains(&e.kind) && several.quiets.iter().any(|q| q == e.kind.name())));
         }
         result
     }
