@@ -312,6 +312,9 @@ enum BenchCommand {
         /// A broker on loopback, host:port.
         #[arg(long, value_name = "HOST:PORT")]
         mqtt: Option<String>,
+        /// Reach the broker over TLS, trusting this authority (PEM).
+        #[arg(long, value_name = "CA.pem", requires = "mqtt")]
+        mqtt_ca: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -571,18 +574,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
-        Command::Bench { what: BenchCommand::Alarms { count, interval_ms, mqtt, json } } => {
+        Command::Bench { what: BenchCommand::Alarms { count, interval_ms, mqtt, mqtt_ca, json } } => {
             if count == 0 || count > 100_000 {
                 return Err(UsageError("--count: 1 to 100000 events".into()).into());
             }
-            let report = tryghed::bench::alarms::run(count, std::time::Duration::from_millis(interval_ms), mqtt)?;
+            let report = tryghed::bench::alarms::run(count, std::time::Duration::from_millis(interval_ms), mqtt, mqtt_ca)?;
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 let line = |name: &str, l: &tryghed::bench::alarms::Latency| format!("{name:<14} {:>4} of {count}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", l.received, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms);
                 out!("{}", line("event stream", &report.event_stream));
                 if let Some(mqtt) = &report.mqtt {
-                    out!("{}", line("MQTT", mqtt));
+                    out!("{}", line(if report.mqtt_tls { "MQTT over TLS" } else { "MQTT" }, mqtt));
                 }
             }
             Ok(ExitCode::SUCCESS)

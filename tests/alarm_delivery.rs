@@ -372,22 +372,34 @@ fn over_tls_alarms_reach_a_trusted_broker_and_webhook_and_no_other() {
 }
 
 #[test]
-fn bench_alarms_times_the_event_stream_and_mqtt() {
+fn bench_alarms_times_the_event_stream_and_mqtt_plain_and_over_tls() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (port, tls_port) = (free_port(), free_port());
+    let authority = Authority::new("bench authority");
+    authority.issue(dir.path(), "broker", &["localhost", "127.0.0.1"]);
+    std::fs::write(dir.path().join("ca.pem"), authority.ca.pem()).unwrap();
+    let file = |name: &str| dir.path().join(name).display().to_string();
     let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")).unwrap();
+    std::fs::write(
+        &conf,
+        format!("allow_anonymous true\npersistence false\nlistener {port} 127.0.0.1\nlistener {tls_port} 127.0.0.1\ncertfile {}\nkeyfile {}\n", file("broker.pem"), file("broker.key")),
+    )
+    .unwrap();
     let mut broker = Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    wait_for("the broker", 20, || TcpStream::connect(("127.0.0.1", port)).is_ok());
-    let out = common::tryghed(&["bench", "alarms", "--count", "40", "--mqtt", &format!("127.0.0.1:{port}"), "--json"]);
+    wait_for("the broker", 20, || TcpStream::connect(("127.0.0.1", port)).is_ok() && TcpStream::connect(("127.0.0.1", tls_port)).is_ok());
+    let plain = common::tryghed(&["bench", "alarms", "--count", "40", "--mqtt", &format!("127.0.0.1:{port}"), "--json"]);
+    let tls = common::tryghed(&["bench", "alarms", "--count", "40", "--mqtt", &format!("127.0.0.1:{tls_port}"), "--mqtt-ca", &file("ca.pem"), "--json"]);
     let _ = broker.kill();
     let _ = broker.wait();
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    println!("{report}");
-    for outlet in ["event_stream", "mqtt"] {
-        assert_eq!(report[outlet]["received"], 40, "{outlet}: every event arrived");
-        assert!(report[outlet]["p99_ms"].as_f64().unwrap() >= report[outlet]["p50_ms"].as_f64().unwrap());
+    for (out, over_tls) in [(plain, false), (tls, true)] {
+        assert!(out.status.success(), "{}", common::text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        println!("{report}");
+        assert_eq!(report["mqtt_tls"], over_tls);
+        for outlet in ["event_stream", "mqtt"] {
+            assert_eq!(report[outlet]["received"], 40, "{outlet}: every event arrived");
+            assert!(report[outlet]["p99_ms"].as_f64().unwrap() >= report[outlet]["p50_ms"].as_f64().unwrap());
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! loopback. Each of `count` events goes through the gate to the hub (new
 //! alarms, one room each), and the bench times its arrival at a client of
 //! the staff app's event stream and, with `--mqtt`, at a subscriber of the
-//! broker. Reports percentiles per outlet; the environment travels along.
+//! broker (over TLS with `--mqtt-ca`). Reports percentiles per outlet; the
+//! environment travels along.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ pub struct AlarmBench {
     pub interval_ms: u64,
     pub event_stream: Latency,
     pub mqtt: Option<Latency>,
+    /// Whether MQTT went over TLS.
+    pub mqtt_tls: bool,
     pub cpus: usize,
 }
 
@@ -46,20 +49,23 @@ fn latency(mut ms: Vec<f64>) -> Latency {
     Latency { received: ms.len(), p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: ms.last().copied().unwrap_or(f64::NAN) }
 }
 
-/// Runs the bench; `mqtt` is a broker's `host:port` on loopback.
-pub fn run(count: usize, interval: Duration, mqtt: Option<String>) -> anyhow::Result<AlarmBench> {
+/// Runs the bench; `mqtt` is a broker's `host:port` on loopback, reached
+/// over TLS trusting `mqtt_ca` when given.
+pub fn run(count: usize, interval: Duration, mqtt: Option<String>, mqtt_ca: Option<std::path::PathBuf>) -> anyhow::Result<AlarmBench> {
+    let tls = mqtt_ca.map(|ca_file| crate::deliver::outlets::OutletTls { ca_file: Some(ca_file), ..Default::default() }.client_config()).transpose().map_err(|e| anyhow::anyhow!("--mqtt-ca {e}"))?;
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    tokio.block_on(bench(count, interval, mqtt))
+    tokio.block_on(bench(count, interval, mqtt, tls))
 }
 
-async fn bench(count: usize, interval: Duration, mqtt: Option<String>) -> anyhow::Result<AlarmBench> {
+async fn bench(count: usize, interval: Duration, mqtt: Option<String>, tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>) -> anyhow::Result<AlarmBench> {
     let dir = std::env::temp_dir().join(format!("tryghed-bench-alarms-{}", std::process::id()));
-    let result = measure(&dir, count, interval, mqtt).await;
+    let result = measure(&dir, count, interval, mqtt, tls).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: Option<String>) -> anyhow::Result<AlarmBench> {
+async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: Option<String>, tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>) -> anyhow::Result<AlarmBench> {
+    let mqtt_tls = tls.is_some();
     let mut store = Store::open(dir)?;
     let now = chrono::Utc::now();
     let (resident, _, _) = crate::app::product::demo_records(&mut store, now)?;
@@ -90,10 +96,13 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
     });
     if let Some(broker) = &mqtt {
         let settings = MqttSettings { broker: broker.clone(), topic_prefix: "tryghed-bench".into(), device: format!("bench-{}", std::process::id()), username: None, password: None, tls: None };
-        tokio::spawn(run_mqtt(hub.clone(), settings, None));
+        tokio::spawn(run_mqtt(hub.clone(), settings, tls.clone()));
         let (host, port) = broker.rsplit_once(':').context("--mqtt host:port")?;
         let mut options = rumqttc::MqttOptions::new(format!("bench-sub-{}", std::process::id()), host, port.parse()?);
         options.set_keep_alive(Duration::from_secs(5));
+        if let Some(tls) = tls {
+            options.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(tls)));
+        }
         let (client, mut events) = rumqttc::AsyncClient::new(options, 256);
         client.subscribe("tryghed-bench/#", rumqttc::QoS::AtLeastOnce).await?;
         let sub_times = mqtt_times.clone();
@@ -135,6 +144,7 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
         interval_ms: interval.as_millis() as u64,
         event_stream: take(&sse_times),
         mqtt: mqtt.as_ref().map(|_| take(&mqtt_times)),
+        mqtt_tls,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
 }
