@@ -19,6 +19,7 @@ use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::case_api::{case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis};
 use super::hub::{Hub, HubError};
 use super::sessions::{Session, Sessions};
 use crate::alarm::AlarmError;
@@ -26,7 +27,7 @@ use crate::store::Role;
 
 /// The largest request body taken (a log-in or an outcome is far smaller).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-const COOKIE: &str = "tryghed_session";
+pub(super) const COOKIE: &str = "tryghed_session";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -45,7 +46,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(super) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError { status, message: message.into() }
     }
 }
@@ -120,7 +121,7 @@ fn token(headers: &HeaderMap) -> Option<String> {
 }
 
 impl Authed {
-    fn require(&self, roles: &[Role]) -> Result<&Session, ApiError> {
+    pub(super) fn require(&self, roles: &[Role]) -> Result<&Session, ApiError> {
         if roles.contains(&self.0.user.role) {
             Ok(&self.0)
         } else {
@@ -365,208 +366,12 @@ async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json
 }
 
 /// A free-text field, trimmed: 1 to `max` characters, or a 400 that says `what`.
-fn text<'a>(value: &'a str, what: &str, max: usize) -> Result<&'a str, ApiError> {
+pub(super) fn text<'a>(value: &'a str, what: &str, max: usize) -> Result<&'a str, ApiError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("{what} (1 to {max} characters)")));
     }
     Ok(value)
-}
-
-/// A resident's whole case as the gate reads it, with what it allows now
-/// (case officer, auditor).
-async fn case_file(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    authed.require(&[Role::CaseOfficer, Role::Auditor])?;
-    let case = state.hub.store().case_file(&crate::domain::ResidentId(id))?;
-    let assessment = crate::policy::assess(&case, state.hub.now());
-    Ok(Json(json!({ "case": case, "now": assessment })))
-}
-
-fn party(text: &str) -> Result<crate::policy::Party, ApiError> {
-    match text.trim() {
-        "" => Err(ApiError::new(StatusCode::BAD_REQUEST, "say who: `resident` or a representative's name")),
-        "resident" => Ok(crate::policy::Party::Resident),
-        name => Ok(crate::policy::Party::Representative(name.to_string())),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OppositionRequest {
-    by: String,
-}
-
-/// The resident, guardian or attorney opposes (R1.4): a § 136 e or consent
-/// basis ends with it, and running sources shut within a second.
-async fn record_opposition(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<OppositionRequest>) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authed.require(&[Role::CaseOfficer])?;
-    let opposition = crate::policy::Opposition { resident: crate::domain::ResidentId(id.clone()), by: party(&request.by)?, at: state.hub.now() };
-    state.hub.store().record_opposition(&opposition, &session.user.name, state.hub.now())?;
-    let case = state.hub.store().case_file(&opposition.resident)?;
-    Ok(Json(json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DisclosureRequest {
-    informed: String,
-    how: String,
-}
-
-/// The AI disclosure (R8.2): who was told, how; by the logged-in case officer, now.
-async fn record_disclosure(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<DisclosureRequest>) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authed.require(&[Role::CaseOfficer])?;
-    let how = text(&request.how, "say how they were told", 300)?;
-    let now = state.hub.now();
-    let disclosure = crate::policy::AiDisclosure { resident: crate::domain::ResidentId(id), informed: party(&request.informed)?, by: session.user.name.clone(), at: now, how: how.to_string() };
-    state.hub.store().record_disclosure(&disclosure, &session.user.name, now)?;
-    Ok(Json(json!({ "recorded": disclosure })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BasisRequest {
-    id: String,
-    basis_type: crate::policy::BasisType,
-    kinds: std::collections::BTreeSet<crate::domain::Kind>,
-    signals: std::collections::BTreeSet<String>,
-    reactive_alarm: bool,
-    #[serde(default)]
-    supervision_max_minutes: Option<u32>,
-    start: crate::policy::Time,
-    #[serde(default)]
-    end: Option<crate::policy::Time>,
-    #[serde(default)]
-    hearing: Option<HearingRequest>,
-    #[serde(default)]
-    informed: Vec<InformedRequest>,
-    #[serde(default)]
-    consent_at: Option<crate::policy::Time>,
-    #[serde(default)]
-    documents: DocumentsRequest,
-    #[serde(default)]
-    dpia: Option<DpiaRequest>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HearingRequest {
-    heard: String,
-    at: crate::policy::Time,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InformedRequest {
-    /// `resident` or a representative's name.
-    who: String,
-    at: crate::policy::Time,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct DocumentsRequest {
-    diagnosis: Option<String>,
-    earlier_efforts: Option<String>,
-    action_plan: Option<String>,
-    skema_3: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DpiaRequest {
-    at: crate::policy::Time,
-    /// `not-needed`, or the reference of the impact assessment made.
-    outcome: String,
-}
-
-/// A short optional reference: trimmed, empty is none, at most `max` characters.
-fn reference(value: Option<String>, what: &str, max: usize) -> Result<Option<String>, ApiError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(v, what, max).map(|v| Some(v.to_string())),
-    }
-}
-
-/// A new legal basis for the resident (R1-R3, R8-R11), decided by the
-/// logged-in case officer. The same checks as the command line: a basis
-/// the law does not allow is refused with its rules (422), nothing stored.
-async fn record_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<BasisRequest>) -> Result<Json<serde_json::Value>, ApiError> {
-    use crate::policy::{CaseDocuments, ConsentGiven, DpiaAssessment, DpiaOutcome, Hearing, Informed, LegalBasis, Party};
-    let session = authed.require(&[Role::CaseOfficer])?;
-    let basis_id = text(&request.id, "give the basis an id", 64)?;
-    if basis_id.chars().any(|c| c.is_control() || c == '/') {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "a basis id has no / or control characters"));
-    }
-    let hearing = match request.hearing {
-        Some(h) => Some(Hearing { heard: text(&h.heard, "say who was heard", 200)?.to_string(), at: h.at }),
-        None => None,
-    };
-    let informed = request.informed.into_iter().map(|i| Ok(Informed { party: party(&i.who)?, at: i.at })).collect::<Result<Vec<_>, ApiError>>()?;
-    let dpia = match request.dpia {
-        Some(d) => {
-            let outcome = text(&d.outcome, "the DPIA outcome: not-needed, or the assessment's reference", 200)?;
-            Some(DpiaAssessment { at: d.at, outcome: if outcome == "not-needed" { DpiaOutcome::NotNeeded } else { DpiaOutcome::Made(outcome.to_string()) } })
-        }
-        None => None,
-    };
-    let d = request.documents;
-    let documents = CaseDocuments {
-        diagnosis: reference(d.diagnosis, "the diagnosis reference", 200)?,
-        earlier_efforts: reference(d.earlier_efforts, "the earlier efforts reference", 200)?,
-        action_plan: reference(d.action_plan, "the action plan reference", 200)?,
-        skema_3: reference(d.skema_3, "the skema 3 reference", 200)?,
-    };
-    let basis = LegalBasis {
-        id: basis_id.to_string(),
-        resident: crate::domain::ResidentId(id),
-        basis_type: request.basis_type,
-        kinds: request.kinds,
-        reactive_alarm: request.reactive_alarm,
-        supervision_max_minutes: request.supervision_max_minutes.filter(|m| *m > 0),
-        start: request.start,
-        end: request.end,
-        decided_by: session.user.name.clone(),
-        hearing,
-        informed,
-        consent: request.consent_at.map(|at| ConsentGiven { by: Party::Resident, at }),
-        documents,
-        dpia,
-        signals: request.signals,
-        stopped: None,
-    };
-    let now = state.hub.now();
-    state.hub.store().record_basis(&basis, &session.user.name, now)?;
-    let case = state.hub.store().case_file(&basis.resident)?;
-    Ok(Json(json!({ "recorded": basis, "now": crate::policy::assess(&case, now) })))
-}
-
-/// What a basis can name: the kinds of technology, the basis types and the
-/// signals with their kind, for the case officer's form.
-async fn catalogue(_: Authed) -> Json<serde_json::Value> {
-    use crate::policy::BasisType;
-    let types = [BasisType::Consent, BasisType::Sel136e, BasisType::Sel128b, BasisType::Sel128bUnlimited];
-    Json(json!({
-        "kinds": crate::domain::Kind::ALL,
-        "basis_types": types.iter().map(|t| json!({ "id": t, "name": t.name() })).collect::<Vec<_>>(),
-        "signals": crate::policy::SIGNALS.iter().map(|(name, kind)| json!({ "name": name, "kind": kind })).collect::<Vec<_>>(),
-    }))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StopRequest {
-    reason: String,
-}
-
-/// The need has ended: the basis stops now (R10.3).
-async fn stop_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<StopRequest>) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authed.require(&[Role::CaseOfficer])?;
-    let reason = text(&request.reason, "give the reason", 300)?;
-    let now = state.hub.now();
-    let stop = crate::policy::EarlyStop { at: now, by: session.user.name.clone(), reason: reason.to_string() };
-    state.hub.store().stop_basis(&id, stop, &session.user.name, now)?;
-    Ok(Json(json!({ "stopped": id, "at": now.to_rfc3339() })))
 }
 
 #[derive(Deserialize)]
@@ -653,75 +458,4 @@ async fn openapi(_: Authed) -> Json<serde_json::Value> {
     Json(openapi_document())
 }
 
-/// The API, described for clients and for schema-driven testing.
-pub fn openapi_document() -> serde_json::Value {
-    let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    let secured = |summary: &str, ok: &str| json!({ "summary": summary, "security": [{ "session": [] }, { "bearer": [] }], "responses": { "200": { "description": ok }, "401": error, "403": error } });
-    let mut resolve = secured("Resolve an acknowledged alarm with its outcome (staff)", "the step taken");
-    resolve["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["outcome"], "properties": { "outcome": { "type": "string", "minLength": 1, "maxLength": 500 } } } } } });
-    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
-    let mut look = secured("Ask for a time-bounded look at a resident's silhouette, with a reason (staff; the basis must allow it, R3.2)", "the look's id and end");
-    look["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["resident", "minutes", "reason"], "properties": { "resident": { "type": "string" }, "minutes": { "type": "integer", "minimum": 1 }, "reason": { "type": "string", "minLength": 1, "maxLength": 300 } } } } } });
-    let with_id = |mut op: serde_json::Value| {
-        op["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
-        op
-    };
-    let with_body = |mut op: serde_json::Value, properties: serde_json::Value, required: &[&str]| {
-        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": required, "properties": properties } } } });
-        op
-    };
-    let mut view = secured("The look's live silhouette as server-sent events until it ends (the staff member who asked)", "text/event-stream");
-    view["parameters"] = id.clone();
-    let mut ack = secured("Acknowledge an alarm: someone is on the way (staff)", "the step taken");
-    ack["parameters"] = id.clone();
-    resolve["parameters"] = id;
-    json!({
-        "openapi": "3.0.3",
-        "info": { "title": "tryghed staff app", "version": env!("CARGO_PKG_VERSION") },
-        "paths": {
-            "/health": { "get": { "summary": "The device answers", "responses": { "200": { "description": "ok" } } } },
-            "/api/login": { "post": {
-                "summary": "Log in; sets the session cookie and returns a bearer token",
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["name", "password"], "properties": { "name": { "type": "string" }, "password": { "type": "string" } } } } } },
-                "responses": { "200": { "description": "logged in" }, "400": error, "401": error, "429": error }
-            } },
-            "/api/logout": { "post": secured("End the session", "logged out") },
-            "/api/me": { "get": secured("Who is logged in", "the user") },
-            "/api/openapi.json": { "get": secured("This document", "the document") },
-            "/api/alarms": { "get": secured("Open alarms: for staff those of the rooms they answer for and every escalated one; for auditors all", "the alarms") },
-            "/api/alarms/{id}/acknowledge": { "post": ack },
-            "/api/alarms/{id}/resolve": { "post": resolve },
-            "/api/events": { "get": secured("Alarm steps as server-sent events (staff: their rooms' alarms and every escalated one); `after` or Last-Event-ID resumes", "text/event-stream") },
-            "/api/residents/{id}/bases": { "post": with_body(with_id(secured("Record a legal basis for the resident, decided by the logged-in case officer; refused with its rules (422) when the law does not allow it", "the basis and what the case allows now")), json!({
-                "id": { "type": "string", "minLength": 1, "maxLength": 64 },
-                "basis_type": { "type": "string", "enum": ["consent", "sel136e", "sel128b", "sel128b-unlimited"] },
-                "kinds": { "type": "array", "items": { "type": "string", "enum": ["movement", "sound", "video", "location"] } },
-                "signals": { "type": "array", "items": { "type": "string" } },
-                "reactive_alarm": { "type": "boolean" },
-                "supervision_max_minutes": { "type": "integer", "minimum": 0, "nullable": true },
-                "start": { "type": "string", "format": "date-time" },
-                "end": { "type": "string", "format": "date-time", "nullable": true },
-                "consent_at": { "type": "string", "format": "date-time", "nullable": true },
-                "hearing": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["heard", "at"], "properties": { "heard": { "type": "string" }, "at": { "type": "string", "format": "date-time" } } },
-                "informed": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["who", "at"], "properties": { "who": { "type": "string" }, "at": { "type": "string", "format": "date-time" } } } },
-                "documents": { "type": "object", "additionalProperties": false, "properties": { "diagnosis": { "type": "string", "nullable": true }, "earlier_efforts": { "type": "string", "nullable": true }, "action_plan": { "type": "string", "nullable": true }, "skema_3": { "type": "string", "nullable": true } } },
-                "dpia": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["at", "outcome"], "properties": { "at": { "type": "string", "format": "date-time" }, "outcome": { "type": "string" } } }
-            }), &["id", "basis_type", "kinds", "signals", "reactive_alarm", "start"]) },
-            "/api/catalogue": { "get": secured("What a basis can name: kinds, basis types, signals with their kind", "the catalogue") },
-            "/api/residents": { "get": secured("Residents with their legal status and current posture (staff: of their rooms; case officer, auditor: all)", "the residents") },
-            "/api/looks": { "post": look },
-            "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
-            "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": { "type": "string", "description": "`resident` or a representative's name" } }), &["by"]) },
-            "/api/residents/{id}/disclosure": { "post": with_body(with_id(secured("Record the AI disclosure (R8.2) (case officer)", "recorded")), json!({ "informed": { "type": "string" }, "how": { "type": "string", "maxLength": 300 } }), &["informed", "how"]) },
-            "/api/bases/{id}/stop": { "post": with_body(with_id(secured("Stop a legal basis now (R10.3) (case officer)", "stopped")), json!({ "reason": { "type": "string", "maxLength": 300 } }), &["reason"]) },
-            "/api/looks/{id}/view": { "get": view },
-        },
-        "components": {
-            "schemas": { "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } } },
-            "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": COOKIE },
-                "bearer": { "type": "http", "scheme": "bearer" }
-            }
-        }
-    })
-}
+pub use super::openapi::openapi_document;

@@ -3,9 +3,11 @@
 //! Takes only `Permitted` alarm requests from the gate; never imports
 //! capture, vision or audio, so no frame or sound can reach it.
 
+pub mod case_api;
 pub mod hub;
 pub mod http;
 pub mod live;
+pub mod openapi;
 pub mod outlet_tls;
 pub mod outlets;
 pub mod sessions;

@@ -80,6 +80,9 @@ try {
   await officerCard.locator(".legal", { hasText: "Intet gyldigt grundlag" }).waitFor();
   await page.screenshot({ path: `${shots}/6-opposition.png` });
   step("the case officer recorded the opposition: nothing runs");
+  // The device asks the gate once a second: give it time to shut both
+  // sources before the next basis could open them again.
+  await page.waitForTimeout(2500);
   // A § 128 b decision instead: first without the case documents, which the
   // device refuses with the rule (R11), then whole, which it records.
   await officerCard.locator("button.record-basis").click();
