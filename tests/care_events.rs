@@ -249,8 +249,7 @@ fn a_carer_in_the_room_quiets_the_bed_alarms_but_never_a_fall() {
         let mut watch = tryghed::care::RoomWatch::new(room_with_bed(), settings.clone());
         render(scripts, FPS, noisy(41)).iter().flat_map(|f| watch.push(f.t, &f.poses).events).map(|e| e.kind).collect()
     };
-    let mut settings = CareSettings::default();
-    settings.bed.exit_tolerance_s = 30.0;
+    let mut settings = CareSettings { bed: tryghed::care::bed::BedSettings { exit_tolerance_s: 30.0, ..Default::default() }, ..Default::default() };
     let helped = [Script { body: resident.body, keys: resident.keys.clone() }, carer(30.0)];
     let quiet = kinds(&settings, &helped);
     assert!(!quiet.contains(&CareKind::BedEdge) && !quiet.contains(&CareKind::BedExit), "helped out of bed: {quiet:?}");
