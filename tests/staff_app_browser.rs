@@ -54,7 +54,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
     assert!(browser.status.success(), "the browser run failed");
-    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "English on request", "the case officer recorded the opposition", "refused, naming R11", "the § 128 b decision is recorded"] {
+    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "a device that stops answering is a warning on the phone", "English on request", "the case officer recorded the opposition", "refused, naming R11", "the § 128 b decision is recorded"] {
         assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
     }
     // The store holds each step, by whom, in an intact audit chain.

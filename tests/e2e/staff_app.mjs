@@ -62,6 +62,14 @@ try {
   await card.waitFor({ state: "detached" });
   await page.screenshot({ path: `${shots}/5-resolved.png` });
   step("resolved: the card is gone");
+  // The device stops answering (here: its address cut off for the page):
+  // within about 20 s the phone warns loudly, and clears once it answers.
+  await page.route("**/health", (route) => route.abort());
+  await page.waitForSelector("#offline:not([hidden])", { timeout: 40000 });
+  await page.screenshot({ path: `${shots}/5b-device-offline.png` });
+  step("a device that stops answering is a warning on the phone");
+  await page.unroute("**/health");
+  await page.waitForSelector("#offline", { state: "hidden", timeout: 20000 });
   await page.selectOption("#language", "en");
   await page.waitForSelector("h2:text('Open alarms')");
   step("English on request");

@@ -7,6 +7,7 @@ const TEXTS = {
     login_title: "Log ind", name: "Navn", password: "Adgangskode", login: "Log ind", logout: "Log ud",
     open_alarms: "Åbne alarmer", no_alarms: "Ingen åbne alarmer.", acknowledge: "Kvittér", resolve: "Afslut",
     outcome: "Hvad skete der?", raised: "Ny", acknowledged: "Kvitteret af", connected: "Forbundet", reconnecting: "Forbinder igen …",
+    device_offline: "Enheden svarer ikke: alarmer kan ikke nå frem. Gå til beboerne, og tilkald teknisk hjælp.",
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
@@ -30,6 +31,7 @@ const TEXTS = {
     login_title: "Log in", name: "Name", password: "Password", login: "Log in", logout: "Log out",
     open_alarms: "Open alarms", no_alarms: "No open alarms.", acknowledge: "Acknowledge", resolve: "Resolve",
     outcome: "What happened?", raised: "New", acknowledged: "Acknowledged by", connected: "Connected", reconnecting: "Reconnecting …",
+    device_offline: "The device is not answering: alarms cannot get through. Go to the residents and call for technical help.",
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
@@ -118,6 +120,33 @@ function signal(alarm) {
     tone.stop(context.currentTime + 0.4);
   } catch (_) { /* no sound allowed yet: the card still shows */ }
 }
+
+// A device that has gone (power, network, a crash) cannot raise its own
+// alarm, so the phone notices: no answer for OFFLINE_AFTER_MS is a loud
+// warning, repeated every minute until the device answers again (R13).
+const CHECK_EVERY_MS = 5000;
+const OFFLINE_AFTER_MS = 15000;
+let lastAnswer = Date.now();
+let offlineSignalled = 0;
+
+async function checkDevice() {
+  if (!me) return;
+  try {
+    const response = await fetch("/health", { cache: "no-store", signal: AbortSignal.timeout(4000) });
+    if (!response.ok) throw new Error(response.statusText);
+    lastAnswer = Date.now();
+    offlineSignalled = 0;
+    $("offline").hidden = true;
+  } catch (_) {
+    if (Date.now() - lastAnswer < OFFLINE_AFTER_MS) return;
+    $("offline").hidden = false;
+    if (Date.now() - offlineSignalled >= 60000) {
+      offlineSignalled = Date.now();
+      signal({ level: "alarm" });
+    }
+  }
+}
+setInterval(checkDevice, CHECK_EVERY_MS);
 
 function render() {
   const list = $("alarms");
@@ -345,6 +374,7 @@ async function showBoard(user) {
   $("logout").hidden = false;
   me = user;
   role = me.role;
+  lastAnswer = Date.now();
   showWho();
   clearInterval(residentsTimer);
   // Installers see no resident's data.
@@ -368,6 +398,7 @@ function showLogin() {
   if (source) source.close();
   closeLook();
   $("basis-form").hidden = true;
+  $("offline").hidden = true;
   $("board").hidden = true;
   $("logout").hidden = true;
   me = null;
