@@ -11,22 +11,8 @@ use tryghed::care::zones::Room;
 use tryghed::care::{play, CareEvent, CareKind, CareSettings, RoomWatch};
 use tryghed::domain::Pose;
 
-/// A small fixed random source (xorshift), so every run tests the same cases.
-struct Random(u64);
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Random;
 
 fn frames_of(case: &tryghed::care::cases::Case) -> Vec<(f64, Vec<Pose>)> {
     case.frames.iter().map(|f| (f.t, f.poses.clone())).collect()
@@ -70,7 +56,7 @@ fn feeding_in_chunks_gives_the_events_of_feeding_whole() {
         let mut chunked = Vec::new();
         let mut at = 0;
         while at < frames.len() {
-            let size = 1 + random.below(40) as usize;
+            let size = 1 + random.below(40);
             let end = (at + size).min(frames.len());
             chunked.extend(play(&mut watch, &frames[at..end], &[]).0);
             at = end;
@@ -89,7 +75,7 @@ fn no_second_bed_exit_without_a_return() {
         let mut watch = BedWatch::new(0, settings);
         let (mut t, mut back_in_bed_since_exit) = (0.0, true);
         for _ in 0..60 {
-            let posture = postures[random.below(postures.len() as u64) as usize];
+            let posture = postures[random.below(postures.len())];
             let stay = random.unit() * 90.0;
             let end = t + stay;
             while t < end {

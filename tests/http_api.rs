@@ -22,6 +22,9 @@ use tryghed::domain::DeviceFault;
 use tryghed::policy::permit_device_fault;
 use tryghed::store::{Role, Store};
 
+mod common;
+use common::Random;
+
 const PASSWORD: &str = "correct horse battery";
 
 fn start() -> DateTime<Utc> {
@@ -412,31 +415,11 @@ async fn case_officers_record_oppositions_disclosures_and_stops_and_each_is_audi
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
-/// A small fixed random source (xorshift), so every run sends the same requests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 /// Strings a hostile or careless client sends.
 const NASTY: [&str; 12] = ["", " ", "resident", "demo-1", "ÆØÅ æøå", "😀\u{202e}", "'; DROP TABLE users; --", "<script>alert(1)</script>", "\u{0}\u{7}", "../../etc/passwd", "9999999999999999999999", "null"];
 
 /// Any JSON value, up to `depth` deep.
-fn any_json(rng: &mut Rng, depth: u32) -> Value {
+fn any_json(rng: &mut Random, depth: u32) -> Value {
     match rng.below(if depth == 0 { 5 } else { 7 }) {
         0 => Value::Null,
         1 => Value::Bool(rng.below(2) == 0),
@@ -451,7 +434,7 @@ fn any_json(rng: &mut Rng, depth: u32) -> Value {
 /// A value after `schema` (the OpenAPI document's own), often right and
 /// sometimes wrong in one place: a wrong type, a field missing or unknown,
 /// a string far too long.
-fn after_schema(schema: &Value, rng: &mut Rng) -> Value {
+fn after_schema(schema: &Value, rng: &mut Random) -> Value {
     if rng.below(12) == 0 {
         return any_json(rng, 2);
     }
@@ -509,7 +492,7 @@ async fn thousands_of_hostile_requests_after_the_openapi_document_get_no_5xx() {
     let ids: [&str; 10] = [raised.alarm.id.as_str(), "demo-1", "r-2", "demo-consent", "x", "..%2F..%2Fetc", "%00", "%E2%80%AE%F0%9F%98%80", "a%20b", &long];
     let queries = ["", "?after=0", "?after=-1", "?after=abc", "?after=99999999999999999999999", "?after=1&after=2", "?x=%FF"];
     let document = tryghed::deliver::http::openapi_document();
-    let mut rng = Rng(0x5eed_1234_abcd_9876);
+    let mut rng = Random(0x5eed_1234_abcd_9876);
     let mut counts = std::collections::BTreeMap::<u16, usize>::new();
     for (path, operations) in document["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
