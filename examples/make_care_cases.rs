@@ -8,10 +8,16 @@
 //!     target/release/tryghed eval target/care-cases
 
 fn main() -> Result<(), String> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "target/care-cases".to_string());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/care-cases".to_string());
     let out = std::path::Path::new(&out);
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    tryghed::eval::write_cases(&tryghed::care::cases::labelled_cases(), out, &fixtures.join("audio"))?;
+    tryghed::eval::write_cases(
+        &tryghed::care::cases::labelled_cases(),
+        out,
+        &fixtures.join("audio"),
+    )?;
     tryghed::photo_cases::write_photo_cases(out, &fixtures.join("photos"))?;
     println!("wrote the labelled care set to {}", out.display());
     Ok(())

@@ -107,7 +107,10 @@ pub fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>, UsageError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    if let Some(midnight) = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+    if let Some(midnight) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         return Ok(midnight.and_utc());
     }
     Err(UsageError(format!("{flag}: `{text}` is not an ISO 8601 time (e.g. 2026-01-31T08:00:00+01:00, or 2026-01-31 for midnight UTC)")))
@@ -130,29 +133,75 @@ fn representative(text: &str) -> Result<Representative, UsageError> {
     let role = match parts.first().copied() {
         Some("guardian") => RepresentativeRole::Guardian,
         Some("attorney") => RepresentativeRole::Attorney,
-        _ => return Err(UsageError(format!("--representative `{text}`: start with guardian: or attorney:"))),
+        _ => {
+            return Err(UsageError(format!(
+                "--representative `{text}`: start with guardian: or attorney:"
+            )))
+        }
     };
     match parts.as_slice() {
-        [_, name] if !name.trim().is_empty() => Ok(Representative { name: name.to_string(), role, covers_personal_matters: false }),
-        [_, name, "personal"] if !name.trim().is_empty() => Ok(Representative { name: name.to_string(), role, covers_personal_matters: true }),
-        _ => Err(UsageError(format!("--representative `{text}`: expected ROLE:NAME or ROLE:NAME:personal"))),
+        [_, name] if !name.trim().is_empty() => Ok(Representative {
+            name: name.to_string(),
+            role,
+            covers_personal_matters: false,
+        }),
+        [_, name, "personal"] if !name.trim().is_empty() => Ok(Representative {
+            name: name.to_string(),
+            role,
+            covers_personal_matters: true,
+        }),
+        _ => Err(UsageError(format!(
+            "--representative `{text}`: expected ROLE:NAME or ROLE:NAME:personal"
+        ))),
     }
 }
 
-pub fn resident(store: &mut Store, command: ResidentCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
-    let ResidentCommand::Add { id, room, name, representatives } = command;
-    let representatives = representatives.iter().map(|r| representative(r)).collect::<Result<Vec<_>, _>>()?;
-    let resident = Resident { id: ResidentId(id), room, display_name: name, representatives };
+pub fn resident(
+    store: &mut Store,
+    command: ResidentCommand,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
+    let ResidentCommand::Add {
+        id,
+        room,
+        name,
+        representatives,
+    } = command;
+    let representatives = representatives
+        .iter()
+        .map(|r| representative(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resident = Resident {
+        id: ResidentId(id),
+        room,
+        display_name: name,
+        representatives,
+    };
     store.add_resident(&resident, actor, now)?;
     out!("resident {} recorded", resident.id);
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn basis(store: &mut Store, command: BasisCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub fn basis(
+    store: &mut Store,
+    command: BasisCommand,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     match command {
         BasisCommand::Stop { id, at, reason } => {
             let at = optional_time("--at", &at)?.unwrap_or(now);
-            store.stop_basis(&id, EarlyStop { at, by: actor.to_string(), reason }, actor, now)?;
+            store.stop_basis(
+                &id,
+                EarlyStop {
+                    at,
+                    by: actor.to_string(),
+                    reason,
+                },
+                actor,
+                now,
+            )?;
             out!("basis {id} stops {}", at.to_rfc3339());
         }
         BasisCommand::Record(args) => {
@@ -170,9 +219,20 @@ fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
         "136e" => BasisType::Sel136e,
         "128b" => BasisType::Sel128b,
         "128b-unlimited" => BasisType::Sel128bUnlimited,
-        other => return Err(UsageError(format!("--type `{other}`: one of consent, 136e, 128b, 128b-unlimited"))),
+        other => {
+            return Err(UsageError(format!(
+                "--type `{other}`: one of consent, 136e, 128b, 128b-unlimited"
+            )))
+        }
     };
-    let kinds: BTreeSet<Kind> = a.kinds.iter().map(|k| k.parse::<Kind>().map_err(|e| UsageError(format!("--kinds: {e}")))).collect::<Result<_, _>>()?;
+    let kinds: BTreeSet<Kind> = a
+        .kinds
+        .iter()
+        .map(|k| {
+            k.parse::<Kind>()
+                .map_err(|e| UsageError(format!("--kinds: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
     let start = parse_time("--start", &a.start)?;
     let hearing = match (a.heard, optional_time("--heard-at", &a.heard_at)?) {
         (Some(heard), Some(at)) => Some(Hearing { heard, at }),
@@ -181,12 +241,27 @@ fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
     };
     let mut informed = Vec::new();
     for entry in &a.informed {
-        let (who, at) = entry.rsplit_once('@').ok_or_else(|| UsageError(format!("--informed `{entry}`: expected WHO@TIME")))?;
-        informed.push(Informed { party: party(who), at: parse_time("--informed", at)? });
+        let (who, at) = entry
+            .rsplit_once('@')
+            .ok_or_else(|| UsageError(format!("--informed `{entry}`: expected WHO@TIME")))?;
+        informed.push(Informed {
+            party: party(who),
+            at: parse_time("--informed", at)?,
+        });
     }
-    let consent = optional_time("--consent-at", &a.consent_at)?.map(|at| ConsentGiven { by: Party::Resident, at });
+    let consent = optional_time("--consent-at", &a.consent_at)?.map(|at| ConsentGiven {
+        by: Party::Resident,
+        at,
+    });
     let dpia = match (a.dpia, optional_time("--dpia-at", &a.dpia_at)?) {
-        (Some(outcome), Some(at)) => Some(DpiaAssessment { at, outcome: if outcome == "not-needed" { DpiaOutcome::NotNeeded } else { DpiaOutcome::Made(outcome) } }),
+        (Some(outcome), Some(at)) => Some(DpiaAssessment {
+            at,
+            outcome: if outcome == "not-needed" {
+                DpiaOutcome::NotNeeded
+            } else {
+                DpiaOutcome::Made(outcome)
+            },
+        }),
         (None, None) => None,
         _ => return Err(UsageError("--dpia and --dpia-at go together".into())),
     };
@@ -203,24 +278,54 @@ fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
         hearing,
         informed,
         consent,
-        documents: CaseDocuments { diagnosis: a.diagnosis, earlier_efforts: a.earlier_efforts, action_plan: a.action_plan, skema_3: a.skema3 },
+        documents: CaseDocuments {
+            diagnosis: a.diagnosis,
+            earlier_efforts: a.earlier_efforts,
+            action_plan: a.action_plan,
+            skema_3: a.skema3,
+        },
         dpia,
         signals: a.signals.into_iter().collect(),
         stopped: None,
     })
 }
 
-pub fn disclosure(store: &mut Store, resident: String, informed: String, at: Option<String>, how: String, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub fn disclosure(
+    store: &mut Store,
+    resident: String,
+    informed: String,
+    at: Option<String>,
+    how: String,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     let at = optional_time("--at", &at)?.unwrap_or(now);
-    let record = AiDisclosure { resident: ResidentId(resident), informed: party(&informed), by: actor.to_string(), at, how };
+    let record = AiDisclosure {
+        resident: ResidentId(resident),
+        informed: party(&informed),
+        by: actor.to_string(),
+        at,
+        how,
+    };
     store.record_disclosure(&record, actor, now)?;
     out!("AI disclosure recorded for {}", record.resident);
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn opposition(store: &mut Store, resident: String, by: String, at: Option<String>, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub fn opposition(
+    store: &mut Store,
+    resident: String,
+    by: String,
+    at: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     let at = optional_time("--at", &at)?.unwrap_or(now);
-    let record = Opposition { resident: ResidentId(resident), by: party(&by), at };
+    let record = Opposition {
+        resident: ResidentId(resident),
+        by: party(&by),
+        at,
+    };
     store.record_opposition(&record, actor, now)?;
     let assessment = assess(&store.case_file(&record.resident)?, now);
     out!("opposition recorded for {}", record.resident);
@@ -230,20 +335,36 @@ pub fn opposition(store: &mut Store, resident: String, by: String, at: Option<St
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn status(store: &Store, resident: String, json: bool, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub fn status(
+    store: &Store,
+    resident: String,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     let assessment = assess(&store.case_file(&ResidentId(resident))?, now);
     if json {
         out!("{}", serde_json::to_string_pretty(&assessment)?);
         return Ok(ExitCode::SUCCESS);
     }
-    out!("resident {} at {}", assessment.resident, assessment.at.to_rfc3339());
+    out!(
+        "resident {} at {}",
+        assessment.resident,
+        assessment.at.to_rfc3339()
+    );
     match &assessment.basis_id {
         None => out!("  no basis in force"),
         Some(id) => {
             let kinds: Vec<&str> = assessment.kinds.iter().map(|k| k.name()).collect();
             out!("  basis {id} ({})", assessment.basis_type.unwrap_or("-"));
             out!("  kinds allowed: {}", kinds.join(", "));
-            out!("  reactive alarm: {}", if assessment.reactive_alarm { "yes" } else { "no" });
+            out!(
+                "  reactive alarm: {}",
+                if assessment.reactive_alarm {
+                    "yes"
+                } else {
+                    "no"
+                }
+            );
             match assessment.supervision_max_minutes {
                 Some(m) => out!("  supervision: up to {m} minutes a look"),
                 None => out!("  supervision: no"),
@@ -254,7 +375,10 @@ pub fn status(store: &Store, resident: String, json: bool, now: DateTime<Utc>) -
             }
         }
     }
-    out!("  AI disclosed: {}", if assessment.ai_disclosed { "yes" } else { "no" });
+    out!(
+        "  AI disclosed: {}",
+        if assessment.ai_disclosed { "yes" } else { "no" }
+    );
     for problem in &assessment.problems {
         out!("  problem: {problem}");
     }
@@ -275,7 +399,11 @@ pub fn audit_verify(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             out!("row {}: {}", fault.seq, fault.problem);
         }
     }
-    Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The default data directory: the user's data folder.
@@ -321,14 +449,32 @@ pub enum ComplaintCommand {
     },
 }
 
-pub fn complaint(store: &mut Store, command: ComplaintCommand, actor: &str, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
+pub fn complaint(
+    store: &mut Store,
+    command: ComplaintCommand,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     match command {
-        ComplaintCommand::Record { id, resident, basis, by, resident_cannot, decision_received, received } => {
+        ComplaintCommand::Record {
+            id,
+            resident,
+            basis,
+            by,
+            resident_cannot,
+            decision_received,
+            received,
+        } => {
             let by = match by.split_once(':') {
                 None if by == "resident" => Complainant::Resident,
                 Some(("representative", name)) => Complainant::Representative(name.to_string()),
                 Some(("relative", name)) => Complainant::Relative(name.to_string()),
-                _ => return Err(UsageError(format!("--by `{by}`: resident, representative:NAME or relative:NAME")).into()),
+                _ => {
+                    return Err(UsageError(format!(
+                        "--by `{by}`: resident, representative:NAME or relative:NAME"
+                    ))
+                    .into())
+                }
             };
             let record = Complaint {
                 id,
@@ -342,7 +488,11 @@ pub fn complaint(store: &mut Store, command: ComplaintCommand, actor: &str, now:
             };
             store.record_complaint(&record, actor, now)?;
             let due = record.received + chrono::Duration::weeks(COMPLAINT_WEEKS);
-            out!("complaint {} recorded; re-assess by {}", record.id, due.to_rfc3339());
+            out!(
+                "complaint {} recorded; re-assess by {}",
+                record.id,
+                due.to_rfc3339()
+            );
         }
         ComplaintCommand::Reassess { id, at, upheld } => {
             let at = optional_time("--at", &at)?.unwrap_or(now);

@@ -30,14 +30,23 @@ pub struct DemoOptions {
 /// The demo's sound: WAV files replayed into the analysis, or nothing
 /// (and why).
 pub enum DemoSound {
-    Files { files: Vec<PathBuf>, gate: Option<crate::app::GateWatch> },
-    Off { reason: String },
+    Files {
+        files: Vec<PathBuf>,
+        gate: Option<crate::app::GateWatch>,
+    },
+    Off {
+        reason: String,
+    },
 }
 
 /// Where the demo's video comes from.
 pub enum DemoSource {
     /// A folder of frames replayed at a rate, as a camera would deliver them.
-    Replay { frames: PathBuf, fps: f64, looping: bool },
+    Replay {
+        frames: PathBuf,
+        fps: f64,
+        looping: bool,
+    },
     /// A live camera, until interrupted.
     Camera { index: u32 },
 }
@@ -73,21 +82,44 @@ pub struct DemoSummary {
     pub shut_by_gate: bool,
 }
 
-pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut impl Write) -> Result<DemoSummary, DemoError> {
+pub fn run(
+    runtime: &Runtime,
+    config: &Config,
+    options: &DemoOptions,
+    out: &mut impl Write,
+) -> Result<DemoSummary, DemoError> {
     let mut tracker = PoseTracker::load(runtime, &config.models_dir, config.vision.clone())?;
     let capture = match &options.source {
-        DemoSource::Replay { frames, fps, looping } => {
-            let capture = if *looping { crate::app::spawn_replay_looping(frames, *fps)? } else { crate::app::spawn_replay(frames, *fps)? };
-            writeln!(out, "tryghed demo: no camera needed; replaying {} frames from {} at {fps} fps.", capture.total.unwrap_or(0), frames.display())?;
+        DemoSource::Replay {
+            frames,
+            fps,
+            looping,
+        } => {
+            let capture = if *looping {
+                crate::app::spawn_replay_looping(frames, *fps)?
+            } else {
+                crate::app::spawn_replay(frames, *fps)?
+            };
+            writeln!(
+                out,
+                "tryghed demo: no camera needed; replaying {} frames from {} at {fps} fps.",
+                capture.total.unwrap_or(0),
+                frames.display()
+            )?;
             capture
         }
         DemoSource::Camera { index } => {
             let capture = crate::app::spawn_camera(*index)?;
-            writeln!(out, "tryghed demo: live from camera {index}; stop with Ctrl-C.")?;
+            writeln!(
+                out,
+                "tryghed demo: live from camera {index}; stop with Ctrl-C."
+            )?;
             capture
         }
     };
-    let total = capture.total.map_or_else(|| "-".to_string(), |n| n.to_string());
+    let total = capture
+        .total
+        .map_or_else(|| "-".to_string(), |n| n.to_string());
     writeln!(out, "Frames stay in memory and are wiped after analysis; below is all that may leave the room.\n")?;
     let mut summary = DemoSummary::default();
     let started = Instant::now();
@@ -95,7 +127,11 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         if let Some((denial, at)) = options.gate.as_ref().and_then(|g| g.shut()) {
             // Dropping the receiver stops capture; the frame in hand is wiped.
             drop(frame);
-            writeln!(out, "gate: source shut at {}: {denial}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))?;
+            writeln!(
+                out,
+                "gate: source shut at {}: {denial}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            )?;
             summary.shut_by_gate = true;
             break;
         }
@@ -108,7 +144,10 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
         let pipeline_ms = t.elapsed().as_secs_f64() * 1000.0;
         summary.frames += 1;
         summary.frames_with_person += usize::from(!persons.is_empty());
-        let scores: Vec<String> = persons.iter().map(|p| format!("{:.2}", p.pose.score)).collect();
+        let scores: Vec<String> = persons
+            .iter()
+            .map(|p| format!("{:.2}", p.pose.score))
+            .collect();
         let fps = summary.frames as f64 / started.elapsed().as_secs_f64();
         let status = format!(
             "frame {:>3}/{total}  persons {}  pose score [{}]  pipeline {:>5.1} ms  analysed {:>4.1} fps  dropped {}",
@@ -155,7 +194,13 @@ pub fn run(runtime: &Runtime, config: &Config, options: &DemoOptions, out: &mut 
 /// Plays the sound files through the analysis as fast as it goes and
 /// shows what it recognises: speech and care sound events, labels and
 /// times only.
-fn play_sound(runtime: &Runtime, config: &Config, sound: &DemoSound, out: &mut impl Write, summary: &mut DemoSummary) -> Result<(), DemoError> {
+fn play_sound(
+    runtime: &Runtime,
+    config: &Config,
+    sound: &DemoSound,
+    out: &mut impl Write,
+    summary: &mut DemoSummary,
+) -> Result<(), DemoError> {
     let (files, gate) = match sound {
         DemoSound::Off { reason } => {
             writeln!(out, "sound: not analysed: {reason}\n")?;
@@ -167,42 +212,87 @@ fn play_sound(runtime: &Runtime, config: &Config, sound: &DemoSound, out: &mut i
     writeln!(out, "sound: {} recordings played into the analysis, never to a speaker; nothing of them is kept:", files.len())?;
     for file in files {
         if let Some((denial, at)) = gate.as_ref().and_then(|g| g.shut()) {
-            writeln!(out, "gate: sound shut at {}: {denial}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))?;
+            writeln!(
+                out,
+                "gate: sound shut at {}: {denial}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            )?;
             summary.shut_by_gate = true;
             break;
         }
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match analyze_file(&mut analyzer, file, |_, _| {}) {
             Err(e) => writeln!(out, "  {name:<40} skipped: {e}")?,
             Ok(report) => {
                 summary.sound_files += 1;
                 summary.sound_seconds += report.duration_s;
                 summary.sound_events += report.events.len();
-                let events: Vec<String> = report.events.iter().map(|e| format!("{} {:.1}-{:.1} s ({:.2})", e.kind, e.start_s, e.end_s, e.score)).collect();
-                let events = if events.is_empty() { "no event".to_string() } else { events.join(", ") };
-                writeln!(out, "  {name:<40} {:>5.1} s  speech {}  {events}", report.duration_s, report.speech.len())?;
+                let events: Vec<String> = report
+                    .events
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {:.1}-{:.1} s ({:.2})",
+                            e.kind, e.start_s, e.end_s, e.score
+                        )
+                    })
+                    .collect();
+                let events = if events.is_empty() {
+                    "no event".to_string()
+                } else {
+                    events.join(", ")
+                };
+                writeln!(
+                    out,
+                    "  {name:<40} {:>5.1} s  speech {}  {events}",
+                    report.duration_s,
+                    report.speech.len()
+                )?;
                 if let Some(error) = report.error {
                     writeln!(out, "  {name:<40} cut short: {error}")?;
                 }
             }
         }
     }
-    writeln!(out, "sound: {:.1} s analysed, {} sound events\n", summary.sound_seconds, summary.sound_events)?;
+    writeln!(
+        out,
+        "sound: {:.1} s analysed, {} sound events\n",
+        summary.sound_seconds, summary.sound_events
+    )?;
     Ok(())
 }
 
-fn analyse_stills(tracker: &mut PoseTracker, folder: &Path, out: &mut impl Write, summary: &mut DemoSummary) -> Result<(), DemoError> {
+fn analyse_stills(
+    tracker: &mut PoseTracker,
+    folder: &Path,
+    out: &mut impl Write,
+    summary: &mut DemoSummary,
+) -> Result<(), DemoError> {
     writeln!(out, "still photos in {}:", folder.display())?;
     for file in replay::frame_files(folder)? {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match Frame::decode_file(&file) {
             Err(e) => writeln!(out, "  {name:<32} skipped: {e}")?,
             Ok(frame) => {
                 let persons = tracker.analyze_image(&frame)?;
                 summary.stills += 1;
                 summary.stills_with_person += usize::from(!persons.is_empty());
-                let best = persons.first().map_or("-".to_string(), |p| format!("{:.2}", p.pose.score));
-                writeln!(out, "  {name:<32} {}x{}  persons {}  best pose score {best}", frame.width(), frame.height(), persons.len())?;
+                let best = persons
+                    .first()
+                    .map_or("-".to_string(), |p| format!("{:.2}", p.pose.score));
+                writeln!(
+                    out,
+                    "  {name:<32} {}x{}  persons {}  best pose score {best}",
+                    frame.width(),
+                    frame.height(),
+                    persons.len()
+                )?;
             }
         }
     }

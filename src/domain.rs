@@ -32,6 +32,10 @@ pub struct Pose {
     /// Box around the person's keypoints, in frame pixels.
     pub bbox: BoxInFrame,
     pub keypoints: [Keypoint; BODY_KEYPOINTS],
+    /// The model's metric 3D estimate of the same points, in metres from
+    /// the middle of the hips, x right and y down as in the picture, z away
+    /// from the camera. `None` where no model made the pose.
+    pub world: Option<[[f32; 3]; BODY_KEYPOINTS]>,
 }
 
 /// Names of the 33 keypoints, in model order (for reports and the demo).
@@ -106,7 +110,12 @@ pub fn round3(value: f64) -> f64 {
 
 /// Box around the given points.
 pub fn bounding_box(points: impl IntoIterator<Item = (f32, f32)>) -> BoxInFrame {
-    let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    let mut b = [
+        f32::INFINITY,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NEG_INFINITY,
+    ];
     for (x, y) in points {
         b[0] = b[0].min(x);
         b[1] = b[1].min(y);
@@ -121,7 +130,9 @@ pub fn bounding_box(points: impl IntoIterator<Item = (f32, f32)>) -> BoxInFrame 
 
 /// The kinds of safety technology a legal basis can allow (order § 2 stk. 1,
 /// §§ 3–6; R2). Every signal the device uses belongs to exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Activity, inactivity, movement, bodily reactions; never camera or
@@ -157,7 +168,10 @@ impl Kind {
 impl std::str::FromStr for Kind {
     type Err = String;
     fn from_str(s: &str) -> Result<Kind, String> {
-        Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown kind `{s}` (movement, sound, video, location)"))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown kind `{s}` (movement, sound, video, location)"))
     }
 }
 
@@ -173,7 +187,9 @@ impl std::fmt::Display for ResidentId {
 
 /// A technical fault that silences the monitor: an alarm like any other,
 /// since a monitor that has stopped is the most dangerous failure (R13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceFault {
     /// The camera delivered nothing for the set time.
@@ -189,7 +205,14 @@ pub enum DeviceFault {
 }
 
 impl DeviceFault {
-    pub const ALL: [DeviceFault; 6] = [DeviceFault::CameraSilent, DeviceFault::MicrophoneSilent, DeviceFault::ModelFailed, DeviceFault::PipelineStalled, DeviceFault::DiskNearlyFull, DeviceFault::OutletDown];
+    pub const ALL: [DeviceFault; 6] = [
+        DeviceFault::CameraSilent,
+        DeviceFault::MicrophoneSilent,
+        DeviceFault::ModelFailed,
+        DeviceFault::PipelineStalled,
+        DeviceFault::DiskNearlyFull,
+        DeviceFault::OutletDown,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -46,20 +46,33 @@ pub struct ListenSummary {
     pub fault: Option<String>,
 }
 
-pub fn run(runtime: &Runtime, config: &Config, options: &ListenOptions, out: &mut impl Write) -> Result<ListenSummary, ListenError> {
+pub fn run(
+    runtime: &Runtime,
+    config: &Config,
+    options: &ListenOptions,
+    out: &mut impl Write,
+) -> Result<ListenSummary, ListenError> {
     let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
     let stage = spawn_microphone(options.microphone.clone())?;
     let name = options.microphone.as_deref().unwrap_or("default");
     if options.json {
-        writeln!(out, "{}", json!({ "type": "open", "microphone": name, "rate": stage.rate, "channels": stage.channels }))?;
+        writeln!(
+            out,
+            "{}",
+            json!({ "type": "open", "microphone": name, "rate": stage.rate, "channels": stage.channels })
+        )?;
     } else {
         writeln!(out, "listening to microphone {name} ({} Hz, {} channels); sound stays in memory and is never played or stored", stage.rate, stage.channels)?;
     }
-    let limit = options.seconds.map(|s| (s * f64::from(SAMPLE_RATE)).round() as u64);
+    let limit = options
+        .seconds
+        .map(|s| (s * f64::from(SAMPLE_RATE)).round() as u64);
     let mut samples = 0u64;
     let mut summary = ListenSummary::default();
     for chunk in stage.chunks.iter() {
-        let take = limit.map_or(chunk.samples().len(), |l| chunk.samples().len().min((l - samples) as usize));
+        let take = limit.map_or(chunk.samples().len(), |l| {
+            chunk.samples().len().min((l - samples) as usize)
+        });
         let outputs = if take < chunk.samples().len() {
             let part = crate::audio::AudioChunk::from_samples(chunk.samples()[..take].to_vec());
             analyzer.push(&part)?
@@ -86,14 +99,28 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ListenOptions, out: &mu
         }
     }
     if options.json {
-        writeln!(out, "{}", json!({ "type": "summary", "seconds": round3(summary.seconds), "events": summary.events }))?;
+        writeln!(
+            out,
+            "{}",
+            json!({ "type": "summary", "seconds": round3(summary.seconds), "events": summary.events })
+        )?;
     } else {
-        writeln!(out, "{:.1} s of sound analysed, {} sound events", summary.seconds, summary.events)?;
+        writeln!(
+            out,
+            "{:.1} s of sound analysed, {} sound events",
+            summary.seconds, summary.events
+        )?;
     }
     Ok(summary)
 }
 
-fn show(analyzer: &SoundAnalyzer, outputs: Vec<SoundOutput>, options: &ListenOptions, out: &mut impl Write, summary: &mut ListenSummary) -> std::io::Result<()> {
+fn show(
+    analyzer: &SoundAnalyzer,
+    outputs: Vec<SoundOutput>,
+    options: &ListenOptions,
+    out: &mut impl Write,
+    summary: &mut ListenSummary,
+) -> std::io::Result<()> {
     for output in outputs {
         let line = match output {
             SoundOutput::Patch(p) if options.patches => {
@@ -101,8 +128,12 @@ fn show(analyzer: &SoundAnalyzer, outputs: Vec<SoundOutput>, options: &ListenOpt
                 json!({ "type": "patch", "start_s": round3(p.start_s), "top": top })
             }
             SoundOutput::Patch(_) => continue,
-            SoundOutput::Speech(s) => json!({ "type": "speech", "start_s": round3(s.start_s()), "end_s": round3(s.end_s()) }),
-            SoundOutput::Event(EventUpdate::Began(e)) => json!({ "type": "event_began", "kind": e.kind, "start_s": round3(e.start_s), "classes": e.classes }),
+            SoundOutput::Speech(s) => {
+                json!({ "type": "speech", "start_s": round3(s.start_s()), "end_s": round3(s.end_s()) })
+            }
+            SoundOutput::Event(EventUpdate::Began(e)) => {
+                json!({ "type": "event_began", "kind": e.kind, "start_s": round3(e.start_s), "classes": e.classes })
+            }
             SoundOutput::Event(EventUpdate::Ended(e)) => {
                 summary.events += 1;
                 json!({ "type": "event", "kind": e.kind, "start_s": round3(e.start_s), "end_s": round3(e.end_s), "score": round3(f64::from(e.score)), "classes": e.classes })
@@ -121,12 +152,31 @@ fn text_line(line: &serde_json::Value) -> String {
     let get = |k: &str| line[k].as_f64().unwrap_or(0.0);
     match line["type"].as_str().unwrap_or("") {
         "speech" => format!("{:>8.2}-{:.2} s  speech", get("start_s"), get("end_s")),
-        "event_began" => format!("{:>8.2} s       {} begins ({})", get("start_s"), line["kind"].as_str().unwrap_or("?"), join(&line["classes"])),
-        "event" => format!("{:>8.2}-{:.2} s  {} (score {:.2}; {})", get("start_s"), get("end_s"), line["kind"].as_str().unwrap_or("?"), get("score"), join(&line["classes"])),
+        "event_began" => format!(
+            "{:>8.2} s       {} begins ({})",
+            get("start_s"),
+            line["kind"].as_str().unwrap_or("?"),
+            join(&line["classes"])
+        ),
+        "event" => format!(
+            "{:>8.2}-{:.2} s  {} (score {:.2}; {})",
+            get("start_s"),
+            get("end_s"),
+            line["kind"].as_str().unwrap_or("?"),
+            get("score"),
+            join(&line["classes"])
+        ),
         _ => line.to_string(),
     }
 }
 
 fn join(list: &serde_json::Value) -> String {
-    list.as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }

@@ -32,7 +32,11 @@ use tryghed::vision::silhouette::Silhouette;
 use tryghed::vision::PoseTracker;
 
 #[derive(Parser)]
-#[command(name = "tryghed", version, about = "Room safety device for care homes: sees and hears in memory only, alerts staff")]
+#[command(
+    name = "tryghed",
+    version,
+    about = "Room safety device for care homes: sees and hears in memory only, alerts staff"
+)]
 struct Cli {
     /// Settings file (TOML). Without it, built-in defaults.
     #[arg(long, global = true, value_name = "FILE")]
@@ -116,11 +120,21 @@ enum Command {
     /// Play a folder of frames (and a recording) through vision, sound and
     /// the care layer as if live; print the care events in time order.
     Replay {
-        #[arg(long, value_name = "DIR")]
-        frames: PathBuf,
-        /// The rate the frames were taken at.
-        #[arg(long)]
-        fps: f64,
+        /// A folder of frames (PNG or JPEG, in name order).
+        #[arg(
+            long,
+            value_name = "DIR",
+            required_unless_present = "video",
+            conflicts_with = "video"
+        )]
+        frames: Option<PathBuf>,
+        /// The rate the folder's frames were taken at.
+        #[arg(long, requires = "frames")]
+        fps: Option<f64>,
+        /// A video file (MP4/H.264 and what FFmpeg decodes); its frames
+        /// carry their own times. Decoded in memory, never written.
+        #[arg(long, value_name = "FILE")]
+        video: Option<PathBuf>,
         /// A recording of the same time, analysed for sound events.
         #[arg(long, value_name = "FILE.wav")]
         audio: Option<PathBuf>,
@@ -143,6 +157,11 @@ enum Command {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Also write a report a person reads (Markdown): per view and
+        /// activity, hits, misses, false alarms, delays, and for each miss
+        /// the postures that explain it. Figures only, no pictures.
+        #[arg(long, value_name = "OUT.md")]
+        report: Option<PathBuf>,
     },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
@@ -327,7 +346,8 @@ enum BenchCommand {
     },
     /// The pose pipeline in tracking mode over every frame in a folder.
     Vision {
-        #[arg(long, value_name = "DIR")]
+        /// A folder of frames, or a video file.
+        #[arg(long, value_name = "DIR|FILE", alias = "video")]
         frames: PathBuf,
         #[arg(long)]
         json: bool,
@@ -347,7 +367,10 @@ pub struct UsageError(String);
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRYGHED_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRYGHED_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -366,10 +389,22 @@ fn main() -> ExitCode {
                         | tryghed::store::StoreError::BasisExists(_)
                 )
             );
-            let gate_refused = matches!(error.downcast_ref::<tryghed::app::GateWatchError>(), Some(tryghed::app::GateWatchError::Denied { .. }));
-            if refused || gate_refused || error.downcast_ref::<UsageError>().is_some() || error.downcast_ref::<tryghed::config::ConfigError>().is_some() {
+            let gate_refused = matches!(
+                error.downcast_ref::<tryghed::app::GateWatchError>(),
+                Some(tryghed::app::GateWatchError::Denied { .. })
+            );
+            if refused
+                || gate_refused
+                || error.downcast_ref::<UsageError>().is_some()
+                || error
+                    .downcast_ref::<tryghed::config::ConfigError>()
+                    .is_some()
+            {
                 ExitCode::from(2)
-            } else if error.downcast_ref::<tryghed::app::product::DeviceStartError>().is_some() {
+            } else if error
+                .downcast_ref::<tryghed::app::product::DeviceStartError>()
+                .is_some()
+            {
                 ExitCode::from(3)
             } else {
                 ExitCode::FAILURE
@@ -395,37 +430,74 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(text) => case_commands::parse_time("--now", text)?,
         None => chrono::Utc::now(),
     };
-    let actor = cli.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let data_dir = cli.data_dir.clone().unwrap_or_else(case_commands::default_data_dir);
+    let actor = cli
+        .actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(case_commands::default_data_dir);
     let open_store = || tryghed::store::Store::open(&data_dir);
     match cli.command {
-        Command::User { command: UserCommand::Add { name, role, rooms } } => {
+        Command::User {
+            command: UserCommand::Add { name, role, rooms },
+        } => {
             let role: tryghed::store::Role = role.parse().map_err(UsageError)?;
             let mut password = String::new();
-            std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
             let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
-            open_store()?.add_user(&name, role, &rooms, password, &actor, now).map_err(|e| UsageError(e.to_string()))?;
-            out!("user {name} added as {}, {}", role.name(), rooms_text(&rooms));
+            open_store()?
+                .add_user(&name, role, &rooms, password, &actor, now)
+                .map_err(|e| UsageError(e.to_string()))?;
+            out!(
+                "user {name} added as {}, {}",
+                role.name(),
+                rooms_text(&rooms)
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command: UserCommand::Rooms { name, rooms } } => {
+        Command::User {
+            command: UserCommand::Rooms { name, rooms },
+        } => {
             let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
             open_store()?.set_user_rooms(&name, &rooms, &actor, now)?;
             out!("user {name}: {}", rooms_text(&rooms));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Resident { command } => case_commands::resident(&mut open_store()?, command, &actor, now),
-        Command::Basis { command } => case_commands::basis(&mut open_store()?, *command, &actor, now),
-        Command::Disclosure { command: DisclosureCommand::Record { resident, informed, at, how } } => {
+        Command::Resident { command } => {
+            case_commands::resident(&mut open_store()?, command, &actor, now)
+        }
+        Command::Basis { command } => {
+            case_commands::basis(&mut open_store()?, *command, &actor, now)
+        }
+        Command::Disclosure {
+            command:
+                DisclosureCommand::Record {
+                    resident,
+                    informed,
+                    at,
+                    how,
+                },
+        } => {
             case_commands::disclosure(&mut open_store()?, resident, informed, at, how, &actor, now)
         }
-        Command::Opposition { command: OppositionCommand::Record { resident, by, at } } => {
-            case_commands::opposition(&mut open_store()?, resident, by, at, &actor, now)
+        Command::Opposition {
+            command: OppositionCommand::Record { resident, by, at },
+        } => case_commands::opposition(&mut open_store()?, resident, by, at, &actor, now),
+        Command::Complaint { command } => {
+            case_commands::complaint(&mut open_store()?, command, &actor, now)
         }
-        Command::Complaint { command } => case_commands::complaint(&mut open_store()?, command, &actor, now),
-        Command::Status { resident, json } => case_commands::status(&open_store()?, resident, json, now),
-        Command::Audit { command: AuditCommand::Verify { json } } => case_commands::audit_verify(&open_store()?, json),
+        Command::Status { resident, json } => {
+            case_commands::status(&open_store()?, resident, json, now)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { json },
+        } => case_commands::audit_verify(&open_store()?, json),
         Command::CheckConfig { file } => {
             Config::load(&file)?;
             out!("{}: ok", file.display());
@@ -441,15 +513,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Listen { microphone, seconds, patches, json } => {
+        Command::Listen {
+            microphone,
+            seconds,
+            patches,
+            json,
+        } => {
             if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
                 anyhow::bail!("--seconds must be a positive number");
             }
             let runtime = Runtime::load()?;
-            let options = tryghed::listen::ListenOptions { microphone, seconds, json, patches };
-            let summary = tryghed::listen::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
+            let options = tryghed::listen::ListenOptions {
+                microphone,
+                seconds,
+                json,
+                patches,
+            };
+            let summary =
+                tryghed::listen::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
             // A device fault is its own exit status, for supervisors.
-            Ok(if summary.fault.is_some() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            Ok(if summary.fault.is_some() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Cameras => {
             let cameras = camera::list_cameras();
@@ -461,12 +548,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { port, seconds, fps, bind, tls, no_tls, camera_stops_at } => {
+        Command::Demo {
+            port,
+            seconds,
+            fps,
+            bind,
+            tls,
+            no_tls,
+            camera_stops_at,
+        } => {
             let bind = std::net::SocketAddr::new(bind, port);
             // Off loopback TLS is on unless refused, and then the start is refused (R5.3).
             let tls = tls || (!bind.ip().is_loopback() && !no_tls);
             tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
-            demo_product(&config, cli.data_dir.as_deref(), bind, tls, seconds, fps, camera_stops_at)
+            demo_product(
+                &config,
+                cli.data_dir.as_deref(),
+                bind,
+                tls,
+                seconds,
+                fps,
+                camera_stops_at,
+            )
         }
         Command::Run { seconds } => {
             let Some(device) = config.device.clone() else {
@@ -475,45 +578,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
                 return Err(UsageError("--seconds must be a number above 0".into()).into());
             }
-            let bind: std::net::SocketAddr = config.server.bind.parse().map_err(|_| UsageError(format!("server.bind {}: expected IP:PORT", config.server.bind)))?;
+            let bind: std::net::SocketAddr = config.server.bind.parse().map_err(|_| {
+                UsageError(format!(
+                    "server.bind {}: expected IP:PORT",
+                    config.server.bind
+                ))
+            })?;
             let tls = config.server.tls.unwrap_or(!bind.ip().is_loopback());
             tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
             let runtime = Runtime::load()?;
-            let sound = if device.sound { tryghed::app::product::SoundSource::Microphone(device.microphone.clone()) } else { tryghed::app::product::SoundSource::None };
+            let sound = if device.sound {
+                tryghed::app::product::SoundSource::Microphone(device.microphone.clone())
+            } else {
+                tryghed::app::product::SoundSource::None
+            };
             let options = tryghed::app::product::ProductOptions {
                 data_dir: data_dir.clone(),
                 bind,
                 tls,
                 resident: ResidentId(device.resident.clone()),
                 room: device.room.clone(),
-                source: if device.video { tryghed::app::product::RoomSource::Camera { index: device.camera } } else { tryghed::app::product::RoomSource::None },
+                source: if device.video {
+                    tryghed::app::product::RoomSource::Camera {
+                        index: device.camera,
+                    }
+                } else {
+                    tryghed::app::product::RoomSource::None
+                },
                 sound,
                 room_file: device.room_file.clone(),
                 seconds,
             };
-            tryghed::app::product::run(&runtime, &config, options, Box::new(|line| out!("{line}")))?;
+            tryghed::app::product::run(
+                &runtime,
+                &config,
+                options,
+                Box::new(|line| out!("{line}")),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Tour { frames, fps, camera, resident, looping, audio } => {
+        Command::Tour {
+            frames,
+            fps,
+            camera,
+            resident,
+            looping,
+            audio,
+        } => {
             // The gate first: no source opens, not even a replay, without it.
             let gate = match &resident {
                 None => None,
                 Some(id) => {
-                    let (_permit, watch) = tryghed::app::watch_gate(&data_dir, &ResidentId(id.clone()), Kind::Video, now, &actor)?;
+                    let (_permit, watch) = tryghed::app::watch_gate(
+                        &data_dir,
+                        &ResidentId(id.clone()),
+                        Kind::Video,
+                        now,
+                        &actor,
+                    )?;
                     Some(watch)
                 }
             };
             let sound_files = if audio.is_empty() {
-                tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS)).with_context(|| format!("{DEFAULT_DEMO_SOUNDS}: cannot list the demo sounds"))?
+                tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS)).with_context(|| {
+                    format!("{DEFAULT_DEMO_SOUNDS}: cannot list the demo sounds")
+                })?
             } else {
                 audio
             };
             // Sound has its own gate: a basis may allow video and not sound (R2.2).
             let sound = match &resident {
-                None => DemoSound::Files { files: sound_files, gate: None },
-                Some(id) => match tryghed::app::watch_gate(&data_dir, &ResidentId(id.clone()), Kind::Sound, now, &actor) {
-                    Ok((_permit, watch)) => DemoSound::Files { files: sound_files, gate: Some(watch) },
-                    Err(tryghed::app::GateWatchError::Denied { denial, .. }) => DemoSound::Off { reason: format!("the gate allows no sound for {id}: {denial}") },
+                None => DemoSound::Files {
+                    files: sound_files,
+                    gate: None,
+                },
+                Some(id) => match tryghed::app::watch_gate(
+                    &data_dir,
+                    &ResidentId(id.clone()),
+                    Kind::Sound,
+                    now,
+                    &actor,
+                ) {
+                    Ok((_permit, watch)) => DemoSound::Files {
+                        files: sound_files,
+                        gate: Some(watch),
+                    },
+                    Err(tryghed::app::GateWatchError::Denied { denial, .. }) => DemoSound::Off {
+                        reason: format!("the gate allows no sound for {id}: {denial}"),
+                    },
                     Err(e) => return Err(e.into()),
                 },
             };
@@ -522,9 +674,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (source, stills) = match camera {
                 Some(index) => (DemoSource::Camera { index }, Vec::new()),
                 None => (
-                    DemoSource::Replay { frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)), fps, looping },
+                    DemoSource::Replay {
+                        frames: frames.unwrap_or_else(|| PathBuf::from(DEFAULT_DEMO_FRAMES)),
+                        fps,
+                        looping,
+                    },
                     // Still photos are of no resident: only without one.
-                    if resident.is_some() { Vec::new() } else { [root.join("photos"), root.join("derived")].into_iter().filter(|d| d.is_dir()).collect() },
+                    if resident.is_some() {
+                        Vec::new()
+                    } else {
+                        [root.join("photos"), root.join("derived")]
+                            .into_iter()
+                            .filter(|d| d.is_dir())
+                            .collect()
+                    },
                 ),
             };
             let options = tryghed::demo::DemoOptions {
@@ -538,59 +701,149 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
-        Command::Eval { dir, json } => {
+        Command::Eval {
+            dir,
+            json,
+            report: report_file,
+        } => {
             let mut inputs = tryghed::replay::ModelInputs::new(None, &config);
             let report = tryghed::eval::eval_dir(&dir, &config.care, &mut inputs)?;
+            if let Some(file) = report_file {
+                std::fs::write(&file, tryghed::eval::report::markdown(&report)).map_err(|e| {
+                    anyhow::anyhow!("{}: cannot write the report: {e}", file.display())
+                })?;
+            }
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                for case in &report.cases {
-                    let verdict = if case.misses.is_empty() && case.false_alarms.is_empty() { "ok" } else { "WRONG" };
-                    out!("{:<40} {verdict:<6} hits {:?} misses {:?} false alarms {:?}", case.case, case.hits, case.misses, case.false_alarms);
-                }
-                for (kind, s) in &report.kinds {
-                    out!("{:<16} expected {:>3}  hits {:>3}  false alarms {:>3}  precision {:.2}  recall {:.2}  delay mean {:.2} s max {:.2} s", kind.name(), s.expected, s.hits, s.false_alarms, s.precision, s.recall, s.mean_delay_s, s.max_delay_s);
-                }
+                out!("{}", tryghed::eval::report::text(&report));
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Replay { frames, fps, audio, room, resident, start, json } => {
-            let start = chrono::NaiveTime::parse_from_str(&start, "%H:%M").map_err(|_| UsageError(format!("--start {start}: expected a time of day, HH:MM")))?;
+        Command::Replay {
+            frames,
+            fps,
+            video,
+            audio,
+            room,
+            resident,
+            start,
+            json,
+        } => {
+            let start = chrono::NaiveTime::parse_from_str(&start, "%H:%M").map_err(|_| {
+                UsageError(format!("--start {start}: expected a time of day, HH:MM"))
+            })?;
+            let frames = match (frames, video) {
+                (Some(folder), None) if fps.is_none() => {
+                    return Err(UsageError(format!(
+                        "--frames {}: give --fps, the rate the frames were taken at",
+                        folder.display()
+                    ))
+                    .into())
+                }
+                (Some(folder), None) => folder,
+                (None, Some(video)) if video.is_dir() => {
+                    return Err(UsageError(format!(
+                        "--video {}: a folder; use --frames DIR --fps N for frames",
+                        video.display()
+                    ))
+                    .into())
+                }
+                (None, Some(video)) => video,
+                _ => {
+                    return Err(
+                        UsageError("give --frames DIR --fps N or --video FILE".into()).into(),
+                    )
+                }
+            };
             let runtime = Runtime::load()?;
-            let options = tryghed::replay::ReplayOptions { frames, fps, audio, room, resident, start };
+            let options = tryghed::replay::ReplayOptions {
+                frames,
+                fps,
+                audio,
+                room,
+                resident,
+                start,
+            };
             let (events, summary) = tryghed::replay::run(&runtime, &config, &options)?;
             for event in &events {
                 if json {
                     out!("{event}");
                 } else {
-                    out!("{:>8.2} s  {:<16} {:<8} person {}  confidence {}  {}", event["t_s"].as_f64().unwrap_or(0.0), event["kind"].as_str().unwrap_or("?"), event["level"].as_str().unwrap_or("?"), event["person"], event["confidence"], event["evidence"]);
+                    out!(
+                        "{:>8.2} s  {:<16} {:<8} person {}  confidence {}  {}",
+                        event["t_s"].as_f64().unwrap_or(0.0),
+                        event["kind"].as_str().unwrap_or("?"),
+                        event["level"].as_str().unwrap_or("?"),
+                        event["person"],
+                        event["confidence"],
+                        event["evidence"]
+                    );
                 }
             }
             if json {
                 out!("{}", serde_json::json!({ "summary": summary }));
             } else {
-                out!("{} frames, {} persons, postures {:?}, {} events", summary.frames, summary.persons, summary.postures, summary.events);
+                out!(
+                    "{} frames, {} persons, postures {:?}, {} events",
+                    summary.frames,
+                    summary.persons,
+                    summary.postures,
+                    summary.events
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::AnalyzeImage { files, json, silhouette } => analyze_images(&config, &files, json, silhouette.as_deref()),
-        Command::Bench { what: BenchCommand::Alarms { count, interval_ms, mqtt, mqtt_ca, json } } => {
+        Command::AnalyzeImage {
+            files,
+            json,
+            silhouette,
+        } => analyze_images(&config, &files, json, silhouette.as_deref()),
+        Command::Bench {
+            what:
+                BenchCommand::Alarms {
+                    count,
+                    interval_ms,
+                    mqtt,
+                    mqtt_ca,
+                    json,
+                },
+        } => {
             if count == 0 || count > 100_000 {
                 return Err(UsageError("--count: 1 to 100000 events".into()).into());
             }
-            let report = tryghed::bench::alarms::run(count, std::time::Duration::from_millis(interval_ms), mqtt, mqtt_ca)?;
+            let report = tryghed::bench::alarms::run(
+                count,
+                std::time::Duration::from_millis(interval_ms),
+                mqtt,
+                mqtt_ca,
+            )?;
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                let line = |name: &str, l: &tryghed::bench::alarms::Latency| format!("{name:<14} {:>4} of {count}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", l.received, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms);
+                let line = |name: &str, l: &tryghed::bench::alarms::Latency| {
+                    format!("{name:<14} {:>4} of {count}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", l.received, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms)
+                };
                 out!("{}", line("event stream", &report.event_stream));
                 if let Some(mqtt) = &report.mqtt {
-                    out!("{}", line(if report.mqtt_tls { "MQTT over TLS" } else { "MQTT" }, mqtt));
+                    out!(
+                        "{}",
+                        line(
+                            if report.mqtt_tls {
+                                "MQTT over TLS"
+                            } else {
+                                "MQTT"
+                            },
+                            mqtt
+                        )
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { what: BenchCommand::Audio { files, json } } => {
+        Command::Bench {
+            what: BenchCommand::Audio { files, json },
+        } => {
             let runtime = Runtime::load()?;
             let result = tryghed::bench::audio::run(&runtime, &config, &files)?;
             if json {
@@ -615,7 +868,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { what: BenchCommand::Vision { frames, json, warmup, max_persons } } => {
+        Command::Bench {
+            what:
+                BenchCommand::Vision {
+                    frames,
+                    json,
+                    warmup,
+                    max_persons,
+                },
+        } => {
             let mut settings = config.vision.clone();
             if let Some(n) = max_persons {
                 settings.max_persons = n;
@@ -624,7 +885,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let runtime = Runtime::load()?;
-            let result = tryghed::bench::vision::run(&runtime, &config.models_dir, settings, &frames, warmup)?;
+            let result = tryghed::bench::vision::run(
+                &runtime,
+                &config.models_dir,
+                settings,
+                &frames,
+                warmup,
+            )?;
             if json {
                 out!("{}", serde_json::to_string(&result)?);
             } else {
@@ -635,7 +902,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn analyze_images(
+    config: &Config,
+    files: &[PathBuf],
+    json: bool,
+    silhouette: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::load()?;
     let mut tracker = PoseTracker::load(&runtime, &config.models_dir, config.vision.clone())?;
     let mut reports = Vec::with_capacity(files.len());
@@ -647,7 +919,10 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
             Err(e) => {
                 eprintln!("error: {e}");
                 failed += 1;
-                reports.push(ImageReport::Failed { file, error: e.to_string() });
+                reports.push(ImageReport::Failed {
+                    file,
+                    error: e.to_string(),
+                });
                 continue;
             }
         };
@@ -655,18 +930,44 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
         if index == 0 {
             if let Some(out) = silhouette {
                 let picture = Silhouette::draw(frame.width(), frame.height(), &persons);
-                let png = picture.to_png(frame.width().max(frame.height()).div_ceil(picture.width().max(picture.height())))?;
-                std::fs::write(out, png).with_context(|| format!("{}: cannot write the silhouette", out.display()))?;
+                let png = picture.to_png(
+                    frame
+                        .width()
+                        .max(frame.height())
+                        .div_ceil(picture.width().max(picture.height())),
+                )?;
+                std::fs::write(out, png)
+                    .with_context(|| format!("{}: cannot write the silhouette", out.display()))?;
             }
         }
-        let persons = persons.iter().map(|p| PersonReport::from_pose(&p.pose)).collect::<Vec<_>>();
+        let persons = persons
+            .iter()
+            .map(|p| PersonReport::from_pose(&p.pose))
+            .collect::<Vec<_>>();
         if !json {
-            out!("{file}: {}x{}, {} person(s)", frame.width(), frame.height(), persons.len());
+            out!(
+                "{file}: {}x{}, {} person(s)",
+                frame.width(),
+                frame.height(),
+                persons.len()
+            );
             for p in &persons {
-                out!("  score {:.2}  box [{:.0}, {:.0}, {:.0}, {:.0}]", p.score, p.bbox[0], p.bbox[1], p.bbox[2], p.bbox[3]);
+                out!(
+                    "  score {:.2}  box [{:.0}, {:.0}, {:.0}, {:.0}]",
+                    p.score,
+                    p.bbox[0],
+                    p.bbox[1],
+                    p.bbox[2],
+                    p.bbox[3]
+                );
             }
         }
-        reports.push(ImageReport::Analysed { file, width: frame.width(), height: frame.height(), persons });
+        reports.push(ImageReport::Analysed {
+            file,
+            width: frame.width(),
+            height: frame.height(),
+            persons,
+        });
     }
     if silhouette.is_some() && matches!(reports.first(), Some(ImageReport::Failed { .. })) {
         eprintln!("error: no silhouette written: the first file could not be read");
@@ -674,7 +975,11 @@ fn analyze_images(config: &Config, files: &[PathBuf], json: bool, silhouette: Op
     if json {
         out!("{}", serde_json::to_string_pretty(&reports)?);
     }
-    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
@@ -693,13 +998,31 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
             }
             match output {
                 SoundOutput::Patch(p) => {
-                    let top: Vec<String> = p.top.iter().map(|&(c, s)| format!("{} {s:.3}", analyzer.class_name(c))).collect();
+                    let top: Vec<String> = p
+                        .top
+                        .iter()
+                        .map(|&(c, s)| format!("{} {s:.3}", analyzer.class_name(c)))
+                        .collect();
                     out!("{file} {:>7.2} s  {}", p.start_s, top.join(" | "));
                 }
-                SoundOutput::Speech(s) => out!("{file} speech {:.2}-{:.2} s", s.start_s(), s.end_s()),
-                SoundOutput::Event(EventUpdate::Began(e)) => out!("{file} EVENT {} from {:.2} s ({})", e.kind, e.start_s, e.classes.join(", ")),
+                SoundOutput::Speech(s) => {
+                    out!("{file} speech {:.2}-{:.2} s", s.start_s(), s.end_s())
+                }
+                SoundOutput::Event(EventUpdate::Began(e)) => out!(
+                    "{file} EVENT {} from {:.2} s ({})",
+                    e.kind,
+                    e.start_s,
+                    e.classes.join(", ")
+                ),
                 SoundOutput::Event(EventUpdate::Ended(e)) => {
-                    out!("{file} EVENT {} {:.2}-{:.2} s, score {:.2} ({})", e.kind, e.start_s, e.end_s, e.score, e.classes.join(", "))
+                    out!(
+                        "{file} EVENT {} {:.2}-{:.2} s, score {:.2} ({})",
+                        e.kind,
+                        e.start_s,
+                        e.end_s,
+                        e.score,
+                        e.classes.join(", ")
+                    )
                 }
             }
         });
@@ -719,24 +1042,45 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
         }
     }
     if json {
-        let out = if reports.len() == 1 { reports.remove(0) } else { serde_json::Value::Array(reports) };
+        let out = if reports.len() == 1 {
+            reports.remove(0)
+        } else {
+            serde_json::Value::Array(reports)
+        };
         out!("{}", serde_json::to_string_pretty(&out)?);
     }
-    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `tryghed demo`: the product on the demo room. Its records live in a
 /// fresh data folder (`--data-dir`, or one under the system's temporary
 /// folder that is removed at the end), so a demo never touches real ones.
-fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::SocketAddr, tls: bool, seconds: Option<f64>, fps: f64, camera_stops_at: Option<f64>) -> anyhow::Result<ExitCode> {
+fn demo_product(
+    config: &Config,
+    data_dir: Option<&Path>,
+    bind: std::net::SocketAddr,
+    tls: bool,
+    seconds: Option<f64>,
+    fps: f64,
+    camera_stops_at: Option<f64>,
+) -> anyhow::Result<ExitCode> {
     if !(fps > 0.0 && fps <= 60.0) {
-        return Err(UsageError(format!("--fps {fps}: the demo room runs at 1 to 60 frames per second")).into());
+        return Err(UsageError(format!(
+            "--fps {fps}: the demo room runs at 1 to 60 frames per second"
+        ))
+        .into());
     }
     if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
         return Err(UsageError("--seconds must be a number above 0".into()).into());
     }
     let temporary = data_dir.is_none();
-    let data_dir = data_dir.map(Path::to_path_buf).unwrap_or_else(|| std::env::temp_dir().join(format!("tryghed-demo-{}", std::process::id())));
+    let data_dir = data_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("tryghed-demo-{}", std::process::id()))
+    });
     let resuming = data_dir.join(tryghed::store::DATABASE_FILE).exists();
     let runtime = Runtime::load()?;
     let now = chrono::Utc::now();
@@ -759,7 +1103,15 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
         }
     };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let sounds = ["recorded_scream.wav", "speech_hjaelp_da.wav", "recorded_impact_door_slam.wav", "room_noise.wav"].iter().map(|f| fixtures.join("audio").join(f)).collect();
+    let sounds = [
+        "recorded_scream.wav",
+        "speech_hjaelp_da.wav",
+        "recorded_impact_door_slam.wav",
+        "room_noise.wav",
+    ]
+    .iter()
+    .map(|f| fixtures.join("audio").join(f))
+    .collect();
     let sound = tryghed::app::product::SoundSource::Files(sounds);
     let options = tryghed::app::product::ProductOptions {
         data_dir: data_dir.clone(),
@@ -767,12 +1119,17 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
         tls,
         resident,
         room,
-        source: tryghed::app::product::RoomSource::Scene { photos: fixtures.join("photos"), fps, camera_stops_at },
+        source: tryghed::app::product::RoomSource::Scene {
+            photos: fixtures.join("photos"),
+            fps,
+            camera_stops_at,
+        },
         sound,
         room_file: None,
         seconds,
     };
-    let result = tryghed::app::product::run(&runtime, config, options, Box::new(|line| out!("{line}")));
+    let result =
+        tryghed::app::product::run(&runtime, config, options, Box::new(|line| out!("{line}")));
     if temporary {
         let _ = std::fs::remove_dir_all(&data_dir);
     }
@@ -782,5 +1139,9 @@ fn demo_product(config: &Config, data_dir: Option<&Path>, bind: std::net::Socket
 
 /// "rooms A12, A14" or "every room".
 fn rooms_text(rooms: &[String]) -> String {
-    if rooms.is_empty() { "every room".into() } else { format!("rooms {}", rooms.join(", ")) }
+    if rooms.is_empty() {
+        "every room".into()
+    } else {
+        format!("rooms {}", rooms.join(", "))
+    }
 }

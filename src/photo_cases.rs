@@ -67,13 +67,43 @@ fn lying(_: f64) -> (f32, f32) {
 }
 
 const CASES: [PhotoCase; 6] = [
-    PhotoCase { name: "photo_fall_right", seconds: 10.0, placement: fall_right, expect: &[("fall", 2.6, 4.6), ("on_floor", 7.5, 9.5)] },
-    PhotoCase { name: "photo_fall_left", seconds: 10.0, placement: fall_left, expect: &[("fall", 2.6, 4.6), ("on_floor", 7.5, 9.5)] },
-    PhotoCase { name: "photo_no_fall_standing", seconds: 8.0, placement: standing, expect: &[] },
-    PhotoCase { name: "photo_no_fall_walking", seconds: 8.0, placement: walking, expect: &[] },
-    PhotoCase { name: "photo_no_fall_leaning", seconds: 8.0, placement: leaning, expect: &[] },
+    PhotoCase {
+        name: "photo_fall_right",
+        seconds: 10.0,
+        placement: fall_right,
+        expect: &[("fall", 2.6, 4.6), ("on_floor", 7.5, 9.5)],
+    },
+    PhotoCase {
+        name: "photo_fall_left",
+        seconds: 10.0,
+        placement: fall_left,
+        expect: &[("fall", 2.6, 4.6), ("on_floor", 7.5, 9.5)],
+    },
+    PhotoCase {
+        name: "photo_no_fall_standing",
+        seconds: 8.0,
+        placement: standing,
+        expect: &[],
+    },
+    PhotoCase {
+        name: "photo_no_fall_walking",
+        seconds: 8.0,
+        placement: walking,
+        expect: &[],
+    },
+    PhotoCase {
+        name: "photo_no_fall_leaning",
+        seconds: 8.0,
+        placement: leaning,
+        expect: &[],
+    },
     // Found lying when the camera starts: on the floor, but nobody saw a fall.
-    PhotoCase { name: "photo_lying_from_the_start", seconds: 8.0, placement: lying, expect: &[("on_floor", 5.0, 6.5)] },
+    PhotoCase {
+        name: "photo_lying_from_the_start",
+        seconds: 8.0,
+        placement: lying,
+        expect: &[("on_floor", 5.0, 6.5)],
+    },
 ];
 
 /// One frame: the cut-out scaled to `TALL`, turned `degrees` about its feet
@@ -97,7 +127,10 @@ fn sample(image: &RgbImage, x: f32, y: f32) -> Option<[u8; 3]> {
         return None;
     }
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(image.width() - 1), (y0 + 1).min(image.height() - 1));
+    let (x1, y1) = (
+        (x0 + 1).min(image.width() - 1),
+        (y0 + 1).min(image.height() - 1),
+    );
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let p = |x, y| image.get_pixel(x, y).0.map(f32::from);
     let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
@@ -111,10 +144,17 @@ fn sample(image: &RgbImage, x: f32, y: f32) -> Option<[u8; 3]> {
 /// The man cut out of `photos/bus.jpg`.
 fn cut_out(photos: &Path) -> Result<RgbImage, String> {
     let source = photos.join("bus.jpg");
-    let photo = image::open(&source).map_err(|e| format!("{}: {e}", source.display()))?.to_rgb8();
+    let photo = image::open(&source)
+        .map_err(|e| format!("{}: {e}", source.display()))?
+        .to_rgb8();
     let (x, y, w, h) = CUT;
     if photo.width() < x + w || photo.height() < y + h {
-        return Err(format!("{}: {}x{}, too small for the cut-out", source.display(), photo.width(), photo.height()));
+        return Err(format!(
+            "{}: {}x{}, too small for the cut-out",
+            source.display(),
+            photo.width(),
+            photo.height()
+        ));
     }
     Ok(image::imageops::crop_imm(&photo, x, y, w, h).to_image())
 }
@@ -131,13 +171,17 @@ pub fn write_photo_cases(out: &Path, photos: &Path) -> Result<(), String> {
         for (kind, from, to) in case.expect {
             toml += &format!("\n[[expect]]\nkind = \"{kind}\"\nfrom_s = {from}\nto_s = {to}\n");
         }
-        std::fs::write(dir.join("case.toml"), toml).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::write(dir.join("case.toml"), toml)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         for i in 0..(case.seconds * FPS) as usize {
             let (feet_x, degrees) = (case.placement)(i as f64 / FPS);
             let frame = compose(&cut, feet_x, degrees);
             let path = frames.join(format!("frame_{i:04}.jpg"));
-            let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), 92).encode_image(&frame).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file =
+                std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), 92)
+                .encode_image(&frame)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())
@@ -155,13 +199,19 @@ pub const DEMO_SCENE_S: f64 = 60.0;
 
 impl DemoScene {
     pub fn load(photos: &Path) -> Result<DemoScene, String> {
-        Ok(DemoScene { cut: cut_out(photos)? })
+        Ok(DemoScene {
+            cut: cut_out(photos)?,
+        })
     }
 
     /// The frame at `t` seconds, as a camera would deliver it.
     pub fn frame_at(&self, t: f64) -> Result<crate::capture::Frame, crate::capture::FrameError> {
         let t = t.rem_euclid(DEMO_SCENE_S);
-        let degrees = if t < 50.0 { 90.0 * (((t - 5.0) / 0.6).clamp(0.0, 1.0) as f32).powi(2) } else { 0.0 };
+        let degrees = if t < 50.0 {
+            90.0 * (((t - 5.0) / 0.6).clamp(0.0, 1.0) as f32).powi(2)
+        } else {
+            0.0
+        };
         let image = compose(&self.cut, FEET.0 - 140.0, degrees);
         let (width, height) = image.dimensions();
         crate::capture::Frame::from_rgb(width, height, image.into_raw())

@@ -1,4 +1,4 @@
-//! `tryghed replay`: a folder of frames (and optionally a WAV file) played
+//! `tryghed replay`: a folder of frames or a video (and optionally a WAV file) played
 //! through vision, sound and the care layer as if live, at a given frame
 //! rate. Prints every care and sound event in time order, then a summary.
 //! `ModelInputs` is the one way from files to what the care layer takes
@@ -16,8 +16,7 @@ use crate::audio::events::EventUpdate;
 use crate::audio::logmel::CHUNK_SAMPLES;
 use crate::audio::report::analyze_file;
 use crate::audio::SAMPLE_RATE;
-use crate::capture::replay::frame_files;
-use crate::capture::Frame;
+use crate::capture::FramesFrom;
 use crate::care::levels::AlertSettings;
 use crate::care::zones::Room;
 use crate::care::{play, CareEvent, RoomWatch, SoundCue};
@@ -27,8 +26,10 @@ use crate::inference::Runtime;
 use crate::vision::PoseTracker;
 
 pub struct ReplayOptions {
+    /// A folder of frames (with `fps`) or a video file.
     pub frames: PathBuf,
-    pub fps: f64,
+    /// The folder's frame rate; `None` for a video, whose frames carry their times.
+    pub fps: Option<f64>,
     pub audio: Option<PathBuf>,
     pub room: Option<PathBuf>,
     /// Whose alert levels and tolerance times apply.
@@ -45,14 +46,32 @@ pub enum ReplayRunError {
     Room(String),
     #[error(transparent)]
     Frames(#[from] crate::capture::replay::ReplayError),
-    #[error("{folder}: holds no frames (PNG or JPEG files)")]
+    #[error("{folder}: a folder of frames needs --fps, the rate they were taken at")]
+    NoRate { folder: String },
+    #[error("{folder}: holds no frames")]
     NoFrames { folder: String },
     #[error("{file}: {width}x{height}, but the frames before it are {first_width}x{first_height}: one camera gives one size")]
-    SizeChanged { file: String, width: u32, height: u32, first_width: u32, first_height: u32 },
+    SizeChanged {
+        file: String,
+        width: u32,
+        height: u32,
+        first_width: u32,
+        first_height: u32,
+    },
     #[error("{file}: the room file is for {room_width}x{room_height} images, the frames are {width}x{height}")]
-    RoomSize { file: String, room_width: u32, room_height: u32, width: u32, height: u32 },
+    RoomSize {
+        file: String,
+        room_width: u32,
+        room_height: u32,
+        width: u32,
+        height: u32,
+    },
     #[error(transparent)]
     Frame(#[from] crate::capture::FrameError),
+    #[error(transparent)]
+    Video(#[from] crate::capture::video::VideoError),
+    #[error(transparent)]
+    Source(#[from] crate::capture::SourceError),
     #[error(transparent)]
     Vision(#[from] crate::vision::VisionError),
     #[error(transparent)]
@@ -64,8 +83,11 @@ pub enum ReplayRunError {
 }
 
 impl crate::eval::CaseInputs for ModelInputs<'_> {
-    fn poses(&mut self, frames: &Path, fps: f64) -> Result<(crate::eval::PosesOverTime, (u32, u32)), String> {
-        let seen = ModelInputs::poses(self, frames, fps).map_err(|e| e.to_string())?;
+    fn poses(
+        &mut self,
+        from: FramesFrom<'_>,
+    ) -> Result<(crate::eval::PosesOverTime, (u32, u32)), String> {
+        let seen = ModelInputs::poses(self, from).map_err(|e| e.to_string())?;
         Ok((seen.frames, (seen.width, seen.height)))
     }
 
@@ -101,43 +123,63 @@ pub struct ModelInputs<'a> {
 
 impl<'a> ModelInputs<'a> {
     pub fn new(runtime: Option<Runtime>, config: &'a Config) -> ModelInputs<'a> {
-        ModelInputs { runtime, config, tracker: None, analyzer: None }
+        ModelInputs {
+            runtime,
+            config,
+            tracker: None,
+            analyzer: None,
+        }
     }
 
-
-    /// Every frame of `folder` through the pose tracker, as a camera at
-    /// `fps` would have delivered them. Frames must all be one size.
-    pub fn poses(&mut self, folder: &Path, fps: f64) -> Result<FramePoses, ReplayRunError> {
-        if !(fps > 0.0 && fps <= 240.0) {
-            return Err(ReplayRunError::Fps(fps));
-        }
-        let files = frame_files(folder)?;
-        if files.is_empty() {
-            return Err(ReplayRunError::NoFrames { folder: folder.display().to_string() });
-        }
+    /// Every frame of a folder or a video through the pose tracker, as a
+    /// camera would have delivered them. Frames must all be one size.
+    pub fn poses(&mut self, from: FramesFrom<'_>) -> Result<FramePoses, ReplayRunError> {
+        let frames = from.open()?;
         let tracker = match &mut self.tracker {
             Some(tracker) => tracker,
-            None => self.tracker.insert(PoseTracker::load(&loaded(&mut self.runtime)?, &self.config.models_dir, self.config.vision.clone())?),
+            None => self.tracker.insert(PoseTracker::load(
+                &loaded(&mut self.runtime)?,
+                &self.config.models_dir,
+                self.config.vision.clone(),
+            )?),
         };
         tracker.forget();
         let mut size = None;
-        let mut frames = Vec::with_capacity(files.len());
-        for (index, file) in files.iter().enumerate() {
-            let frame = Frame::decode_file(file)?;
+        let mut seen = Vec::new();
+        for item in frames {
+            let (t, frame, name) = item?;
             let (width, height) = (frame.width(), frame.height());
             match size {
                 None => size = Some((width, height)),
                 Some((w, h)) if (w, h) != (width, height) => {
-                    return Err(ReplayRunError::SizeChanged { file: file.display().to_string(), width, height, first_width: w, first_height: h });
+                    return Err(ReplayRunError::SizeChanged {
+                        file: name,
+                        width,
+                        height,
+                        first_width: w,
+                        first_height: h,
+                    });
                 }
                 Some(_) => {}
             }
-            let poses = tracker.track(&frame)?.iter().map(|p| p.pose.clone()).collect();
+            let poses = tracker
+                .track(&frame)?
+                .iter()
+                .map(|p| p.pose.clone())
+                .collect();
             drop(frame);
-            frames.push((index as f64 / fps, poses));
+            seen.push((t, poses));
         }
-        let (width, height) = size.unwrap_or((1, 1));
-        Ok(FramePoses { width, height, frames })
+        let Some((width, height)) = size else {
+            return Err(ReplayRunError::NoFrames {
+                folder: from.name(),
+            });
+        };
+        Ok(FramePoses {
+            width,
+            height,
+            frames: seen,
+        })
     }
 
     /// The recording's sound events as the care layer would hear them
@@ -146,27 +188,60 @@ impl<'a> ModelInputs<'a> {
     pub fn sounds(&mut self, wav: &Path) -> Result<Vec<(f64, SoundCue)>, ReplayRunError> {
         let analyzer = match &mut self.analyzer {
             Some(analyzer) => analyzer,
-            None => self.analyzer.insert(SoundAnalyzer::load(&loaded(&mut self.runtime)?, &self.config.models_dir, &self.config.sound)?),
+            None => self.analyzer.insert(SoundAnalyzer::load(
+                &loaded(&mut self.runtime)?,
+                &self.config.models_dir,
+                &self.config.sound,
+            )?),
         };
         let patch_s = CHUNK_SAMPLES as f64 / f64::from(SAMPLE_RATE);
         let mut heard_until = 0.0f64;
         let mut cues = Vec::new();
         let report = analyze_file(analyzer, wav, |output, _| match output {
             SoundOutput::Patch(patch) => heard_until = heard_until.max(patch.start_s + patch_s),
-            SoundOutput::Event(EventUpdate::Began(e)) => cues.push((heard_until.max(e.start_s), SoundCue { kind: e.kind, start_s: e.start_s, end_s: None, score: e.score, classes: e.classes.clone() })),
+            SoundOutput::Event(EventUpdate::Began(e)) => cues.push((
+                heard_until.max(e.start_s),
+                SoundCue {
+                    kind: e.kind,
+                    start_s: e.start_s,
+                    end_s: None,
+                    score: e.score,
+                    classes: e.classes.clone(),
+                },
+            )),
             _ => {}
         })?;
         if let Some(error) = &report.error {
             tracing::warn!("{error}");
         }
         for (_, cue) in &mut cues {
-            if let Some(ended) = report.events.iter().find(|e| e.kind == cue.kind && (e.start_s - cue.start_s).abs() < 1e-3) {
+            if let Some(ended) = report
+                .events
+                .iter()
+                .find(|e| e.kind == cue.kind && (e.start_s - cue.start_s).abs() < 1e-3)
+            {
                 cue.end_s = Some(ended.end_s);
                 cue.score = cue.score.max(ended.score);
                 cue.classes.clone_from(&ended.classes);
             }
         }
         Ok(cues)
+    }
+}
+
+impl ReplayOptions {
+    fn frames_from(&self) -> Result<FramesFrom<'_>, ReplayRunError> {
+        match self.fps {
+            _ if self.frames.is_file() => Ok(FramesFrom::Video(&self.frames)),
+            Some(fps) if !(fps > 0.0 && fps <= 240.0) => Err(ReplayRunError::Fps(fps)),
+            Some(fps) => Ok(FramesFrom::Folder {
+                dir: &self.frames,
+                fps,
+            }),
+            None => Err(ReplayRunError::NoRate {
+                folder: self.frames.display().to_string(),
+            }),
+        }
     }
 }
 
@@ -180,16 +255,29 @@ fn loaded(runtime: &mut Option<Runtime>) -> Result<Runtime, ReplayRunError> {
 
 /// The room file, checked against the frames' size; no file means no zones.
 pub fn room_for(file: Option<&Path>, width: u32, height: u32) -> Result<Room, ReplayRunError> {
-    let Some(file) = file else { return Ok(Room::unzoned(width, height)) };
+    let Some(file) = file else {
+        return Ok(Room::unzoned(width, height));
+    };
     let room = Room::load(file).map_err(ReplayRunError::Room)?;
     if (room.width, room.height) != (width, height) {
-        return Err(ReplayRunError::RoomSize { file: file.display().to_string(), room_width: room.width, room_height: room.height, width, height });
+        return Err(ReplayRunError::RoomSize {
+            file: file.display().to_string(),
+            room_width: room.width,
+            room_height: room.height,
+            width,
+            height,
+        });
     }
     Ok(room)
 }
 
 /// One event as a replay line.
-pub fn event_json(event: &CareEvent, alerts: &AlertSettings, resident: Option<&str>, start: chrono::NaiveTime) -> Value {
+pub fn event_json(
+    event: &CareEvent,
+    alerts: &AlertSettings,
+    resident: Option<&str>,
+    start: chrono::NaiveTime,
+) -> Value {
     let time = start + chrono::Duration::milliseconds((event.t_s * 1000.0) as i64);
     let mut evidence = json!({
         "rule": event.evidence.rule,
@@ -210,14 +298,18 @@ pub fn event_json(event: &CareEvent, alerts: &AlertSettings, resident: Option<&s
 
 /// Runs the replay; returns the events (as the JSON lines the command
 /// prints, in time order) and the summary.
-pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Result<(Vec<Value>, ReplaySummary), ReplayRunError> {
+pub fn run(
+    runtime: &Runtime,
+    config: &Config,
+    options: &ReplayOptions,
+) -> Result<(Vec<Value>, ReplaySummary), ReplayRunError> {
     // The room file is checked before any model loads: a typo costs nothing
     // (the rate and the frames are checked by `poses`, before its model too).
     if let Some(file) = &options.room {
         Room::load(file).map_err(ReplayRunError::Room)?;
     }
     let mut inputs = ModelInputs::new(Some(runtime.clone()), config);
-    let seen = inputs.poses(&options.frames, options.fps)?;
+    let seen = inputs.poses(options.frames_from()?)?;
     let room = room_for(options.room.as_deref(), seen.width, seen.height)?;
     let sounds = match &options.audio {
         Some(audio) => inputs.sounds(audio)?,
@@ -225,9 +317,18 @@ pub fn run(runtime: &Runtime, config: &Config, options: &ReplayOptions) -> Resul
     };
     let resident = options.resident.as_deref();
     let mut watch = RoomWatch::new(room, config.alerts.care_for(&config.care, resident));
-    let (mut events, postures) = play(&mut watch, &seen.frames, &sounds);
+    let played = play(&mut watch, &seen.frames, &sounds);
+    let (mut events, postures) = (played.events, played.postures);
     events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-    let lines: Vec<Value> = events.iter().map(|e| event_json(e, &config.alerts, resident, options.start)).collect();
-    let summary = ReplaySummary { frames: seen.frames.len(), persons: watch.persons_seen(), postures, events: lines.len() };
+    let lines: Vec<Value> = events
+        .iter()
+        .map(|e| event_json(e, &config.alerts, resident, options.start))
+        .collect();
+    let summary = ReplaySummary {
+        frames: seen.frames.len(),
+        persons: watch.persons_seen(),
+        postures,
+        events: lines.len(),
+    };
     Ok((lines, summary))
 }

@@ -15,8 +15,16 @@ pub struct PersonReport {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum ImageReport {
-    Analysed { file: String, width: u32, height: u32, persons: Vec<PersonReport> },
-    Failed { file: String, error: String },
+    Analysed {
+        file: String,
+        width: u32,
+        height: u32,
+        persons: Vec<PersonReport>,
+    },
+    Failed {
+        file: String,
+        error: String,
+    },
 }
 
 impl PersonReport {
@@ -26,7 +34,11 @@ impl PersonReport {
             // Hundredths, the precision persons are ordered by.
             score: crate::vision::score_in_hundredths(pose.score) as f32 / 100.0,
             bbox: pose.bbox.map(round),
-            keypoints: pose.keypoints.iter().map(|k| [k.x, k.y, k.z, k.visibility, k.presence].map(round)).collect(),
+            keypoints: pose
+                .keypoints
+                .iter()
+                .map(|k| [k.x, k.y, k.z, k.visibility, k.presence].map(round))
+                .collect(),
         }
     }
 }

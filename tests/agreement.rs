@@ -56,7 +56,10 @@ fn references() -> Vec<Reference> {
 /// share of the diagonal of the box around those keypoints.
 fn relative_error(reference: &[[f64; 5]], ours: &PersonView) -> f64 {
     let visible: Vec<usize> = (0..33).filter(|&i| reference[i][3] > VISIBLE).collect();
-    assert!(visible.len() >= 4, "reference person with too few visible keypoints");
+    assert!(
+        visible.len() >= 4,
+        "reference person with too few visible keypoints"
+    );
     let xs = visible.iter().map(|&i| reference[i][0]);
     let ys = visible.iter().map(|&i| reference[i][1]);
     let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
@@ -84,7 +87,11 @@ fn shows_several_people(image: &str) -> bool {
 fn keypoints_agree_with_mediapipe_on_every_fixture() {
     let mut tracker = common::tracker();
     let references = references();
-    assert!(references.len() >= 10, "expected the fixture references, found {}", references.len());
+    assert!(
+        references.len() >= 10,
+        "expected the fixture references, found {}",
+        references.len()
+    );
     let mut failures = Vec::new();
     let mut worst: f64 = 0.0;
     for reference in &references {
@@ -92,19 +99,40 @@ fn keypoints_agree_with_mediapipe_on_every_fixture() {
         let ours = tracker.analyze_image(&frame).unwrap();
         let several = shows_several_people(&reference.image);
         if !several && ours.len() != reference.persons.len() {
-            failures.push(format!("{}: found {} persons, MediaPipe {}", reference.name, ours.len(), reference.persons.len()));
+            failures.push(format!(
+                "{}: found {} persons, MediaPipe {}",
+                reference.name,
+                ours.len(),
+                reference.persons.len()
+            ));
             continue;
         }
         if several && ours.len() < reference.persons.len() {
-            failures.push(format!("{}: found {} persons, reference lists {}", reference.name, ours.len(), reference.persons.len()));
+            failures.push(format!(
+                "{}: found {} persons, reference lists {}",
+                reference.name,
+                ours.len(),
+                reference.persons.len()
+            ));
             continue;
         }
         for (n, person) in reference.persons.iter().enumerate() {
-            let best = ours.iter().map(|p| relative_error(person, p)).fold(f64::MAX, f64::min);
+            let best = ours
+                .iter()
+                .map(|p| relative_error(person, p))
+                .fold(f64::MAX, f64::min);
             worst = worst.max(best);
-            println!("{:<32} person {n}: mean keypoint error {:.2} % of its size", reference.name, best * 100.0);
+            println!(
+                "{:<32} person {n}: mean keypoint error {:.2} % of its size",
+                reference.name,
+                best * 100.0
+            );
             if best > MAX_MEAN_ERROR {
-                failures.push(format!("{} person {n}: mean keypoint error {:.2} %", reference.name, best * 100.0));
+                failures.push(format!(
+                    "{} person {n}: mean keypoint error {:.2} %",
+                    reference.name,
+                    best * 100.0
+                ));
             }
         }
     }
@@ -118,8 +146,15 @@ fn every_fixture_image_has_a_reference() {
     for folder in ["photos", "derived"] {
         for entry in std::fs::read_dir(common::fixture(folder)).unwrap() {
             let path = entry.unwrap().path();
-            let relative = path.strip_prefix(common::repo()).unwrap().to_string_lossy().into_owned();
-            assert!(references.iter().any(|r| r.image == relative), "{relative} has no reference output");
+            let relative = path
+                .strip_prefix(common::repo())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                references.iter().any(|r| r.image == relative),
+                "{relative} has no reference output"
+            );
         }
     }
 }
@@ -145,12 +180,34 @@ fn tracking_agrees_with_still_analysis_over_a_sequence() {
             continue;
         }
         for person in still.analyze_image(&frame).unwrap() {
-            let reference: Vec<[f64; 5]> =
-                person.pose.keypoints.iter().map(|k| [k.x as f64, k.y as f64, k.z as f64, k.visibility as f64, k.presence as f64]).collect();
-            let best = tracked.iter().map(|p| relative_error(&reference, p)).fold(f64::MAX, f64::min);
+            let reference: Vec<[f64; 5]> = person
+                .pose
+                .keypoints
+                .iter()
+                .map(|k| {
+                    [
+                        k.x as f64,
+                        k.y as f64,
+                        k.z as f64,
+                        k.visibility as f64,
+                        k.presence as f64,
+                    ]
+                })
+                .collect();
+            let best = tracked
+                .iter()
+                .map(|p| relative_error(&reference, p))
+                .fold(f64::MAX, f64::min);
             worst = worst.max(best);
-            assert!(best <= MAX_TRACKING_DIFFERENCE, "frame {index}: tracked pose is {:.2} % off the still analysis", best * 100.0);
+            assert!(
+                best <= MAX_TRACKING_DIFFERENCE,
+                "frame {index}: tracked pose is {:.2} % off the still analysis",
+                best * 100.0
+            );
         }
     }
-    println!("tracking vs still analysis, worst mean keypoint error: {:.2} %", worst * 100.0);
+    println!(
+        "tracking vs still analysis, worst mean keypoint error: {:.2} %",
+        worst * 100.0
+    );
 }

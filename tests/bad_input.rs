@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{text, tryghed, tryghed_in};
 use tryghed::inference::{hex_sha256, Model, ModelError, ModelSpec};
 use tryghed::vision::models::{FACE_DETECTION_SHORT_RANGE, POSE_DETECTION};
@@ -13,7 +12,10 @@ fn assert_clean_failure(output: &std::process::Output, must_say: &[&str]) {
     assert!(!output.status.success(), "should fail: {stderr}");
     assert!(!stderr.contains("panicked"), "panicked: {stderr}");
     for words in must_say {
-        assert!(stderr.contains(words), "stderr should say {words:?}: {stderr}");
+        assert!(
+            stderr.contains(words),
+            "stderr should say {words:?}: {stderr}"
+        );
     }
 }
 
@@ -22,7 +24,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -55,7 +61,13 @@ fn truncated_png() {
     let file = dir.path().join("truncated.png");
     std::fs::write(&file, &whole[..whole.len() / 3]).unwrap();
     let out = tryghed(&["analyze-image", "--json", file.to_str().unwrap()]);
-    assert_clean_failure(&out, &["truncated.png", "not a PNG or JPEG image the device can decode"]);
+    assert_clean_failure(
+        &out,
+        &[
+            "truncated.png",
+            "not a PNG or JPEG image the device can decode",
+        ],
+    );
     // The JSON still has one entry for the file, with the error.
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json[0]["error"].as_str().unwrap().contains("truncated.png"));
@@ -76,7 +88,12 @@ fn one_bad_file_does_not_lose_the_good_ones() {
     let bad = dir.path().join("bad.png");
     std::fs::write(&bad, "nope").unwrap();
     let good = common::fixture("photos/astronaut.png");
-    let out = tryghed(&["analyze-image", "--json", bad.to_str().unwrap(), good.to_str().unwrap()]);
+    let out = tryghed(&[
+        "analyze-image",
+        "--json",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2);
@@ -88,7 +105,10 @@ fn one_bad_file_does_not_lose_the_good_ones() {
 fn empty_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = tryghed(&["bench", "vision", "--frames", dir.path().to_str().unwrap()]);
-    assert_clean_failure(&out, &[dir.path().to_str().unwrap(), "holds no PNG or JPEG frames"]);
+    assert_clean_failure(
+        &out,
+        &[dir.path().to_str().unwrap(), "holds no PNG or JPEG frames"],
+    );
     let out = tryghed(&["tour", "--frames", dir.path().to_str().unwrap()]);
     assert_clean_failure(&out, &["holds no PNG or JPEG frames"]);
 }
@@ -139,7 +159,12 @@ fn corrupt_model() {
     bytes[middle..middle + 64].fill(0xff);
     let models = models_with(POSE_DETECTION.file, &bytes);
     let photo = common::fixture("photos/astronaut.png");
-    let out = tryghed(&["--models", models.path().to_str().unwrap(), "analyze-image", photo.to_str().unwrap()]);
+    let out = tryghed(&[
+        "--models",
+        models.path().to_str().unwrap(),
+        "analyze-image",
+        photo.to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["pose_detection.onnx", "sha256", "corrupt"]);
 }
 
@@ -148,7 +173,12 @@ fn truncated_model() {
     let bytes = std::fs::read(common::models_dir().join(POSE_DETECTION.file)).unwrap();
     let models = models_with(POSE_DETECTION.file, &bytes[..1000]);
     let photo = common::fixture("photos/astronaut.png");
-    let out = tryghed(&["--models", models.path().to_str().unwrap(), "analyze-image", photo.to_str().unwrap()]);
+    let out = tryghed(&[
+        "--models",
+        models.path().to_str().unwrap(),
+        "analyze-image",
+        photo.to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["pose_detection.onnx"]);
 }
 
@@ -156,7 +186,12 @@ fn truncated_model() {
 fn missing_model() {
     let dir = tempfile::tempdir().unwrap();
     let photo = common::fixture("photos/astronaut.png");
-    let out = tryghed(&["--models", dir.path().to_str().unwrap(), "analyze-image", photo.to_str().unwrap()]);
+    let out = tryghed(&[
+        "--models",
+        dir.path().to_str().unwrap(),
+        "analyze-image",
+        photo.to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, &["pose_detection.onnx", "cannot read the model"]);
 }
 
@@ -164,21 +199,37 @@ fn missing_model() {
 fn mismatched_model_tensors_are_named() {
     // The face detector's file where the pose detector is expected, with a
     // spec that accepts its checksum: the tensor check must still refuse it.
-    let spec = ModelSpec { sha256: FACE_DETECTION_SHORT_RANGE.sha256, ..POSE_DETECTION };
-    let models = models_with(POSE_DETECTION.file, &std::fs::read(common::models_dir().join(FACE_DETECTION_SHORT_RANGE.file)).unwrap());
+    let spec = ModelSpec {
+        sha256: FACE_DETECTION_SHORT_RANGE.sha256,
+        ..POSE_DETECTION
+    };
+    let models = models_with(
+        POSE_DETECTION.file,
+        &std::fs::read(common::models_dir().join(FACE_DETECTION_SHORT_RANGE.file)).unwrap(),
+    );
     let bytes = std::fs::read(models.path().join(POSE_DETECTION.file)).unwrap();
     assert_eq!(hex_sha256(&bytes), FACE_DETECTION_SHORT_RANGE.sha256);
     let err = Model::load(&common::runtime(), models.path(), spec, 1).unwrap_err();
     assert!(matches!(err, ModelError::Tensors { .. }), "{err}");
     let message = err.to_string();
-    assert!(message.contains("pose_detection.onnx") && message.contains("shape"), "{message}");
+    assert!(
+        message.contains("pose_detection.onnx") && message.contains("shape"),
+        "{message}"
+    );
 }
 
 #[test]
 fn missing_onnx_runtime_library() {
     let photo = common::fixture("photos/astronaut.png");
-    let out = tryghed_in(&["analyze-image", photo.to_str().unwrap()], common::repo(), &[("ORT_DYLIB_PATH", "/no/such/libonnxruntime.so")]);
-    assert_clean_failure(&out, &["ORT_DYLIB_PATH=/no/such/libonnxruntime.so does not exist"]);
+    let out = tryghed_in(
+        &["analyze-image", photo.to_str().unwrap()],
+        common::repo(),
+        &[("ORT_DYLIB_PATH", "/no/such/libonnxruntime.so")],
+    );
+    assert_clean_failure(
+        &out,
+        &["ORT_DYLIB_PATH=/no/such/libonnxruntime.so does not exist"],
+    );
 }
 
 #[test]
@@ -187,8 +238,15 @@ fn wrong_file_as_onnx_runtime_library() {
     let fake = dir.path().join("libonnxruntime.so");
     std::fs::write(&fake, "not a shared library").unwrap();
     let photo = common::fixture("photos/astronaut.png");
-    let out = tryghed_in(&["analyze-image", photo.to_str().unwrap()], common::repo(), &[("ORT_DYLIB_PATH", fake.to_str().unwrap())]);
-    assert_clean_failure(&out, &["not a usable ONNX Runtime library", "scripts/setup"]);
+    let out = tryghed_in(
+        &["analyze-image", photo.to_str().unwrap()],
+        common::repo(),
+        &[("ORT_DYLIB_PATH", fake.to_str().unwrap())],
+    );
+    assert_clean_failure(
+        &out,
+        &["not a usable ONNX Runtime library", "scripts/setup"],
+    );
 }
 
 #[test]
@@ -200,7 +258,11 @@ fn malformed_config() {
     assert_clean_failure(&out, &["room.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let out = tryghed(&["--config", file.to_str().unwrap(), "demo"]);
-    assert_eq!(out.status.code(), Some(2), "a bad config stops the demo before anything opens");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad config stops the demo before anything opens"
+    );
 }
 
 #[test]

@@ -9,7 +9,11 @@ use tryghed::capture::replay::{Replay, ReplayError};
 fn folder_with(frames: &[&str], broken: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for name in frames {
-        std::fs::copy(common::fixture("bench-640x480/frame_000.jpg"), dir.path().join(name)).unwrap();
+        std::fs::copy(
+            common::fixture("bench-640x480/frame_000.jpg"),
+            dir.path().join(name),
+        )
+        .unwrap();
     }
     for name in broken {
         std::fs::write(dir.path().join(name), b"\xff\xd8 broken").unwrap();
@@ -41,17 +45,31 @@ fn a_broken_frame_is_reported_and_replay_goes_on() {
 #[test]
 fn looping_replay_starts_again() {
     let dir = folder_with(&["a.jpg", "b.jpg"], &[]);
-    let frames = Replay::open(dir.path(), None).unwrap().looping().take(5).filter(|f| f.is_ok()).count();
+    let frames = Replay::open(dir.path(), None)
+        .unwrap()
+        .looping()
+        .take(5)
+        .filter(|f| f.is_ok())
+        .count();
     assert_eq!(frames, 5);
 }
 
 #[test]
 fn replay_refuses_an_empty_folder_and_a_bad_rate() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(Replay::open(dir.path(), None), Err(ReplayError::Empty { .. })));
+    assert!(matches!(
+        Replay::open(dir.path(), None),
+        Err(ReplayError::Empty { .. })
+    ));
     let dir = folder_with(&["a.jpg"], &[]);
     for rate in [0.0, -1.0, f64::NAN, 1000.0] {
-        assert!(matches!(Replay::open(dir.path(), Some(rate)), Err(ReplayError::Rate(_))), "{rate}");
+        assert!(
+            matches!(
+                Replay::open(dir.path(), Some(rate)),
+                Err(ReplayError::Rate(_))
+            ),
+            "{rate}"
+        );
     }
 }
 
@@ -68,8 +86,13 @@ fn camera_absence_is_a_clear_error() {
         let out = common::tryghed(&["tour", "--camera", "0"]);
         assert!(!out.status.success());
         let stderr = common::text(&out.stderr);
-        assert!(stderr.contains("no camera found") && !stderr.contains("panicked"), "{stderr}");
-        let error = tryghed::app::spawn_camera(0).err().expect("no camera to stream");
+        assert!(
+            stderr.contains("no camera found") && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+        let error = tryghed::app::spawn_camera(0)
+            .err()
+            .expect("no camera to stream");
         assert!(matches!(error, CameraError::NoCamera));
     } else {
         let mut camera = Camera::open(list_cameras()[0].0).unwrap();
@@ -85,11 +108,46 @@ fn tryghed_run_needs_its_device_settings_and_says_when_the_camera_is_missing() {
     let data = data.to_str().unwrap();
     let out = common::tryghed(&["--data-dir", data, "run", "--seconds", "1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::text(&out.stderr).contains("[device]"), "{}", common::text(&out.stderr));
+    assert!(
+        common::text(&out.stderr).contains("[device]"),
+        "{}",
+        common::text(&out.stderr)
+    );
     for args in [
-        vec!["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"],
-        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20"],
-        vec!["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"],
+        vec![
+            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
+        ],
+        vec![
+            "basis",
+            "record",
+            "--id",
+            "b1",
+            "--resident",
+            "r-017",
+            "--type",
+            "136e",
+            "--kinds",
+            "video",
+            "--alarm",
+            "--start",
+            "2026-01-01",
+            "--decided-by",
+            "K",
+            "--informed",
+            "resident@2025-12-20",
+        ],
+        vec![
+            "disclosure",
+            "record",
+            "--resident",
+            "r-017",
+            "--informed",
+            "resident",
+            "--at",
+            "2026-01-01",
+            "--how",
+            "leaflet",
+        ],
     ] {
         let mut all = vec!["--data-dir", data];
         all.extend(args);
@@ -97,12 +155,28 @@ fn tryghed_run_needs_its_device_settings_and_says_when_the_camera_is_missing() {
     }
     let settings = dir.path().join("device.toml");
     std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\ncamera = 0\nsound = false\n[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
-    let out = common::tryghed(&["--config", settings.to_str().unwrap(), "--data-dir", data, "run", "--seconds", "2"]);
+    let out = common::tryghed(&[
+        "--config",
+        settings.to_str().unwrap(),
+        "--data-dir",
+        data,
+        "run",
+        "--seconds",
+        "2",
+    ]);
     // This machine has no camera: a device fault at start, said plainly.
     assert_eq!(out.status.code(), Some(3), "{}", common::text(&out.stderr));
-    assert!(common::text(&out.stderr).contains("no camera found"), "{}", common::text(&out.stderr));
+    assert!(
+        common::text(&out.stderr).contains("no camera found"),
+        "{}",
+        common::text(&out.stderr)
+    );
     std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\n[server]\nbind = \"0.0.0.0:8443\"\ntls = false\n").unwrap();
     let out = common::tryghed(&["check-config", settings.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::text(&out.stderr).contains("needs TLS (R5.3)"), "{}", common::text(&out.stderr));
+    assert!(
+        common::text(&out.stderr).contains("needs TLS (R5.3)"),
+        "{}",
+        common::text(&out.stderr)
+    );
 }

@@ -7,20 +7,61 @@ use std::path::Path;
 use common::text;
 
 fn run(data: &Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["--data-dir", data.to_str().unwrap(), "--actor", "case officer K"];
+    let mut all = vec![
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--actor",
+        "case officer K",
+    ];
     all.extend_from_slice(args);
     common::tryghed(&all)
 }
 
 fn setup(data: &Path) {
-    let out = run(data, &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen", "--representative", "guardian:Guardian G:personal"]);
+    let out = run(
+        data,
+        &[
+            "resident",
+            "add",
+            "--id",
+            "r-017",
+            "--room",
+            "A12",
+            "--name",
+            "Ellen",
+            "--representative",
+            "guardian:Guardian G:personal",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = run(
         data,
         &[
-            "--now", "2026-01-01T09:00:00Z", "basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video,sound",
-            "--alarm", "--supervision-minutes", "5", "--start", "2026-01-01T08:00:00Z", "--decided-by", "K", "--informed", "resident@2025-12-20",
-            "--informed", "Guardian G@2025-12-20", "--signals", "fall,scream",
+            "--now",
+            "2026-01-01T09:00:00Z",
+            "basis",
+            "record",
+            "--id",
+            "b1",
+            "--resident",
+            "r-017",
+            "--type",
+            "136e",
+            "--kinds",
+            "video,sound",
+            "--alarm",
+            "--supervision-minutes",
+            "5",
+            "--start",
+            "2026-01-01T08:00:00Z",
+            "--decided-by",
+            "K",
+            "--informed",
+            "resident@2025-12-20",
+            "--informed",
+            "Guardian G@2025-12-20",
+            "--signals",
+            "fall,scream",
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -38,18 +79,57 @@ fn a_case_from_resident_to_opposition() {
     setup(dir.path());
     let s = status(dir.path(), "2026-02-01T00:00:00Z");
     assert_eq!(s["basis_id"], "b1");
-    assert_eq!(s["problems"][0]["rule"], "R8.2", "no AI disclosure yet: {s}");
-    let out = run(dir.path(), &["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-02T10:00:00+01:00", "--how", "in person"]);
+    assert_eq!(
+        s["problems"][0]["rule"], "R8.2",
+        "no AI disclosure yet: {s}"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "disclosure",
+            "record",
+            "--resident",
+            "r-017",
+            "--informed",
+            "resident",
+            "--at",
+            "2026-01-02T10:00:00+01:00",
+            "--how",
+            "in person",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(status(dir.path(), "2026-02-01T00:00:00Z")["problems"].as_array().unwrap().len(), 0);
-    let out = run(dir.path(), &["opposition", "record", "--resident", "r-017", "--by", "Guardian G", "--at", "2026-02-05T00:00:00Z"]);
+    assert_eq!(
+        status(dir.path(), "2026-02-01T00:00:00Z")["problems"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "opposition",
+            "record",
+            "--resident",
+            "r-017",
+            "--by",
+            "Guardian G",
+            "--at",
+            "2026-02-05T00:00:00Z",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = status(dir.path(), "2026-02-10T00:00:00Z");
     assert!(s["basis_id"].is_null());
     assert_eq!(s["problems"][0]["rule"], "R1.4");
     let out = run(dir.path(), &["audit", "verify"]);
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("intact: 4 rows"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("intact: 4 rows"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -57,11 +137,19 @@ fn audit_verify_names_an_edited_row_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
     let db = dir.path().join(tryghed::store::DATABASE_FILE);
-    let edit = std::process::Command::new("sqlite3").arg(&db).arg("UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE seq = 1").status().unwrap();
+    let edit = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE seq = 1")
+        .status()
+        .unwrap();
     assert!(edit.success());
     let out = run(dir.path(), &["audit", "verify"]);
     assert!(!out.status.success());
-    assert!(text(&out.stdout).starts_with("row 1: edited"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("row 1: edited"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -70,17 +158,105 @@ fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
     setup(dir.path());
     let cases: [(&[&str], &str); 6] = [
         (&["status", "r-404"], "unknown resident r-404"),
-        (&["basis", "record", "--id", "b2", "--resident", "r-017", "--type", "128b", "--kinds", "video", "--alarm", "--start", "2026-03-01", "--end", "2026-02-01", "--decided-by", "K"], "R1.2: the basis ends before it starts"),
-        (&["basis", "record", "--id", "b3", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-06-01", "--decided-by", "K", "--informed", "resident@2026-05-01", "--informed", "Guardian G@2026-05-01"], "overlaps basis b1"),
-        (&["basis", "record", "--id", "b4", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-31-01", "--decided-by", "K"], "--start: `2026-31-01` is not an ISO 8601 time"),
-        (&["basis", "record", "--id", "b5", "--resident", "r-017", "--type", "136e", "--kinds", "smell", "--alarm", "--start", "2026-06-01", "--decided-by", "K"], "unknown kind `smell`"),
-        (&["basis", "stop", "--id", "b9", "--reason", "x"], "unknown legal basis b9"),
+        (
+            &[
+                "basis",
+                "record",
+                "--id",
+                "b2",
+                "--resident",
+                "r-017",
+                "--type",
+                "128b",
+                "--kinds",
+                "video",
+                "--alarm",
+                "--start",
+                "2026-03-01",
+                "--end",
+                "2026-02-01",
+                "--decided-by",
+                "K",
+            ],
+            "R1.2: the basis ends before it starts",
+        ),
+        (
+            &[
+                "basis",
+                "record",
+                "--id",
+                "b3",
+                "--resident",
+                "r-017",
+                "--type",
+                "136e",
+                "--kinds",
+                "video",
+                "--alarm",
+                "--start",
+                "2026-06-01",
+                "--decided-by",
+                "K",
+                "--informed",
+                "resident@2026-05-01",
+                "--informed",
+                "Guardian G@2026-05-01",
+            ],
+            "overlaps basis b1",
+        ),
+        (
+            &[
+                "basis",
+                "record",
+                "--id",
+                "b4",
+                "--resident",
+                "r-017",
+                "--type",
+                "136e",
+                "--kinds",
+                "video",
+                "--alarm",
+                "--start",
+                "2026-31-01",
+                "--decided-by",
+                "K",
+            ],
+            "--start: `2026-31-01` is not an ISO 8601 time",
+        ),
+        (
+            &[
+                "basis",
+                "record",
+                "--id",
+                "b5",
+                "--resident",
+                "r-017",
+                "--type",
+                "136e",
+                "--kinds",
+                "smell",
+                "--alarm",
+                "--start",
+                "2026-06-01",
+                "--decided-by",
+                "K",
+            ],
+            "unknown kind `smell`",
+        ),
+        (
+            &["basis", "stop", "--id", "b9", "--reason", "x"],
+            "unknown legal basis b9",
+        ),
     ];
     for (args, says) in cases {
         let out = run(dir.path(), args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(says), "{args:?} should say {says:?}: {stderr}");
+        assert!(
+            stderr.contains(says),
+            "{args:?} should say {says:?}: {stderr}"
+        );
     }
     // Nothing refused reached the trail.
     assert!(text(&run(dir.path(), &["audit", "verify"]).stdout).contains("intact: 2 rows"));
@@ -92,14 +268,28 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
     let dir = tempfile::tempdir().unwrap();
     let add_in = |name: &str, role: &str, password: &str, more: &[&str]| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tryghed"))
-            .args(["--data-dir", dir.path().to_str().unwrap(), "user", "add", "--name", name, "--role", role])
+            .args([
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "user",
+                "add",
+                "--name",
+                name,
+                "--role",
+                role,
+            ])
             .args(more)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let add = |name: &str, role: &str, password: &str| add_in(name, role, password, &[]);
@@ -108,27 +298,82 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
     let out = add("ole", "staff", "short");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("at least 10 characters"));
-    assert_eq!(add("ole", "boss", "a long enough password").status.code(), Some(2));
-    assert_eq!(add("hanne", "staff", "another long password").status.code(), Some(2), "names are unique");
+    assert_eq!(
+        add("ole", "boss", "a long enough password").status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        add("hanne", "staff", "another long password").status.code(),
+        Some(2),
+        "names are unique"
+    );
     // Rooms a staff member answers for; changed later, each change audited.
-    let out = add_in("bo", "staff", "a long enough password", &["--rooms", "B03,B04"]);
-    assert!(text(&out.stdout).contains("user bo added as staff, rooms B03, B04"), "{}", text(&out.stderr));
+    let out = add_in(
+        "bo",
+        "staff",
+        "a long enough password",
+        &["--rooms", "B03,B04"],
+    );
+    assert!(
+        text(&out.stdout).contains("user bo added as staff, rooms B03, B04"),
+        "{}",
+        text(&out.stderr)
+    );
     let rooms = |args: &[&str]| run(dir.path(), &[&["user", "rooms"], args].concat());
     assert!(text(&rooms(&["--name", "bo", "--rooms", "B05"]).stdout).contains("user bo: rooms B05"));
-    assert_eq!(rooms(&["--name", "nobody", "--rooms", "B05"]).status.code(), Some(2), "unknown user");
+    assert_eq!(
+        rooms(&["--name", "nobody", "--rooms", "B05"]).status.code(),
+        Some(2),
+        "unknown user"
+    );
     let out = rooms(&["--name", "bo", "--rooms", "B05,\u{7}"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let store = tryghed::store::Store::open(dir.path()).unwrap();
-    assert_eq!(store.user("bo").unwrap().unwrap().rooms, vec!["B05".to_string()]);
-    assert!(store.user("hanne").unwrap().unwrap().rooms.is_empty(), "every room unless told");
+    assert_eq!(
+        store.user("bo").unwrap().unwrap().rooms,
+        vec!["B05".to_string()]
+    );
+    assert!(
+        store.user("hanne").unwrap().unwrap().rooms.is_empty(),
+        "every room unless told"
+    );
     drop(store);
     assert!(text(&rooms(&["--name", "bo", "--rooms", ""]).stdout).contains("user bo: every room"));
-    let trail = text(&std::process::Command::new("sqlite3").arg(dir.path().join("tryghed.sqlite")).arg("SELECT action || ' ' || detail FROM audit WHERE action = 'user.rooms'").output().unwrap().stdout);
-    assert_eq!(trail.lines().collect::<Vec<_>>(), [r#"user.rooms {"rooms":["B05"]}"#, r#"user.rooms {"rooms":[]}"#]);
+    let trail = text(
+        &std::process::Command::new("sqlite3")
+            .arg(dir.path().join("tryghed.sqlite"))
+            .arg("SELECT action || ' ' || detail FROM audit WHERE action = 'user.rooms'")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(
+        trail.lines().collect::<Vec<_>>(),
+        [
+            r#"user.rooms {"rooms":["B05"]}"#,
+            r#"user.rooms {"rooms":[]}"#
+        ]
+    );
     let store = tryghed::store::Store::open(dir.path()).unwrap();
     assert!(store.user("bo").unwrap().unwrap().rooms.is_empty());
-    assert!(store.check_password("hanne", "a long enough password").unwrap().is_some());
-    assert!(store.check_password("hanne", "a long enough passwore").unwrap().is_none());
-    let dump = text(&std::process::Command::new("sqlite3").arg(dir.path().join("tryghed.sqlite")).arg(".dump").output().unwrap().stdout);
-    assert!(dump.contains("$argon2id$") && !dump.contains("a long enough password"), "only the hash is stored");
+    assert!(store
+        .check_password("hanne", "a long enough password")
+        .unwrap()
+        .is_some());
+    assert!(store
+        .check_password("hanne", "a long enough passwore")
+        .unwrap()
+        .is_none());
+    let dump = text(
+        &std::process::Command::new("sqlite3")
+            .arg(dir.path().join("tryghed.sqlite"))
+            .arg(".dump")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        dump.contains("$argon2id$") && !dump.contains("a long enough password"),
+        "only the hash is stored"
+    );
 }

@@ -19,13 +19,50 @@ fn cli(data: &Path, args: &[&str]) {
 }
 
 fn resident_with_basis(data: &Path, end: Option<&str>) {
-    cli(data, &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"]);
-    let mut basis = vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20"];
+    cli(
+        data,
+        &[
+            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
+        ],
+    );
+    let mut basis = vec![
+        "basis",
+        "record",
+        "--id",
+        "b1",
+        "--resident",
+        "r-017",
+        "--type",
+        "136e",
+        "--kinds",
+        "video",
+        "--alarm",
+        "--start",
+        "2026-01-01",
+        "--decided-by",
+        "K",
+        "--informed",
+        "resident@2025-12-20",
+    ];
     if let Some(end) = end {
         basis.extend_from_slice(&["--end", end]);
     }
     cli(data, &basis);
-    cli(data, &["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"]);
+    cli(
+        data,
+        &[
+            "disclosure",
+            "record",
+            "--resident",
+            "r-017",
+            "--informed",
+            "resident",
+            "--at",
+            "2026-01-01",
+            "--how",
+            "leaflet",
+        ],
+    );
 }
 
 /// Starts the demo for the resident and waits until it analyses frames.
@@ -47,7 +84,10 @@ fn running_demo(data: &Path, extra: &[&str]) -> (Child, BufReader<std::process::
         line.clear();
     }
     let _ = child.kill();
-    panic!("the demo never ran: {}", text(&child.wait_with_output().unwrap().stderr));
+    panic!(
+        "the demo never ran: {}",
+        text(&child.wait_with_output().unwrap().stderr)
+    );
 }
 
 /// Reads until the gate's line; the child must then end by itself.
@@ -74,20 +114,50 @@ fn an_opposition_shuts_the_running_source_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
     resident_with_basis(dir.path(), None);
     let (child, stdout) = running_demo(dir.path(), &[]);
-    cli(dir.path(), &["opposition", "record", "--resident", "r-017", "--by", "resident"]);
+    cli(
+        dir.path(),
+        &[
+            "opposition",
+            "record",
+            "--resident",
+            "r-017",
+            "--by",
+            "resident",
+        ],
+    );
     let recorded = Utc::now();
     let line = shut_line(child, stdout);
     assert!(line.contains("R1.4"), "{line}");
-    let shut_at: DateTime<Utc> = line["gate: source shut at ".len()..].split_once(": ").unwrap().0.parse().unwrap();
+    let shut_at: DateTime<Utc> = line["gate: source shut at ".len()..]
+        .split_once(": ")
+        .unwrap()
+        .0
+        .parse()
+        .unwrap();
     let delay = (shut_at - recorded).num_milliseconds();
     println!("source shut {delay} ms after the opposition was recorded");
-    assert!(delay <= 1000, "shut {delay} ms after the opposition (R1.4 requires at once)");
-    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "audit", "verify"]);
+    assert!(
+        delay <= 1000,
+        "shut {delay} ms after the opposition (R1.4 requires at once)"
+    );
+    let out = common::tryghed(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "audit",
+        "verify",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     let db = dir.path().join(tryghed::store::DATABASE_FILE);
-    let actions = Command::new("sqlite3").arg(&db).arg("SELECT action FROM audit ORDER BY seq").output().unwrap();
+    let actions = Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT action FROM audit ORDER BY seq")
+        .output()
+        .unwrap();
     let actions = text(&actions.stdout);
-    assert!(actions.contains("gate.open") && actions.contains("gate.shut"), "{actions}");
+    assert!(
+        actions.contains("gate.open") && actions.contains("gate.shut"),
+        "{actions}"
+    );
 }
 
 #[test]
@@ -103,11 +173,29 @@ fn expiry_shuts_the_running_source() {
 #[test]
 fn no_source_opens_without_the_gate() {
     let dir = tempfile::tempdir().unwrap();
-    cli(dir.path(), &["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen"]);
-    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "tour", "--resident", "r-017"]);
+    cli(
+        dir.path(),
+        &[
+            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
+        ],
+    );
+    let out = common::tryghed(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "tour",
+        "--resident",
+        "r-017",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("R1.2: no legal basis is recorded"), "{}", text(&out.stderr));
-    assert!(!text(&out.stdout).contains("frame "), "no frame may be analysed");
+    assert!(
+        text(&out.stderr).contains("R1.2: no legal basis is recorded"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stdout).contains("frame "),
+        "no frame may be analysed"
+    );
 }
 
 #[test]
@@ -115,10 +203,31 @@ fn a_basis_for_video_only_keeps_the_sound_closed() {
     let dir = tempfile::tempdir().unwrap();
     resident_with_basis(dir.path(), None);
     let sound = common::fixture("audio/smoke_alarm_t3.wav");
-    let out = common::tryghed(&["--data-dir", dir.path().to_str().unwrap(), "--now", "2026-03-01T12:00:00Z", "tour", "--resident", "r-017", "--fps", "200", "--audio", sound.to_str().unwrap()]);
+    let out = common::tryghed(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--now",
+        "2026-03-01T12:00:00Z",
+        "tour",
+        "--resident",
+        "r-017",
+        "--fps",
+        "200",
+        "--audio",
+        sound.to_str().unwrap(),
+    ]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(stdout.contains("frames with a person"), "the video the basis allows ran: {stdout}");
-    assert!(stdout.contains("sound: not analysed: the gate allows no sound for r-017"), "{stdout}");
-    assert!(!stdout.contains("smoke_alarm"), "no sound was analysed: {stdout}");
+    assert!(
+        stdout.contains("frames with a person"),
+        "the video the basis allows ran: {stdout}"
+    );
+    assert!(
+        stdout.contains("sound: not analysed: the gate allows no sound for r-017"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("smoke_alarm"),
+        "no sound was analysed: {stdout}"
+    );
 }

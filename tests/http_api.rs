@@ -35,36 +35,92 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
     let mut store = Store::open(dir).unwrap();
     // demo-1: consent to video and sound, reactive alarms and looks of up to 5 minutes.
     tryghed::app::product::demo_records(&mut store, start()).unwrap();
-    for (name, role) in [("hanne", Role::Staff), ("ole", Role::Staff), ("karin", Role::CaseOfficer), ("ib", Role::Installer), ("aud", Role::Auditor)] {
-        store.add_user(name, role, &[], PASSWORD, "test", start()).unwrap();
+    for (name, role) in [
+        ("hanne", Role::Staff),
+        ("ole", Role::Staff),
+        ("karin", Role::CaseOfficer),
+        ("ib", Role::Installer),
+        ("aud", Role::Auditor),
+    ] {
+        store
+            .add_user(name, role, &[], PASSWORD, "test", start())
+            .unwrap();
     }
     // A resident in B03 with no basis yet.
-    let resident = tryghed::policy::Resident { id: tryghed::domain::ResidentId("r-2".into()), room: "B03".into(), display_name: "Ellen".into(), representatives: vec![] };
+    let resident = tryghed::policy::Resident {
+        id: tryghed::domain::ResidentId("r-2".into()),
+        room: "B03".into(),
+        display_name: "Ellen".into(),
+        representatives: vec![],
+    };
     store.add_resident(&resident, "test", start()).unwrap();
     // Bo works in the B wing: room A12's alarms reach him only escalated.
-    store.add_user("bo", Role::Staff, &["B03".into(), "B04".into()], PASSWORD, "test", start()).unwrap();
-    let hub = Hub::new(store, AlarmSettings::default(), vec!["mqtt", "webhook"], clock).unwrap();
-    AppState { hub: Arc::new(hub), sessions: Arc::new(Sessions::default()), live: Arc::new(Live::default()), tls: false }
+    store
+        .add_user(
+            "bo",
+            Role::Staff,
+            &["B03".into(), "B04".into()],
+            PASSWORD,
+            "test",
+            start(),
+        )
+        .unwrap();
+    let hub = Hub::new(
+        store,
+        AlarmSettings::default(),
+        vec!["mqtt", "webhook"],
+        clock,
+    )
+    .unwrap();
+    AppState {
+        hub: Arc::new(hub),
+        sessions: Arc::new(Sessions::default()),
+        live: Arc::new(Live::default()),
+        tls: false,
+    }
 }
 
-async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<(&str, &str)>) -> (StatusCode, Value) {
+async fn call(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(token) = token {
         request = request.header("cookie", format!("tryghed_session={token}"));
     }
     let request = match body {
-        Some((content_type, body)) => request.header("content-type", content_type).body(Body::from(body.to_string())),
+        Some((content_type, body)) => request
+            .header("content-type", content_type)
+            .body(Body::from(body.to_string())),
         None => request.body(Body::empty()),
     }
     .unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn login(state: &AppState, name: &str) -> String {
-    let (status, body) = call(state, "POST", "/api/login", None, Some(("application/json", &format!(r#"{{"name":"{name}","password":"{PASSWORD}"}}"#)))).await;
+    let (status, body) = call(
+        state,
+        "POST",
+        "/api/login",
+        None,
+        Some((
+            "application/json",
+            &format!(r#"{{"name":"{name}","password":"{PASSWORD}"}}"#),
+        )),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["token"].as_str().unwrap().to_string()
 }
@@ -96,11 +152,21 @@ async fn every_endpoint_but_health_and_login_needs_a_session() {
     for (method, path) in PROTECTED {
         let (status, body) = call(&state, method, path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
-        assert!(body["error"].is_string(), "{method} {path}: one error shape");
+        assert!(
+            body["error"].is_string(),
+            "{method} {path}: one error shape"
+        );
         let (status, _) = call(&state, method, path, Some("not-a-session"), None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with a made-up token");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a made-up token"
+        );
     }
-    assert_eq!(call(&state, "GET", "/health", None, None).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&state, "GET", "/health", None, None).await.0,
+        StatusCode::OK
+    );
     let (status, _) = call(&state, "GET", "/", None, None).await;
     assert_eq!(status, StatusCode::OK, "the log-in page itself");
     // Its document lists every protected path.
@@ -122,39 +188,118 @@ async fn the_wrong_role_is_forbidden() {
     for (who, token, method, path) in [
         ("installer", &installer, "GET", "/api/alarms"),
         ("installer", &installer, "GET", "/api/events"),
-        ("case officer", &officer, "POST", "/api/alarms/x/acknowledge"),
+        (
+            "case officer",
+            &officer,
+            "POST",
+            "/api/alarms/x/acknowledge",
+        ),
         ("auditor", &auditor, "POST", "/api/alarms/x/acknowledge"),
         ("auditor", &auditor, "GET", "/api/events"),
     ] {
         let (status, body) = call(&state, method, path, Some(token), None).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {method} {path}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{who}: {method} {path}: {body}"
+        );
     }
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&auditor), None).await.0, StatusCode::OK, "an auditor reads");
-    assert_eq!(call(&state, "GET", "/api/me", Some(&installer), None).await.1["role"], "installer");
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&auditor), None)
+            .await
+            .0,
+        StatusCode::OK,
+        "an auditor reads"
+    );
+    assert_eq!(
+        call(&state, "GET", "/api/me", Some(&installer), None)
+            .await
+            .1["role"],
+        "installer"
+    );
 }
 
 #[tokio::test]
 async fn bad_bodies_are_4xx_never_5xx() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::system());
-    let huge = format!(r#"{{"name":"hanne","password":"{}"}}"#, "x".repeat(MAX_BODY_BYTES + 1));
+    let huge = format!(
+        r#"{{"name":"hanne","password":"{}"}}"#,
+        "x".repeat(MAX_BODY_BYTES + 1)
+    );
     for (label, content_type, body, expected) in [
-        ("malformed", "application/json", "{\"name\": ", StatusCode::BAD_REQUEST),
-        ("unknown field", "application/json", r#"{"name":"hanne","password":"x","admin":true}"#, StatusCode::BAD_REQUEST),
-        ("wrong type", "application/json", r#"{"name":7,"password":"x"}"#, StatusCode::BAD_REQUEST),
-        ("not JSON", "text/plain", "name=hanne", StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("huge", "application/json", huge.as_str(), StatusCode::PAYLOAD_TOO_LARGE),
-        ("raw control bytes", "application/json", "{\"name\":\"\u{0}\",\"password\":\"\u{0}\"}", StatusCode::BAD_REQUEST),
-        ("escaped nul", "application/json", r#"{"name":"\u0000","password":"\u0000"}"#, StatusCode::UNAUTHORIZED),
+        (
+            "malformed",
+            "application/json",
+            "{\"name\": ",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "unknown field",
+            "application/json",
+            r#"{"name":"hanne","password":"x","admin":true}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "wrong type",
+            "application/json",
+            r#"{"name":7,"password":"x"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "not JSON",
+            "text/plain",
+            "name=hanne",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "huge",
+            "application/json",
+            huge.as_str(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "raw control bytes",
+            "application/json",
+            "{\"name\":\"\u{0}\",\"password\":\"\u{0}\"}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "escaped nul",
+            "application/json",
+            r#"{"name":"\u0000","password":"\u0000"}"#,
+            StatusCode::UNAUTHORIZED,
+        ),
     ] {
-        let (status, response) = call(&state, "POST", "/api/login", None, Some((content_type, body))).await;
+        let (status, response) = call(
+            &state,
+            "POST",
+            "/api/login",
+            None,
+            Some((content_type, body)),
+        )
+        .await;
         assert_eq!(status, expected, "{label}: {response}");
         assert!(response["error"].is_string(), "{label}: {response}");
     }
     let token = login(&state, "hanne").await;
-    let (status, _) = call(&state, "POST", "/api/alarms/x/resolve", Some(&token), Some(("application/json", r#"{"outcome":"ok","extra":1}"#))).await;
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/alarms/x/resolve",
+        Some(&token),
+        Some(("application/json", r#"{"outcome":"ok","extra":1}"#)),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = call(&state, "GET", "/api/events?after=notanumber", Some(&token), None).await;
+    let (status, _) = call(
+        &state,
+        "GET",
+        "/api/events?after=notanumber",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = call(&state, "GET", "/../../etc/passwd", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -165,13 +310,48 @@ async fn failed_log_ins_are_limited() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::system());
     for _ in 0..5 {
-        let (status, _) = call(&state, "POST", "/api/login", None, Some(("application/json", r#"{"name":"hanne","password":"guess"}"#))).await;
+        let (status, _) = call(
+            &state,
+            "POST",
+            "/api/login",
+            None,
+            Some(("application/json", r#"{"name":"hanne","password":"guess"}"#)),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, body) = call(&state, "POST", "/api/login", None, Some(("application/json", &format!(r#"{{"name":"hanne","password":"{PASSWORD}"}}"#)))).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {body}");
-    let (status, _) = call(&state, "POST", "/api/login", None, Some(("application/json", r#"{"name":"nobody","password":"guess"}"#))).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "and the same address for other names");
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/login",
+        None,
+        Some((
+            "application/json",
+            &format!(r#"{{"name":"hanne","password":"{PASSWORD}"}}"#),
+        )),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits: {body}"
+    );
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/login",
+        None,
+        Some((
+            "application/json",
+            r#"{"name":"nobody","password":"guess"}"#,
+        )),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "and the same address for other names"
+    );
 }
 
 #[tokio::test]
@@ -179,27 +359,92 @@ async fn an_alarm_is_acknowledged_then_resolved_and_each_step_audited() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::system());
     let now = state.hub.now();
-    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::CameraSilent, now), "nothing from the camera for 10 s").unwrap().unwrap();
+    let raised = state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::CameraSilent, now),
+            "nothing from the camera for 10 s",
+        )
+        .unwrap()
+        .unwrap();
     let id = raised.alarm.id.clone();
     let hanne = login(&state, "hanne").await;
     let ole = login(&state, "ole").await;
     let (_, open) = call(&state, "GET", "/api/alarms", Some(&hanne), None).await;
     assert_eq!(open["alarms"][0]["id"], id.as_str());
     let resolve_body = Some(("application/json", r#"{"outcome":"camera cable back in"}"#));
-    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&hanne), resolve_body).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/resolve"),
+        Some(&hanne),
+        resolve_body,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "acknowledge first: {body}");
-    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&hanne), None).await;
-    assert_eq!((status, body["step"]["alarm"]["state"]["by"].as_str()), (StatusCode::OK, Some("hanne")));
-    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&ole), None).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/acknowledge"),
+        Some(&hanne),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["step"]["alarm"]["state"]["by"].as_str()),
+        (StatusCode::OK, Some("hanne"))
+    );
+    let (status, body) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/acknowledge"),
+        Some(&ole),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("already acknowledged by hanne"));
-    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&ole), resolve_body).await;
-    assert_eq!((status, body["step"]["type"].as_str()), (StatusCode::OK, Some("end")));
-    assert_eq!(call(&state, "POST", &format!("/api/alarms/{id}/resolve"), Some(&ole), resolve_body).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&hanne), None).await.1["alarms"], serde_json::json!([]));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("already acknowledged by hanne"));
+    let (status, body) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/resolve"),
+        Some(&ole),
+        resolve_body,
+    )
+    .await;
+    assert_eq!(
+        (status, body["step"]["type"].as_str()),
+        (StatusCode::OK, Some("end"))
+    );
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            &format!("/api/alarms/{id}/resolve"),
+            Some(&ole),
+            resolve_body
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&hanne), None)
+            .await
+            .1["alarms"],
+        serde_json::json!([])
+    );
     let store = state.hub.store();
     assert!(store.verify_audit().unwrap().intact());
-    assert_eq!(store.undelivered("mqtt").unwrap(), 3, "raised, acknowledged, resolved: each queued for MQTT");
+    assert_eq!(
+        store.undelivered("mqtt").unwrap(),
+        3,
+        "raised, acknowledged, resolved: each queued for MQTT"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -208,72 +453,223 @@ async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
     let state = state(dir.path(), Clock::tokio_from(start()));
     let mut live = state.hub.subscribe();
     tokio::spawn(state.hub.clone().run_ticker());
-    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::MicrophoneSilent, start()), "nothing from the microphone for 10 s").unwrap().unwrap();
+    let raised = state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::MicrophoneSilent, start()),
+            "nothing from the microphone for 10 s",
+        )
+        .unwrap()
+        .unwrap();
     let mut seen = Vec::new();
     while seen.len() < 4 {
         let (_, step) = live.recv().await.unwrap();
-        seen.push(((step.at - start()).num_seconds(), serde_json::to_value(step.reason).unwrap(), step.to_all_staff));
+        seen.push((
+            (step.at - start()).num_seconds(),
+            serde_json::to_value(step.reason).unwrap(),
+            step.to_all_staff,
+        ));
     }
     assert_eq!(seen[0], (0, "raised".into(), false));
-    assert_eq!(seen[1..], [(120, "repeat".into(), false), (240, "escalated".into(), true), (360, "repeat".into(), true)]);
+    assert_eq!(
+        seen[1..],
+        [
+            (120, "repeat".into(), false),
+            (240, "escalated".into(), true),
+            (360, "repeat".into(), true)
+        ]
+    );
     state.hub.acknowledge(&raised.alarm.id, "hanne").unwrap();
     live.recv().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(1000)).await;
-    assert!(live.try_recv().is_err(), "no more repeats once acknowledged");
+    assert!(
+        live.try_recv().is_err(),
+        "no more repeats once acknowledged"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
     tokio::spawn(state.hub.clone().run_ticker());
     let (bo, hanne) = (login(&state, "bo").await, login(&state, "hanne").await);
-    assert_eq!(call(&state, "GET", "/api/me", Some(&bo), None).await.1["rooms"], serde_json::json!(["B03", "B04"]));
-    assert_eq!(call(&state, "GET", "/api/me", Some(&hanne), None).await.1["rooms"], serde_json::json!([]), "every room");
+    assert_eq!(
+        call(&state, "GET", "/api/me", Some(&bo), None).await.1["rooms"],
+        serde_json::json!(["B03", "B04"])
+    );
+    assert_eq!(
+        call(&state, "GET", "/api/me", Some(&hanne), None).await.1["rooms"],
+        serde_json::json!([]),
+        "every room"
+    );
     // Data minimisation: staff see the residents of their own rooms only.
-    let ids = |body: Value| body["residents"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!(ids(call(&state, "GET", "/api/residents", Some(&bo), None).await.1), ["r-2"], "B03's resident only");
-    assert_eq!(ids(call(&state, "GET", "/api/residents", Some(&hanne), None).await.1), ["demo-1", "r-2"]);
+    let ids = |body: Value| {
+        body["residents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(call(&state, "GET", "/api/residents", Some(&bo), None)
+            .await
+            .1),
+        ["r-2"],
+        "B03's resident only"
+    );
+    assert_eq!(
+        ids(call(&state, "GET", "/api/residents", Some(&hanne), None)
+            .await
+            .1),
+        ["demo-1", "r-2"]
+    );
     let ask = r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#;
-    assert_eq!(call(&state, "POST", "/api/looks", Some(&bo), Some(("application/json", ask))).await.0, StatusCode::FORBIDDEN);
-    assert!(audit_actions(&state).iter().any(|a| a.starts_with("look.refused bo") && a.contains("not one of the rooms")));
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            "/api/looks",
+            Some(&bo),
+            Some(("application/json", ask))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(audit_actions(&state)
+        .iter()
+        .any(|a| a.starts_with("look.refused bo") && a.contains("not one of the rooms")));
 
     // Bo follows the event stream from before the alarm.
-    let request = Request::builder().uri("/api/events?after=0").header("cookie", format!("tryghed_session={bo}")).body(Body::empty()).unwrap();
-    let mut stream = router(state.clone()).oneshot(request).await.unwrap().into_body().into_data_stream();
-    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::CameraSilent, state.hub.now()), "nothing from the camera for 10 s").unwrap().unwrap();
+    let request = Request::builder()
+        .uri("/api/events?after=0")
+        .header("cookie", format!("tryghed_session={bo}"))
+        .body(Body::empty())
+        .unwrap();
+    let mut stream = router(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap()
+        .into_body()
+        .into_data_stream();
+    let raised = state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::CameraSilent, state.hub.now()),
+            "nothing from the camera for 10 s",
+        )
+        .unwrap()
+        .unwrap();
     let id = raised.alarm.id.clone();
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&hanne), None).await.1["alarms"][0]["id"], id.as_str());
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"], serde_json::json!([]), "not Bo's room");
-    let (status, _) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&bo), None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "told nothing about an alarm he is not shown");
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&hanne), None)
+            .await
+            .1["alarms"][0]["id"],
+        id.as_str()
+    );
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"],
+        serde_json::json!([]),
+        "not Bo's room"
+    );
+    let (status, _) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/acknowledge"),
+        Some(&bo),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "told nothing about an alarm he is not shown"
+    );
 
     // Nobody takes it: at four minutes it goes to all staff, Bo included.
     use futures_util::StreamExt;
     let mut seen = String::new();
     while !seen.contains("\n\n") || !seen.contains("event: step") {
-        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+        seen.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
     }
-    let data: Value = serde_json::from_str(seen.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
-    assert_eq!((data["reason"].as_str(), data["to_all_staff"].as_bool()), (Some("escalated"), Some(true)), "his first step is the escalation: {seen}");
-    assert_eq!((data["at"].as_str().map(|t| t.parse::<DateTime<Utc>>().unwrap()).unwrap() - raised.at).num_seconds(), 240);
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"][0]["id"], id.as_str());
-    let (status, body) = call(&state, "POST", &format!("/api/alarms/{id}/acknowledge"), Some(&bo), None).await;
-    assert_eq!((status, body["step"]["alarm"]["state"]["by"].as_str()), (StatusCode::OK, Some("bo")), "{body}");
+    let data: Value =
+        serde_json::from_str(seen.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(
+        (data["reason"].as_str(), data["to_all_staff"].as_bool()),
+        (Some("escalated"), Some(true)),
+        "his first step is the escalation: {seen}"
+    );
+    assert_eq!(
+        (data["at"]
+            .as_str()
+            .map(|t| t.parse::<DateTime<Utc>>().unwrap())
+            .unwrap()
+            - raised.at)
+            .num_seconds(),
+        240
+    );
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"][0]["id"],
+        id.as_str()
+    );
+    let (status, body) = call(
+        &state,
+        "POST",
+        &format!("/api/alarms/{id}/acknowledge"),
+        Some(&bo),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["step"]["alarm"]["state"]["by"].as_str()),
+        (StatusCode::OK, Some("bo")),
+        "{body}"
+    );
     // An auditor reads every alarm.
     let auditor = login(&state, "aud").await;
-    assert_eq!(call(&state, "GET", "/api/alarms", Some(&auditor), None).await.1["alarms"][0]["id"], id.as_str());
+    assert_eq!(
+        call(&state, "GET", "/api/alarms", Some(&auditor), None)
+            .await
+            .1["alarms"][0]["id"],
+        id.as_str()
+    );
 }
 
 #[tokio::test]
 async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
     let officer = login(&state, "karin").await;
     let (status, catalogue) = call(&state, "GET", "/api/catalogue", Some(&officer), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(catalogue["signals"].as_array().unwrap().iter().any(|s| s["name"] == "fall" && s["kind"] == "video"), "{catalogue}");
-    assert!(catalogue["basis_types"].as_array().unwrap().iter().any(|t| t["id"] == "sel136e"), "{catalogue}");
+    assert!(
+        catalogue["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "fall" && s["kind"] == "video"),
+        "{catalogue}"
+    );
+    assert!(
+        catalogue["basis_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "sel136e"),
+        "{catalogue}"
+    );
     let at = (start() + chrono::Duration::minutes(30)).to_rfc3339();
     let basis = |id: &str, signals: &str| {
         format!(
@@ -284,67 +680,229 @@ async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
     };
     let post = |path: String, token: String, body: String| {
         let state = state.clone();
-        async move { call(&state, "POST", &path, Some(&token), Some(("application/json", &body))).await }
+        async move {
+            call(
+                &state,
+                "POST",
+                &path,
+                Some(&token),
+                Some(("application/json", &body)),
+            )
+            .await
+        }
     };
     // A sound signal under a video-only basis: refused with its rule, nothing stored.
-    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall","scream""#)).await;
+    let (status, body) = post(
+        "/api/residents/r-2/bases".into(),
+        officer.clone(),
+        basis("b-1", r#""fall","scream""#),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"].as_str().unwrap().contains("scream"), "{body}");
-    assert!(!audit_actions(&state).iter().any(|a| a.starts_with("basis.record karin")));
+    assert!(!audit_actions(&state)
+        .iter()
+        .any(|a| a.starts_with("basis.record karin")));
     // Staff may not; unknown fields are refused.
     let staff = login(&state, "hanne").await;
-    assert_eq!(post("/api/residents/r-2/bases".into(), staff, basis("b-1", r#""fall""#)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(
+            "/api/residents/r-2/bases".into(),
+            staff,
+            basis("b-1", r#""fall""#)
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
     let extra = basis("b-1", r#""fall""#).replacen('{', r#"{"stopped":null,"#, 1);
-    assert_eq!(post("/api/residents/r-2/bases".into(), officer.clone(), extra).await.0, StatusCode::BAD_REQUEST, "unknown fields");
-    assert_eq!(post("/api/residents/nobody/bases".into(), officer.clone(), basis("b-9", r#""fall""#)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        post("/api/residents/r-2/bases".into(), officer.clone(), extra)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST,
+        "unknown fields"
+    );
+    assert_eq!(
+        post(
+            "/api/residents/nobody/bases".into(),
+            officer.clone(),
+            basis("b-9", r#""fall""#)
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
 
-    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall","on_floor""#)).await;
+    let (status, body) = post(
+        "/api/residents/r-2/bases".into(),
+        officer.clone(),
+        basis("b-1", r#""fall","on_floor""#),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((body["recorded"]["decided_by"].as_str(), body["recorded"]["supervision_max_minutes"].as_u64()), (Some("karin"), Some(3)));
+    assert_eq!(
+        (
+            body["recorded"]["decided_by"].as_str(),
+            body["recorded"]["supervision_max_minutes"].as_u64()
+        ),
+        (Some("karin"), Some(3))
+    );
     assert_eq!(body["now"]["basis_id"], "b-1", "{body}");
-    assert!(audit_actions(&state).iter().any(|a| a.starts_with("basis.record karin")));
-    let (status, body) = post("/api/residents/r-2/bases".into(), officer.clone(), basis("b-1", r#""fall""#)).await;
+    assert!(audit_actions(&state)
+        .iter()
+        .any(|a| a.starts_with("basis.record karin")));
+    let (status, body) = post(
+        "/api/residents/r-2/bases".into(),
+        officer.clone(),
+        basis("b-1", r#""fall""#),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "the same id twice: {body}");
-    let (_, case) = call(&state, "GET", "/api/residents/r-2/case", Some(&officer), None).await;
-    assert_eq!(case["case"]["bases"].as_array().map(Vec::len), Some(1), "{case}");
+    let (_, case) = call(
+        &state,
+        "GET",
+        "/api/residents/r-2/case",
+        Some(&officer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        case["case"]["bases"].as_array().map(Vec::len),
+        Some(1),
+        "{case}"
+    );
 }
 
 fn audit_actions(state: &AppState) -> Vec<String> {
     let db = state.hub.store().file().to_path_buf();
-    let out = std::process::Command::new("sqlite3").arg(db).arg("SELECT action || ' ' || actor || ' ' || detail FROM audit ORDER BY seq").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    let out = std::process::Command::new("sqlite3")
+        .arg(db)
+        .arg("SELECT action || ' ' || actor || ' ' || detail FROM audit ORDER BY seq")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
     let hanne = login(&state, "hanne").await;
     let ole = login(&state, "ole").await;
-    let ask = |resident: &str, minutes: u32| format!(r#"{{"resident":"{resident}","minutes":{minutes},"reason":"heard a call, checking before going in"}}"#);
+    let ask = |resident: &str, minutes: u32| {
+        format!(
+            r#"{{"resident":"{resident}","minutes":{minutes},"reason":"heard a call, checking before going in"}}"#
+        )
+    };
     // Longer than the basis allows: refused with its rule, and audited.
-    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("demo-1", 10)))).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some(("application/json", &ask("demo-1", 10))),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["error"].as_str().unwrap().starts_with("R3.2"), "{body}");
-    assert!(audit_actions(&state).iter().any(|a| a.starts_with("look.refused hanne") && a.contains("R3.2")), "{:?}", audit_actions(&state));
-    let (status, _) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("nobody", 1)))).await;
+    assert!(
+        body["error"].as_str().unwrap().starts_with("R3.2"),
+        "{body}"
+    );
+    assert!(
+        audit_actions(&state)
+            .iter()
+            .any(|a| a.starts_with("look.refused hanne") && a.contains("R3.2")),
+        "{:?}",
+        audit_actions(&state)
+    );
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some(("application/json", &ask("nobody", 1))),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", r#"{"resident":"demo-1","minutes":1,"reason":"  "}"#))).await;
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some((
+            "application/json",
+            r#"{"resident":"demo-1","minutes":1,"reason":"  "}"#,
+        )),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is needed");
     let auditor = login(&state, "aud").await;
-    assert_eq!(call(&state, "POST", "/api/looks", Some(&auditor), Some(("application/json", &ask("demo-1", 1)))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            "/api/looks",
+            Some(&auditor),
+            Some(("application/json", &ask("demo-1", 1)))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
 
     // Allowed: one minute of the live silhouette, for the one who asked.
-    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some(("application/json", &ask("demo-1", 1)))).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some(("application/json", &ask("demo-1", 1))),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let look = body["look"].as_str().unwrap().to_string();
-    assert!(state.live.watched(&tryghed::domain::ResidentId("demo-1".into()), state.hub.now()), "silhouettes are drawn only now");
-    assert_eq!(call(&state, "GET", &format!("/api/looks/{look}/view"), Some(&ole), None).await.0, StatusCode::FORBIDDEN);
-    let request = Request::builder().uri(format!("/api/looks/{look}/view")).header("cookie", format!("tryghed_session={hanne}")).body(Body::empty()).unwrap();
+    assert!(
+        state.live.watched(
+            &tryghed::domain::ResidentId("demo-1".into()),
+            state.hub.now()
+        ),
+        "silhouettes are drawn only now"
+    );
+    assert_eq!(
+        call(
+            &state,
+            "GET",
+            &format!("/api/looks/{look}/view"),
+            Some(&ole),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let request = Request::builder()
+        .uri(format!("/api/looks/{look}/view"))
+        .header("cookie", format!("tryghed_session={hanne}"))
+        .body(Body::empty())
+        .unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let mut body = response.into_body().into_data_stream();
-    state.live.publish(&tryghed::domain::ResidentId("demo-1".into()), SilhouetteView { width: 4, height: 3, cells: "000001110020".into() });
+    state.live.publish(
+        &tryghed::domain::ResidentId("demo-1".into()),
+        SilhouetteView {
+            width: 4,
+            height: 3,
+            cells: "000001110020".into(),
+        },
+    );
     let mut seen = String::new();
     use futures_util::StreamExt;
     while let Some(chunk) = body.next().await {
@@ -353,70 +911,248 @@ async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
             break;
         }
     }
-    assert!(seen.contains("event: silhouette") && seen.contains("000001110020"), "{seen}");
-    assert!(seen.contains("event: end"), "the look ends by itself after its minute");
+    assert!(
+        seen.contains("event: silhouette") && seen.contains("000001110020"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("event: end"),
+        "the look ends by itself after its minute"
+    );
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert!(!state.live.watched(&tryghed::domain::ResidentId("demo-1".into()), state.hub.now()), "and then no silhouette is drawn");
+    assert!(
+        !state.live.watched(
+            &tryghed::domain::ResidentId("demo-1".into()),
+            state.hub.now()
+        ),
+        "and then no silhouette is drawn"
+    );
     let actions = audit_actions(&state);
-    assert!(actions.iter().any(|a| a.starts_with("look.start hanne")) && actions.iter().any(|a| a.starts_with("look.end device")), "{actions:?}");
-    assert_eq!(call(&state, "GET", &format!("/api/looks/{look}/view"), Some(&hanne), None).await.0, StatusCode::NOT_FOUND);
+    assert!(
+        actions.iter().any(|a| a.starts_with("look.start hanne"))
+            && actions.iter().any(|a| a.starts_with("look.end device")),
+        "{actions:?}"
+    );
+    assert_eq!(
+        call(
+            &state,
+            "GET",
+            &format!("/api/looks/{look}/view"),
+            Some(&hanne),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn residents_come_with_their_legal_status_and_posture() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
-    state.live.set_posture(&tryghed::domain::ResidentId("demo-1".into()), "lying_on_floor", state.hub.now());
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    state.live.set_posture(
+        &tryghed::domain::ResidentId("demo-1".into()),
+        "lying_on_floor",
+        state.hub.now(),
+    );
     let officer = login(&state, "karin").await;
     let (status, body) = call(&state, "GET", "/api/residents", Some(&officer), None).await;
     assert_eq!(status, StatusCode::OK);
     let resident = &body["residents"][0];
-    assert_eq!((resident["id"].as_str(), resident["room"].as_str(), resident["posture"].as_str()), (Some("demo-1"), Some("A12"), Some("lying_on_floor")));
+    assert_eq!(
+        (
+            resident["id"].as_str(),
+            resident["room"].as_str(),
+            resident["posture"].as_str()
+        ),
+        (Some("demo-1"), Some("A12"), Some("lying_on_floor"))
+    );
     assert_eq!(resident["legal"]["supervision_max_minutes"], 5);
     assert_eq!(resident["legal"]["ai_disclosed"], true);
     let installer = login(&state, "ib").await;
-    assert_eq!(call(&state, "GET", "/api/residents", Some(&installer), None).await.0, StatusCode::FORBIDDEN, "an installer sees no resident's data");
+    assert_eq!(
+        call(&state, "GET", "/api/residents", Some(&installer), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "an installer sees no resident's data"
+    );
 }
 
 #[tokio::test]
 async fn case_officers_record_oppositions_disclosures_and_stops_and_each_is_audited() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), Clock::tokio_from(start() + chrono::Duration::hours(1)));
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
     let karin = login(&state, "karin").await;
     let hanne = login(&state, "hanne").await;
     let auditor = login(&state, "aud").await;
-    let (status, body) = call(&state, "GET", "/api/residents/demo-1/case", Some(&auditor), None).await;
+    let (status, body) = call(
+        &state,
+        "GET",
+        "/api/residents/demo-1/case",
+        Some(&auditor),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["case"]["bases"][0]["id"], "demo-consent");
     assert_eq!(body["now"]["kinds"], serde_json::json!(["sound", "video"]));
-    assert_eq!(call(&state, "GET", "/api/residents/demo-1/case", Some(&hanne), None).await.0, StatusCode::FORBIDDEN, "staff see the status on the card, not the case file");
-    assert_eq!(call(&state, "GET", "/api/residents/nobody/case", Some(&karin), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(
+            &state,
+            "GET",
+            "/api/residents/demo-1/case",
+            Some(&hanne),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN,
+        "staff see the status on the card, not the case file"
+    );
+    assert_eq!(
+        call(
+            &state,
+            "GET",
+            "/api/residents/nobody/case",
+            Some(&karin),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     let json = "application/json";
-    assert_eq!(call(&state, "POST", "/api/residents/demo-1/opposition", Some(&hanne), Some((json, r#"{"by":"resident"}"#))).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(call(&state, "POST", "/api/residents/demo-1/disclosure", Some(&karin), Some((json, r#"{"informed":"resident","how":""}"#))).await.0, StatusCode::BAD_REQUEST);
-    let (status, _) = call(&state, "POST", "/api/residents/demo-1/disclosure", Some(&karin), Some((json, r#"{"informed":"resident","how":"told again, with the leaflet"}"#))).await;
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            "/api/residents/demo-1/opposition",
+            Some(&hanne),
+            Some((json, r#"{"by":"resident"}"#))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            "/api/residents/demo-1/disclosure",
+            Some(&karin),
+            Some((json, r#"{"informed":"resident","how":""}"#))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/residents/demo-1/disclosure",
+        Some(&karin),
+        Some((
+            json,
+            r#"{"informed":"resident","how":"told again, with the leaflet"}"#,
+        )),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     // The resident opposes: a consent basis ends with it (R1.4), nothing may run now.
-    let (status, body) = call(&state, "POST", "/api/residents/demo-1/opposition", Some(&karin), Some((json, r#"{"by":"resident"}"#))).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/residents/demo-1/opposition",
+        Some(&karin),
+        Some((json, r#"{"by":"resident"}"#)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["now"]["kinds"], serde_json::json!([]), "{body}");
-    let (status, body) = call(&state, "POST", "/api/bases/demo-consent/stop", Some(&karin), Some((json, r#"{"reason":"the need has ended"}"#))).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/bases/demo-consent/stop",
+        Some(&karin),
+        Some((json, r#"{"reason":"the need has ended"}"#)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = call(&state, "POST", "/api/bases/demo-consent/stop", Some(&karin), Some((json, r#"{"reason":"again"}"#))).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a refusal names its rule: {body}");
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/bases/demo-consent/stop",
+        Some(&karin),
+        Some((json, r#"{"reason":"again"}"#)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a refusal names its rule: {body}"
+    );
     assert!(body["error"].as_str().unwrap().contains("R10.3"), "{body}");
-    assert_eq!(call(&state, "POST", "/api/bases/nothing/stop", Some(&karin), Some((json, r#"{"reason":"x"}"#))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(
+            &state,
+            "POST",
+            "/api/bases/nothing/stop",
+            Some(&karin),
+            Some((json, r#"{"reason":"x"}"#))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     let actions = audit_actions(&state);
-    for action in ["disclosure.record karin", "opposition.record karin", "basis.stop karin"] {
-        assert!(actions.iter().any(|a| a.starts_with(action)), "{action}: {actions:?}");
+    for action in [
+        "disclosure.record karin",
+        "opposition.record karin",
+        "basis.stop karin",
+    ] {
+        assert!(
+            actions.iter().any(|a| a.starts_with(action)),
+            "{action}: {actions:?}"
+        );
     }
     // A look is now refused, with the rule.
-    let (status, body) = call(&state, "POST", "/api/looks", Some(&hanne), Some((json, r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#))).await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some((
+            json,
+            r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#,
+        )),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
 /// Strings a hostile or careless client sends.
-const NASTY: [&str; 12] = ["", " ", "resident", "demo-1", "ÆØÅ æøå", "😀\u{202e}", "'; DROP TABLE users; --", "<script>alert(1)</script>", "\u{0}\u{7}", "../../etc/passwd", "9999999999999999999999", "null"];
+const NASTY: [&str; 12] = [
+    "",
+    " ",
+    "resident",
+    "demo-1",
+    "ÆØÅ æøå",
+    "😀\u{202e}",
+    "'; DROP TABLE users; --",
+    "<script>alert(1)</script>",
+    "\u{0}\u{7}",
+    "../../etc/passwd",
+    "9999999999999999999999",
+    "null",
+];
 
 /// Any JSON value, up to `depth` deep.
 fn any_json(rng: &mut Random, depth: u32) -> Value {
@@ -426,8 +1162,16 @@ fn any_json(rng: &mut Random, depth: u32) -> Value {
         2 => serde_json::json!(rng.next() as i64 >> rng.below(64)),
         3 => serde_json::json!(-1.5e300),
         4 => Value::String(rng.pick(&NASTY).to_string()),
-        5 => Value::Array((0..rng.below(4)).map(|_| any_json(rng, depth - 1)).collect()),
-        _ => Value::Object((0..rng.below(4)).map(|i| (format!("{}{i}", rng.pick(&NASTY)), any_json(rng, depth - 1))).collect()),
+        5 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| any_json(rng, depth - 1))
+                .collect(),
+        ),
+        _ => Value::Object(
+            (0..rng.below(4))
+                .map(|i| (format!("{}{i}", rng.pick(&NASTY)), any_json(rng, depth - 1)))
+                .collect(),
+        ),
     }
 }
 
@@ -440,7 +1184,10 @@ fn after_schema(schema: &Value, rng: &mut Random) -> Value {
     }
     match schema["type"].as_str() {
         Some("object") => {
-            let required: Vec<&str> = schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             let mut object = serde_json::Map::new();
             for (name, property) in schema["properties"].as_object().into_iter().flatten() {
                 if required.contains(&name.as_str()) || rng.below(2) == 0 {
@@ -458,8 +1205,22 @@ fn after_schema(schema: &Value, rng: &mut Random) -> Value {
             }
             Value::Object(object)
         }
-        Some("array") => Value::Array((0..rng.below(4)).map(|_| after_schema(&schema["items"], rng)).collect()),
-        Some("integer") => serde_json::json!(*rng.pick(&[0i64, 1, 3, 5, 60, 61, -1, i64::MAX, u32::MAX as i64 + 1])),
+        Some("array") => Value::Array(
+            (0..rng.below(4))
+                .map(|_| after_schema(&schema["items"], rng))
+                .collect(),
+        ),
+        Some("integer") => serde_json::json!(*rng.pick(&[
+            0i64,
+            1,
+            3,
+            5,
+            60,
+            61,
+            -1,
+            i64::MAX,
+            u32::MAX as i64 + 1
+        ])),
         Some("boolean") => Value::Bool(rng.below(2) == 0),
         _ => {
             if let Some(choices) = schema["enum"].as_array() {
@@ -467,7 +1228,9 @@ fn after_schema(schema: &Value, rng: &mut Random) -> Value {
             }
             match (schema["format"].as_str(), rng.below(6)) {
                 (Some("date-time"), 0) => Value::String("2026-13-45T25:61:00Z".into()),
-                (Some("date-time"), _) => Value::String((start() + chrono::Duration::days(rng.below(800) as i64 - 400)).to_rfc3339()),
+                (Some("date-time"), _) => Value::String(
+                    (start() + chrono::Duration::days(rng.below(800) as i64 - 400)).to_rfc3339(),
+                ),
                 (_, 0) => Value::String("x".repeat(100_000)),
                 _ => Value::String(rng.pick(&NASTY).to_string()),
             }
@@ -483,14 +1246,41 @@ async fn thousands_of_hostile_requests_after_the_openapi_document_get_no_5xx() {
     // audit trail stays intact.
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::system());
-    let raised = state.hub.raise_fault("A12", permit_device_fault(DeviceFault::CameraSilent, state.hub.now()), "nothing from the camera for 10 s").unwrap().unwrap();
+    let raised = state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::CameraSilent, state.hub.now()),
+            "nothing from the camera for 10 s",
+        )
+        .unwrap()
+        .unwrap();
     let mut tokens = vec![None, Some("not-a-token".to_string())];
     for name in ["hanne", "bo", "karin", "ib", "aud"] {
         tokens.push(Some(login(&state, name).await));
     }
     let long = "a".repeat(3000);
-    let ids: [&str; 10] = [raised.alarm.id.as_str(), "demo-1", "r-2", "demo-consent", "x", "..%2F..%2Fetc", "%00", "%E2%80%AE%F0%9F%98%80", "a%20b", &long];
-    let queries = ["", "?after=0", "?after=-1", "?after=abc", "?after=99999999999999999999999", "?after=1&after=2", "?x=%FF"];
+    let ids: [&str; 10] = [
+        raised.alarm.id.as_str(),
+        "demo-1",
+        "r-2",
+        "demo-consent",
+        "x",
+        "..%2F..%2Fetc",
+        "%00",
+        "%E2%80%AE%F0%9F%98%80",
+        "a%20b",
+        &long,
+    ];
+    let queries = [
+        "",
+        "?after=0",
+        "?after=-1",
+        "?after=abc",
+        "?after=99999999999999999999999",
+        "?after=1&after=2",
+        "?x=%FF",
+    ];
     let document = tryghed::deliver::http::openapi_document();
     let mut rng = Random(0x5eed_1234_abcd_9876);
     let mut counts = std::collections::BTreeMap::<u16, usize>::new();
@@ -499,35 +1289,75 @@ async fn thousands_of_hostile_requests_after_the_openapi_document_get_no_5xx() {
             let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
             for _ in 0..400 {
                 let id = *rng.pick(&ids);
-                let uri = format!("{}{}", path.replace("{id}", id), if method == "get" { *rng.pick(&queries) } else { "" });
+                let uri = format!(
+                    "{}{}",
+                    path.replace("{id}", id),
+                    if method == "get" {
+                        *rng.pick(&queries)
+                    } else {
+                        ""
+                    }
+                );
                 let (content_type, body): (&str, Vec<u8>) = match rng.below(10) {
                     0 => ("application/json", b"{\"outcome\": ".to_vec()),
                     1 => ("text/plain", b"hello".to_vec()),
                     2 => ("application/json", vec![b' '; MAX_BODY_BYTES + 1]),
-                    3 => ("application/json", (0..rng.below(64)).map(|_| rng.next() as u8).collect()),
+                    3 => (
+                        "application/json",
+                        (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+                    ),
                     4 => ("application/json", Vec::new()),
-                    _ if !schema.is_null() => ("application/json", serde_json::to_vec(&after_schema(schema, &mut rng)).unwrap()),
-                    _ => ("application/json", serde_json::to_vec(&any_json(&mut rng, 2)).unwrap()),
+                    _ if !schema.is_null() => (
+                        "application/json",
+                        serde_json::to_vec(&after_schema(schema, &mut rng)).unwrap(),
+                    ),
+                    _ => (
+                        "application/json",
+                        serde_json::to_vec(&any_json(&mut rng, 2)).unwrap(),
+                    ),
                 };
-                let mut request = Request::builder().method(method.to_uppercase().as_str()).uri(&uri).header("content-type", content_type);
+                let mut request = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(&uri)
+                    .header("content-type", content_type);
                 // A log-out would end the session the rest of the run uses.
-                let token = if path == "/api/logout" { &tokens[1] } else { rng.pick(&tokens) };
+                let token = if path == "/api/logout" {
+                    &tokens[1]
+                } else {
+                    rng.pick(&tokens)
+                };
                 if let Some(token) = token {
                     request = request.header("authorization", format!("Bearer {token}"));
                 }
-                let response = router(state.clone()).oneshot(request.body(Body::from(body.clone())).unwrap()).await.unwrap();
+                let response = router(state.clone())
+                    .oneshot(request.body(Body::from(body.clone())).unwrap())
+                    .await
+                    .unwrap();
                 let status = response.status();
                 *counts.entry(status.as_u16()).or_default() += 1;
-                assert!(!status.is_server_error(), "{method} {uri}: {status} for {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+                assert!(
+                    !status.is_server_error(),
+                    "{method} {uri}: {status} for {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                );
                 if status.is_client_error() {
-                    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+                    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                        .await
+                        .unwrap();
                     let error: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                    assert!(error["error"].is_string(), "{method} {uri}: a {status} says why in JSON: {}", String::from_utf8_lossy(&bytes));
+                    assert!(
+                        error["error"].is_string(),
+                        "{method} {uri}: a {status} says why in JSON: {}",
+                        String::from_utf8_lossy(&bytes)
+                    );
                 }
             }
         }
     }
     println!("answers by status: {counts:?}");
-    assert!(counts.keys().any(|s| *s < 300) && counts.keys().filter(|s| **s >= 400).count() >= 5, "the requests reached both answers and refusals: {counts:?}");
+    assert!(
+        counts.keys().any(|s| *s < 300) && counts.keys().filter(|s| **s >= 400).count() >= 5,
+        "the requests reached both answers and refusals: {counts:?}"
+    );
     assert!(state.hub.store().verify_audit().unwrap().intact());
 }

@@ -42,9 +42,51 @@ fn media_in(bytes: &[u8]) -> Option<&'static str> {
 fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
     let [data, tmp, home, work] = [(); 4].map(|_| tempfile::tempdir().unwrap());
     let setup = [
-        vec!["resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen Jensen", "--representative", "guardian:Karen Jensen:personal"],
-        vec!["basis", "record", "--id", "b1", "--resident", "r-017", "--type", "136e", "--kinds", "video,sound", "--alarm", "--start", "2026-01-01", "--decided-by", "K", "--informed", "resident@2025-12-20", "--informed", "Karen Jensen@2025-12-20"],
-        vec!["disclosure", "record", "--resident", "r-017", "--informed", "resident", "--at", "2026-01-01", "--how", "leaflet"],
+        vec![
+            "resident",
+            "add",
+            "--id",
+            "r-017",
+            "--room",
+            "A12",
+            "--name",
+            "Ellen Jensen",
+            "--representative",
+            "guardian:Karen Jensen:personal",
+        ],
+        vec![
+            "basis",
+            "record",
+            "--id",
+            "b1",
+            "--resident",
+            "r-017",
+            "--type",
+            "136e",
+            "--kinds",
+            "video,sound",
+            "--alarm",
+            "--start",
+            "2026-01-01",
+            "--decided-by",
+            "K",
+            "--informed",
+            "resident@2025-12-20",
+            "--informed",
+            "Karen Jensen@2025-12-20",
+        ],
+        vec![
+            "disclosure",
+            "record",
+            "--resident",
+            "r-017",
+            "--informed",
+            "resident",
+            "--at",
+            "2026-01-01",
+            "--how",
+            "leaflet",
+        ],
     ];
     for args in setup {
         let mut all = vec!["--data-dir", data.path().to_str().unwrap(), "--actor", "K"];
@@ -53,7 +95,15 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let out = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args(["--data-dir", data.path().to_str().unwrap(), "tour", "--resident", "r-017", "--fps", "120"])
+        .args([
+            "--data-dir",
+            data.path().to_str().unwrap(),
+            "tour",
+            "--resident",
+            "r-017",
+            "--fps",
+            "120",
+        ])
         .current_dir(work.path())
         .env("TMPDIR", tmp.path())
         .env("HOME", home.path())
@@ -62,15 +112,33 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("frames with a person"), "the pipeline ran: {stdout}");
-    assert!(stdout.contains("smoke_alarm") && stdout.contains("sound events"), "the sound path ran too: {stdout}");
+    assert!(
+        stdout.contains("frames with a person"),
+        "the pipeline ran: {stdout}"
+    );
+    assert!(
+        stdout.contains("smoke_alarm") && stdout.contains("sound events"),
+        "the sound path ran too: {stdout}"
+    );
 
     // Only the database was written, and only where it was asked to be.
     for dir in [&tmp, &home, &work] {
-        assert!(files_under(dir.path()).is_empty(), "files written to {}: {:?}", dir.path().display(), files_under(dir.path()));
+        assert!(
+            files_under(dir.path()).is_empty(),
+            "files written to {}: {:?}",
+            dir.path().display(),
+            files_under(dir.path())
+        );
     }
     let written = files_under(data.path());
-    assert!(written.iter().all(|f| f.file_name().unwrap().to_string_lossy().starts_with(tryghed::store::DATABASE_FILE)), "{written:?}");
+    assert!(
+        written.iter().all(|f| f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(tryghed::store::DATABASE_FILE)),
+        "{written:?}"
+    );
     for file in &written {
         let bytes = std::fs::read(file).unwrap();
         assert_eq!(media_in(&bytes), None, "{} holds media", file.display());
@@ -78,16 +146,29 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
 
     // Inside the database: no blobs, no keypoints, no coordinates.
     let db = data.path().join(tryghed::store::DATABASE_FILE);
-    let dump = text(&Command::new("sqlite3").arg(&db).arg(".dump").output().unwrap().stdout);
+    let dump = text(
+        &Command::new("sqlite3")
+            .arg(&db)
+            .arg(".dump")
+            .output()
+            .unwrap()
+            .stdout,
+    );
     assert!(dump.contains("gate.open"), "the run was audited");
     for forbidden in ["X'", "keypoint", "visibility", "silhouette", "[["] {
-        assert!(!dump.contains(forbidden), "the database holds `{forbidden}`");
+        assert!(
+            !dump.contains(forbidden),
+            "the database holds `{forbidden}`"
+        );
     }
 
     // The output names the resident only by pseudonym.
     for printed in [&stdout, &stderr] {
         for name in ["Ellen", "Jensen", "Karen"] {
-            assert!(!printed.contains(name), "a personal name was printed: {name}");
+            assert!(
+                !printed.contains(name),
+                "a personal name was printed: {name}"
+            );
         }
         assert_eq!(media_in(printed.as_bytes()), None);
     }
@@ -114,10 +195,18 @@ fn the_code_has_no_sound_output_path() {
     for file in sources {
         let content = std::fs::read_to_string(&file).unwrap();
         for word in forbidden {
-            assert!(!content.contains(word), "{} uses {word}: a sound output path", file.display());
+            assert!(
+                !content.contains(word),
+                "{} uses {word}: a sound output path",
+                file.display()
+            );
         }
         if content.contains("cpal::") {
-            assert!(file.ends_with("src/capture/microphone.rs"), "{} uses the sound system; only the microphone may", file.display());
+            assert!(
+                file.ends_with("src/capture/microphone.rs"),
+                "{} uses the sound system; only the microphone may",
+                file.display()
+            );
         }
     }
 }
@@ -129,7 +218,15 @@ fn the_running_product_keeps_no_media_and_its_alarms_carry_no_keypoints() {
     // database, the same JSON the outlets get): rules and values only.
     let [data, tmp, home, work] = [(); 4].map(|_| tempfile::tempdir().unwrap());
     let out = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args(["--data-dir", data.path().join("demo").to_str().unwrap(), "demo", "--port", "0", "--seconds", "12"])
+        .args([
+            "--data-dir",
+            data.path().join("demo").to_str().unwrap(),
+            "demo",
+            "--port",
+            "0",
+            "--seconds",
+            "12",
+        ])
         .current_dir(work.path())
         .env("TMPDIR", tmp.path())
         .env("HOME", home.path())
@@ -138,19 +235,52 @@ fn the_running_product_keeps_no_media_and_its_alarms_carry_no_keypoints() {
         .unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("alarm fall raised"), "the product ran to an alarm: {stdout}");
+    assert!(
+        stdout.contains("alarm fall raised"),
+        "the product ran to an alarm: {stdout}"
+    );
     for dir in [&tmp, &home, &work] {
-        assert!(files_under(dir.path()).is_empty(), "files written to {}: {:?}", dir.path().display(), files_under(dir.path()));
+        assert!(
+            files_under(dir.path()).is_empty(),
+            "files written to {}: {:?}",
+            dir.path().display(),
+            files_under(dir.path())
+        );
     }
     let written = files_under(data.path());
-    assert!(written.iter().all(|f| f.file_name().unwrap().to_string_lossy().starts_with(tryghed::store::DATABASE_FILE)), "{written:?}");
+    assert!(
+        written.iter().all(|f| f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(tryghed::store::DATABASE_FILE)),
+        "{written:?}"
+    );
     for file in &written {
-        assert_eq!(media_in(&std::fs::read(file).unwrap()), None, "{} holds media", file.display());
+        assert_eq!(
+            media_in(&std::fs::read(file).unwrap()),
+            None,
+            "{} holds media",
+            file.display()
+        );
     }
-    let dump = text(&Command::new("sqlite3").arg(data.path().join("demo").join(tryghed::store::DATABASE_FILE)).arg(".dump").output().unwrap().stdout);
-    assert!(dump.contains("alarm.raised") && dump.contains("drop_body_sizes"), "the fall and its evidence were stored");
+    let dump = text(
+        &Command::new("sqlite3")
+            .arg(data.path().join("demo").join(tryghed::store::DATABASE_FILE))
+            .arg(".dump")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        dump.contains("alarm.raised") && dump.contains("drop_body_sizes"),
+        "the fall and its evidence were stored"
+    );
     for forbidden in ["X'", "keypoint", "visibility", "\"cells\"", "[["] {
-        assert!(!dump.contains(forbidden), "the database holds `{forbidden}`");
+        assert!(
+            !dump.contains(forbidden),
+            "the database holds `{forbidden}`"
+        );
     }
     assert_eq!(media_in(stdout.as_bytes()), None);
     assert_eq!(media_in(stderr.as_bytes()), None);

@@ -26,11 +26,15 @@ fn exif_orientation_segment(orientation: u16) -> Vec<u8> {
 
 #[test]
 fn a_sideways_photo_with_an_orientation_tag_is_analysed_upright() {
-    let upright = image::open(common::fixture("photos/astronaut.png")).unwrap().to_rgb8();
+    let upright = image::open(common::fixture("photos/astronaut.png"))
+        .unwrap()
+        .to_rgb8();
     // Stored turned a quarter to the left; tag 6 says "turn right to view".
     let stored = image::imageops::rotate270(&upright);
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95).encode_image(&stored).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+        .encode_image(&stored)
+        .unwrap();
     let mut tagged = jpeg[..2].to_vec();
     tagged.extend_from_slice(&exif_orientation_segment(6));
     tagged.extend_from_slice(&jpeg[2..]);
@@ -39,11 +43,22 @@ fn a_sideways_photo_with_an_orientation_tag_is_analysed_upright() {
     assert_eq!((frame.width(), frame.height()), (512, 512));
     let mut tracker = common::tracker();
     let from_tagged = tracker.analyze_image(&frame).unwrap();
-    let from_upright = tracker.analyze_image(&Frame::decode_file(&common::fixture("photos/astronaut.png")).unwrap()).unwrap();
+    let from_upright = tracker
+        .analyze_image(&Frame::decode_file(&common::fixture("photos/astronaut.png")).unwrap())
+        .unwrap();
     assert_eq!(from_tagged.len(), 1);
     let (a, b) = (&from_tagged[0].pose, &from_upright[0].pose);
     // The nose is above the hips in the upright photo, and so it must be here.
-    assert!(a.keypoints[0].y < a.keypoints[23].y, "the person was analysed sideways");
-    let mean = (0..33).map(|i| (a.keypoints[i].x - b.keypoints[i].x).hypot(a.keypoints[i].y - b.keypoints[i].y)).sum::<f32>() / 33.0;
-    assert!(mean < 10.0, "keypoints {mean:.1} px away from the upright photo's");
+    assert!(
+        a.keypoints[0].y < a.keypoints[23].y,
+        "the person was analysed sideways"
+    );
+    let mean = (0..33)
+        .map(|i| (a.keypoints[i].x - b.keypoints[i].x).hypot(a.keypoints[i].y - b.keypoints[i].y))
+        .sum::<f32>()
+        / 33.0;
+    assert!(
+        mean < 10.0,
+        "keypoints {mean:.1} px away from the upright photo's"
+    );
 }

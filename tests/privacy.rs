@@ -14,7 +14,11 @@ fn writes_and_sockets(args: &[&str], cwd: &Path) -> (Vec<String>, std::process::
     writes_and_sockets_with(args, cwd, &[])
 }
 
-fn writes_and_sockets_with(args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> (Vec<String>, std::process::Output) {
+fn writes_and_sockets_with(
+    args: &[&str],
+    cwd: &Path,
+    env: &[(&str, &Path)],
+) -> (Vec<String>, std::process::Output) {
     let log = tempfile::NamedTempFile::new().unwrap();
     let out = Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=openat,open,creat,rename,renameat,renameat2,link,symlink,truncate,socket,connect,sendto", "-o"])
@@ -31,8 +35,15 @@ fn writes_and_sockets_with(args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> 
         .lines()
         .filter(|line| {
             let writes = (line.contains("open") || line.contains("creat"))
-                && (line.contains("O_WRONLY") || line.contains("O_RDWR") || line.contains("O_CREAT") || line.contains("creat("));
-            let other = ["rename", "link(", "symlink", "truncate", "socket(", "connect(", "sendto("].iter().any(|s| line.contains(s));
+                && (line.contains("O_WRONLY")
+                    || line.contains("O_RDWR")
+                    || line.contains("O_CREAT")
+                    || line.contains("creat("));
+            let other = [
+                "rename", "link(", "symlink", "truncate", "socket(", "connect(", "sendto(",
+            ]
+            .iter()
+            .any(|s| line.contains(s));
             (writes || other) && !line.contains("= -1 ")
         })
         .map(str::to_string)
@@ -41,7 +52,10 @@ fn writes_and_sockets_with(args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> 
 }
 
 fn unexpected<'a>(touched: &'a [String], allowed: &[&str]) -> Vec<&'a String> {
-    touched.iter().filter(|line| !allowed.iter().any(|a| line.contains(a))).collect()
+    touched
+        .iter()
+        .filter(|line| !allowed.iter().any(|a| line.contains(a)))
+        .collect()
 }
 
 #[test]
@@ -50,14 +64,26 @@ fn analysing_photos_writes_nothing_but_the_silhouette_asked_for() {
     let silhouette = dir.path().join("what-staff-see.png");
     let photo = common::fixture("photos/grace_hopper.jpg");
     let (touched, out) = writes_and_sockets(
-        &["analyze-image", "--json", photo.to_str().unwrap(), "--silhouette", silhouette.to_str().unwrap()],
+        &[
+            "analyze-image",
+            "--json",
+            photo.to_str().unwrap(),
+            "--silhouette",
+            silhouette.to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let left = unexpected(&touched, &["what-staff-see.png", "/dev/null", "/dev/tty"]);
     assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("what-staff-see.png")]);
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        entries,
+        vec![std::ffi::OsString::from("what-staff-see.png")]
+    );
 }
 
 #[test]
@@ -65,23 +91,47 @@ fn the_demo_writes_nothing_and_opens_no_socket() {
     let dir = tempfile::tempdir().unwrap();
     let frames = tempfile::tempdir().unwrap();
     for name in ["frame_000.jpg", "frame_030.jpg", "frame_060.jpg"] {
-        std::fs::copy(common::fixture(&format!("bench-640x480/{name}")), frames.path().join(name)).unwrap();
+        std::fs::copy(
+            common::fixture(&format!("bench-640x480/{name}")),
+            frames.path().join(name),
+        )
+        .unwrap();
     }
-    let (touched, out) = writes_and_sockets(&["tour", "--frames", frames.path().to_str().unwrap(), "--fps", "240"], dir.path());
+    let (touched, out) = writes_and_sockets(
+        &[
+            "tour",
+            "--frames",
+            frames.path().to_str().unwrap(),
+            "--fps",
+            "240",
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
     assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the working folder stays empty");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the working folder stays empty"
+    );
 }
 
 #[test]
 fn logs_hold_no_pixels_even_at_trace_level() {
     let photo = common::fixture("photos/astronaut.png");
-    let out = common::tryghed_in(&["analyze-image", photo.to_str().unwrap()], common::repo(), &[("TRYGHED_LOG", "trace")]);
+    let out = common::tryghed_in(
+        &["analyze-image", photo.to_str().unwrap()],
+        common::repo(),
+        &[("TRYGHED_LOG", "trace")],
+    );
     assert!(out.status.success());
     for stream in [text(&out.stdout), text(&out.stderr)] {
         // A pixel dump would be a long line of numbers; nothing printed comes close.
-        assert!(stream.lines().all(|l| l.len() < 400), "an overlong line in the output");
+        assert!(
+            stream.lines().all(|l| l.len() < 400),
+            "an overlong line in the output"
+        );
         let digits = stream.chars().filter(char::is_ascii_digit).count();
         assert!(digits < 5_000, "{digits} digits printed");
     }
@@ -92,7 +142,12 @@ fn json_output_holds_only_results() {
     let photo = common::fixture("photos/astronaut.png");
     let out = common::tryghed(&["analyze-image", "--json", photo.to_str().unwrap()]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let keys: Vec<&str> = json[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = json[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["file", "height", "persons", "width"]);
     let person: Vec<&String> = json[0]["persons"][0].as_object().unwrap().keys().collect();
     assert_eq!(person.len(), 3, "score, bbox, keypoints only: {person:?}");
@@ -102,7 +157,10 @@ fn json_output_holds_only_results() {
 fn sound_analysis_writes_nothing_and_opens_no_socket() {
     let dir = tempfile::tempdir().unwrap();
     let speech = common::fixture("audio/speech_help_en.wav");
-    let (touched, out) = writes_and_sockets(&["analyze-audio", "--json", speech.to_str().unwrap()], dir.path());
+    let (touched, out) = writes_and_sockets(
+        &["analyze-audio", "--json", speech.to_str().unwrap()],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
     assert!(left.is_empty(), "unexpected writes or sockets:\n{left:#?}");
@@ -111,7 +169,10 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
     // (its own `file` setting writes to /dev/null, which is allowed).
     let raw = dir.path().join("speech.raw");
     let mut reader = hound::WavReader::open(&speech).unwrap();
-    let bytes: Vec<u8> = reader.samples::<i16>().flat_map(|s| s.unwrap().to_le_bytes()).collect();
+    let bytes: Vec<u8> = reader
+        .samples::<i16>()
+        .flat_map(|s| s.unwrap().to_le_bytes())
+        .collect();
     std::fs::write(&raw, bytes).unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -119,11 +180,36 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
         format!("pcm.filein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n", raw.display()),
     )
     .unwrap();
-    let (touched, out) = writes_and_sockets_with(&["listen", "--microphone", "filein", "--seconds", "6", "--json"], dir.path(), &[("HOME", home.path())]);
+    let (touched, out) = writes_and_sockets_with(
+        &[
+            "listen",
+            "--microphone",
+            "filein",
+            "--seconds",
+            "6",
+            "--json",
+        ],
+        dir.path(),
+        &[("HOME", home.path())],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("\"calling\""), "the microphone was heard: {}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("\"calling\""),
+        "the microphone was heard: {}",
+        text(&out.stdout)
+    );
     let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
-    assert!(left.is_empty(), "unexpected writes or sockets while listening:\n{left:#?}");
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(entries, vec![std::ffi::OsString::from("speech.raw")], "nothing but the test's own input");
+    assert!(
+        left.is_empty(),
+        "unexpected writes or sockets while listening:\n{left:#?}"
+    );
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        entries,
+        vec![std::ffi::OsString::from("speech.raw")],
+        "nothing but the test's own input"
+    );
 }

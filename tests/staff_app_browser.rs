@@ -14,10 +14,21 @@ use std::process::{Command, Stdio};
 #[test]
 fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    assert!(e2e.join("node_modules/playwright-core").is_dir(), "scripts/setup installs playwright-core into tests/e2e (npm ci)");
+    assert!(
+        e2e.join("node_modules/playwright-core").is_dir(),
+        "scripts/setup installs playwright-core into tests/e2e (npm ci)"
+    );
     let data = tempfile::tempdir().unwrap();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args(["--data-dir", data.path().join("demo").to_str().unwrap(), "demo", "--port", "0", "--seconds", "150"])
+        .args([
+            "--data-dir",
+            data.path().join("demo").to_str().unwrap(),
+            "demo",
+            "--port",
+            "0",
+            "--seconds",
+            "150",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -38,12 +49,27 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
             break;
         }
     }
-    let (url, password, officer) = (url.expect("the demo prints its address"), password.expect("and the staff log-in"), officer.expect("and the case officer's"));
+    let (url, password, officer) = (
+        url.expect("the demo prints its address"),
+        password.expect("and the staff log-in"),
+        officer.expect("and the case officer's"),
+    );
     // The demo goes on printing its alarms while the browser works.
     let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let browser = Command::new("node").arg(e2e.join("staff_app.mjs")).args([&url, "personale", &password, shots.to_str().unwrap(), "visitator", &officer]).output().unwrap();
+    let browser = Command::new("node")
+        .arg(e2e.join("staff_app.mjs"))
+        .args([
+            &url,
+            "personale",
+            &password,
+            shots.to_str().unwrap(),
+            "visitator",
+            &officer,
+        ])
+        .output()
+        .unwrap();
     // The demo notices the opposition within a second and shuts its sources.
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let _ = demo.kill();
@@ -54,20 +80,63 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
     assert!(browser.status.success(), "the browser run failed");
-    for step in ["a wrong password is refused", "the resident's card shows the legal basis", "a look shows the live silhouette", "the fall alarm arrived", "acknowledged", "resolved: the card is gone", "a device that stops answering is a warning on the phone", "English on request", "the case officer recorded the opposition", "refused, naming R11", "the § 128 b decision is recorded"] {
-        assert!(String::from_utf8_lossy(&browser.stdout).contains(step), "{step}");
+    for step in [
+        "a wrong password is refused",
+        "the resident's card shows the legal basis",
+        "a look shows the live silhouette",
+        "the fall alarm arrived",
+        "acknowledged",
+        "resolved: the card is gone",
+        "a device that stops answering is a warning on the phone",
+        "English on request",
+        "the case officer recorded the opposition",
+        "refused, naming R11",
+        "the § 128 b decision is recorded",
+    ] {
+        assert!(
+            String::from_utf8_lossy(&browser.stdout).contains(step),
+            "{step}"
+        );
     }
     // The store holds each step, by whom, in an intact audit chain.
     let store = tryghed::store::Store::open(&data.path().join("demo")).unwrap();
     assert!(store.verify_audit().unwrap().intact());
-    let audit = Command::new("sqlite3").arg(data.path().join("demo/tryghed.sqlite")).arg("SELECT action || ' ' || actor FROM audit").output().unwrap();
+    let audit = Command::new("sqlite3")
+        .arg(data.path().join("demo/tryghed.sqlite"))
+        .arg("SELECT action || ' ' || actor FROM audit")
+        .output()
+        .unwrap();
     let audit = String::from_utf8_lossy(&audit.stdout);
-    assert!(audit.contains("alarm.acknowledged personale") && audit.contains("alarm.resolved personale"), "{audit}");
-    assert!(audit.contains("look.start personale"), "the look is audited: {audit}");
-    assert!(audit.contains("opposition.record visitator") && audit.contains("gate.shut device"), "the opposition shut the sources (R1.4): {audit}");
-    assert!(printed.iter().any(|l| l.starts_with("video: shut")), "{printed:?}");
+    assert!(
+        audit.contains("alarm.acknowledged personale")
+            && audit.contains("alarm.resolved personale"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("look.start personale"),
+        "the look is audited: {audit}"
+    );
+    assert!(
+        audit.contains("opposition.record visitator") && audit.contains("gate.shut device"),
+        "the opposition shut the sources (R1.4): {audit}"
+    );
+    assert!(
+        printed.iter().any(|l| l.starts_with("video: shut")),
+        "{printed:?}"
+    );
     // The decision recorded in the app opens the camera again, audited.
-    let shut = printed.iter().position(|l| l.starts_with("video: shut")).unwrap();
-    assert!(printed[shut..].iter().any(|l| l.starts_with("video: open (basis demo-1-")), "{printed:?}");
-    assert!(audit.matches("gate.open device").count() >= 3, "opened at start (video, sound) and again: {audit}");
+    let shut = printed
+        .iter()
+        .position(|l| l.starts_with("video: shut"))
+        .unwrap();
+    assert!(
+        printed[shut..]
+            .iter()
+            .any(|l| l.starts_with("video: open (basis demo-1-")),
+        "{printed:?}"
+    );
+    assert!(
+        audit.matches("gate.open device").count() >= 3,
+        "opened at start (video, sound) and again: {audit}"
+    );
 }

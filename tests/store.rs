@@ -19,7 +19,11 @@ fn resident(id: &str) -> Resident {
         id: ResidentId(id.into()),
         room: "A12".into(),
         display_name: "Ellen".into(),
-        representatives: vec![Representative { name: "Guardian G".into(), role: RepresentativeRole::Guardian, covers_personal_matters: true }],
+        representatives: vec![Representative {
+            name: "Guardian G".into(),
+            role: RepresentativeRole::Guardian,
+            covers_personal_matters: true,
+        }],
     }
 }
 
@@ -36,7 +40,10 @@ fn basis_128b(id: &str, resident: &str, start: &str, months: u32) -> LegalBasis 
         start,
         end: start.checked_add_months(Months::new(months)),
         decided_by: "case officer K".into(),
-        hearing: Some(Hearing { heard: "Guardian G".into(), at: before }),
+        hearing: Some(Hearing {
+            heard: "Guardian G".into(),
+            at: before,
+        }),
         informed: vec![],
         consent: None,
         documents: CaseDocuments {
@@ -45,7 +52,10 @@ fn basis_128b(id: &str, resident: &str, start: &str, months: u32) -> LegalBasis 
             action_plan: Some("a-1".into()),
             skema_3: Some("s3-1".into()),
         },
-        dpia: Some(DpiaAssessment { at: before, outcome: DpiaOutcome::NotNeeded }),
+        dpia: Some(DpiaAssessment {
+            at: before,
+            outcome: DpiaOutcome::NotNeeded,
+        }),
         signals: ["fall".to_string()].into_iter().collect(),
         stopped: None,
     }
@@ -55,16 +65,46 @@ fn filled_store(dir: &std::path::Path) -> Store {
     let mut store = Store::open(dir).unwrap();
     let now = t("2026-01-01T09:00:00Z");
     store.add_resident(&resident("r-017"), "K", now).unwrap();
-    store.record_basis(&basis_128b("b1", "r-017", "2026-01-01T08:00:00Z", 12), "K", now).unwrap();
-    let disclosure = AiDisclosure { resident: ResidentId("r-017".into()), informed: Party::Resident, by: "K".into(), at: now, how: "in person".into() };
+    store
+        .record_basis(
+            &basis_128b("b1", "r-017", "2026-01-01T08:00:00Z", 12),
+            "K",
+            now,
+        )
+        .unwrap();
+    let disclosure = AiDisclosure {
+        resident: ResidentId("r-017".into()),
+        informed: Party::Resident,
+        by: "K".into(),
+        at: now,
+        how: "in person".into(),
+    };
     store.record_disclosure(&disclosure, "K", now).unwrap();
-    store.record_opposition(&Opposition { resident: ResidentId("r-017".into()), by: Party::Resident, at: now }, "K", now).unwrap();
+    store
+        .record_opposition(
+            &Opposition {
+                resident: ResidentId("r-017".into()),
+                by: Party::Resident,
+                at: now,
+            },
+            "K",
+            now,
+        )
+        .unwrap();
     store
 }
 
 fn sqlite3(dir: &std::path::Path, sql: &str) {
-    let out = Command::new("sqlite3").arg(dir.join(DATABASE_FILE)).arg(sql).output().expect("sqlite3 runs (scripts/setup installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("sqlite3")
+        .arg(dir.join(DATABASE_FILE))
+        .arg(sql)
+        .output()
+        .expect("sqlite3 runs (scripts/setup installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -73,10 +113,22 @@ fn records_come_back_as_the_gate_needs_them() {
     drop(filled_store(dir.path()));
     let store = Store::open(dir.path()).unwrap();
     let case = store.case_file(&ResidentId("r-017".into())).unwrap();
-    assert_eq!((case.bases.len(), case.disclosures.len(), case.oppositions.len()), (1, 1, 1));
+    assert_eq!(
+        (
+            case.bases.len(),
+            case.disclosures.len(),
+            case.oppositions.len()
+        ),
+        (1, 1, 1)
+    );
     // § 128 b runs despite the opposition (R1.4); video allowed, AI disclosed.
     assert!(may_open(&case, Kind::Video, t("2026-03-01T00:00:00Z")).is_ok());
-    assert_eq!(may_open(&case, Kind::Sound, t("2026-03-01T00:00:00Z")).unwrap_err().rule, "R2.1");
+    assert_eq!(
+        may_open(&case, Kind::Sound, t("2026-03-01T00:00:00Z"))
+            .unwrap_err()
+            .rule,
+        "R2.1"
+    );
 }
 
 #[test]
@@ -97,24 +149,65 @@ fn refusals_name_their_rule_and_leave_nothing_behind() {
     }
     let mut backwards = basis_128b("b4", "r-017", "2028-01-01T08:00:00Z", 6);
     backwards.end = Some(backwards.start - Duration::days(1));
-    assert!(matches!(store.record_basis(&backwards, "K", now), Err(StoreError::Refused(_))));
+    assert!(matches!(
+        store.record_basis(&backwards, "K", now),
+        Err(StoreError::Refused(_))
+    ));
     let stranger = basis_128b("b5", "r-999", "2028-01-01T08:00:00Z", 6);
-    assert!(matches!(store.record_basis(&stranger, "K", now), Err(StoreError::UnknownResident(_))));
-    assert!(matches!(store.add_resident(&resident("r-017"), "K", now), Err(StoreError::ResidentExists(_))));
-    assert!(matches!(store.record_basis(&basis_128b("b1", "r-017", "2029-01-01T08:00:00Z", 6), "K", now), Err(StoreError::BasisExists(_))));
-    assert_eq!(store.verify_audit().unwrap().rows, rows_before, "a refused change writes no audit row");
-    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().bases.len(), 1);
+    assert!(matches!(
+        store.record_basis(&stranger, "K", now),
+        Err(StoreError::UnknownResident(_))
+    ));
+    assert!(matches!(
+        store.add_resident(&resident("r-017"), "K", now),
+        Err(StoreError::ResidentExists(_))
+    ));
+    assert!(matches!(
+        store.record_basis(
+            &basis_128b("b1", "r-017", "2029-01-01T08:00:00Z", 6),
+            "K",
+            now
+        ),
+        Err(StoreError::BasisExists(_))
+    ));
+    assert_eq!(
+        store.verify_audit().unwrap().rows,
+        rows_before,
+        "a refused change writes no audit row"
+    );
+    assert_eq!(
+        store
+            .case_file(&ResidentId("r-017".into()))
+            .unwrap()
+            .bases
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn an_early_stop_is_recorded_and_audited() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = filled_store(dir.path());
-    let stop = EarlyStop { at: t("2026-02-01T00:00:00Z"), by: "K".into(), reason: "need ended".into() };
-    store.stop_basis("b1", stop.clone(), "K", t("2026-02-01T00:00:00Z")).unwrap();
+    let stop = EarlyStop {
+        at: t("2026-02-01T00:00:00Z"),
+        by: "K".into(),
+        reason: "need ended".into(),
+    };
+    store
+        .stop_basis("b1", stop.clone(), "K", t("2026-02-01T00:00:00Z"))
+        .unwrap();
     let case = store.case_file(&ResidentId("r-017".into())).unwrap();
-    assert_eq!(may_open(&case, Kind::Video, t("2026-02-02T00:00:00Z")).unwrap_err().rule, "R10.3");
-    assert!(matches!(store.stop_basis("b1", stop, "K", t("2026-02-03T00:00:00Z")), Err(StoreError::Refused(_))));
+    assert_eq!(
+        may_open(&case, Kind::Video, t("2026-02-02T00:00:00Z"))
+            .unwrap_err()
+            .rule,
+        "R10.3"
+    );
+    assert!(matches!(
+        store.stop_basis("b1", stop, "K", t("2026-02-03T00:00:00Z")),
+        Err(StoreError::Refused(_))
+    ));
     assert!(store.verify_audit().unwrap().intact());
 }
 
@@ -131,7 +224,10 @@ fn the_audit_chain_is_intact_when_untouched() {
 fn an_edited_row_is_named() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
-    sqlite3(dir.path(), "UPDATE audit SET actor = 'someone else' WHERE seq = 2");
+    sqlite3(
+        dir.path(),
+        "UPDATE audit SET actor = 'someone else' WHERE seq = 2",
+    );
     let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
     assert_eq!(report.faults.first().map(|f| f.seq), Some(2), "{report:?}");
     assert!(report.faults[0].problem.contains("edited"));
@@ -174,9 +270,15 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
     sqlite3(dir.path(), "PRAGMA user_version = 99");
     let before = std::fs::read(dir.path().join(DATABASE_FILE)).unwrap();
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer"));
-    assert_eq!(std::fs::read(dir.path().join(DATABASE_FILE)).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join(DATABASE_FILE)).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -185,7 +287,10 @@ fn a_data_directory_that_cannot_be_used_is_a_clear_error() {
     let not_a_dir = dir.path().join("file");
     std::fs::write(&not_a_dir, "x").unwrap();
     let err = Store::open(&not_a_dir).err().expect("refused");
-    assert!(err.to_string().contains("cannot use the data directory"), "{err}");
+    assert!(
+        err.to_string().contains("cannot use the data directory"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -195,7 +300,14 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     // As the first release left it: no complaints or alarm tables, schema 1.
     sqlite3(dir.path(), "DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().bases.len(), 1);
+    assert_eq!(
+        store
+            .case_file(&ResidentId("r-017".into()))
+            .unwrap()
+            .bases
+            .len(),
+        1
+    );
     let complaint = Complaint {
         id: "c1".into(),
         resident: ResidentId("r-017".into()),
@@ -206,7 +318,9 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
         received: t("2026-01-10T00:00:00Z"),
         reassessment: None,
     };
-    store.record_complaint(&complaint, "K", t("2026-01-10T00:00:00Z")).unwrap();
+    store
+        .record_complaint(&complaint, "K", t("2026-01-10T00:00:00Z"))
+        .unwrap();
     assert!(store.verify_audit().unwrap().intact());
 }
 
@@ -227,7 +341,10 @@ fn small_filesystem(size: &str) -> Option<Mounted> {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(&data).output();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(&data)
+        .output();
     if !mounted.map(|o| o.status.success()).unwrap_or(false) {
         // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
         eprintln!("not run: mounting a small filesystem needs root");
@@ -240,7 +357,9 @@ fn small_filesystem(size: &str) -> Option<Mounted> {
 
 #[test]
 fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
-    let Some(mounted) = small_filesystem("512k") else { return };
+    let Some(mounted) = small_filesystem("512k") else {
+        return;
+    };
     let data = mounted.data.clone();
     // Fill the disk to the last byte.
     let mut filler = std::fs::File::create(data.join("filler")).unwrap();
@@ -252,7 +371,11 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
     let mut recorded = 0;
     let mut error = None;
     for i in 0..500 {
-        let opposition = Opposition { resident: ResidentId("r-017".into()), by: Party::Representative(format!("rep {i} {}", "x".repeat(2000))), at: t("2026-02-01T00:00:00Z") };
+        let opposition = Opposition {
+            resident: ResidentId("r-017".into()),
+            by: Party::Representative(format!("rep {i} {}", "x".repeat(2000))),
+            at: t("2026-02-01T00:00:00Z"),
+        };
         match store.record_opposition(&opposition, "K", t("2026-02-01T00:00:00Z")) {
             Ok(()) => recorded += 1,
             Err(e) => {
@@ -267,26 +390,64 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
     drop(store);
     std::fs::remove_file(data.join("filler")).unwrap();
     let store = Store::open(&data).unwrap();
-    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().oppositions.len(), 1 + recorded, "every change before the error is kept, none after");
+    assert_eq!(
+        store
+            .case_file(&ResidentId("r-017".into()))
+            .unwrap()
+            .oppositions
+            .len(),
+        1 + recorded,
+        "every change before the error is kept, none after"
+    );
     let report = store.verify_audit().unwrap();
     assert!(report.intact(), "{report:?}");
 }
 
 #[test]
 fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
-    let Some(mounted) = small_filesystem("1m") else { return };
+    let Some(mounted) = small_filesystem("1m") else {
+        return;
+    };
     let data = mounted.data.clone();
     // Root ignores file modes, so make the filesystem itself read-only.
-    let remount = Command::new("mount").args(["-o", "remount,ro"]).arg(&data).status().unwrap();
+    let remount = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&data)
+        .status()
+        .unwrap();
     assert!(remount.success());
     let now = t("2026-02-01T00:00:00Z");
-    let result = Store::open(&data).and_then(|mut s| s.record_opposition(&Opposition { resident: ResidentId("r-017".into()), by: Party::Resident, at: now }, "K", now));
+    let result = Store::open(&data).and_then(|mut s| {
+        s.record_opposition(
+            &Opposition {
+                resident: ResidentId("r-017".into()),
+                by: Party::Resident,
+                at: now,
+            },
+            "K",
+            now,
+        )
+    });
     let error = result.expect_err("nothing can be written");
     println!("read-only: {error}");
-    assert!(error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"), "{error}");
-    let remount = Command::new("mount").args(["-o", "remount,rw"]).arg(&data).status().unwrap();
+    assert!(
+        error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"),
+        "{error}"
+    );
+    let remount = Command::new("mount")
+        .args(["-o", "remount,rw"])
+        .arg(&data)
+        .status()
+        .unwrap();
     assert!(remount.success());
     let store = Store::open(&data).unwrap();
-    assert_eq!(store.case_file(&ResidentId("r-017".into())).unwrap().oppositions.len(), 1);
+    assert_eq!(
+        store
+            .case_file(&ResidentId("r-017".into()))
+            .unwrap()
+            .oppositions
+            .len(),
+        1
+    );
     assert!(store.verify_audit().unwrap().intact());
 }

@@ -65,7 +65,13 @@ impl DeviceWatch {
     /// `silent_after`: 10 s by default (issue text); each watched source
     /// starts with a beat at `now`.
     pub fn new(sources: &[Source], silent_after: Duration, now: Time) -> DeviceWatch {
-        DeviceWatch { silent_after, sources: sources.iter().map(|s| (*s, (now, false))).collect(), disk_reported: false, model_reported: false, outlets_reported: Default::default() }
+        DeviceWatch {
+            silent_after,
+            sources: sources.iter().map(|s| (*s, (now, false))).collect(),
+            disk_reported: false,
+            model_reported: false,
+            outlets_reported: Default::default(),
+        }
     }
 
     /// The source delivered something at `now`.
@@ -73,14 +79,19 @@ impl DeviceWatch {
         let entry = self.sources.entry(source).or_insert((now, false));
         let was_reported = entry.1;
         *entry = (now, false);
-        was_reported.then_some(DeviceChange::Recovered { fault: source.fault() })
+        was_reported.then_some(DeviceChange::Recovered {
+            fault: source.fault(),
+        })
     }
 
     /// Sources silent for longer than allowed, once each. Analysis that
     /// stops because the camera did is the camera's fault, not a second one.
     pub fn tick(&mut self, now: Time) -> Vec<DeviceChange> {
         let mut changes = Vec::new();
-        let camera_silent = self.sources.get(&Source::Camera).is_some_and(|(last, reported)| *reported || now - *last >= self.silent_after);
+        let camera_silent = self
+            .sources
+            .get(&Source::Camera)
+            .is_some_and(|(last, reported)| *reported || now - *last >= self.silent_after);
         for (source, (last, reported)) in self.sources.iter_mut() {
             if *source == Source::Pipeline && camera_silent {
                 continue;
@@ -88,7 +99,13 @@ impl DeviceWatch {
             if !*reported && now - *last >= self.silent_after {
                 *reported = true;
                 let seconds = (now - *last).num_milliseconds() as f64 / 1000.0;
-                changes.push(DeviceChange::Fault { fault: source.fault(), detail: format!("nothing from the {} for {seconds:.0} s", format!("{source:?}").to_lowercase()) });
+                changes.push(DeviceChange::Fault {
+                    fault: source.fault(),
+                    detail: format!(
+                        "nothing from the {} for {seconds:.0} s",
+                        format!("{source:?}").to_lowercase()
+                    ),
+                });
             }
         }
         changes
@@ -96,19 +113,29 @@ impl DeviceWatch {
 
     /// A model call failed (`detail` says which and why, never any input).
     pub fn model_failed(&mut self, detail: &str) -> Option<DeviceChange> {
-        (!std::mem::replace(&mut self.model_reported, true)).then(|| DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: detail.to_string() })
+        (!std::mem::replace(&mut self.model_reported, true)).then(|| DeviceChange::Fault {
+            fault: DeviceFault::ModelFailed,
+            detail: detail.to_string(),
+        })
     }
 
     /// A model call succeeded again.
     pub fn model_ok(&mut self) -> Option<DeviceChange> {
-        std::mem::replace(&mut self.model_reported, false).then_some(DeviceChange::Recovered { fault: DeviceFault::ModelFailed })
+        std::mem::replace(&mut self.model_reported, false).then_some(DeviceChange::Recovered {
+            fault: DeviceFault::ModelFailed,
+        })
     }
 
     /// Outlets with a step waiting longer than `late`: a fault each, once
     /// per spell; an outlet with nothing waiting is over it. One fault
     /// kind for all outlets: the first late one raises it, another late one
     /// is seen again on the same alarm.
-    pub fn outlets(&mut self, backlogs: &[OutletBacklog], late: Duration, now: Time) -> Vec<DeviceChange> {
+    pub fn outlets(
+        &mut self,
+        backlogs: &[OutletBacklog],
+        late: Duration,
+        now: Time,
+    ) -> Vec<DeviceChange> {
         let mut changes = Vec::new();
         for backlog in backlogs {
             let reported = self.outlets_reported.contains(&backlog.outlet);
@@ -116,13 +143,25 @@ impl DeviceWatch {
                 Some(oldest) if now - oldest >= late && !reported => {
                     self.outlets_reported.insert(backlog.outlet.clone());
                     let waited = (now - oldest).num_seconds();
-                    let why = backlog.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-                    changes.push(DeviceChange::Fault { fault: DeviceFault::OutletDown, detail: format!("{} has not taken an alarm for {waited} s{why}", backlog.outlet) });
+                    let why = backlog
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
+                    changes.push(DeviceChange::Fault {
+                        fault: DeviceFault::OutletDown,
+                        detail: format!(
+                            "{} has not taken an alarm for {waited} s{why}",
+                            backlog.outlet
+                        ),
+                    });
                 }
                 None if reported => {
                     self.outlets_reported.remove(&backlog.outlet);
                     if self.outlets_reported.is_empty() {
-                        changes.push(DeviceChange::Recovered { fault: DeviceFault::OutletDown });
+                        changes.push(DeviceChange::Recovered {
+                            fault: DeviceFault::OutletDown,
+                        });
                     }
                 }
                 _ => {}
@@ -133,13 +172,19 @@ impl DeviceWatch {
 
     /// The data disk's free and total bytes.
     pub fn disk(&mut self, free: u64, total: u64) -> Option<DeviceChange> {
-        let low = total > 0 && ((free as f64) < DISK_FREE_SHARE * total as f64 || free < DISK_FREE_BYTES);
+        let low =
+            total > 0 && ((free as f64) < DISK_FREE_SHARE * total as f64 || free < DISK_FREE_BYTES);
         if low && !self.disk_reported {
             self.disk_reported = true;
-            return Some(DeviceChange::Fault { fault: DeviceFault::DiskNearlyFull, detail: format!("{} MB free of {} MB", free / 1_000_000, total / 1_000_000) });
+            return Some(DeviceChange::Fault {
+                fault: DeviceFault::DiskNearlyFull,
+                detail: format!("{} MB free of {} MB", free / 1_000_000, total / 1_000_000),
+            });
         }
         if !low && std::mem::replace(&mut self.disk_reported, false) {
-            return Some(DeviceChange::Recovered { fault: DeviceFault::DiskNearlyFull });
+            return Some(DeviceChange::Recovered {
+                fault: DeviceFault::DiskNearlyFull,
+            });
         }
         None
     }

@@ -48,8 +48,17 @@ pub struct Alarm {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum AlarmState {
     Raised,
-    Acknowledged { by: String, at: Time },
-    Resolved { acknowledged_by: String, acknowledged_at: Time, by: String, at: Time, outcome: String },
+    Acknowledged {
+        by: String,
+        at: Time,
+    },
+    Resolved {
+        acknowledged_by: String,
+        acknowledged_at: Time,
+        by: String,
+        at: Time,
+        outcome: String,
+    },
 }
 
 impl AlarmState {
@@ -128,7 +137,12 @@ pub struct KindTimes {
 
 impl Default for AlarmSettings {
     fn default() -> Self {
-        AlarmSettings { repeat_s: 120.0, escalate_s: 240.0, outlet_late_s: 60.0, kinds: BTreeMap::new() }
+        AlarmSettings {
+            repeat_s: 120.0,
+            escalate_s: 240.0,
+            outlet_late_s: 60.0,
+            kinds: BTreeMap::new(),
+        }
     }
 }
 
@@ -136,22 +150,36 @@ impl AlarmSettings {
     /// (repeat, escalate) seconds for `kind`.
     pub fn times(&self, kind: &str) -> (f64, f64) {
         let own = self.kinds.get(kind).copied().unwrap_or_default();
-        (own.repeat_s.unwrap_or(self.repeat_s), own.escalate_s.unwrap_or(self.escalate_s))
+        (
+            own.repeat_s.unwrap_or(self.repeat_s),
+            own.escalate_s.unwrap_or(self.escalate_s),
+        )
     }
 
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        let mut times = vec![("repeat_s".to_string(), self.repeat_s), ("escalate_s".to_string(), self.escalate_s), ("outlet_late_s".to_string(), self.outlet_late_s)];
+        let mut times = vec![
+            ("repeat_s".to_string(), self.repeat_s),
+            ("escalate_s".to_string(), self.escalate_s),
+            ("outlet_late_s".to_string(), self.outlet_late_s),
+        ];
         for (kind, own) in &self.kinds {
-            if crate::care::CareKind::from_name(kind).is_none() && DeviceFault::from_name(kind).is_none() {
+            if crate::care::CareKind::from_name(kind).is_none()
+                && DeviceFault::from_name(kind).is_none()
+            {
                 problems.push(format!("kinds.{kind}: not an alarm kind"));
             }
             times.extend(own.repeat_s.map(|s| (format!("kinds.{kind}.repeat_s"), s)));
-            times.extend(own.escalate_s.map(|s| (format!("kinds.{kind}.escalate_s"), s)));
+            times.extend(
+                own.escalate_s
+                    .map(|s| (format!("kinds.{kind}.escalate_s"), s)),
+            );
         }
         for (name, seconds) in times {
             if !(seconds.is_finite() && (5.0..=86_400.0).contains(&seconds)) {
-                problems.push(format!("{name}: {seconds} must be between 5 and 86400 seconds"));
+                problems.push(format!(
+                    "{name}: {seconds} must be between 5 and 86400 seconds"
+                ));
             }
         }
         problems
@@ -198,13 +226,19 @@ pub struct AlarmBook {
 
 impl AlarmBook {
     pub fn new(settings: AlarmSettings) -> AlarmBook {
-        AlarmBook { settings, open: BTreeMap::new() }
+        AlarmBook {
+            settings,
+            open: BTreeMap::new(),
+        }
     }
 
     /// Takes back the open alarms the store kept over a restart, with the
     /// last sequence number each reached.
     pub fn reopen(settings: AlarmSettings, open: Vec<(Alarm, u32)>) -> AlarmBook {
-        let open = open.into_iter().map(|(alarm, sequence)| (alarm.id.clone(), Open { alarm, sequence })).collect();
+        let open = open
+            .into_iter()
+            .map(|(alarm, sequence)| (alarm.id.clone(), Open { alarm, sequence }))
+            .collect();
         AlarmBook { settings, open }
     }
 
@@ -218,7 +252,15 @@ impl AlarmBook {
 
     fn step(open: &mut Open, step_type: StepType, reason: Reason, at: Time) -> Step {
         open.sequence += 1;
-        Step { id: format!("{}.{}", open.alarm.id, open.sequence), sequence: open.sequence, step_type, reason, at, to_all_staff: open.alarm.escalated, alarm: open.alarm.clone() }
+        Step {
+            id: format!("{}.{}", open.alarm.id, open.sequence),
+            sequence: open.sequence,
+            step_type,
+            reason,
+            at,
+            to_all_staff: open.alarm.escalated,
+            alarm: open.alarm.clone(),
+        }
     }
 
     /// Raises what the gate permitted. Silent levels raise nothing (they
@@ -231,7 +273,12 @@ impl AlarmBook {
         if request.level == Level::Silent {
             return None;
         }
-        let same = self.open.values_mut().find(|o| o.alarm.room == request.room && o.alarm.kind == request.kind && o.alarm.resident == request.resident && !matches!(o.alarm.state, AlarmState::Resolved { .. }));
+        let same = self.open.values_mut().find(|o| {
+            o.alarm.room == request.room
+                && o.alarm.kind == request.kind
+                && o.alarm.resident == request.resident
+                && !matches!(o.alarm.state, AlarmState::Resolved { .. })
+        });
         if let Some(open) = same {
             open.alarm.last_seen_at = now;
             open.alarm.occurrences += 1;
@@ -241,7 +288,12 @@ impl AlarmBook {
             open.alarm.evidence = request.evidence;
             return Some(Self::step(open, StepType::Update, Reason::SeenAgain, now));
         }
-        let id = format!("{}-{}-{}", request.room, request.kind, now.timestamp_millis());
+        let id = format!(
+            "{}-{}-{}",
+            request.room,
+            request.kind,
+            now.timestamp_millis()
+        );
         let alarm = Alarm {
             id: id.clone(),
             room: request.room,
@@ -262,9 +314,22 @@ impl AlarmBook {
     }
 
     /// Raises a device fault for `room`, with what is known of it.
-    pub fn raise_fault(&mut self, room: &str, fault: Permitted<DeviceFault>, detail: &str, now: Time) -> Option<Step> {
+    pub fn raise_fault(
+        &mut self,
+        room: &str,
+        fault: Permitted<DeviceFault>,
+        detail: &str,
+        now: Time,
+    ) -> Option<Step> {
         let kind = fault.get().name().to_string();
-        let request = AlarmRequest { room: room.to_string(), resident: None, kind, level: Level::Alarm, confidence: 1.0, evidence: serde_json::json!({ "fault": detail }) };
+        let request = AlarmRequest {
+            room: room.to_string(),
+            resident: None,
+            kind,
+            level: Level::Alarm,
+            confidence: 1.0,
+            evidence: serde_json::json!({ "fault": detail }),
+        };
         self.raise_request(request, now)
     }
 
@@ -273,29 +338,64 @@ impl AlarmBook {
         if by.trim().is_empty() {
             return Err(AlarmError::Empty("who acknowledges"));
         }
-        let open = self.open.get_mut(id).ok_or_else(|| AlarmError::NotOpen(id.to_string()))?;
+        let open = self
+            .open
+            .get_mut(id)
+            .ok_or_else(|| AlarmError::NotOpen(id.to_string()))?;
         match &open.alarm.state {
             AlarmState::Raised => {}
-            AlarmState::Acknowledged { by: first, .. } => return Err(AlarmError::AlreadyAcknowledged(id.to_string(), first.clone())),
+            AlarmState::Acknowledged { by: first, .. } => {
+                return Err(AlarmError::AlreadyAcknowledged(
+                    id.to_string(),
+                    first.clone(),
+                ))
+            }
             AlarmState::Resolved { .. } => return Err(AlarmError::NotOpen(id.to_string())),
         }
-        open.alarm.state = AlarmState::Acknowledged { by: by.to_string(), at: now };
-        Ok(Self::step(open, StepType::Update, Reason::Acknowledged, now))
+        open.alarm.state = AlarmState::Acknowledged {
+            by: by.to_string(),
+            at: now,
+        };
+        Ok(Self::step(
+            open,
+            StepType::Update,
+            Reason::Acknowledged,
+            now,
+        ))
     }
 
     /// Dealt with: `outcome` says what was found (a fall, a false alarm, …).
-    pub fn resolve(&mut self, id: &str, by: &str, outcome: &str, now: Time) -> Result<Step, AlarmError> {
+    pub fn resolve(
+        &mut self,
+        id: &str,
+        by: &str,
+        outcome: &str,
+        now: Time,
+    ) -> Result<Step, AlarmError> {
         if by.trim().is_empty() {
             return Err(AlarmError::Empty("who resolves"));
         }
         if outcome.trim().is_empty() {
             return Err(AlarmError::Empty("the outcome"));
         }
-        let open = self.open.get_mut(id).ok_or_else(|| AlarmError::NotOpen(id.to_string()))?;
-        let AlarmState::Acknowledged { by: acknowledged_by, at: acknowledged_at } = open.alarm.state.clone() else {
+        let open = self
+            .open
+            .get_mut(id)
+            .ok_or_else(|| AlarmError::NotOpen(id.to_string()))?;
+        let AlarmState::Acknowledged {
+            by: acknowledged_by,
+            at: acknowledged_at,
+        } = open.alarm.state.clone()
+        else {
             return Err(AlarmError::NotAcknowledged(id.to_string()));
         };
-        open.alarm.state = AlarmState::Resolved { acknowledged_by, acknowledged_at, by: by.to_string(), at: now, outcome: outcome.to_string() };
+        open.alarm.state = AlarmState::Resolved {
+            acknowledged_by,
+            acknowledged_at,
+            by: by.to_string(),
+            at: now,
+            outcome: outcome.to_string(),
+        };
         let step = Self::step(open, StepType::End, Reason::Resolved, now);
         self.open.remove(id);
         Ok(step)

@@ -25,8 +25,17 @@ mod tests {
     #[test]
     fn waits_double_up_to_a_minute() {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let waits: Vec<i64> = (1..=10).map(|a| (next_attempt(a, now) - now).num_milliseconds()).collect();
-        assert_eq!(waits, vec![500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
-        assert_eq!((next_attempt(u32::MAX, now) - now).num_milliseconds(), 60000, "no overflow");
+        let waits: Vec<i64> = (1..=10)
+            .map(|a| (next_attempt(a, now) - now).num_milliseconds())
+            .collect();
+        assert_eq!(
+            waits,
+            vec![500, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]
+        );
+        assert_eq!(
+            (next_attempt(u32::MAX, now) - now).num_milliseconds(),
+            60000,
+            "no overflow"
+        );
     }
 }

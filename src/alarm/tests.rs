@@ -15,21 +15,47 @@ fn at(seconds: i64) -> Time {
 }
 
 fn camera_fault(book: &mut AlarmBook, room: &str, now: Time) -> Option<Step> {
-    book.raise_fault(room, permit_device_fault(DeviceFault::CameraSilent, now), "nothing from the camera for 10 s", now)
+    book.raise_fault(
+        room,
+        permit_device_fault(DeviceFault::CameraSilent, now),
+        "nothing from the camera for 10 s",
+        now,
+    )
 }
 
 /// Ticks every second from `from` to `to` (inclusive), as the device does.
 fn run(book: &mut AlarmBook, from: i64, to: i64) -> Vec<(i64, Reason, bool)> {
-    (from..=to).flat_map(|s| book.tick(at(s)).into_iter().map(move |step| (s, step.reason, step.to_all_staff))).collect()
+    (from..=to)
+        .flat_map(|s| {
+            book.tick(at(s))
+                .into_iter()
+                .map(move |step| (s, step.reason, step.to_all_staff))
+        })
+        .collect()
 }
 
 #[test]
 fn an_unacknowledged_alarm_repeats_every_two_minutes_and_escalates_after_four() {
     let mut book = AlarmBook::new(AlarmSettings::default());
     let raised = camera_fault(&mut book, "A12", at(0)).unwrap();
-    assert_eq!((raised.step_type, raised.reason, raised.sequence, raised.to_all_staff), (StepType::New, Reason::Raised, 1, false));
+    assert_eq!(
+        (
+            raised.step_type,
+            raised.reason,
+            raised.sequence,
+            raised.to_all_staff
+        ),
+        (StepType::New, Reason::Raised, 1, false)
+    );
     let steps = run(&mut book, 1, 400);
-    assert_eq!(steps, vec![(120, Reason::Repeat, false), (240, Reason::Escalated, true), (360, Reason::Repeat, true)]);
+    assert_eq!(
+        steps,
+        vec![
+            (120, Reason::Repeat, false),
+            (240, Reason::Escalated, true),
+            (360, Reason::Repeat, true)
+        ]
+    );
 }
 
 #[test]
@@ -38,28 +64,68 @@ fn acknowledging_stops_the_repeats_and_resolving_ends_it() {
     let id = camera_fault(&mut book, "A12", at(0)).unwrap().alarm.id;
     assert_eq!(run(&mut book, 1, 130).len(), 1, "one repeat at 120 s");
     let ack = book.acknowledge(&id, "nurse Hanne", at(131)).unwrap();
-    assert_eq!((ack.step_type, ack.reason, ack.sequence), (StepType::Update, Reason::Acknowledged, 3));
-    assert!(run(&mut book, 132, 1000).is_empty(), "acknowledged: no more repeats or escalation");
-    assert_eq!(book.acknowledge(&id, "nurse Ole", at(1001)), Err(AlarmError::AlreadyAcknowledged(id.clone(), "nurse Hanne".into())));
-    let end = book.resolve(&id, "nurse Hanne", "camera cable replugged", at(1002)).unwrap();
-    assert_eq!((end.step_type, end.reason, end.id.clone()), (StepType::End, Reason::Resolved, format!("{id}.4")));
+    assert_eq!(
+        (ack.step_type, ack.reason, ack.sequence),
+        (StepType::Update, Reason::Acknowledged, 3)
+    );
+    assert!(
+        run(&mut book, 132, 1000).is_empty(),
+        "acknowledged: no more repeats or escalation"
+    );
+    assert_eq!(
+        book.acknowledge(&id, "nurse Ole", at(1001)),
+        Err(AlarmError::AlreadyAcknowledged(
+            id.clone(),
+            "nurse Hanne".into()
+        ))
+    );
+    let end = book
+        .resolve(&id, "nurse Hanne", "camera cable replugged", at(1002))
+        .unwrap();
+    assert_eq!(
+        (end.step_type, end.reason, end.id.clone()),
+        (StepType::End, Reason::Resolved, format!("{id}.4"))
+    );
     match &end.alarm.state {
-        AlarmState::Resolved { acknowledged_by, by, outcome, .. } => assert_eq!((acknowledged_by.as_str(), by.as_str(), outcome.as_str()), ("nurse Hanne", "nurse Hanne", "camera cable replugged")),
+        AlarmState::Resolved {
+            acknowledged_by,
+            by,
+            outcome,
+            ..
+        } => assert_eq!(
+            (acknowledged_by.as_str(), by.as_str(), outcome.as_str()),
+            ("nurse Hanne", "nurse Hanne", "camera cable replugged")
+        ),
         other => panic!("{other:?}"),
     }
     assert!(book.get(&id).is_none() && book.tick(at(2000)).is_empty());
-    assert_eq!(book.resolve(&id, "x", "y", at(2001)), Err(AlarmError::NotOpen(id)));
+    assert_eq!(
+        book.resolve(&id, "x", "y", at(2001)),
+        Err(AlarmError::NotOpen(id))
+    );
 }
 
 #[test]
 fn an_alarm_cannot_be_resolved_unacknowledged_nor_by_nobody() {
     let mut book = AlarmBook::new(AlarmSettings::default());
     let id = camera_fault(&mut book, "A12", at(0)).unwrap().alarm.id;
-    assert_eq!(book.resolve(&id, "nurse Hanne", "ok", at(5)), Err(AlarmError::NotAcknowledged(id.clone())));
-    assert_eq!(book.acknowledge(&id, "  ", at(5)), Err(AlarmError::Empty("who acknowledges")));
+    assert_eq!(
+        book.resolve(&id, "nurse Hanne", "ok", at(5)),
+        Err(AlarmError::NotAcknowledged(id.clone()))
+    );
+    assert_eq!(
+        book.acknowledge(&id, "  ", at(5)),
+        Err(AlarmError::Empty("who acknowledges"))
+    );
     book.acknowledge(&id, "nurse Hanne", at(6)).unwrap();
-    assert_eq!(book.resolve(&id, "nurse Hanne", "", at(7)), Err(AlarmError::Empty("the outcome")));
-    assert_eq!(book.acknowledge("A12-fall-0", "nurse Hanne", at(8)), Err(AlarmError::NotOpen("A12-fall-0".into())));
+    assert_eq!(
+        book.resolve(&id, "nurse Hanne", "", at(7)),
+        Err(AlarmError::Empty("the outcome"))
+    );
+    assert_eq!(
+        book.acknowledge("A12-fall-0", "nurse Hanne", at(8)),
+        Err(AlarmError::NotOpen("A12-fall-0".into()))
+    );
 }
 
 #[test]
@@ -67,14 +133,33 @@ fn the_same_situation_while_open_updates_the_alarm_instead_of_raising_another() 
     let mut book = AlarmBook::new(AlarmSettings::default());
     let first = camera_fault(&mut book, "A12", at(0)).unwrap();
     let again = camera_fault(&mut book, "A12", at(30)).unwrap();
-    assert_eq!((again.step_type, again.reason, again.alarm.id.clone(), again.alarm.occurrences), (StepType::Update, Reason::SeenAgain, first.alarm.id.clone(), 2));
-    assert_eq!(again.alarm.raised_at, at(0), "the repeats still count from the first");
+    assert_eq!(
+        (
+            again.step_type,
+            again.reason,
+            again.alarm.id.clone(),
+            again.alarm.occurrences
+        ),
+        (
+            StepType::Update,
+            Reason::SeenAgain,
+            first.alarm.id.clone(),
+            2
+        )
+    );
+    assert_eq!(
+        again.alarm.raised_at,
+        at(0),
+        "the repeats still count from the first"
+    );
     let other_room = camera_fault(&mut book, "A14", at(31)).unwrap();
     assert_eq!(other_room.step_type, StepType::New);
     assert_eq!(book.open_alarms().count(), 2);
     // Once resolved, the same situation is a new alarm.
-    book.acknowledge(&first.alarm.id, "nurse Hanne", at(40)).unwrap();
-    book.resolve(&first.alarm.id, "nurse Hanne", "fixed", at(50)).unwrap();
+    book.acknowledge(&first.alarm.id, "nurse Hanne", at(40))
+        .unwrap();
+    book.resolve(&first.alarm.id, "nurse Hanne", "fixed", at(50))
+        .unwrap();
     let new = camera_fault(&mut book, "A12", at(60)).unwrap();
     assert_eq!(new.step_type, StepType::New);
     assert_ne!(new.alarm.id, first.alarm.id);
@@ -83,10 +168,23 @@ fn the_same_situation_while_open_updates_the_alarm_instead_of_raising_another() 
 #[test]
 fn times_are_set_per_kind_and_a_late_tick_catches_up_once() {
     let mut settings = AlarmSettings::default();
-    settings.kinds.insert("camera_silent".into(), KindTimes { repeat_s: Some(30.0), escalate_s: Some(90.0) });
+    settings.kinds.insert(
+        "camera_silent".into(),
+        KindTimes {
+            repeat_s: Some(30.0),
+            escalate_s: Some(90.0),
+        },
+    );
     let mut book = AlarmBook::new(settings.clone());
     camera_fault(&mut book, "A12", at(0));
-    assert_eq!(run(&mut book, 1, 100), vec![(30, Reason::Repeat, false), (60, Reason::Repeat, false), (90, Reason::Escalated, true)]);
+    assert_eq!(
+        run(&mut book, 1, 100),
+        vec![
+            (30, Reason::Repeat, false),
+            (60, Reason::Repeat, false),
+            (90, Reason::Escalated, true)
+        ]
+    );
     // The device was busy: the next tick comes 5 minutes late, and sends one repeat.
     let mut book = AlarmBook::new(settings);
     camera_fault(&mut book, "A12", at(0));
@@ -102,21 +200,53 @@ fn a_book_taken_back_after_a_restart_goes_on_where_it_was() {
     run(&mut book, 1, 130);
     let kept: Vec<(Alarm, u32)> = book.open_alarms().map(|a| (a.clone(), 2)).collect();
     let mut again = AlarmBook::reopen(AlarmSettings::default(), kept);
-    assert_eq!(run(&mut again, 131, 250), vec![(240, Reason::Escalated, true)], "no repeat sent twice");
-    let ack = again.acknowledge(&step.alarm.id, "nurse Hanne", at(251)).unwrap();
-    assert_eq!(ack.id, format!("{}.4", step.alarm.id), "sequence numbers go on");
+    assert_eq!(
+        run(&mut again, 131, 250),
+        vec![(240, Reason::Escalated, true)],
+        "no repeat sent twice"
+    );
+    let ack = again
+        .acknowledge(&step.alarm.id, "nurse Hanne", at(251))
+        .unwrap();
+    assert_eq!(
+        ack.id,
+        format!("{}.4", step.alarm.id),
+        "sequence numbers go on"
+    );
 }
 
 #[test]
 fn settings_are_checked() {
-    let mut settings = AlarmSettings { repeat_s: 0.0, ..AlarmSettings::default() };
+    let mut settings = AlarmSettings {
+        repeat_s: 0.0,
+        ..AlarmSettings::default()
+    };
     settings.kinds.insert("falls".into(), KindTimes::default());
-    settings.kinds.insert("fall".into(), KindTimes { repeat_s: None, escalate_s: Some(f64::NAN) });
+    settings.kinds.insert(
+        "fall".into(),
+        KindTimes {
+            repeat_s: None,
+            escalate_s: Some(f64::NAN),
+        },
+    );
     let problems = settings.problems();
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with("repeat_s: 0")), "{problems:?}");
-    assert!(problems.iter().any(|p| p == "kinds.falls: not an alarm kind"), "{problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with("kinds.fall.escalate_s: NaN")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.starts_with("repeat_s: 0")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "kinds.falls: not an alarm kind"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("kinds.fall.escalate_s: NaN")),
+        "{problems:?}"
+    );
 }
 
 mod device_watch {
@@ -125,57 +255,182 @@ mod device_watch {
 
     #[test]
     fn a_silent_source_is_a_fault_once_and_its_return_a_recovery() {
-        let mut watch = DeviceWatch::new(&[Source::Camera, Source::Microphone], Duration::seconds(10), at(0));
+        let mut watch = DeviceWatch::new(
+            &[Source::Camera, Source::Microphone],
+            Duration::seconds(10),
+            at(0),
+        );
         assert!(watch.tick(at(9)).is_empty());
         watch.beat(Source::Microphone, at(9));
         let faults = watch.tick(at(10));
         assert_eq!(faults.len(), 1, "{faults:?}");
-        assert!(matches!(&faults[0], DeviceChange::Fault { fault: DeviceFault::CameraSilent, detail } if detail.contains("10 s")), "{faults:?}");
-        assert!(watch.tick(at(30)).iter().all(|c| !matches!(c, DeviceChange::Fault { fault: DeviceFault::CameraSilent, .. })), "once per spell");
-        assert_eq!(watch.beat(Source::Camera, at(31)), Some(DeviceChange::Recovered { fault: DeviceFault::CameraSilent }));
+        assert!(
+            matches!(&faults[0], DeviceChange::Fault { fault: DeviceFault::CameraSilent, detail } if detail.contains("10 s")),
+            "{faults:?}"
+        );
+        assert!(
+            watch.tick(at(30)).iter().all(|c| !matches!(
+                c,
+                DeviceChange::Fault {
+                    fault: DeviceFault::CameraSilent,
+                    ..
+                }
+            )),
+            "once per spell"
+        );
+        assert_eq!(
+            watch.beat(Source::Camera, at(31)),
+            Some(DeviceChange::Recovered {
+                fault: DeviceFault::CameraSilent
+            })
+        );
         assert_eq!(watch.beat(Source::Camera, at(32)), None);
     }
 
     #[test]
     fn analysis_that_stops_with_the_camera_is_one_fault() {
-        let mut watch = DeviceWatch::new(&[Source::Camera, Source::Pipeline], Duration::seconds(10), at(0));
+        let mut watch = DeviceWatch::new(
+            &[Source::Camera, Source::Pipeline],
+            Duration::seconds(10),
+            at(0),
+        );
         let faults = watch.tick(at(12));
         assert_eq!(faults.len(), 1, "{faults:?}");
-        assert!(matches!(faults[0], DeviceChange::Fault { fault: DeviceFault::CameraSilent, .. }));
+        assert!(matches!(
+            faults[0],
+            DeviceChange::Fault {
+                fault: DeviceFault::CameraSilent,
+                ..
+            }
+        ));
         // Frames come, analysis does not: that is the pipeline.
         watch.beat(Source::Camera, at(20));
         watch.beat(Source::Camera, at(29));
         let faults = watch.tick(at(30));
-        assert!(faults.iter().any(|f| matches!(f, DeviceChange::Fault { fault: DeviceFault::PipelineStalled, .. })), "{faults:?}");
+        assert!(
+            faults.iter().any(|f| matches!(
+                f,
+                DeviceChange::Fault {
+                    fault: DeviceFault::PipelineStalled,
+                    ..
+                }
+            )),
+            "{faults:?}"
+        );
     }
 
     #[test]
     fn models_and_the_disk() {
         let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));
-        assert!(matches!(watch.model_failed("pose landmark model: run failed"), Some(DeviceChange::Fault { fault: DeviceFault::ModelFailed, .. })));
+        assert!(matches!(
+            watch.model_failed("pose landmark model: run failed"),
+            Some(DeviceChange::Fault {
+                fault: DeviceFault::ModelFailed,
+                ..
+            })
+        ));
         assert_eq!(watch.model_failed("again"), None);
-        assert_eq!(watch.model_ok(), Some(DeviceChange::Recovered { fault: DeviceFault::ModelFailed }));
+        assert_eq!(
+            watch.model_ok(),
+            Some(DeviceChange::Recovered {
+                fault: DeviceFault::ModelFailed
+            })
+        );
         let gb = 1_000_000_000u64;
         assert_eq!(watch.disk(40 * gb, 100 * gb), None);
-        assert!(matches!(watch.disk(3 * gb, 100 * gb), Some(DeviceChange::Fault { fault: DeviceFault::DiskNearlyFull, .. })));
+        assert!(matches!(
+            watch.disk(3 * gb, 100 * gb),
+            Some(DeviceChange::Fault {
+                fault: DeviceFault::DiskNearlyFull,
+                ..
+            })
+        ));
         assert_eq!(watch.disk(2 * gb, 100 * gb), None);
-        assert!(watch.disk(100_000_000, 1_000_000_000).is_none(), "still low: 10 % but under 500 MB, already reported");
-        assert_eq!(watch.disk(50 * gb, 100 * gb), Some(DeviceChange::Recovered { fault: DeviceFault::DiskNearlyFull }));
+        assert!(
+            watch.disk(100_000_000, 1_000_000_000).is_none(),
+            "still low: 10 % but under 500 MB, already reported"
+        );
+        assert_eq!(
+            watch.disk(50 * gb, 100 * gb),
+            Some(DeviceChange::Recovered {
+                fault: DeviceFault::DiskNearlyFull
+            })
+        );
     }
 
     #[test]
     fn an_outlet_that_takes_nothing_in_time_is_one_fault_until_it_catches_up() {
         let late = Duration::seconds(60);
         let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));
-        let backlog = |outlet: &str, oldest: Option<i64>| OutletBacklog { outlet: outlet.into(), oldest: oldest.map(at), last_error: oldest.map(|_| "connection refused".into()) };
-        assert!(watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", None)], late, at(59)).is_empty(), "not late yet");
-        let changes = watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", None)], late, at(61));
-        assert_eq!(changes, vec![DeviceChange::Fault { fault: DeviceFault::OutletDown, detail: "mqtt has not taken an alarm for 61 s: connection refused".into() }]);
-        assert!(watch.outlets(&[backlog("mqtt", Some(0))], late, at(120)).is_empty(), "once per spell");
-        let both = watch.outlets(&[backlog("mqtt", Some(0)), backlog("webhook", Some(100))], late, at(170));
-        assert_eq!(both.len(), 1, "the second outlet late is a fault too: {both:?}");
-        assert!(watch.outlets(&[backlog("mqtt", None), backlog("webhook", Some(100))], late, at(171)).is_empty(), "over only when every outlet is");
-        assert_eq!(watch.outlets(&[backlog("mqtt", None), backlog("webhook", None)], late, at(172)), vec![DeviceChange::Recovered { fault: DeviceFault::OutletDown }]);
-        assert_eq!(watch.outlets(&[backlog("mqtt", Some(200))], late, at(261)).len(), 1, "a new spell raises anew");
+        let backlog = |outlet: &str, oldest: Option<i64>| OutletBacklog {
+            outlet: outlet.into(),
+            oldest: oldest.map(at),
+            last_error: oldest.map(|_| "connection refused".into()),
+        };
+        assert!(
+            watch
+                .outlets(
+                    &[backlog("mqtt", Some(0)), backlog("webhook", None)],
+                    late,
+                    at(59)
+                )
+                .is_empty(),
+            "not late yet"
+        );
+        let changes = watch.outlets(
+            &[backlog("mqtt", Some(0)), backlog("webhook", None)],
+            late,
+            at(61),
+        );
+        assert_eq!(
+            changes,
+            vec![DeviceChange::Fault {
+                fault: DeviceFault::OutletDown,
+                detail: "mqtt has not taken an alarm for 61 s: connection refused".into()
+            }]
+        );
+        assert!(
+            watch
+                .outlets(&[backlog("mqtt", Some(0))], late, at(120))
+                .is_empty(),
+            "once per spell"
+        );
+        let both = watch.outlets(
+            &[backlog("mqtt", Some(0)), backlog("webhook", Some(100))],
+            late,
+            at(170),
+        );
+        assert_eq!(
+            both.len(),
+            1,
+            "the second outlet late is a fault too: {both:?}"
+        );
+        assert!(
+            watch
+                .outlets(
+                    &[backlog("mqtt", None), backlog("webhook", Some(100))],
+                    late,
+                    at(171)
+                )
+                .is_empty(),
+            "over only when every outlet is"
+        );
+        assert_eq!(
+            watch.outlets(
+                &[backlog("mqtt", None), backlog("webhook", None)],
+                late,
+                at(172)
+            ),
+            vec![DeviceChange::Recovered {
+                fault: DeviceFault::OutletDown
+            }]
+        );
+        assert_eq!(
+            watch
+                .outlets(&[backlog("mqtt", Some(200))], late, at(261))
+                .len(),
+            1,
+            "a new spell raises anew"
+        );
     }
 }

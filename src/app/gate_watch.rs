@@ -26,7 +26,11 @@ pub enum GateWatchError {
     #[error("cannot start watching the gate: {0}")]
     Thread(std::io::Error),
     #[error("the gate does not open the {kind} source for {resident}: {denial}")]
-    Denied { resident: ResidentId, kind: &'static str, denial: Denial },
+    Denied {
+        resident: ResidentId,
+        kind: &'static str,
+        denial: Denial,
+    },
 }
 
 /// Why and when the gate shut a source.
@@ -58,15 +62,33 @@ impl Drop for GateWatch {
 /// Asks the gate whether `kind` may open for `resident` now; if so, audits
 /// the opening and keeps watching. `now` is the time at the start (it may
 /// be a what-if time); the watch advances it by the time that passes.
-pub fn watch_gate(data_dir: &Path, resident: &ResidentId, kind: Kind, now: DateTime<Utc>, actor: &str) -> Result<(Permitted<SourceOpen>, GateWatch), GateWatchError> {
+pub fn watch_gate(
+    data_dir: &Path,
+    resident: &ResidentId,
+    kind: Kind,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<(Permitted<SourceOpen>, GateWatch), GateWatchError> {
     let mut store = Store::open(data_dir)?;
     let case = store.case_file(resident)?;
-    let permit = may_open(&case, kind, now).map_err(|denial| GateWatchError::Denied { resident: resident.clone(), kind: kind.name(), denial })?;
-    store.audit_gate("gate.open", resident, kind, &format!("basis {}", permit.basis_id()), actor, now)?;
+    let permit = may_open(&case, kind, now).map_err(|denial| GateWatchError::Denied {
+        resident: resident.clone(),
+        kind: kind.name(),
+        denial,
+    })?;
+    store.audit_gate(
+        "gate.open",
+        resident,
+        kind,
+        &format!("basis {}", permit.basis_id()),
+        actor,
+        now,
+    )?;
     let shut = Arc::new(Mutex::new(None));
     let stop = Arc::new(AtomicBool::new(false));
     let (thread_shut, thread_stop) = (shut.clone(), stop.clone());
-    let (data_dir, resident, actor) = (PathBuf::from(data_dir), resident.clone(), actor.to_string());
+    let (data_dir, resident, actor) =
+        (PathBuf::from(data_dir), resident.clone(), actor.to_string());
     let started = Instant::now();
     let thread = std::thread::Builder::new()
         .name("gate-watch".into())
@@ -90,5 +112,12 @@ pub fn watch_gate(data_dir: &Path, resident: &ResidentId, kind: Kind, now: DateT
             }
         })
         .map_err(GateWatchError::Thread)?;
-    Ok((permit, GateWatch { shut, stop, thread: Some(thread) }))
+    Ok((
+        permit,
+        GateWatch {
+            shut,
+            stop,
+            thread: Some(thread),
+        },
+    ))
 }

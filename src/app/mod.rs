@@ -13,8 +13,8 @@ use crate::capture::replay::{Replay, ReplayError};
 mod gate_watch;
 pub mod product;
 mod sound;
-pub use sound::{spawn_microphone, SoundStage, MICROPHONE_STALL};
 pub use gate_watch::{watch_gate, GateWatch, GateWatchError, GATE_POLL};
+pub use sound::{spawn_microphone, SoundStage, MICROPHONE_STALL};
 
 /// A capture thread and what comes out of it.
 pub struct CaptureStage {
@@ -57,8 +57,16 @@ fn spawn_replay_from(folder: &Path, replay: Replay) -> Result<CaptureStage, Repl
                 }
             }
         })
-        .map_err(|e| ReplayError::List { folder: folder.display().to_string(), cause: e })?;
-    Ok(CaptureStage { frames, faults, total: Some(total), thread })
+        .map_err(|e| ReplayError::List {
+            folder: folder.display().to_string(),
+            cause: e,
+        })?;
+    Ok(CaptureStage {
+        frames,
+        faults,
+        total: Some(total),
+        thread,
+    })
 }
 
 /// Streams a live camera on a capture thread until vision stops listening
@@ -91,10 +99,21 @@ pub fn spawn_camera(index: u32) -> Result<CaptureStage, CameraError> {
                 }
             }
         })
-        .map_err(|e| CameraError::Device { index, reason: e.to_string() })?;
+        .map_err(|e| CameraError::Device {
+            index,
+            reason: e.to_string(),
+        })?;
     match opened.recv() {
-        Ok(Ok(())) => Ok(CaptureStage { frames, faults, total: None, thread }),
+        Ok(Ok(())) => Ok(CaptureStage {
+            frames,
+            faults,
+            total: None,
+            thread,
+        }),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(CameraError::Device { index, reason: "the capture thread ended before opening the camera".into() }),
+        Err(_) => Err(CameraError::Device {
+            index,
+            reason: "the capture thread ended before opening the camera".into(),
+        }),
     }
 }

@@ -39,7 +39,11 @@ pub enum RoomSource {
     Camera { index: u32 },
     /// The demo scene, made in memory from the fixture photo; with
     /// `camera_stops_at`, its camera goes dark then (to show a device fault).
-    Scene { photos: PathBuf, fps: f64, camera_stops_at: Option<f64> },
+    Scene {
+        photos: PathBuf,
+        fps: f64,
+        camera_stops_at: Option<f64>,
+    },
 }
 
 pub struct ProductOptions {
@@ -80,34 +84,83 @@ pub fn check_bind(bind: &SocketAddr, tls: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(runtime: &Runtime, config: &Config, options: ProductOptions, say: Say) -> anyhow::Result<()> {
+pub fn run(
+    runtime: &Runtime,
+    config: &Config,
+    options: ProductOptions,
+    say: Say,
+) -> anyhow::Result<()> {
     check_bind(&options.bind, options.tls)?;
-    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the network runtime")?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")?;
     tokio.block_on(serve(runtime, config, options, Arc::new(say)))
 }
 
-async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say: Arc<Say>) -> anyhow::Result<()> {
+async fn serve(
+    runtime: &Runtime,
+    config: &Config,
+    options: ProductOptions,
+    say: Arc<Say>,
+) -> anyhow::Result<()> {
     let store = Store::open(&options.data_dir)?;
-    let hub = Arc::new(Hub::new(store, config.alarms.clone(), config.outlets.names(), Clock::system())?);
+    let hub = Arc::new(Hub::new(
+        store,
+        config.alarms.clone(),
+        config.outlets.names(),
+        Clock::system(),
+    )?);
     // The certificate files were checked with the settings; read them
     // again now, so one that went away since is said at start.
     if let Some(mqtt) = &config.outlets.mqtt {
-        let tls = mqtt.client_tls().map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
-        let over = if tls.is_some() { "TLS" } else { "plain text on loopback" };
-        tokio::spawn(crate::deliver::outlets::run_mqtt(hub.clone(), mqtt.clone(), tls));
-        say(format!("alarms also go to MQTT at {} over {over} ({}/ROOM/KIND)", mqtt.broker, mqtt.topic_prefix));
+        let tls = mqtt
+            .client_tls()
+            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        let over = if tls.is_some() {
+            "TLS"
+        } else {
+            "plain text on loopback"
+        };
+        tokio::spawn(crate::deliver::outlets::run_mqtt(
+            hub.clone(),
+            mqtt.clone(),
+            tls,
+        ));
+        say(format!(
+            "alarms also go to MQTT at {} over {over} ({}/ROOM/KIND)",
+            mqtt.broker, mqtt.topic_prefix
+        ));
     }
     if let Some(webhook) = &config.outlets.webhook {
-        let tls = webhook.client_tls().map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
-        tokio::spawn(crate::deliver::outlets::run_webhook(hub.clone(), webhook.clone(), tls));
+        let tls = webhook
+            .client_tls()
+            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        tokio::spawn(crate::deliver::outlets::run_webhook(
+            hub.clone(),
+            webhook.clone(),
+            tls,
+        ));
         say(format!("alarms also go to the webhook {}", webhook.url));
     }
     let live = Arc::new(Live::default());
-    let state = AppState { hub: hub.clone(), sessions: Arc::new(Sessions::default()), live: live.clone(), tls: options.tls };
-    let listener = tokio::net::TcpListener::bind(options.bind).await.with_context(|| format!("{}: cannot listen", options.bind))?;
+    let state = AppState {
+        hub: hub.clone(),
+        sessions: Arc::new(Sessions::default()),
+        live: live.clone(),
+        tls: options.tls,
+    };
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("{}: cannot listen", options.bind))?;
     let address = listener.local_addr()?;
     if options.tls {
-        let names = vec!["localhost".to_string(), address.ip().to_string(), "tryghed.local".to_string()];
+        let names = vec![
+            "localhost".to_string(),
+            address.ip().to_string(),
+            "tryghed.local".to_string(),
+        ];
         let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
         say(format!("staff app: https://{address}/"));
         say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
@@ -128,8 +181,14 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     // The gate before any source opens (R1, R2, R8.2); each opening audited.
     let video = may_open(&case, Kind::Video, now);
     let sound = may_open(&case, Kind::Sound, now);
-    let (has_camera, has_microphone) = (!matches!(options.source, RoomSource::None), !matches!(options.sound, SoundSource::None));
-    for (kind, decision, present) in [(Kind::Video, &video, has_camera), (Kind::Sound, &sound, has_microphone)] {
+    let (has_camera, has_microphone) = (
+        !matches!(options.source, RoomSource::None),
+        !matches!(options.sound, SoundSource::None),
+    );
+    for (kind, decision, present) in [
+        (Kind::Video, &video, has_camera),
+        (Kind::Sound, &sound, has_microphone),
+    ] {
         if !present {
             say(format!("{}: none in this room", kind.name()));
             continue;
@@ -138,9 +197,22 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
             Ok(permit) => format!("basis {}", permit.basis_id()),
             Err(denial) => denial.to_string(),
         };
-        let action = if decision.is_ok() { "gate.open" } else { "gate.refused" };
-        hub.store().audit_gate(action, &options.resident, kind, &why, "device", now)?;
-        say(format!("{}: {}", kind.name(), if decision.is_ok() { format!("open ({why})") } else { format!("stays off: {why}") }));
+        let action = if decision.is_ok() {
+            "gate.open"
+        } else {
+            "gate.refused"
+        };
+        hub.store()
+            .audit_gate(action, &options.resident, kind, &why, "device", now)?;
+        say(format!(
+            "{}: {}",
+            kind.name(),
+            if decision.is_ok() {
+                format!("open ({why})")
+            } else {
+                format!("stays off: {why}")
+            }
+        ));
     }
     let video = video.is_ok() && has_camera;
     let sound = sound.is_ok() && has_microphone;
@@ -155,14 +227,37 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
         Some(file) => Room::load(file).map_err(anyhow::Error::msg)?,
         None => Room::unzoned(640, 480),
     };
-    let watch = RoomWatch::new(room_zones, config.alerts.care_for(&config.care, Some(&options.resident.0)));
-    let room = RoomView { live: live.clone(), resident: options.resident.clone(), hub: hub.clone(), beats: beats.clone() };
-    let starter = Starter { runtime, config, options: &options, room: room.clone(), care: care_tx, faults: faults_tx, started: Instant::now() };
-    let care_thread = std::thread::Builder::new().name("care".into()).spawn(move || care_for_room(watch, care_rx, room, events_tx))?;
+    let watch = RoomWatch::new(
+        room_zones,
+        config
+            .alerts
+            .care_for(&config.care, Some(&options.resident.0)),
+    );
+    let room = RoomView {
+        live: live.clone(),
+        resident: options.resident.clone(),
+        hub: hub.clone(),
+        beats: beats.clone(),
+    };
+    let starter = Starter {
+        runtime,
+        config,
+        options: &options,
+        room: room.clone(),
+        care: care_tx,
+        faults: faults_tx,
+        started: Instant::now(),
+    };
+    let care_thread = std::thread::Builder::new()
+        .name("care".into())
+        .spawn(move || care_for_room(watch, care_rx, room, events_tx))?;
     let started = starter.started;
     let mut threads = Vec::new();
     // One stop per source: the gate may shut sound and leave video running (R2.2).
-    let (mut stop_video, mut stop_sound) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let (mut stop_video, mut stop_sound) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
     if video {
         threads.push(starter.vision(stop_video.clone())?);
     }
@@ -184,8 +279,11 @@ async fn serve(runtime: &Runtime, config: &Config, options: ProductOptions, say:
     let mut health = tokio::time::interval(Duration::from_secs(1));
     let mut seconds_since_disk_check = u32::MAX;
     let mut ticks: u64 = 0;
-    let mut last_reported: std::collections::BTreeMap<DeviceFault, crate::policy::Time> = std::collections::BTreeMap::new();
-    let deadline = options.seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
+    let mut last_reported: std::collections::BTreeMap<DeviceFault, crate::policy::Time> =
+        std::collections::BTreeMap::new();
+    let deadline = options
+        .seconds
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
     let sleep_until = async {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
@@ -367,16 +465,29 @@ pub struct DeviceStartError(pub String);
 
 /// The pictures the vision thread analyses.
 enum Frames {
-    Scene { scene: DemoScene, fps: f64, stops_at: Option<f64> },
+    Scene {
+        scene: DemoScene,
+        fps: f64,
+        stops_at: Option<f64>,
+    },
     Camera(super::CaptureStage),
 }
 
 impl Frames {
     /// The next frame, or `None` when none came (the camera is dark, or the
     /// demo's camera stopped); waits at most a moment.
-    fn next(&mut self, t: f64, next_due: &mut Instant, faults: &tokio::sync::mpsc::Sender<DeviceChange>) -> Option<Result<crate::capture::Frame, String>> {
+    fn next(
+        &mut self,
+        t: f64,
+        next_due: &mut Instant,
+        faults: &tokio::sync::mpsc::Sender<DeviceChange>,
+    ) -> Option<Result<crate::capture::Frame, String>> {
         match self {
-            Frames::Scene { scene, fps, stops_at } => {
+            Frames::Scene {
+                scene,
+                fps,
+                stops_at,
+            } => {
                 let period = Duration::from_secs_f64(1.0 / fps.clamp(1.0, 60.0));
                 let now = Instant::now();
                 if *next_due > now {
@@ -391,7 +502,10 @@ impl Frames {
             }
             Frames::Camera(stage) => {
                 while let Ok(message) = stage.faults.try_recv() {
-                    let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::CameraSilent, detail: format!("camera: {message}") });
+                    let _ = faults.blocking_send(DeviceChange::Fault {
+                        fault: DeviceFault::CameraSilent,
+                        detail: format!("camera: {message}"),
+                    });
                 }
                 match stage.frames.recv_timeout(Duration::from_millis(200)) {
                     Ok(frame) => frame.map(Ok),
@@ -408,8 +522,14 @@ impl Frames {
 /// What the care thread is given: the poses of a frame from the vision
 /// thread, an event that began from the sound thread.
 enum CareInput {
-    Poses { t: f64, poses: Vec<crate::domain::Pose> },
-    Cue { known: f64, cue: SoundCue },
+    Poses {
+        t: f64,
+        poses: Vec<crate::domain::Pose>,
+    },
+    Cue {
+        known: f64,
+        cue: SoundCue,
+    },
 }
 
 /// Starts the room's sources, at start and again whenever the gate allows
@@ -427,14 +547,36 @@ struct Starter<'a> {
 impl Starter<'_> {
     /// The vision thread on the camera (or the demo scene).
     fn vision(&self, stop: Arc<AtomicBool>) -> anyhow::Result<std::thread::JoinHandle<()>> {
-        let tracker = PoseTracker::load(self.runtime, &self.config.models_dir, self.config.vision.clone())?;
+        let tracker = PoseTracker::load(
+            self.runtime,
+            &self.config.models_dir,
+            self.config.vision.clone(),
+        )?;
         let frames = match &self.options.source {
-            RoomSource::Scene { photos, fps, camera_stops_at } => Frames::Scene { scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?, fps: *fps, stops_at: *camera_stops_at },
-            RoomSource::Camera { index } => Frames::Camera(super::spawn_camera(*index).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?),
+            RoomSource::Scene {
+                photos,
+                fps,
+                camera_stops_at,
+            } => Frames::Scene {
+                scene: DemoScene::load(photos).map_err(anyhow::Error::msg)?,
+                fps: *fps,
+                stops_at: *camera_stops_at,
+            },
+            RoomSource::Camera { index } => Frames::Camera(
+                super::spawn_camera(*index)
+                    .map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?,
+            ),
             RoomSource::None => anyhow::bail!("this room has no camera"),
         };
-        let (room, care, faults, started) = (self.room.clone(), self.care.clone(), self.faults.clone(), self.started);
-        Ok(std::thread::Builder::new().name("vision".into()).spawn(move || see_room(frames, tracker, room, care, faults, started, stop))?)
+        let (room, care, faults, started) = (
+            self.room.clone(),
+            self.care.clone(),
+            self.faults.clone(),
+            self.started,
+        );
+        Ok(std::thread::Builder::new()
+            .name("vision".into())
+            .spawn(move || see_room(frames, tracker, room, care, faults, started, stop))?)
     }
 
     /// The sound thread on the microphone (or the demo's recordings); none
@@ -443,17 +585,27 @@ impl Starter<'_> {
         if matches!(self.options.sound, SoundSource::None) {
             return Ok(None);
         }
-        let analyzer = SoundAnalyzer::load(self.runtime, &self.config.models_dir, &self.config.sound)?;
-        let (care, faults, beats, started) = (self.care.clone(), self.faults.clone(), self.room.beats.clone(), self.started);
+        let analyzer =
+            SoundAnalyzer::load(self.runtime, &self.config.models_dir, &self.config.sound)?;
+        let (care, faults, beats, started) = (
+            self.care.clone(),
+            self.faults.clone(),
+            self.room.beats.clone(),
+            self.started,
+        );
         let thread = std::thread::Builder::new().name("sound".into());
         Ok(Some(match &self.options.sound {
             SoundSource::Files(files) => {
                 let files = files.clone();
-                thread.spawn(move || listen_to(files, analyzer, care, faults, beats, started, stop))?
+                thread
+                    .spawn(move || listen_to(files, analyzer, care, faults, beats, started, stop))?
             }
             SoundSource::Microphone(name) => {
-                let stage = super::spawn_microphone(name.clone()).map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?;
-                thread.spawn(move || listen_live(stage, analyzer, care, faults, beats, started, stop))?
+                let stage = super::spawn_microphone(name.clone())
+                    .map_err(|e| anyhow::Error::new(DeviceStartError(e.to_string())))?;
+                thread.spawn(move || {
+                    listen_live(stage, analyzer, care, faults, beats, started, stop)
+                })?
             }
             SoundSource::None => return Ok(None),
         }))
@@ -462,14 +614,20 @@ impl Starter<'_> {
 
 /// The care thread: the room's care layer over poses and sound cues as
 /// they come, events out, the resident's posture to the staff app.
-fn care_for_room(mut watch: RoomWatch, inputs: mpsc::Receiver<CareInput>, room: RoomView, events: tokio::sync::mpsc::Sender<CareEvent>) {
+fn care_for_room(
+    mut watch: RoomWatch,
+    inputs: mpsc::Receiver<CareInput>,
+    room: RoomView,
+    events: tokio::sync::mpsc::Sender<CareEvent>,
+) {
     for input in inputs {
         let out = match input {
             CareInput::Cue { known, cue } => watch.push_sound(known, &cue),
             CareInput::Poses { t, poses } => {
                 let result = watch.push(t, &poses);
                 if let Some((_, posture)) = result.postures.first() {
-                    room.live.set_posture(&room.resident, posture.name(), room.hub.now());
+                    room.live
+                        .set_posture(&room.resident, posture.name(), room.hub.now());
                 }
                 result.events
             }
@@ -484,11 +642,21 @@ fn care_for_room(mut watch: RoomWatch, inputs: mpsc::Receiver<CareInput>, room: 
 
 /// The vision thread: frames to poses for the care thread, and the
 /// silhouette while someone looks.
-fn see_room(mut frames: Frames, mut tracker: PoseTracker, room: RoomView, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, started: Instant, stop: Arc<AtomicBool>) {
+fn see_room(
+    mut frames: Frames,
+    mut tracker: PoseTracker,
+    room: RoomView,
+    care: mpsc::SyncSender<CareInput>,
+    faults: tokio::sync::mpsc::Sender<DeviceChange>,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+) {
     let mut next_due = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let t = started.elapsed().as_secs_f64();
-        let Some(frame) = frames.next(t, &mut next_due, &faults) else { continue };
+        let Some(frame) = frames.next(t, &mut next_due, &faults) else {
+            continue;
+        };
         let t = started.elapsed().as_secs_f64();
         let now = room.hub.now();
         let watched = room.live.watched(&room.resident, now);
@@ -497,19 +665,38 @@ fn see_room(mut frames: Frames, mut tracker: PoseTracker, room: RoomView, care: 
             let persons = tracker.track(&frame).map_err(|e| e.to_string())?;
             room.beats.beat(Source::Pipeline);
             // Drawn only while someone looks (R3.2, R8.4): from masks and keypoints, never pixels (R6.1).
-            let silhouette = watched.then(|| crate::vision::silhouette::Silhouette::draw(frame.width(), frame.height(), persons));
-            Ok((persons.iter().map(|v| v.pose.clone()).collect::<Vec<_>>(), silhouette))
+            let silhouette = watched.then(|| {
+                crate::vision::silhouette::Silhouette::draw(frame.width(), frame.height(), persons)
+            });
+            Ok((
+                persons.iter().map(|v| v.pose.clone()).collect::<Vec<_>>(),
+                silhouette,
+            ))
         });
         let poses = match seen {
             Ok((poses, silhouette)) => {
                 if let Some(s) = silhouette {
-                    let cells = s.cells().iter().map(|c| char::from(b'0' + c.min(&3))).collect();
-                    room.live.publish(&room.resident, SilhouetteView { width: s.width(), height: s.height(), cells });
+                    let cells = s
+                        .cells()
+                        .iter()
+                        .map(|c| char::from(b'0' + c.min(&3)))
+                        .collect();
+                    room.live.publish(
+                        &room.resident,
+                        SilhouetteView {
+                            width: s.width(),
+                            height: s.height(),
+                            cells,
+                        },
+                    );
                 }
                 poses
             }
             Err(detail) => {
-                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("vision: {detail}") });
+                let _ = faults.blocking_send(DeviceChange::Fault {
+                    fault: DeviceFault::ModelFailed,
+                    detail: format!("vision: {detail}"),
+                });
                 Vec::new()
             }
         };
@@ -522,11 +709,19 @@ fn see_room(mut frames: Frames, mut tracker: PoseTracker, room: RoomView, care: 
 /// One piece of sound through the analyzer (the chunk is wiped as it
 /// drops here): the events that began in it, as cues timed from
 /// `offset`. A failing model is a device fault, not a silent skip.
-fn began(analyzer: &mut SoundAnalyzer, chunk: crate::audio::AudioChunk, offset: f64, faults: &tokio::sync::mpsc::Sender<DeviceChange>) -> Vec<SoundCue> {
+fn began(
+    analyzer: &mut SoundAnalyzer,
+    chunk: crate::audio::AudioChunk,
+    offset: f64,
+    faults: &tokio::sync::mpsc::Sender<DeviceChange>,
+) -> Vec<SoundCue> {
     let outputs = match analyzer.push(&chunk) {
         Ok(outputs) => outputs,
         Err(e) => {
-            let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::ModelFailed, detail: format!("sound: {e}") });
+            let _ = faults.blocking_send(DeviceChange::Fault {
+                fault: DeviceFault::ModelFailed,
+                detail: format!("sound: {e}"),
+            });
             Vec::new()
         }
     };
@@ -534,18 +729,35 @@ fn began(analyzer: &mut SoundAnalyzer, chunk: crate::audio::AudioChunk, offset: 
     outputs
         .into_iter()
         .filter_map(|output| match output {
-            SoundOutput::Event(EventUpdate::Began(e)) => Some(SoundCue { kind: e.kind, start_s: offset + e.start_s, end_s: None, score: e.score, classes: e.classes }),
+            SoundOutput::Event(EventUpdate::Began(e)) => Some(SoundCue {
+                kind: e.kind,
+                start_s: offset + e.start_s,
+                end_s: None,
+                score: e.score,
+                classes: e.classes,
+            }),
             _ => None,
         })
         .collect()
 }
 
 /// The sound thread on a live microphone: each event that begins is a cue.
-fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
+fn listen_live(
+    stage: super::SoundStage,
+    mut analyzer: SoundAnalyzer,
+    care: mpsc::SyncSender<CareInput>,
+    faults: tokio::sync::mpsc::Sender<DeviceChange>,
+    beats: Arc<Beats>,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+) {
     let offset = started.elapsed().as_secs_f64();
     while !stop.load(Ordering::Relaxed) {
         while let Ok(message) = stage.faults.try_recv() {
-            let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::MicrophoneSilent, detail: format!("microphone: {message}") });
+            let _ = faults.blocking_send(DeviceChange::Fault {
+                fault: DeviceFault::MicrophoneSilent,
+                detail: format!("microphone: {message}"),
+            });
         }
         let chunk = match stage.chunks.recv_timeout(Duration::from_millis(200)) {
             Ok(chunk) => chunk,
@@ -558,7 +770,13 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, care: mpsc
         };
         beats.beat(Source::Microphone);
         for cue in began(&mut analyzer, chunk, offset, &faults) {
-            if care.send(CareInput::Cue { known: started.elapsed().as_secs_f64(), cue }).is_err() {
+            if care
+                .send(CareInput::Cue {
+                    known: started.elapsed().as_secs_f64(),
+                    cue,
+                })
+                .is_err()
+            {
                 return;
             }
         }
@@ -568,14 +786,25 @@ fn listen_live(stage: super::SoundStage, mut analyzer: SoundAnalyzer, care: mpsc
 
 /// The sound thread: recordings one after another at the pace of real
 /// sound, through the analyzer; each event that begins is a cue.
-fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, care: mpsc::SyncSender<CareInput>, faults: tokio::sync::mpsc::Sender<DeviceChange>, beats: Arc<Beats>, started: Instant, stop: Arc<AtomicBool>) {
+fn listen_to(
+    files: Vec<PathBuf>,
+    mut analyzer: SoundAnalyzer,
+    care: mpsc::SyncSender<CareInput>,
+    faults: tokio::sync::mpsc::Sender<DeviceChange>,
+    beats: Arc<Beats>,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+) {
     let offset = started.elapsed().as_secs_f64();
     let mut heard = 0.0f64;
     for file in files.iter().cycle() {
         let mut source = match WavSource::open(file) {
             Ok(source) => source,
             Err(e) => {
-                let _ = faults.blocking_send(DeviceChange::Fault { fault: DeviceFault::MicrophoneSilent, detail: e.to_string() });
+                let _ = faults.blocking_send(DeviceChange::Fault {
+                    fault: DeviceFault::MicrophoneSilent,
+                    detail: e.to_string(),
+                });
                 return;
             }
         };
@@ -591,7 +820,13 @@ fn listen_to(files: Vec<PathBuf>, mut analyzer: SoundAnalyzer, care: mpsc::SyncS
             heard += chunk.samples().len() as f64 / f64::from(crate::audio::SAMPLE_RATE);
             beats.beat(Source::Microphone);
             for cue in began(&mut analyzer, chunk, offset + file_start, &faults) {
-                if care.send(CareInput::Cue { known: offset + heard, cue }).is_err() {
+                if care
+                    .send(CareInput::Cue {
+                        known: offset + heard,
+                        cue,
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -615,11 +850,25 @@ pub type DemoLogin = (String, crate::store::Role, String);
 /// who consented to video and sound with reactive alarms and 5-minute
 /// looks, told that AI is used; and a log-in of each role with a fresh
 /// password. Returns (resident, room, [(name, role, password)]).
-pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Result<(ResidentId, String, Vec<DemoLogin>)> {
-    use crate::policy::{AiDisclosure, BasisType, CaseDocuments, ConsentGiven, LegalBasis, Party, Resident};
+pub fn demo_records(
+    store: &mut Store,
+    now: crate::policy::Time,
+) -> anyhow::Result<(ResidentId, String, Vec<DemoLogin>)> {
+    use crate::policy::{
+        AiDisclosure, BasisType, CaseDocuments, ConsentGiven, LegalBasis, Party, Resident,
+    };
     let resident = ResidentId("demo-1".into());
     let room = "A12".to_string();
-    store.add_resident(&Resident { id: resident.clone(), room: room.clone(), display_name: "Demo".into(), representatives: vec![] }, "demo", now)?;
+    store.add_resident(
+        &Resident {
+            id: resident.clone(),
+            room: room.clone(),
+            display_name: "Demo".into(),
+            representatives: vec![],
+        },
+        "demo",
+        now,
+    )?;
     let before = now - chrono::Duration::days(1);
     let basis = LegalBasis {
         id: "demo-consent".into(),
@@ -633,18 +882,41 @@ pub fn demo_records(store: &mut Store, now: crate::policy::Time) -> anyhow::Resu
         decided_by: "demo case officer".into(),
         hearing: None,
         informed: vec![],
-        consent: Some(ConsentGiven { by: Party::Resident, at: before }),
+        consent: Some(ConsentGiven {
+            by: Party::Resident,
+            at: before,
+        }),
         documents: CaseDocuments::default(),
         dpia: None,
-        signals: crate::policy::SIGNALS.iter().filter(|(_, k)| matches!(k, Kind::Video | Kind::Sound)).map(|(s, _)| s.to_string()).collect(),
+        signals: crate::policy::SIGNALS
+            .iter()
+            .filter(|(_, k)| matches!(k, Kind::Video | Kind::Sound))
+            .map(|(s, _)| s.to_string())
+            .collect(),
         stopped: None,
     };
     store.record_basis(&basis, "demo", now)?;
-    store.record_disclosure(&AiDisclosure { resident: resident.clone(), informed: Party::Resident, by: "demo case officer".into(), at: before, how: "told in person, with the leaflet".into() }, "demo", now)?;
+    store.record_disclosure(
+        &AiDisclosure {
+            resident: resident.clone(),
+            informed: Party::Resident,
+            by: "demo case officer".into(),
+            at: before,
+            how: "told in person, with the leaflet".into(),
+        },
+        "demo",
+        now,
+    )?;
     let mut users = Vec::new();
-    for (name, role) in [("personale", crate::store::Role::Staff), ("visitator", crate::store::Role::CaseOfficer), ("installator", crate::store::Role::Installer), ("revisor", crate::store::Role::Auditor)] {
+    for (name, role) in [
+        ("personale", crate::store::Role::Staff),
+        ("visitator", crate::store::Role::CaseOfficer),
+        ("installator", crate::store::Role::Installer),
+        ("revisor", crate::store::Role::Auditor),
+    ] {
         let mut bytes = [0u8; 9];
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a password: {e}"))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("no randomness for a password: {e}"))?;
         let password = hex::encode(bytes);
         store.add_user(name, role, &[], &password, "demo", now)?;
         users.push((name.to_string(), role, password));

@@ -50,7 +50,10 @@ pub fn spawn_microphone(name: Option<String>) -> Result<SoundStage, MicrophoneEr
             let mut resampler = match StreamResampler::new(microphone.rate()) {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = opened_tx.send(Err(MicrophoneError::Device { name: microphone.name().to_string(), reason: e.to_string() }));
+                    let _ = opened_tx.send(Err(MicrophoneError::Device {
+                        name: microphone.name().to_string(),
+                        reason: e.to_string(),
+                    }));
                     drop(blocks);
                     return;
                 }
@@ -68,11 +71,23 @@ pub fn spawn_microphone(name: Option<String>) -> Result<SoundStage, MicrophoneEr
             drop(blocks);
             drop(microphone);
         })
-        .map_err(|e| MicrophoneError::Device { name: label.clone(), reason: e.to_string() })?;
+        .map_err(|e| MicrophoneError::Device {
+            name: label.clone(),
+            reason: e.to_string(),
+        })?;
     match opened.recv() {
-        Ok(Ok((rate, channels))) => Ok(SoundStage { chunks, faults, rate, channels, thread }),
+        Ok(Ok((rate, channels))) => Ok(SoundStage {
+            chunks,
+            faults,
+            rate,
+            channels,
+            thread,
+        }),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(MicrophoneError::Device { name: label, reason: "the microphone thread ended before opening the device".into() }),
+        Err(_) => Err(MicrophoneError::Device {
+            name: label,
+            reason: "the microphone thread ended before opening the device".into(),
+        }),
     }
 }
 
@@ -81,7 +96,12 @@ impl SoundStage {
     /// left to its thread rather than hanging the caller: waits at most
     /// `MICROPHONE_STALL` for the thread to end. Returns the faults seen.
     pub fn stop(self) -> Vec<String> {
-        let SoundStage { chunks, faults, thread, .. } = self;
+        let SoundStage {
+            chunks,
+            faults,
+            thread,
+            ..
+        } = self;
         drop(chunks);
         let deadline = std::time::Instant::now() + MICROPHONE_STALL;
         while !thread.is_finished() && std::time::Instant::now() < deadline {
@@ -96,7 +116,12 @@ impl SoundStage {
 
 /// Moves sound from the device to analysis until one side stops; returns
 /// the fault that stopped it, if it was the device.
-fn pump(blocks: &mpsc::Receiver<Vec<f32>>, resampler: &mut StreamResampler, chunk_tx: &mpsc::SyncSender<AudioChunk>, name: &str) -> Option<String> {
+fn pump(
+    blocks: &mpsc::Receiver<Vec<f32>>,
+    resampler: &mut StreamResampler,
+    chunk_tx: &mpsc::SyncSender<AudioChunk>,
+    name: &str,
+) -> Option<String> {
     loop {
         match blocks.recv_timeout(MICROPHONE_STALL) {
             Ok(mut block) => {
@@ -113,9 +138,14 @@ fn pump(blocks: &mpsc::Receiver<Vec<f32>>, resampler: &mut StreamResampler, chun
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                return Some(format!("microphone {name}: no sound data for {} s: the device has stopped", MICROPHONE_STALL.as_secs()));
+                return Some(format!(
+                    "microphone {name}: no sound data for {} s: the device has stopped",
+                    MICROPHONE_STALL.as_secs()
+                ));
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Some(format!("microphone {name}: the stream has closed")),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Some(format!("microphone {name}: the stream has closed"))
+            }
         }
     }
 }

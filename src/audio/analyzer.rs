@@ -27,8 +27,18 @@ pub struct SoundSettings {
 
 impl SoundSettings {
     pub fn problems(&self, classes: Option<&[String]>) -> Vec<String> {
-        let mut problems: Vec<String> = self.speech.problems().into_iter().map(|p| format!("speech.{p}")).collect();
-        problems.extend(self.events.problems(classes).into_iter().map(|p| format!("events.{p}")));
+        let mut problems: Vec<String> = self
+            .speech
+            .problems()
+            .into_iter()
+            .map(|p| format!("speech.{p}"))
+            .collect();
+        problems.extend(
+            self.events
+                .problems(classes)
+                .into_iter()
+                .map(|p| format!("events.{p}")),
+        );
         problems
     }
 }
@@ -96,7 +106,11 @@ fn seconds(samples: u64) -> f64 {
 }
 
 impl SoundAnalyzer {
-    pub fn load(runtime: &Runtime, models_dir: &Path, settings: &SoundSettings) -> Result<SoundAnalyzer, AnalyzerError> {
+    pub fn load(
+        runtime: &Runtime,
+        models_dir: &Path,
+        settings: &SoundSettings,
+    ) -> Result<SoundAnalyzer, AnalyzerError> {
         let yamnet = Yamnet::load(runtime, models_dir)?;
         let vad = Vad::load(runtime, models_dir)?;
         let detector = EventDetector::new(&settings.events, yamnet.class_names())?;
@@ -163,7 +177,12 @@ impl SoundAnalyzer {
     /// Runs the VAD over whole frames waiting, once a patch hop's worth
     /// (15 frames) has gathered or `all` is asked for: one model call per
     /// run of frames costs half as much per frame as one per frame.
-    fn listen_for_voice(&mut self, samples: &[f32], all: bool, out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+    fn listen_for_voice(
+        &mut self,
+        samples: &[f32],
+        all: bool,
+        out: &mut Vec<SoundOutput>,
+    ) -> Result<(), AnalyzerError> {
         self.vad_pending.extend_from_slice(samples);
         let frames = self.vad_pending.len() / VAD_CHUNK;
         if frames == 0 || (!all && frames * VAD_CHUNK < CHUNK_HOP_SAMPLES) {
@@ -184,16 +203,29 @@ impl SoundAnalyzer {
     }
 
     /// Classifies the patches the VAD has fully heard (all of them at the end).
-    fn classify_covered(&mut self, at_end: bool, out: &mut Vec<SoundOutput>) -> Result<(), AnalyzerError> {
+    fn classify_covered(
+        &mut self,
+        at_end: bool,
+        out: &mut Vec<SoundOutput>,
+    ) -> Result<(), AnalyzerError> {
         while let Some((index, _)) = self.waiting.front() {
             let (start, end) = patch_window(*index);
             if !at_end && end > self.vad_done {
                 break;
             }
-            let Some((index, mut patch)) = self.waiting.pop_front() else { break };
-            let first_chunk = ((start / VAD_CHUNK as u64).saturating_sub(self.voice_start)) as usize;
-            let last_chunk = end.div_ceil(VAD_CHUNK as u64).saturating_sub(self.voice_start) as usize;
-            let voice = self.voice.range(first_chunk.min(self.voice.len())..last_chunk.min(self.voice.len())).copied().fold(0.0f32, f32::max);
+            let Some((index, mut patch)) = self.waiting.pop_front() else {
+                break;
+            };
+            let first_chunk =
+                ((start / VAD_CHUNK as u64).saturating_sub(self.voice_start)) as usize;
+            let last_chunk = end
+                .div_ceil(VAD_CHUNK as u64)
+                .saturating_sub(self.voice_start) as usize;
+            let voice = self
+                .voice
+                .range(first_chunk.min(self.voice.len())..last_chunk.min(self.voice.len()))
+                .copied()
+                .fold(0.0f32, f32::max);
             let t = Instant::now();
             let logits = self.yamnet.logits(&patch);
             // A log-mel patch is sound too (R5.4).
@@ -201,14 +233,33 @@ impl SoundAnalyzer {
             let logits = logits?;
             self.times.yamnet += t.elapsed();
             let t = Instant::now();
-            let probabilities: Vec<f32> = logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
+            let probabilities: Vec<f32> =
+                logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
             let mut order: Vec<usize> = (0..probabilities.len()).collect();
             order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
-            let top = order.iter().take(5).map(|&i| (i, probabilities[i])).collect();
+            let top = order
+                .iter()
+                .take(5)
+                .map(|&i| (i, probabilities[i]))
+                .collect();
             let start_s = seconds(start);
-            out.push(SoundOutput::Patch(PatchResult { index, start_s, top }));
-            let scores = PatchScores { start_s, end_s: seconds(end), probabilities: &probabilities, voice };
-            out.extend(self.detector.push(scores).into_iter().map(SoundOutput::Event));
+            out.push(SoundOutput::Patch(PatchResult {
+                index,
+                start_s,
+                top,
+            }));
+            let scores = PatchScores {
+                start_s,
+                end_s: seconds(end),
+                probabilities: &probabilities,
+                voice,
+            };
+            out.extend(
+                self.detector
+                    .push(scores)
+                    .into_iter()
+                    .map(SoundOutput::Event),
+            );
             self.times.events += t.elapsed();
             // VAD chunks before the next patch's window are done with.
             let next_start = patch_window(index + 1).0 / VAD_CHUNK as u64;

@@ -37,6 +37,10 @@ impl Drop for AudioChunk {
 
 impl fmt::Debug for AudioChunk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AudioChunk({:.2} s, samples withheld)", self.duration_s())
+        write!(
+            f,
+            "AudioChunk({:.2} s, samples withheld)",
+            self.duration_s()
+        )
     }
 }

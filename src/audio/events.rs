@@ -136,7 +136,13 @@ impl From<BTreeMap<SoundKind, RuleChanges>> for EventRules {
     }
 }
 
-fn rule(classes: &[&str], threshold: f32, smoothing_patches: usize, min_duration_s: f64, cooldown_s: f64) -> EventRule {
+fn rule(
+    classes: &[&str],
+    threshold: f32,
+    smoothing_patches: usize,
+    min_duration_s: f64,
+    cooldown_s: f64,
+) -> EventRule {
     EventRule {
         enabled: true,
         classes: classes.iter().map(|c| c.to_string()).collect(),
@@ -160,17 +166,85 @@ impl Default for EventRules {
     /// are smoothed and need seconds.
     fn default() -> Self {
         let mut rules = BTreeMap::new();
-        rules.insert(SoundKind::Scream, held(1.0, rule(&["Screaming", "Yell", "Shout", "Children shouting"], 0.3, 2, 0.96, 10.0)));
-        rules.insert(SoundKind::Distress, held(2.0, rule(&["Crying, sobbing", "Whimper", "Wail, moan", "Groan"], 0.3, 2, 1.44, 30.0)));
-        let mut calling = held(2.0, rule(&["Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue"], 0.5, 2, 1.44, 30.0));
+        rules.insert(
+            SoundKind::Scream,
+            held(
+                1.0,
+                rule(
+                    &["Screaming", "Yell", "Shout", "Children shouting"],
+                    0.3,
+                    2,
+                    0.96,
+                    10.0,
+                ),
+            ),
+        );
+        rules.insert(
+            SoundKind::Distress,
+            held(
+                2.0,
+                rule(
+                    &["Crying, sobbing", "Whimper", "Wail, moan", "Groan"],
+                    0.3,
+                    2,
+                    1.44,
+                    30.0,
+                ),
+            ),
+        );
+        let mut calling = held(
+            2.0,
+            rule(
+                &[
+                    "Speech",
+                    "Child speech, kid speaking",
+                    "Conversation",
+                    "Narration, monologue",
+                ],
+                0.5,
+                2,
+                1.44,
+                30.0,
+            ),
+        );
         calling.needs_voice = true;
         rules.insert(SoundKind::Calling, calling);
-        rules.insert(SoundKind::Impact, rule(&["Thump, thud", "Bang", "Slam", "Smash, crash"], 0.25, 1, 0.96, 5.0));
-        rules.insert(SoundKind::GlassBreaking, rule(&["Shatter", "Breaking", "Glass"], 0.25, 1, 0.96, 10.0));
+        rules.insert(
+            SoundKind::Impact,
+            rule(
+                &["Thump, thud", "Bang", "Slam", "Smash, crash"],
+                0.25,
+                1,
+                0.96,
+                5.0,
+            ),
+        );
+        rules.insert(
+            SoundKind::GlassBreaking,
+            rule(&["Shatter", "Breaking", "Glass"], 0.25, 1, 0.96, 10.0),
+        );
         // Alarm patterns pause up to 1.5 s (ISO 8201's temporal three).
-        rules.insert(SoundKind::SmokeAlarm, held(3.0, rule(&["Smoke detector, smoke alarm", "Fire alarm"], 0.3, 3, 1.92, 60.0)));
-        rules.insert(SoundKind::Coughing, held(2.0, rule(&["Cough"], 0.3, 3, 2.88, 60.0)));
-        rules.insert(SoundKind::Breathing, held(2.0, rule(&["Wheeze", "Gasp"], 0.3, 2, 1.44, 60.0)));
+        rules.insert(
+            SoundKind::SmokeAlarm,
+            held(
+                3.0,
+                rule(
+                    &["Smoke detector, smoke alarm", "Fire alarm"],
+                    0.3,
+                    3,
+                    1.92,
+                    60.0,
+                ),
+            ),
+        );
+        rules.insert(
+            SoundKind::Coughing,
+            held(2.0, rule(&["Cough"], 0.3, 3, 2.88, 60.0)),
+        );
+        rules.insert(
+            SoundKind::Breathing,
+            held(2.0, rule(&["Wheeze", "Gasp"], 0.3, 2, 1.44, 60.0)),
+        );
         EventRules(rules)
     }
 }
@@ -183,13 +257,22 @@ impl EventRules {
         for (kind, rule) in &self.0 {
             let mut say = |what: String| problems.push(format!("{kind}.{what}"));
             if !(0.0..=1.0).contains(&rule.threshold) {
-                say(format!("threshold {} is not a probability (0 to 1)", rule.threshold));
+                say(format!(
+                    "threshold {} is not a probability (0 to 1)",
+                    rule.threshold
+                ));
             }
             if !(1..=20).contains(&rule.smoothing_patches) {
-                say(format!("smoothing_patches {} is not 1 to 20", rule.smoothing_patches));
+                say(format!(
+                    "smoothing_patches {} is not 1 to 20",
+                    rule.smoothing_patches
+                ));
             }
             if !(0.0..=600.0).contains(&rule.min_duration_s) {
-                say(format!("min_duration_s {} is not 0 to 600", rule.min_duration_s));
+                say(format!(
+                    "min_duration_s {} is not 0 to 600",
+                    rule.min_duration_s
+                ));
             }
             if !(0.0..=600.0).contains(&rule.hold_s) {
                 say(format!("hold_s {} is not 0 to 600", rule.hold_s));
@@ -289,21 +372,32 @@ impl EventDetector {
             .map(|(kind, rule)| Track {
                 kind: *kind,
                 rule: rule.clone(),
-                class_indices: rule.classes.iter().filter_map(|c| class_names.iter().position(|n| n == c)).collect(),
+                class_indices: rule
+                    .classes
+                    .iter()
+                    .filter_map(|c| class_names.iter().position(|n| n == c))
+                    .collect(),
                 recent: std::collections::VecDeque::new(),
                 run_start: None,
                 open: None,
                 quiet_until: f64::NEG_INFINITY,
             })
             .collect();
-        Ok(EventDetector { tracks, class_names: class_names.to_vec() })
+        Ok(EventDetector {
+            tracks,
+            class_names: class_names.to_vec(),
+        })
     }
 
     /// Takes the next patch (patches in time order).
     pub fn push(&mut self, patch: PatchScores<'_>) -> Vec<EventUpdate> {
         let mut updates = Vec::new();
         for track in &mut self.tracks {
-            let class_scores: Vec<f32> = track.class_indices.iter().map(|&i| patch.probabilities.get(i).copied().unwrap_or(0.0)).collect();
+            let class_scores: Vec<f32> = track
+                .class_indices
+                .iter()
+                .map(|&i| patch.probabilities.get(i).copied().unwrap_or(0.0))
+                .collect();
             let mut score = class_scores.iter().copied().fold(0.0f32, f32::max);
             if track.rule.needs_voice {
                 score = score.min(patch.voice);
@@ -316,7 +410,10 @@ impl EventDetector {
             if smoothed < track.rule.threshold || score.is_nan() {
                 // A gap shorter than the hold (the pause between smoke
                 // alarm beeps) does not end the event.
-                let held = track.open.as_ref().is_some_and(|open| patch.end_s - open.event.end_s < track.rule.hold_s);
+                let held = track
+                    .open
+                    .as_ref()
+                    .is_some_and(|open| patch.end_s - open.event.end_s < track.rule.hold_s);
                 if held {
                     continue;
                 }
@@ -324,7 +421,12 @@ impl EventDetector {
                 if let Some(open) = track.open.take() {
                     if open.began {
                         track.quiet_until = open.event.end_s + track.rule.cooldown_s;
-                        updates.push(EventUpdate::Ended(finish(open, &track.class_indices, &self.class_names, track.rule.threshold)));
+                        updates.push(EventUpdate::Ended(finish(
+                            open,
+                            &track.class_indices,
+                            &self.class_names,
+                            track.rule.threshold,
+                        )));
                     }
                 }
                 continue;
@@ -334,19 +436,38 @@ impl EventDetector {
                 if run_start < track.quiet_until {
                     continue;
                 }
-                let event = SoundEvent { kind: track.kind, start_s: run_start, end_s: patch.end_s, score: smoothed, classes: Vec::new() };
-                track.open = Some(OpenEvent { event, began: false, peaks: vec![0.0; class_scores.len()] });
+                let event = SoundEvent {
+                    kind: track.kind,
+                    start_s: run_start,
+                    end_s: patch.end_s,
+                    score: smoothed,
+                    classes: Vec::new(),
+                };
+                track.open = Some(OpenEvent {
+                    event,
+                    began: false,
+                    peaks: vec![0.0; class_scores.len()],
+                });
             }
-            let Some(open) = track.open.as_mut() else { continue };
+            let Some(open) = track.open.as_mut() else {
+                continue;
+            };
             open.event.end_s = patch.end_s;
             open.event.score = open.event.score.max(smoothed);
             for (peak, score) in open.peaks.iter_mut().zip(&class_scores) {
                 *peak = peak.max(*score);
             }
-            if !open.began && open.event.end_s - open.event.start_s >= track.rule.min_duration_s - 1e-9 {
+            if !open.began
+                && open.event.end_s - open.event.start_s >= track.rule.min_duration_s - 1e-9
+            {
                 open.began = true;
                 let mut began = open.event.clone();
-                began.classes = heard(&open.peaks, &track.class_indices, &self.class_names, track.rule.threshold);
+                began.classes = heard(
+                    &open.peaks,
+                    &track.class_indices,
+                    &self.class_names,
+                    track.rule.threshold,
+                );
                 updates.push(EventUpdate::Began(began));
             }
         }
@@ -363,7 +484,12 @@ impl EventDetector {
             track.quiet_until = f64::NEG_INFINITY;
             if let Some(open) = track.open.take() {
                 if open.began {
-                    updates.push(EventUpdate::Ended(finish(open, &track.class_indices, &self.class_names, track.rule.threshold)));
+                    updates.push(EventUpdate::Ended(finish(
+                        open,
+                        &track.class_indices,
+                        &self.class_names,
+                        track.rule.threshold,
+                    )));
                 }
             }
         }
@@ -406,7 +532,19 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<String> {
-        ["Speech", "Screaming", "Thump, thud", "Bang", "Cough", "Yell", "Shout", "Children shouting"].iter().map(|s| s.to_string()).collect()
+        [
+            "Speech",
+            "Screaming",
+            "Thump, thud",
+            "Bang",
+            "Cough",
+            "Yell",
+            "Shout",
+            "Children shouting",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 
     fn rules(kind: SoundKind, rule: EventRule) -> EventRules {
@@ -414,14 +552,24 @@ mod tests {
     }
 
     /// Feeds one probability per patch for class `class`; returns what ended.
-    fn run(detector: &mut EventDetector, class: usize, scores: &[f32], voice: f32) -> (Vec<SoundEvent>, Vec<SoundEvent>) {
+    fn run(
+        detector: &mut EventDetector,
+        class: usize,
+        scores: &[f32],
+        voice: f32,
+    ) -> (Vec<SoundEvent>, Vec<SoundEvent>) {
         let (mut began, mut ended) = (Vec::new(), Vec::new());
         let mut updates = Vec::new();
         for (k, score) in scores.iter().enumerate() {
             let mut probabilities = vec![0.0; 8];
             probabilities[class] = *score;
             let start_s = k as f64 * 0.48;
-            updates.extend(detector.push(PatchScores { start_s, end_s: start_s + 0.96, probabilities: &probabilities, voice }));
+            updates.extend(detector.push(PatchScores {
+                start_s,
+                end_s: start_s + 0.96,
+                probabilities: &probabilities,
+                voice,
+            }));
         }
         updates.extend(detector.finish());
         for update in updates {
@@ -435,11 +583,34 @@ mod tests {
 
     #[test]
     fn one_loud_patch_is_an_impact_and_quiet_gives_nothing() {
-        let mut detector = EventDetector::new(&rules(SoundKind::Impact, rule(&["Thump, thud", "Bang"], 0.25, 1, 0.96, 5.0)), &names()).unwrap();
+        let mut detector = EventDetector::new(
+            &rules(
+                SoundKind::Impact,
+                rule(&["Thump, thud", "Bang"], 0.25, 1, 0.96, 5.0),
+            ),
+            &names(),
+        )
+        .unwrap();
         let (began, ended) = run(&mut detector, 2, &[0.0, 0.1, 0.6, 0.1, 0.0], 0.0);
         assert_eq!(began.len(), 1);
-        assert_eq!(ended, vec![SoundEvent { kind: SoundKind::Impact, start_s: 0.96, end_s: 1.92, score: 0.6, classes: vec!["Thump, thud".into()] }]);
-        let mut detector = EventDetector::new(&rules(SoundKind::Impact, rule(&["Thump, thud"], 0.25, 1, 0.96, 5.0)), &names()).unwrap();
+        assert_eq!(
+            ended,
+            vec![SoundEvent {
+                kind: SoundKind::Impact,
+                start_s: 0.96,
+                end_s: 1.92,
+                score: 0.6,
+                classes: vec!["Thump, thud".into()]
+            }]
+        );
+        let mut detector = EventDetector::new(
+            &rules(
+                SoundKind::Impact,
+                rule(&["Thump, thud"], 0.25, 1, 0.96, 5.0),
+            ),
+            &names(),
+        )
+        .unwrap();
         assert_eq!(run(&mut detector, 2, &[0.2; 20], 0.0), (vec![], vec![]));
     }
 
@@ -447,13 +618,26 @@ mod tests {
     fn smoothing_and_minimum_duration_hold_back_single_blips() {
         // Smoke alarm style: a median of 3 patches, 1.92 s needed.
         let r = rule(&["Screaming"], 0.3, 3, 1.92, 60.0);
-        let mut detector = EventDetector::new(&rules(SoundKind::Scream, r.clone()), &names()).unwrap();
-        assert_eq!(run(&mut detector, 1, &[0.0, 0.0, 0.95, 0.0, 0.0, 0.0], 0.0).1, vec![], "a blip is smoothed away");
+        let mut detector =
+            EventDetector::new(&rules(SoundKind::Scream, r.clone()), &names()).unwrap();
+        assert_eq!(
+            run(&mut detector, 1, &[0.0, 0.0, 0.95, 0.0, 0.0, 0.0], 0.0).1,
+            vec![],
+            "a blip is smoothed away"
+        );
         let mut detector = EventDetector::new(&rules(SoundKind::Scream, r), &names()).unwrap();
-        let (began, ended) = run(&mut detector, 1, &[0.0, 0.6, 0.6, 0.0, 0.6, 0.6, 0.6, 0.0, 0.0, 0.0], 0.0);
+        let (began, ended) = run(
+            &mut detector,
+            1,
+            &[0.0, 0.6, 0.6, 0.0, 0.6, 0.6, 0.6, 0.0, 0.0, 0.0],
+            0.0,
+        );
         assert_eq!((began.len(), ended.len()), (1, 1));
         assert!(began[0].end_s - began[0].start_s >= 1.92 - 1e-9);
-        assert!(ended[0].end_s > began[0].end_s, "the event went on after it began");
+        assert!(
+            ended[0].end_s > began[0].end_s,
+            "the event went on after it began"
+        );
     }
 
     #[test]
@@ -472,13 +656,26 @@ mod tests {
     #[test]
     fn a_hold_bridges_short_gaps_only() {
         let r = held(1.5, rule(&["Screaming"], 0.3, 1, 0.96, 0.0));
-        let mut detector = EventDetector::new(&rules(SoundKind::Scream, r.clone()), &names()).unwrap();
+        let mut detector =
+            EventDetector::new(&rules(SoundKind::Scream, r.clone()), &names()).unwrap();
         // Up, two quiet patches (0.96 s after the last loud one ends), up again.
-        let ended = run(&mut detector, 1, &[0.9, 0.9, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0], 0.0).1;
+        let ended = run(
+            &mut detector,
+            1,
+            &[0.9, 0.9, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0],
+            0.0,
+        )
+        .1;
         assert_eq!(ended.len(), 1, "{ended:?}");
         assert_eq!((ended[0].start_s, ended[0].end_s), (0.0, 2.88));
         let mut detector = EventDetector::new(&rules(SoundKind::Scream, r), &names()).unwrap();
-        let ended = run(&mut detector, 1, &[0.9, 0.9, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0], 0.0).1;
+        let ended = run(
+            &mut detector,
+            1,
+            &[0.9, 0.9, 0.0, 0.0, 0.0, 0.0, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0],
+            0.0,
+        )
+        .1;
         assert_eq!(ended.len(), 2, "a longer gap ends it: {ended:?}");
     }
 
@@ -486,8 +683,12 @@ mod tests {
     fn calling_needs_voice_too() {
         let mut r = rule(&["Speech"], 0.5, 1, 0.96, 30.0);
         r.needs_voice = true;
-        let mut detector = EventDetector::new(&rules(SoundKind::Calling, r.clone()), &names()).unwrap();
-        assert!(run(&mut detector, 0, &[0.9; 6], 0.1).1.is_empty(), "YAMNet alone is not enough");
+        let mut detector =
+            EventDetector::new(&rules(SoundKind::Calling, r.clone()), &names()).unwrap();
+        assert!(
+            run(&mut detector, 0, &[0.9; 6], 0.1).1.is_empty(),
+            "YAMNet alone is not enough"
+        );
         let mut detector = EventDetector::new(&rules(SoundKind::Calling, r), &names()).unwrap();
         let ended = run(&mut detector, 0, &[0.9; 6], 0.95).1;
         assert_eq!(ended.len(), 1);
@@ -496,15 +697,27 @@ mod tests {
 
     #[test]
     fn the_default_rules_name_real_classes_and_every_kind() {
-        let classes: Vec<String> = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/yamnet_class_map.csv"))
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| l.splitn(3, ',').nth(2).unwrap().trim_matches('"').to_string())
-            .collect();
+        let classes: Vec<String> = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/yamnet_class_map.csv"
+        ))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.splitn(3, ',')
+                .nth(2)
+                .unwrap()
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect();
         let rules = EventRules::default();
         assert_eq!(rules.problems(Some(&classes)), Vec::<String>::new());
-        assert_eq!(rules.0.keys().copied().collect::<Vec<_>>(), SoundKind::ALL.to_vec());
+        assert_eq!(
+            rules.0.keys().copied().collect::<Vec<_>>(),
+            SoundKind::ALL.to_vec()
+        );
     }
 
     #[test]
@@ -513,6 +726,11 @@ mod tests {
         r.classes.push("Yell".into());
         let problems = rules(SoundKind::Scream, r).problems(Some(&names()));
         assert_eq!(problems.len(), 4, "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("scream.classes: \"Screamin\"")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("scream.classes: \"Screamin\"")),
+            "{problems:?}"
+        );
     }
 }

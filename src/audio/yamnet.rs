@@ -41,14 +41,20 @@ pub struct Yamnet {
 /// Quantises one log-mel value as the model expects (round half to even,
 /// as numpy does in the reference).
 pub fn quantise(value: f32) -> u8 {
-    (value / AUDIO_SCALE + AUDIO_ZERO_POINT).round_ties_even().clamp(0.0, 255.0) as u8
+    (value / AUDIO_SCALE + AUDIO_ZERO_POINT)
+        .round_ties_even()
+        .clamp(0.0, 255.0) as u8
 }
 
 impl Yamnet {
     pub fn load(runtime: &Runtime, models_dir: &Path) -> Result<Yamnet, YamnetError> {
         let model = Model::load(runtime, models_dir, YAMNET, 0)?;
         let classes = read_class_map(&models_dir.join(CLASS_MAP))?;
-        Ok(Yamnet { model, classes, input: vec![0; PATCH_FRAMES * MEL_BANDS] })
+        Ok(Yamnet {
+            model,
+            classes,
+            input: vec![0; PATCH_FRAMES * MEL_BANDS],
+        })
     }
 
     pub fn class_names(&self) -> &[String] {
@@ -65,7 +71,10 @@ impl Yamnet {
             *slot = quantise(*value);
         }
         Ok(self.model.run_u8_with(&self.input, |outputs| {
-            Ok(output_u8(outputs, 0)?.iter().map(|&q| SCORES_SCALE * (f32::from(q) - SCORES_ZERO_POINT)).collect())
+            Ok(output_u8(outputs, 0)?
+                .iter()
+                .map(|&q| SCORES_SCALE * (f32::from(q) - SCORES_ZERO_POINT))
+                .collect())
         })?)
     }
 
@@ -86,20 +95,31 @@ pub fn read_class_names(models_dir: &Path) -> Result<Vec<String>, YamnetError> {
 /// `index,mid,display_name` lines; names may be quoted and hold commas.
 fn read_class_map(path: &Path) -> Result<Vec<String>, YamnetError> {
     let file = path.display().to_string();
-    let err = |reason: String| YamnetError::ClassMap { file: file.clone(), reason };
+    let err = |reason: String| YamnetError::ClassMap {
+        file: file.clone(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let mut classes = Vec::with_capacity(CLASSES);
     for (number, line) in text.lines().enumerate().skip(1) {
         let mut parts = line.splitn(3, ',');
         let (index, _mid, name) = (parts.next(), parts.next(), parts.next());
-        let name = name.ok_or_else(|| err(format!("line {}: expected index,mid,display_name", number + 1)))?;
+        let name = name.ok_or_else(|| {
+            err(format!(
+                "line {}: expected index,mid,display_name",
+                number + 1
+            ))
+        })?;
         if index.and_then(|i| i.parse::<usize>().ok()) != Some(classes.len()) {
             return Err(err(format!("line {}: classes out of order", number + 1)));
         }
         classes.push(name.trim().trim_matches('"').to_string());
     }
     if classes.len() != CLASSES {
-        return Err(err(format!("{} classes, expected {CLASSES}", classes.len())));
+        return Err(err(format!(
+            "{} classes, expected {CLASSES}",
+            classes.len()
+        )));
     }
     Ok(classes)
 }
@@ -110,7 +130,11 @@ mod tests {
 
     #[test]
     fn quantisation_follows_the_model_range() {
-        assert_eq!(quantise(0.001f32.ln()), 0, "log(0.001) is the bottom of the range");
+        assert_eq!(
+            quantise(0.001f32.ln()),
+            0,
+            "log(0.001) is the bottom of the range"
+        );
         assert_eq!(quantise(0.0), 144);
         assert_eq!(quantise(100.0), 255);
         assert_eq!(quantise(f32::NAN), 0);
@@ -118,7 +142,12 @@ mod tests {
 
     #[test]
     fn the_class_map_reads_quoted_names() {
-        let classes = read_class_map(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(CLASS_MAP)).unwrap();
+        let classes = read_class_map(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models")
+                .join(CLASS_MAP),
+        )
+        .unwrap();
         assert_eq!(classes[0], "Speech");
         assert_eq!(classes[1], "Child speech, kid speaking");
     }

@@ -45,35 +45,92 @@ pub struct AlarmBench {
 
 fn latency(mut ms: Vec<f64>) -> Latency {
     ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms.get(((q * ms.len() as f64).ceil() as usize).saturating_sub(1)).copied().unwrap_or(f64::NAN);
-    Latency { received: ms.len(), p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: ms.last().copied().unwrap_or(f64::NAN) }
+    let at = |q: f64| {
+        ms.get(((q * ms.len() as f64).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Latency {
+        received: ms.len(),
+        p50_ms: at(0.5),
+        p95_ms: at(0.95),
+        p99_ms: at(0.99),
+        max_ms: ms.last().copied().unwrap_or(f64::NAN),
+    }
 }
 
 /// Runs the bench; `mqtt` is a broker's `host:port` on loopback, reached
 /// over TLS trusting `mqtt_ca` when given.
-pub fn run(count: usize, interval: Duration, mqtt: Option<String>, mqtt_ca: Option<std::path::PathBuf>) -> anyhow::Result<AlarmBench> {
-    let tls = mqtt_ca.map(|ca_file| crate::deliver::outlets::OutletTls { ca_file: Some(ca_file), ..Default::default() }.client_config()).transpose().map_err(|e| anyhow::anyhow!("--mqtt-ca {e}"))?;
-    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+pub fn run(
+    count: usize,
+    interval: Duration,
+    mqtt: Option<String>,
+    mqtt_ca: Option<std::path::PathBuf>,
+) -> anyhow::Result<AlarmBench> {
+    let tls = mqtt_ca
+        .map(|ca_file| {
+            crate::deliver::outlets::OutletTls {
+                ca_file: Some(ca_file),
+                ..Default::default()
+            }
+            .client_config()
+        })
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--mqtt-ca {e}"))?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     tokio.block_on(bench(count, interval, mqtt, tls))
 }
 
-async fn bench(count: usize, interval: Duration, mqtt: Option<String>, tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>) -> anyhow::Result<AlarmBench> {
+async fn bench(
+    count: usize,
+    interval: Duration,
+    mqtt: Option<String>,
+    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+) -> anyhow::Result<AlarmBench> {
     let dir = std::env::temp_dir().join(format!("tryghed-bench-alarms-{}", std::process::id()));
     let result = measure(&dir, count, interval, mqtt, tls).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: Option<String>, tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>) -> anyhow::Result<AlarmBench> {
+async fn measure(
+    dir: &std::path::Path,
+    count: usize,
+    interval: Duration,
+    mqtt: Option<String>,
+    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+) -> anyhow::Result<AlarmBench> {
     let mqtt_tls = tls.is_some();
     let mut store = Store::open(dir)?;
     let now = chrono::Utc::now();
     let (resident, _, _) = crate::app::product::demo_records(&mut store, now)?;
     let outlets = if mqtt.is_some() { vec!["mqtt"] } else { vec![] };
-    let hub = Arc::new(Hub::new(store, AlarmSettings::default(), outlets, Clock::system())?);
+    let hub = Arc::new(Hub::new(
+        store,
+        AlarmSettings::default(),
+        outlets,
+        Clock::system(),
+    )?);
     let sessions = Arc::new(Sessions::default());
-    let token = sessions.start(User { name: "bench".into(), role: Role::Staff, rooms: Vec::new() }, now).map_err(anyhow::Error::msg)?;
-    let state = AppState { hub: hub.clone(), sessions, live: Arc::new(Live::default()), tls: false };
+    let token = sessions
+        .start(
+            User {
+                name: "bench".into(),
+                role: Role::Staff,
+                rooms: Vec::new(),
+            },
+            now,
+        )
+        .map_err(anyhow::Error::msg)?;
+    let state = AppState {
+        hub: hub.clone(),
+        sessions,
+        live: Arc::new(Live::default()),
+        tls: false,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
@@ -84,34 +141,67 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
     let sent: Arrivals = Arc::default();
     let (sse_times, mqtt_times): (Arrivals, Arrivals) = Default::default();
     let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream.write_all(format!("GET /api/events HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n").as_bytes()).await?;
+    stream
+        .write_all(
+            format!(
+                "GET /api/events HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await?;
     let reader_times = sse_times.clone();
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(id) = line.strip_prefix("data:").and_then(step_id) {
-                reader_times.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_insert_with(Instant::now);
+                reader_times
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(id)
+                    .or_insert_with(Instant::now);
             }
         }
     });
     if let Some(broker) = &mqtt {
-        let settings = MqttSettings { broker: broker.clone(), topic_prefix: "tryghed-bench".into(), device: format!("bench-{}", std::process::id()), username: None, password: None, tls: None };
+        let settings = MqttSettings {
+            broker: broker.clone(),
+            topic_prefix: "tryghed-bench".into(),
+            device: format!("bench-{}", std::process::id()),
+            username: None,
+            password: None,
+            tls: None,
+        };
         tokio::spawn(run_mqtt(hub.clone(), settings, tls.clone()));
         let (host, port) = broker.rsplit_once(':').context("--mqtt host:port")?;
-        let mut options = rumqttc::MqttOptions::new(format!("bench-sub-{}", std::process::id()), host, port.parse()?);
+        let mut options = rumqttc::MqttOptions::new(
+            format!("bench-sub-{}", std::process::id()),
+            host,
+            port.parse()?,
+        );
         options.set_keep_alive(Duration::from_secs(5));
         if let Some(tls) = tls {
-            options.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(tls)));
+            options.set_transport(rumqttc::Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(tls),
+            ));
         }
         let (client, mut events) = rumqttc::AsyncClient::new(options, 256);
-        client.subscribe("tryghed-bench/#", rumqttc::QoS::AtLeastOnce).await?;
+        client
+            .subscribe("tryghed-bench/#", rumqttc::QoS::AtLeastOnce)
+            .await?;
         let sub_times = mqtt_times.clone();
         tokio::spawn(async move {
             while let Ok(event) = events.poll().await {
                 if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(publish)) = event {
                     let arrived = Instant::now();
-                    if let Some(id) = serde_json::from_slice::<serde_json::Value>(&publish.payload).ok().and_then(|v| v["id"].as_str().map(str::to_string)) {
-                        sub_times.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_insert(arrived);
+                    if let Some(id) = serde_json::from_slice::<serde_json::Value>(&publish.payload)
+                        .ok()
+                        .and_then(|v| v["id"].as_str().map(str::to_string))
+                    {
+                        sub_times
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .entry(id)
+                            .or_insert(arrived);
                     }
                 }
             }
@@ -122,22 +212,43 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
     let case = hub.store().case_file(&resident)?;
     for i in 0..count {
         let started = Instant::now();
-        let request = AlarmRequest { room: format!("bench-{i}"), resident: Some(resident.clone()), kind: "fall".into(), level: Level::Alarm, confidence: 0.9, evidence: serde_json::json!({ "rule": "bench" }) };
-        let permit = crate::policy::permit_alarm(&case, "fall", Kind::Video, request, hub.now()).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let request = AlarmRequest {
+            room: format!("bench-{i}"),
+            resident: Some(resident.clone()),
+            kind: "fall".into(),
+            level: Level::Alarm,
+            confidence: 0.9,
+            evidence: serde_json::json!({ "rule": "bench" }),
+        };
+        let permit = crate::policy::permit_alarm(&case, "fall", Kind::Video, request, hub.now())
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
         // The id is known only once raised; the clock started before the gate.
         if let Some(step) = hub.raise(permit)? {
-            sent.lock().unwrap_or_else(|p| p.into_inner()).insert(step.id, started);
+            sent.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(step.id, started);
         }
         tokio::time::sleep(interval).await;
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && (sse_times.lock().map_or(0, |t| t.len()) < count || (mqtt.is_some() && mqtt_times.lock().map_or(0, |t| t.len()) < count)) {
+    while Instant::now() < deadline
+        && (sse_times.lock().map_or(0, |t| t.len()) < count
+            || (mqtt.is_some() && mqtt_times.lock().map_or(0, |t| t.len()) < count))
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
     let take = |arrivals: &Arrivals| {
         let arrivals = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
-        latency(sent.iter().filter_map(|(id, at)| arrivals.get(id).map(|got| got.saturating_duration_since(*at).as_secs_f64() * 1000.0)).collect())
+        latency(
+            sent.iter()
+                .filter_map(|(id, at)| {
+                    arrivals
+                        .get(id)
+                        .map(|got| got.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+                })
+                .collect(),
+        )
     };
     Ok(AlarmBench {
         events: count,
@@ -150,5 +261,7 @@ async fn measure(dir: &std::path::Path, count: usize, interval: Duration, mqtt: 
 }
 
 fn step_id(data: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(data.trim()).ok()?["id"].as_str().map(str::to_string)
+    serde_json::from_str::<serde_json::Value>(data.trim()).ok()?["id"]
+        .as_str()
+        .map(str::to_string)
 }

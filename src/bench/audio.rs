@@ -60,13 +60,24 @@ struct Pass {
 /// Decodes every file to mono at its own rate first (untimed, as a
 /// microphone hands over mono blocks), then times one pass after an untimed
 /// warm-up pass.
-pub fn run(runtime: &Runtime, config: &Config, files: &[PathBuf]) -> Result<AudioBench, AudioBenchError> {
+pub fn run(
+    runtime: &Runtime,
+    config: &Config,
+    files: &[PathBuf],
+) -> Result<AudioBench, AudioBenchError> {
     let mut analyzer = SoundAnalyzer::load(runtime, &config.models_dir, &config.sound)?;
-    let inputs: Vec<(Vec<f32>, u32)> = files.iter().map(|f| wav::read_mono(f)).collect::<Result<_, _>>()?;
+    let inputs: Vec<(Vec<f32>, u32)> = files
+        .iter()
+        .map(|f| wav::read_mono(f))
+        .collect::<Result<_, _>>()?;
     one_pass(&mut analyzer, &inputs)?;
     let pass = one_pass(&mut analyzer, &inputs)?;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let processing = pass.resample + pass.stages.front_end + pass.stages.yamnet + pass.stages.vad + pass.stages.events;
+    let processing = pass.resample
+        + pass.stages.front_end
+        + pass.stages.yamnet
+        + pass.stages.vad
+        + pass.stages.events;
     Ok(AudioBench {
         engine: "tryghed",
         files: files.len(),
@@ -86,9 +97,19 @@ pub fn run(runtime: &Runtime, config: &Config, files: &[PathBuf]) -> Result<Audi
     })
 }
 
-fn one_pass(analyzer: &mut SoundAnalyzer, inputs: &[(Vec<f32>, u32)]) -> Result<Pass, AudioBenchError> {
+fn one_pass(
+    analyzer: &mut SoundAnalyzer,
+    inputs: &[(Vec<f32>, u32)],
+) -> Result<Pass, AudioBenchError> {
     let before = analyzer.times();
-    let mut pass = Pass { resample: Duration::ZERO, stages: StageTimes::default(), audio_s: 0.0, patches: 0, speech: 0, events: 0 };
+    let mut pass = Pass {
+        resample: Duration::ZERO,
+        stages: StageTimes::default(),
+        audio_s: 0.0,
+        patches: 0,
+        speech: 0,
+        events: 0,
+    };
     let count = |outputs: Vec<SoundOutput>, pass: &mut Pass| {
         for output in outputs {
             match output {
@@ -107,7 +128,10 @@ fn one_pass(analyzer: &mut SoundAnalyzer, inputs: &[(Vec<f32>, u32)]) -> Result<
             let resampled = resampler.push(block)?;
             pass.resample += t.elapsed();
             samples += resampled.len();
-            count(analyzer.push(&AudioChunk::from_samples(resampled))?, &mut pass);
+            count(
+                analyzer.push(&AudioChunk::from_samples(resampled))?,
+                &mut pass,
+            );
         }
         let t = Instant::now();
         let tail = resampler.finish()?;

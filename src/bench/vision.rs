@@ -58,7 +58,17 @@ pub enum BenchError {
     #[error(transparent)]
     Vision(#[from] crate::vision::VisionError),
     #[error("{folder}: frames differ in size ({first} and {other}); benchmark frames must all be one size")]
-    MixedSizes { folder: String, first: String, other: String },
+    MixedSizes {
+        folder: String,
+        first: String,
+        other: String,
+    },
+    #[error(transparent)]
+    Video(#[from] crate::capture::video::VideoError),
+    #[error("{file}: too long to benchmark: its frames must fit in {} MiB decoded", PRELOAD_LIMIT_BYTES >> 20)]
+    VideoTooLong { file: String },
+    #[error("{file}: holds no frames")]
+    NoFrames { file: String },
 }
 
 /// Frames the detector is timed on by itself.
@@ -81,7 +91,12 @@ impl BenchFrames {
         let files = replay::frame_files(folder)?;
         let first = Frame::decode_file(&files[0])?;
         let size = (first.width(), first.height());
-        let mut frames = BenchFrames { files, preloaded: Vec::new(), size, folder: folder.display().to_string() };
+        let mut frames = BenchFrames {
+            files,
+            preloaded: Vec::new(),
+            size,
+            folder: folder.display().to_string(),
+        };
         let bytes = u64::from(size.0) * u64::from(size.1) * 3 * frames.files.len() as u64;
         if bytes <= PRELOAD_LIMIT_BYTES {
             frames.preloaded.push(first);
@@ -93,8 +108,34 @@ impl BenchFrames {
         Ok(frames)
     }
 
+    /// A video's frames, all decoded to memory before timing (a video cannot
+    /// be read from the middle as cheaply as a folder).
+    fn open_video(file: &Path) -> Result<BenchFrames, BenchError> {
+        let name = file.display().to_string();
+        let mut preloaded: Vec<Frame> = Vec::new();
+        let mut bytes = 0u64;
+        for item in crate::capture::video::VideoFile::open(file)? {
+            let (_, frame) = item?;
+            bytes += frame.rgb().len() as u64;
+            if bytes > PRELOAD_LIMIT_BYTES {
+                return Err(BenchError::VideoTooLong { file: name });
+            }
+            preloaded.push(frame);
+        }
+        let size = preloaded
+            .first()
+            .map(|f| (f.width(), f.height()))
+            .ok_or_else(|| BenchError::NoFrames { file: name.clone() })?;
+        Ok(BenchFrames {
+            files: Vec::new(),
+            preloaded,
+            size,
+            folder: name,
+        })
+    }
+
     fn len(&self) -> usize {
-        self.files.len()
+        self.files.len().max(self.preloaded.len())
     }
 
     fn read(&self, index: usize) -> Result<Frame, BenchError> {
@@ -110,7 +151,11 @@ impl BenchFrames {
     }
 
     /// Calls `visit` with each frame in turn; only `visit` is timed by callers.
-    fn for_each(&self, count: usize, mut visit: impl FnMut(&Frame) -> Result<(), BenchError>) -> Result<(), BenchError> {
+    fn for_each(
+        &self,
+        count: usize,
+        mut visit: impl FnMut(&Frame) -> Result<(), BenchError>,
+    ) -> Result<(), BenchError> {
         for index in (0..self.len()).cycle().take(count) {
             match self.preloaded.get(index) {
                 Some(frame) => visit(frame)?,
@@ -121,10 +166,20 @@ impl BenchFrames {
     }
 }
 
-/// Runs the tracking pipeline over every frame in `folder` after `warmup`
-/// untimed frames. Decoding is never timed.
-pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folder: &Path, warmup: usize) -> Result<VisionBench, BenchError> {
-    let frames = BenchFrames::open(folder)?;
+/// Runs the tracking pipeline over every frame in `folder` (or of a video
+/// file) after `warmup` untimed frames. Decoding is never timed.
+pub fn run(
+    runtime: &Runtime,
+    models_dir: &Path,
+    settings: VisionSettings,
+    folder: &Path,
+    warmup: usize,
+) -> Result<VisionBench, BenchError> {
+    let frames = if folder.is_file() {
+        BenchFrames::open_video(folder)?
+    } else {
+        BenchFrames::open(folder)?
+    };
     let (width, height) = frames.size;
     let threads = settings.threads;
     let mut tracker = PoseTracker::load(runtime, models_dir, settings)?;
@@ -147,7 +202,9 @@ pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folde
     let model = tracker.estimator().model_time();
     // Tracking may never need the detector; time it on its own as well.
     tracker.estimator_mut().reset_model_time();
-    frames.for_each(DETECTOR_SAMPLE_FRAMES.min(frames.len()), |frame| Ok(tracker.estimator_mut().detect(frame, &[]).map(|_| ())?))?;
+    frames.for_each(DETECTOR_SAMPLE_FRAMES.min(frames.len()), |frame| {
+        Ok(tracker.estimator_mut().detect(frame, &[]).map(|_| ())?)
+    })?;
     let detector_alone = tracker.estimator().model_time().detector;
     let model_total = model.detector.time + model.landmarks.time;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -168,13 +225,19 @@ pub fn run(runtime: &Runtime, models_dir: &Path, settings: VisionSettings, folde
         detector_runs: model.detector.runs,
         landmark_ms: model.landmarks.mean_ms(),
         landmark_runs: model.landmarks.runs,
-        overhead_pct: if model_total.is_zero() { 0.0 } else { (ms(total) - ms(model_total)) / ms(model_total) * 100.0 },
+        overhead_pct: if model_total.is_zero() {
+            0.0
+        } else {
+            (ms(total) - ms(model_total)) / ms(model_total) * 100.0
+        },
         peak_rss_mb: peak_rss_mb(),
         persons_found,
         frames_with_person,
         environment: Environment {
             cpu: cpu_model(),
-            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             onnxruntime: ORT_VERSION,
             onnxruntime_library: runtime.library().display().to_string(),
             threads,
@@ -197,14 +260,23 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -251,23 +323,38 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name)
     }
 
     #[test]
     fn a_long_recording_is_read_frame_by_frame_and_sizes_are_checked() {
-        let files = vec![fixture("bench-640x480/frame_000.jpg"), fixture("bench-640x480/frame_001.jpg"), fixture("photos/astronaut.png")];
-        let frames = BenchFrames { files, preloaded: Vec::new(), size: (640, 480), folder: "recording".into() };
+        let files = vec![
+            fixture("bench-640x480/frame_000.jpg"),
+            fixture("bench-640x480/frame_001.jpg"),
+            fixture("photos/astronaut.png"),
+        ];
+        let frames = BenchFrames {
+            files,
+            preloaded: Vec::new(),
+            size: (640, 480),
+            folder: "recording".into(),
+        };
         let mut seen = 0;
-        frames.for_each(2, |f| {
-            assert_eq!((f.width(), f.height()), (640, 480));
-            seen += 1;
-            Ok(())
-        })
-        .unwrap();
+        frames
+            .for_each(2, |f| {
+                assert_eq!((f.width(), f.height()), (640, 480));
+                seen += 1;
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(seen, 2);
         let err = frames.for_each(3, |_| Ok(())).unwrap_err().to_string();
-        assert!(err.contains("recording") && err.contains("512x512"), "{err}");
+        assert!(
+            err.contains("recording") && err.contains("512x512"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -40,12 +40,20 @@ impl Camera {
             return Err(if list_cameras().is_empty() {
                 CameraError::NoCamera
             } else {
-                CameraError::Device { index, reason: "no camera with that index".into() }
+                CameraError::Device {
+                    index,
+                    reason: "no camera with that index".into(),
+                }
             });
         }
-        let device_err = |e: nokhwa::NokhwaError| CameraError::Device { index, reason: e.to_string() };
-        let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate);
-        let mut device = nokhwa::Camera::new(CameraIndex::Index(index), format).map_err(device_err)?;
+        let device_err = |e: nokhwa::NokhwaError| CameraError::Device {
+            index,
+            reason: e.to_string(),
+        };
+        let format =
+            RequestedFormat::new::<RgbFormat>(RequestedFormatType::AbsoluteHighestFrameRate);
+        let mut device =
+            nokhwa::Camera::new(CameraIndex::Index(index), format).map_err(device_err)?;
         device.open_stream().map_err(device_err)?;
         Ok(Camera { index, device })
     }
@@ -53,12 +61,18 @@ impl Camera {
     /// Waits for the next image and returns it as a frame.
     pub fn next_frame(&mut self) -> Result<Frame, CameraError> {
         let index = self.index;
-        let device_err = |e: nokhwa::NokhwaError| CameraError::Device { index, reason: e.to_string() };
+        let device_err = |e: nokhwa::NokhwaError| CameraError::Device {
+            index,
+            reason: e.to_string(),
+        };
         let buffer = self.device.frame().map_err(device_err)?;
         let image = buffer.decode_image::<RgbFormat>().map_err(device_err)?;
         drop(buffer);
         let (width, height) = image.dimensions();
-        Frame::from_rgb(width, height, image.into_raw()).map_err(|e| CameraError::Device { index, reason: e.to_string() })
+        Frame::from_rgb(width, height, image.into_raw()).map_err(|e| CameraError::Device {
+            index,
+            reason: e.to_string(),
+        })
     }
 }
 

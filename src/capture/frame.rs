@@ -27,18 +27,28 @@ pub struct Frame {
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     #[error("{file}: cannot read the file: {cause}")]
-    Read {
-        file: String,
-        cause: std::io::Error,
-    },
+    Read { file: String, cause: std::io::Error },
     #[error("{file}: not a PNG or JPEG image the device can decode: {reason}")]
     Decode { file: String, reason: String },
     #[error("{file}: image is {width}x{height}; the device needs at least {MIN_FRAME_SIDE}x{MIN_FRAME_SIDE} pixels")]
-    TooSmall { file: String, width: u32, height: u32 },
+    TooSmall {
+        file: String,
+        width: u32,
+        height: u32,
+    },
     #[error("{file}: image claims {width}x{height} pixels, more than the {MAX_FRAME_PIXELS} the device accepts")]
-    TooLarge { file: String, width: u32, height: u32 },
+    TooLarge {
+        file: String,
+        width: u32,
+        height: u32,
+    },
     #[error("frame buffer holds {got} bytes, expected {expected} for {width}x{height} RGB")]
-    BufferSize { width: u32, height: u32, expected: usize, got: usize },
+    BufferSize {
+        width: u32,
+        height: u32,
+        expected: usize,
+        got: usize,
+    },
 }
 
 impl Frame {
@@ -48,9 +58,19 @@ impl Frame {
         if rgb.len() != expected {
             let got = rgb.len();
             rgb.zeroize();
-            return Err(FrameError::BufferSize { width, height, expected, got });
+            return Err(FrameError::BufferSize {
+                width,
+                height,
+                expected,
+                got,
+            });
         }
-        Ok(Frame { width, height, rgb, captured_at: Instant::now() })
+        Ok(Frame {
+            width,
+            height,
+            rgb,
+            captured_at: Instant::now(),
+        })
     }
 
     /// Decodes a PNG or JPEG file into a frame. The size is checked from the
@@ -58,7 +78,10 @@ impl Frame {
     /// the device allocate gigabytes.
     pub fn decode_file(path: &Path) -> Result<Frame, FrameError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|cause| FrameError::Read { file: file.clone(), cause })?;
+        let bytes = std::fs::read(path).map_err(|cause| FrameError::Read {
+            file: file.clone(),
+            cause,
+        })?;
         Self::decode_bytes(&file, bytes)
     }
 
@@ -87,14 +110,24 @@ impl Frame {
 
 fn decode_checked(file: &str, bytes: &[u8]) -> Result<Frame, FrameError> {
     use image::ImageReader;
-    let decode_err = |e: &dyn fmt::Display| FrameError::Decode { file: file.to_string(), reason: e.to_string() };
-    let reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(&e))?;
+    let decode_err = |e: &dyn fmt::Display| FrameError::Decode {
+        file: file.to_string(),
+        reason: e.to_string(),
+    };
+    let reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| decode_err(&e))?;
     if reader.format().is_none() {
-        return Err(FrameError::Decode { file: file.to_string(), reason: "the content is not a known image format".into() });
+        return Err(FrameError::Decode {
+            file: file.to_string(),
+            reason: "the content is not a known image format".into(),
+        });
     }
     let (width, height) = reader.into_dimensions().map_err(|e| decode_err(&e))?;
     check_size(file, width, height)?;
-    let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(&e))?;
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| decode_err(&e))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(width);
     limits.max_image_height = Some(height);
@@ -103,7 +136,9 @@ fn decode_checked(file: &str, bytes: &[u8]) -> Result<Frame, FrameError> {
     let mut decoder = reader.into_decoder().map_err(|e| decode_err(&e))?;
     // Phones store photos sideways with an EXIF orientation tag; upright is
     // what a person (and MediaPipe's OpenCV loader) sees.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| decode_err(&e))?;
     image.apply_orientation(orientation);
     let (width, height) = (image.width(), image.height());
@@ -118,12 +153,20 @@ fn decode_checked(file: &str, bytes: &[u8]) -> Result<Frame, FrameError> {
     Frame::from_rgb(width, height, rgb)
 }
 
-fn check_size(file: &str, width: u32, height: u32) -> Result<(), FrameError> {
+pub(crate) fn check_size(file: &str, width: u32, height: u32) -> Result<(), FrameError> {
     if u64::from(width) * u64::from(height) > MAX_FRAME_PIXELS {
-        return Err(FrameError::TooLarge { file: file.to_string(), width, height });
+        return Err(FrameError::TooLarge {
+            file: file.to_string(),
+            width,
+            height,
+        });
     }
     if width < MIN_FRAME_SIDE || height < MIN_FRAME_SIDE {
-        return Err(FrameError::TooSmall { file: file.to_string(), width, height });
+        return Err(FrameError::TooSmall {
+            file: file.to_string(),
+            width,
+            height,
+        });
     }
     Ok(())
 }
@@ -146,7 +189,10 @@ mod tests {
 
     #[test]
     fn wrong_buffer_size_is_refused() {
-        assert!(matches!(Frame::from_rgb(4, 4, vec![0; 10]), Err(FrameError::BufferSize { .. })));
+        assert!(matches!(
+            Frame::from_rgb(4, 4, vec![0; 10]),
+            Err(FrameError::BufferSize { .. })
+        ));
     }
 
     #[test]
@@ -159,6 +205,9 @@ mod tests {
     #[test]
     fn a_text_file_is_not_an_image() {
         let err = Frame::decode_bytes("notes.jpg", b"hello, this is text".to_vec()).unwrap_err();
-        assert!(err.to_string().starts_with("notes.jpg: not a PNG or JPEG"), "{err}");
+        assert!(
+            err.to_string().starts_with("notes.jpg: not a PNG or JPEG"),
+            "{err}"
+        );
     }
 }

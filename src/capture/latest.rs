@@ -31,12 +31,20 @@ pub struct FrameReceiver {
 
 pub fn latest_frame() -> (FrameSender, FrameReceiver) {
     let shared = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
-    (FrameSender { shared: shared.clone() }, FrameReceiver { shared })
+    (
+        FrameSender {
+            shared: shared.clone(),
+        },
+        FrameReceiver { shared },
+    )
 }
 
 fn lock(shared: &(Mutex<Slot>, Condvar)) -> MutexGuard<'_, Slot> {
     // A panic elsewhere cannot leave a half-written Option: recover the slot.
-    shared.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl FrameSender {
@@ -85,7 +93,11 @@ impl FrameReceiver {
             if slot.closed {
                 return None;
             }
-            slot = self.shared.1.wait(slot).unwrap_or_else(|poisoned| poisoned.into_inner());
+            slot = self
+                .shared
+                .1
+                .wait(slot)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 
@@ -106,7 +118,12 @@ impl FrameReceiver {
             if left.is_zero() {
                 return Ok(None);
             }
-            slot = self.shared.1.wait_timeout(slot, left).map(|(s, _)| s).unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            slot = self
+                .shared
+                .1
+                .wait_timeout(slot, left)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
         }
     }
 

@@ -27,12 +27,19 @@ pub enum MicrophoneError {
 /// The input devices the sound system lists, as (name, description).
 pub fn list_microphones() -> Vec<(String, String)> {
     let host = cpal::default_host();
-    let Ok(devices) = host.input_devices() else { return Vec::new() };
+    let Ok(devices) = host.input_devices() else {
+        return Vec::new();
+    };
     devices
         .filter_map(|d| {
             let id = d.id().ok()?.to_string();
-            let name = id.split_once(':').map_or(id.clone(), |(_, name)| name.to_string());
-            let description = d.description().map(|desc| desc.to_string()).unwrap_or_default();
+            let name = id
+                .split_once(':')
+                .map_or(id.clone(), |(_, name)| name.to_string());
+            let description = d
+                .description()
+                .map(|desc| desc.to_string())
+                .unwrap_or_default();
             Some((name, description.lines().next().unwrap_or("").to_string()))
         })
         .collect()
@@ -51,29 +58,57 @@ pub struct Microphone {
 impl Microphone {
     /// Opens `name` (an ALSA device such as `default` or `plughw:CARD=0,DEV=0`),
     /// or the system's default input, at the device's default input format.
-    pub fn open(name: Option<&str>, blocks: mpsc::SyncSender<Vec<f32>>, faults: mpsc::Sender<String>) -> Result<Microphone, MicrophoneError> {
+    pub fn open(
+        name: Option<&str>,
+        blocks: mpsc::SyncSender<Vec<f32>>,
+        faults: mpsc::Sender<String>,
+    ) -> Result<Microphone, MicrophoneError> {
         let host = cpal::default_host();
         let device = match name {
-            None => host.default_input_device().ok_or(MicrophoneError::NoMicrophone)?,
+            None => host
+                .default_input_device()
+                .ok_or(MicrophoneError::NoMicrophone)?,
             Some(wanted) => {
-                let devices: Vec<cpal::Device> = host.input_devices().map(|d| d.collect()).unwrap_or_default();
+                let devices: Vec<cpal::Device> = host
+                    .input_devices()
+                    .map(|d| d.collect())
+                    .unwrap_or_default();
                 let id_of = |d: &cpal::Device| d.id().map(|id| id.to_string()).unwrap_or_default();
-                match devices.iter().position(|d| id_of(d) == format!("alsa:{wanted}") || id_of(d) == wanted) {
-                    Some(i) => devices.into_iter().nth(i).ok_or(MicrophoneError::NoMicrophone)?,
+                match devices
+                    .iter()
+                    .position(|d| id_of(d) == format!("alsa:{wanted}") || id_of(d) == wanted)
+                {
+                    Some(i) => devices
+                        .into_iter()
+                        .nth(i)
+                        .ok_or(MicrophoneError::NoMicrophone)?,
                     None if devices.is_empty() => return Err(MicrophoneError::NoMicrophone),
                     None => {
-                        let known = list_microphones().into_iter().map(|(n, _)| n).collect::<Vec<_>>().join(", ");
-                        return Err(MicrophoneError::Unknown { name: wanted.to_string(), known });
+                        let known = list_microphones()
+                            .into_iter()
+                            .map(|(n, _)| n)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        return Err(MicrophoneError::Unknown {
+                            name: wanted.to_string(),
+                            known,
+                        });
                     }
                 }
             }
         };
         let name = name.unwrap_or("default").to_string();
-        let device_err = |e: cpal::Error| MicrophoneError::Device { name: name.clone(), reason: e.to_string() };
+        let device_err = |e: cpal::Error| MicrophoneError::Device {
+            name: name.clone(),
+            reason: e.to_string(),
+        };
         let config = preferred_config(&device).map_err(device_err)?;
         let (rate, channels) = (config.sample_rate(), config.channels());
         if rate == 0 || channels == 0 {
-            return Err(MicrophoneError::Device { name, reason: format!("{channels} channels at {rate} Hz") });
+            return Err(MicrophoneError::Device {
+                name,
+                reason: format!("{channels} channels at {rate} Hz"),
+            });
         }
         let stream_faults = faults.clone();
         let on_error = move |e: cpal::Error| {
@@ -88,11 +123,21 @@ impl Microphone {
             cpal::SampleFormat::U16 => build::<u16>(&device, &config, blocks, on_error),
             cpal::SampleFormat::U8 => build::<u8>(&device, &config, blocks, on_error),
             cpal::SampleFormat::I8 => build::<i8>(&device, &config, blocks, on_error),
-            other => return Err(MicrophoneError::Device { name, reason: format!("samples in {other} are not supported") }),
+            other => {
+                return Err(MicrophoneError::Device {
+                    name,
+                    reason: format!("samples in {other} are not supported"),
+                })
+            }
         }
         .map_err(device_err)?;
         stream.play().map_err(device_err)?;
-        Ok(Microphone { name, rate, channels, _stream: stream })
+        Ok(Microphone {
+            name,
+            rate,
+            channels,
+            _stream: stream,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -127,7 +172,9 @@ fn preferred_config(device: &cpal::Device) -> Result<cpal::SupportedStreamConfig
         .ok()
         .into_iter()
         .flatten()
-        .filter(|c| c.min_sample_rate() <= wanted && wanted <= c.max_sample_rate() && c.channels() >= 1)
+        .filter(|c| {
+            c.min_sample_rate() <= wanted && wanted <= c.max_sample_rate() && c.channels() >= 1
+        })
         .min_by_key(|c| (c.channels(), rank(c.sample_format())));
     match best {
         Some(range) => Ok(range.with_sample_rate(wanted)),
@@ -135,7 +182,12 @@ fn preferred_config(device: &cpal::Device) -> Result<cpal::SupportedStreamConfig
     }
 }
 
-fn build<T>(device: &cpal::Device, config: &cpal::StreamConfig, blocks: mpsc::SyncSender<Vec<f32>>, on_error: impl FnMut(cpal::Error) + Send + 'static) -> Result<cpal::Stream, cpal::Error>
+fn build<T>(
+    device: &cpal::Device,
+    config: &cpal::StreamConfig,
+    blocks: mpsc::SyncSender<Vec<f32>>,
+    on_error: impl FnMut(cpal::Error) + Send + 'static,
+) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + Send + 'static,
     f32: FromSample<T>,
@@ -144,7 +196,12 @@ where
     device.build_input_stream::<T, _, _>(
         config.clone(),
         move |data: &[T], _: &cpal::InputCallbackInfo| {
-            let mut mono: Vec<f32> = data.chunks(channels).map(|frame| frame.iter().map(|s| f32::from_sample(*s)).sum::<f32>() / channels as f32).collect();
+            let mut mono: Vec<f32> = data
+                .chunks(channels)
+                .map(|frame| {
+                    frame.iter().map(|s| f32::from_sample(*s)).sum::<f32>() / channels as f32
+                })
+                .collect();
             // Waits while analysis is behind; once the analysis side has
             // gone, the block is wiped and dropped.
             if let Err(mpsc::SendError(mut unsent)) = blocks.send(std::mem::take(&mut mono)) {

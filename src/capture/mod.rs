@@ -1,4 +1,4 @@
-//! Sources of frames (a live camera, replay of image folders) and of sound
+//! Sources of frames (a live camera, replay of image folders, video files) and of sound
 //! (a live microphone; WAV replay is `audio::wav`).
 //!
 //! Both yield the same in-memory [`Frame`]. A frame is never written to disk,
@@ -10,5 +10,8 @@ mod frame;
 pub mod latest;
 pub mod microphone;
 pub mod replay;
+mod source;
+pub mod video;
 
 pub use frame::{Frame, FrameError, MAX_FRAME_PIXELS};
+pub use source::{FramesFrom, SourceError, TimedFrame};

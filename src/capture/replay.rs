@@ -21,10 +21,18 @@ pub enum ReplayError {
 /// The image files of a folder, in name order.
 pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
     let name = folder.display().to_string();
-    let entries = std::fs::read_dir(folder).map_err(|cause| ReplayError::List { folder: name.clone(), cause })?;
+    let entries = std::fs::read_dir(folder).map_err(|cause| ReplayError::List {
+        folder: name.clone(),
+        cause,
+    })?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|cause| ReplayError::List { folder: name.clone(), cause })?.path();
+        let path = entry
+            .map_err(|cause| ReplayError::List {
+                folder: name.clone(),
+                cause,
+            })?
+            .path();
         if path.is_file() && is_image_name(&path) {
             files.push(path);
         }
@@ -37,7 +45,10 @@ pub fn frame_files(folder: &Path) -> Result<Vec<PathBuf>, ReplayError> {
 }
 
 fn is_image_name(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg"))
 }
 
@@ -59,7 +70,13 @@ impl Replay {
             Some(rate) => Some(Duration::from_secs_f64(1.0 / rate)),
             None => None,
         };
-        Ok(Replay { files: frame_files(folder)?, next: 0, frame_interval, next_due: None, looped: false })
+        Ok(Replay {
+            files: frame_files(folder)?,
+            next: 0,
+            frame_interval,
+            next_due: None,
+            looped: false,
+        })
     }
 
     /// Replays the folder again and again instead of ending.

@@ -23,7 +23,11 @@ pub struct BedSettings {
 
 impl Default for BedSettings {
     fn default() -> Self {
-        BedSettings { edge_after_s: 2.0, exit_tolerance_s: 600.0, settled_s: 10.0 }
+        BedSettings {
+            edge_after_s: 2.0,
+            exit_tolerance_s: 600.0,
+            settled_s: 10.0,
+        }
     }
 }
 
@@ -31,8 +35,15 @@ impl Default for BedSettings {
 enum State {
     /// Not known to be in bed.
     Away,
-    InBed { since: f64, edge_since: Option<f64>, edge_reported: bool },
-    Out { since: f64, reported: bool },
+    InBed {
+        since: f64,
+        edge_since: Option<f64>,
+        edge_reported: bool,
+    },
+    Out {
+        since: f64,
+        reported: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -44,40 +55,98 @@ pub struct BedWatch {
 
 impl BedWatch {
     pub fn new(person: usize, settings: BedSettings) -> BedWatch {
-        BedWatch { settings, person, state: State::Away }
+        BedWatch {
+            settings,
+            person,
+            state: State::Away,
+        }
     }
 
-    fn event(&self, kind: CareKind, t: f64, confidence: f32, rule: &'static str, values: &[(&'static str, f64)]) -> CareEvent {
-        CareEvent { kind, t_s: t, confidence, person: Some(self.person), evidence: Evidence::new(rule, values.iter().copied().collect::<BTreeMap<_, _>>()) }
+    fn event(
+        &self,
+        kind: CareKind,
+        t: f64,
+        confidence: f32,
+        rule: &'static str,
+        values: &[(&'static str, f64)],
+    ) -> CareEvent {
+        CareEvent {
+            kind,
+            t_s: t,
+            confidence,
+            person: Some(self.person),
+            evidence: Evidence::new(rule, values.iter().copied().collect::<BTreeMap<_, _>>()),
+        }
     }
 
     /// Takes the filtered posture at `t`.
     pub fn push(&mut self, t: f64, posture: Posture) -> Vec<CareEvent> {
         let mut events = Vec::new();
         self.state = match (self.state, posture) {
-            (State::Away, p) if p.in_bed() => State::InBed { since: t, edge_since: None, edge_reported: false },
+            (State::Away, p) if p.in_bed() => State::InBed {
+                since: t,
+                edge_since: None,
+                edge_reported: false,
+            },
             (State::Away, _) => State::Away,
-            (State::InBed { since, edge_since, edge_reported }, p) if p.in_bed() => {
-                let edge_since = if p == Posture::SittingOnBedEdge { Some(edge_since.unwrap_or(t)) } else { None };
+            (
+                State::InBed {
+                    since,
+                    edge_since,
+                    edge_reported,
+                },
+                p,
+            ) if p.in_bed() => {
+                let edge_since = if p == Posture::SittingOnBedEdge {
+                    Some(edge_since.unwrap_or(t))
+                } else {
+                    None
+                };
                 let mut edge_reported = edge_reported && p != Posture::LyingInBed;
                 if let Some(edge) = edge_since {
-                    if !edge_reported && t - edge >= self.settings.edge_after_s && t - since >= self.settings.settled_s {
+                    if !edge_reported
+                        && t - edge >= self.settings.edge_after_s
+                        && t - since >= self.settings.settled_s
+                    {
                         edge_reported = true;
-                        events.push(self.event(CareKind::BedEdge, t, 0.8, "sitting on the bed edge longer than edge_after_s", &[("seconds_on_edge", t - edge)]));
+                        events.push(self.event(
+                            CareKind::BedEdge,
+                            t,
+                            0.8,
+                            "sitting on the bed edge longer than edge_after_s",
+                            &[("seconds_on_edge", t - edge)],
+                        ));
                     }
                 }
-                State::InBed { since, edge_since, edge_reported }
+                State::InBed {
+                    since,
+                    edge_since,
+                    edge_reported,
+                }
             }
             // Unseen in bed (under a blanket, a pose the model misses): still in bed.
             (s @ State::InBed { .. }, Posture::NotInView) => s,
-            (State::InBed { since, .. }, _) if t - since >= self.settings.settled_s => State::Out { since: t, reported: false },
+            (State::InBed { since, .. }, _) if t - since >= self.settings.settled_s => State::Out {
+                since: t,
+                reported: false,
+            },
             (State::InBed { .. }, _) => State::Away,
-            (State::Out { .. }, p) if p.in_bed() => State::InBed { since: t, edge_since: None, edge_reported: false },
+            (State::Out { .. }, p) if p.in_bed() => State::InBed {
+                since: t,
+                edge_since: None,
+                edge_reported: false,
+            },
             (State::Out { since, reported }, _) => {
                 let mut reported = reported;
                 if !reported && t - since >= self.settings.exit_tolerance_s {
                     reported = true;
-                    events.push(self.event(CareKind::BedExit, t, 0.85, "out of bed and not back within exit_tolerance_s", &[("seconds_out_of_bed", t - since)]));
+                    events.push(self.event(
+                        CareKind::BedExit,
+                        t,
+                        0.85,
+                        "out of bed and not back within exit_tolerance_s",
+                        &[("seconds_out_of_bed", t - since)],
+                    ));
                 }
                 State::Out { since, reported }
             }
@@ -95,7 +164,11 @@ mod tests {
         let mut events = Vec::new();
         let mut t = 0.0;
         while t <= until {
-            let posture = timeline.iter().rev().find(|(from, _)| *from <= t).map_or(Posture::NotInView, |(_, p)| *p);
+            let posture = timeline
+                .iter()
+                .rev()
+                .find(|(from, _)| *from <= t)
+                .map_or(Posture::NotInView, |(_, p)| *p);
             events.extend(watch.push(t, posture).into_iter().map(|e| (e.kind, e.t_s)));
             t += 0.5;
         }
@@ -103,27 +176,61 @@ mod tests {
     }
 
     fn quick() -> BedSettings {
-        BedSettings { edge_after_s: 2.0, exit_tolerance_s: 60.0, settled_s: 10.0 }
+        BedSettings {
+            edge_after_s: 2.0,
+            exit_tolerance_s: 60.0,
+            settled_s: 10.0,
+        }
     }
 
     #[test]
     fn a_toilet_visit_raises_nothing_and_staying_out_raises_one_exit() {
         use Posture::*;
-        let toilet = [(0.0, LyingInBed), (30.0, Walking), (35.0, NotInView), (70.0, Walking), (80.0, LyingInBed)];
+        let toilet = [
+            (0.0, LyingInBed),
+            (30.0, Walking),
+            (35.0, NotInView),
+            (70.0, Walking),
+            (80.0, LyingInBed),
+        ];
         assert!(run(quick(), &toilet, 200.0).is_empty(), "back within 60 s");
         let gone = [(0.0, LyingInBed), (30.0, Walking), (35.0, NotInView)];
-        assert_eq!(run(quick(), &gone, 400.0), vec![(CareKind::BedExit, 90.0)], "once, 60 s after leaving");
-        let twice = [(0.0, LyingInBed), (30.0, Standing), (100.0, LyingInBed), (130.0, Standing)];
-        let exits: Vec<_> = run(quick(), &twice, 300.0).into_iter().filter(|(k, _)| *k == CareKind::BedExit).collect();
-        assert_eq!(exits, vec![(CareKind::BedExit, 90.0), (CareKind::BedExit, 190.0)], "a second exit only after a return");
+        assert_eq!(
+            run(quick(), &gone, 400.0),
+            vec![(CareKind::BedExit, 90.0)],
+            "once, 60 s after leaving"
+        );
+        let twice = [
+            (0.0, LyingInBed),
+            (30.0, Standing),
+            (100.0, LyingInBed),
+            (130.0, Standing),
+        ];
+        let exits: Vec<_> = run(quick(), &twice, 300.0)
+            .into_iter()
+            .filter(|(k, _)| *k == CareKind::BedExit)
+            .collect();
+        assert_eq!(
+            exits,
+            vec![(CareKind::BedExit, 90.0), (CareKind::BedExit, 190.0)],
+            "a second exit only after a return"
+        );
     }
 
     #[test]
     fn sitting_on_the_edge_warns_once_per_sitting() {
         use Posture::*;
-        let edge = [(0.0, LyingInBed), (20.0, SittingOnBedEdge), (40.0, LyingInBed), (60.0, SittingOnBedEdge)];
+        let edge = [
+            (0.0, LyingInBed),
+            (20.0, SittingOnBedEdge),
+            (40.0, LyingInBed),
+            (60.0, SittingOnBedEdge),
+        ];
         let events = run(quick(), &edge, 70.0);
-        assert_eq!(events, vec![(CareKind::BedEdge, 22.0), (CareKind::BedEdge, 62.0)]);
+        assert_eq!(
+            events,
+            vec![(CareKind::BedEdge, 22.0), (CareKind::BedEdge, 62.0)]
+        );
         // Someone who sits down on the bed edge and leaves at once has not settled in bed.
         let visitor = [(0.0, Standing), (5.0, SittingOnBedEdge), (9.0, Standing)];
         assert!(run(quick(), &visitor, 200.0).is_empty());

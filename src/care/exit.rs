@@ -31,7 +31,12 @@ pub struct ExitWatch {
 
 impl ExitWatch {
     pub fn new(person: usize, settings: ExitSettings) -> ExitWatch {
-        ExitWatch { settings, person, last_seen: None, reported: false }
+        ExitWatch {
+            settings,
+            person,
+            last_seen: None,
+            reported: false,
+        }
     }
 
     /// `at_door`: `None` when the person is not seen in this frame.
@@ -44,8 +49,18 @@ impl ExitWatch {
         match self.last_seen {
             Some((seen, true)) if !self.reported && t - seen >= self.settings.after_s => {
                 self.reported = true;
-                let values = BTreeMap::from([("seconds_out_of_view", t - seen), ("last_seen_s", seen)]);
-                vec![CareEvent { kind: CareKind::RoomExit, t_s: t, confidence: 0.8, person: Some(self.person), evidence: Evidence::new("last seen in the door zone, then out of view for after_s", values) }]
+                let values =
+                    BTreeMap::from([("seconds_out_of_view", t - seen), ("last_seen_s", seen)]);
+                vec![CareEvent {
+                    kind: CareKind::RoomExit,
+                    t_s: t,
+                    confidence: 0.8,
+                    person: Some(self.person),
+                    evidence: Evidence::new(
+                        "last seen in the door zone, then out of view for after_s",
+                        values,
+                    ),
+                }]
             }
             _ => Vec::new(),
         }
@@ -72,7 +87,12 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].t_s, 21.5);
         let mut watch = ExitWatch::new(0, ExitSettings::default());
-        let vanished: Vec<_> = (0..100).flat_map(|i| watch.push(f64::from(i) * 0.5, if i < 20 { Some(false) } else { None })).collect();
-        assert!(vanished.is_empty(), "lost from view in the middle of the room is not leaving");
+        let vanished: Vec<_> = (0..100)
+            .flat_map(|i| watch.push(f64::from(i) * 0.5, if i < 20 { Some(false) } else { None }))
+            .collect();
+        assert!(
+            vanished.is_empty(),
+            "lost from view in the middle of the room is not leaving"
+        );
     }
 }

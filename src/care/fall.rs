@@ -90,7 +90,16 @@ pub struct FallDetector {
 
 impl FallDetector {
     pub fn new(person: usize, settings: FallSettings) -> FallDetector {
-        FallDetector { settings, person, history: VecDeque::new(), down_since: None, fall_checked: false, fall_reported: false, next_on_floor: None, impacts: VecDeque::new() }
+        FallDetector {
+            settings,
+            person,
+            history: VecDeque::new(),
+            down_since: None,
+            fall_checked: false,
+            fall_reported: false,
+            next_on_floor: None,
+            impacts: VecDeque::new(),
+        }
     }
 
     /// An impact sound became known at `now`. It may complete a fall the
@@ -102,7 +111,12 @@ impl FallDetector {
     }
 
     fn forget_impacts(&mut self, now: f64) {
-        let keep = self.settings.impact_before_s.max(self.settings.floor_after_impact_s) + self.settings.confirm_s + 5.0;
+        let keep = self
+            .settings
+            .impact_before_s
+            .max(self.settings.floor_after_impact_s)
+            + self.settings.confirm_s
+            + 5.0;
         while self.impacts.front().is_some_and(|i| now - i.start_s > keep) {
             self.impacts.pop_front();
         }
@@ -110,7 +124,11 @@ impl FallDetector {
 
     /// The loudest impact from `before` seconds before `floor_at` to `after` seconds after it.
     fn impact_near(&self, floor_at: f64, before: f64, after: f64) -> Option<Impact> {
-        self.impacts.iter().filter(|i| i.start_s >= floor_at - before && i.start_s <= floor_at + after).copied().max_by(|a, b| a.score.total_cmp(&b.score))
+        self.impacts
+            .iter()
+            .filter(|i| i.start_s >= floor_at - before && i.start_s <= floor_at + after)
+            .copied()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
     }
 
     /// A fall heard, not seen: the stretch on the floor is confirmed, no
@@ -120,7 +138,11 @@ impl FallDetector {
         if self.fall_reported || !self.fall_checked {
             return None;
         }
-        let impact = self.impact_near(down_since, self.settings.floor_after_impact_s, self.settings.impact_after_s)?;
+        let impact = self.impact_near(
+            down_since,
+            self.settings.floor_after_impact_s,
+            self.settings.impact_after_s,
+        )?;
         self.fall_reported = true;
         let values = BTreeMap::from([
             ("impact_score", f64::from(impact.score)),
@@ -128,16 +150,34 @@ impl FallDetector {
             ("seconds_on_floor", now - down_since),
         ]);
         let confidence = (0.6 + 0.3 * impact.score).min(0.9);
-        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: Some(self.person), evidence: Evidence::new("impact sound, then lying on the floor (descent not seen)", values) })
+        Some(CareEvent {
+            kind: CareKind::Fall,
+            t_s: now,
+            confidence,
+            person: Some(self.person),
+            evidence: Evidence::new(
+                "impact sound, then lying on the floor (descent not seen)",
+                values,
+            ),
+        })
     }
 
     /// Takes one frame's shape and filtered posture at time `t`.
     pub fn push(&mut self, t: f64, shape: Option<&BodyShape>, posture: Posture) -> Vec<CareEvent> {
         let mut events = Vec::new();
         if let Some(shape) = shape {
-            self.history.push_back(Sample { t, shoulders_y: shape.shoulders.1, scale: shape.scale, posture });
+            self.history.push_back(Sample {
+                t,
+                shoulders_y: shape.shoulders.1,
+                scale: shape.scale,
+                posture,
+            });
         }
-        while self.history.front().is_some_and(|s| t - s.t > self.settings.window_s + self.settings.confirm_s + 1.0) {
+        while self
+            .history
+            .front()
+            .is_some_and(|s| t - s.t > self.settings.window_s + self.settings.confirm_s + 1.0)
+        {
             self.history.pop_front();
         }
         self.forget_impacts(t);
@@ -155,11 +195,21 @@ impl FallDetector {
         if !self.fall_checked && down_for >= self.settings.confirm_s {
             self.fall_checked = true;
             if let Some(mut event) = self.descent_before(down_since, t) {
-                if let Some(impact) = self.impact_near(down_since, self.settings.impact_before_s, self.settings.impact_after_s) {
+                if let Some(impact) = self.impact_near(
+                    down_since,
+                    self.settings.impact_before_s,
+                    self.settings.impact_after_s,
+                ) {
                     // Two independent witnesses: the doubt left is the product of both doubts.
                     event.confidence = 1.0 - (1.0 - event.confidence) * (1.0 - 0.8 * impact.score);
-                    event.evidence.values.insert("impact_score", f64::from(impact.score));
-                    event.evidence.values.insert("impact_s_before_floor", down_since - impact.start_s);
+                    event
+                        .evidence
+                        .values
+                        .insert("impact_score", f64::from(impact.score));
+                    event
+                        .evidence
+                        .values
+                        .insert("impact_s_before_floor", down_since - impact.start_s);
                 }
                 self.fall_reported = true;
                 events.push(event);
@@ -167,12 +217,20 @@ impl FallDetector {
                 events.extend(self.heard_fall(t));
             }
         }
-        let next = *self.next_on_floor.get_or_insert(down_since + self.settings.on_floor_after_s);
+        let next = *self
+            .next_on_floor
+            .get_or_insert(down_since + self.settings.on_floor_after_s);
         if t >= next {
             self.next_on_floor = Some(next + self.settings.on_floor_repeat_s);
             let mut values = BTreeMap::new();
             values.insert("seconds_on_floor", down_for);
-            events.push(CareEvent { kind: CareKind::OnFloor, t_s: t, confidence: 0.9, person: Some(self.person), evidence: Evidence::new("lying on the floor longer than on_floor_after_s", values) });
+            events.push(CareEvent {
+                kind: CareKind::OnFloor,
+                t_s: t,
+                confidence: 0.9,
+                person: Some(self.person),
+                evidence: Evidence::new("lying on the floor longer than on_floor_after_s", values),
+            });
         }
         events
     }
@@ -180,7 +238,11 @@ impl FallDetector {
     /// Looks back from the first frame on the floor for an unbroken run of
     /// frames from an up posture down to the floor within the window.
     fn descent_before(&self, floor_at: f64, now: f64) -> Option<CareEvent> {
-        let frames: Vec<&Sample> = self.history.iter().filter(|s| s.t <= floor_at && floor_at - s.t <= self.settings.window_s).collect();
+        let frames: Vec<&Sample> = self
+            .history
+            .iter()
+            .filter(|s| s.t <= floor_at && floor_at - s.t <= self.settings.window_s)
+            .collect();
         // Only frames seen without a break up to the floor count.
         let mut first = frames.len().checked_sub(1)?;
         while first > 0 && frames[first].t - frames[first - 1].t <= self.settings.max_gap_s {
@@ -188,9 +250,14 @@ impl FallDetector {
         }
         let tail = &frames[first..];
         // The last frame where the person was still up, then the highest point before it.
-        let up = tail.iter().rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
+        let up = tail
+            .iter()
+            .rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
         let start = tail[up];
-        let highest = tail[..=up].iter().map(|s| s.shoulders_y).fold(f32::INFINITY, f32::min);
+        let highest = tail[..=up]
+            .iter()
+            .map(|s| s.shoulders_y)
+            .fold(f32::INFINITY, f32::min);
         let run = &tail[up..];
         let last = *tail.last()?;
         let scale = start.scale.max(last.scale);
@@ -199,9 +266,15 @@ impl FallDetector {
             return None;
         }
         let seconds = (last.t - start.t).max(1e-3);
-        let peak_speed = run.windows(2).map(|w| (w[1].shoulders_y - w[0].shoulders_y) / scale / (w[1].t - w[0].t).max(1e-3) as f32).fold(0.0f32, f32::max);
+        let peak_speed = run
+            .windows(2)
+            .map(|w| {
+                (w[1].shoulders_y - w[0].shoulders_y) / scale / (w[1].t - w[0].t).max(1e-3) as f32
+            })
+            .fold(0.0f32, f32::max);
         // Fast descents are falls beyond doubt; slow ones (a collapse) less so.
-        let confidence = (0.55 + 0.2 * (peak_speed / 2.0).min(1.0) + 0.2 * (drop / 2.0).min(1.0)).min(0.95);
+        let confidence =
+            (0.55 + 0.2 * (peak_speed / 2.0).min(1.0) + 0.2 * (drop / 2.0).min(1.0)).min(0.95);
         let mut values = BTreeMap::new();
         values.insert("drop_body_sizes", f64::from(drop));
         values.insert("peak_speed_body_sizes_per_s", f64::from(peak_speed));
@@ -211,6 +284,12 @@ impl FallDetector {
             p if p.in_bed() => "from bed to lying on the floor within window_s",
             _ => "from up to lying on the floor within window_s",
         };
-        Some(CareEvent { kind: CareKind::Fall, t_s: now, confidence, person: Some(self.person), evidence: Evidence::new(rule, values) })
+        Some(CareEvent {
+            kind: CareKind::Fall,
+            t_s: now,
+            confidence,
+            person: Some(self.person),
+            evidence: Evidence::new(rule, values),
+        })
     }
 }

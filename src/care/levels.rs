@@ -29,7 +29,10 @@ pub struct DayNight {
 }
 
 const fn both(level: Level) -> DayNight {
-    DayNight { day: level, night: level }
+    DayNight {
+        day: level,
+        night: level,
+    }
 }
 
 /// The `[alerts]` settings.
@@ -72,7 +75,12 @@ pub fn tolerance_setting(kind: CareKind, care: &mut CareSettings) -> Option<&mut
 
 impl Default for AlertSettings {
     fn default() -> Self {
-        AlertSettings { night_from: "22:00".into(), night_to: "07:00".into(), levels: BTreeMap::new(), residents: BTreeMap::new() }
+        AlertSettings {
+            night_from: "22:00".into(),
+            night_to: "07:00".into(),
+            levels: BTreeMap::new(),
+            residents: BTreeMap::new(),
+        }
     }
 }
 
@@ -81,17 +89,32 @@ pub fn default_level(kind: &str) -> Option<DayNight> {
     use Level::*;
     Some(match kind {
         "fall" | "on_floor" | "seizure" => both(Alarm),
-        "bed_exit" => DayNight { day: Warning, night: Alarm },
-        "bed_edge" => DayNight { day: Silent, night: Warning },
-        "room_exit" => DayNight { day: Warning, night: Alarm },
+        "bed_exit" => DayNight {
+            day: Warning,
+            night: Alarm,
+        },
+        "bed_edge" => DayNight {
+            day: Silent,
+            night: Warning,
+        },
+        "room_exit" => DayNight {
+            day: Warning,
+            night: Alarm,
+        },
         "inactivity" => both(Warning),
         // Staff in the room: worth keeping, not worth a phone buzzing.
         "several_persons" => both(Silent),
         "scream" | "smoke_alarm" => both(Alarm),
         "distress" | "impact" | "glass_breaking" | "breathing" => both(Warning),
-        "coughing" => DayNight { day: Silent, night: Warning },
+        "coughing" => DayNight {
+            day: Silent,
+            night: Warning,
+        },
         // Speech by day is conversation; at night, a resident calling.
-        "calling" => DayNight { day: Silent, night: Warning },
+        "calling" => DayNight {
+            day: Silent,
+            night: Warning,
+        },
         _ => return None,
     })
 }
@@ -103,12 +126,19 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
 impl AlertSettings {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for (name, text) in [("night_from", &self.night_from), ("night_to", &self.night_to)] {
+        for (name, text) in [
+            ("night_from", &self.night_from),
+            ("night_to", &self.night_to),
+        ] {
             if parse_time(text).is_none() {
                 problems.push(format!("{name} \"{text}\" is not a time of day (HH:MM)"));
             }
         }
-        let tables = std::iter::once(("levels".to_string(), &self.levels)).chain(self.residents.iter().map(|(id, t)| (format!("residents.{id}"), t)));
+        let tables = std::iter::once(("levels".to_string(), &self.levels)).chain(
+            self.residents
+                .iter()
+                .map(|(id, t)| (format!("residents.{id}"), t)),
+        );
         for (table, levels) in tables {
             for (name, entry) in levels {
                 let Some(kind) = CareKind::from_name(name) else {
@@ -134,7 +164,10 @@ impl AlertSettings {
         let own = resident.and_then(|r| self.residents.get(r));
         for table in std::iter::once(&self.levels).chain(own) {
             for (name, entry) in table {
-                let (Some(kind), Some(seconds)) = (CareKind::from_name(name), entry.tolerance_s) else { continue };
+                let (Some(kind), Some(seconds)) = (CareKind::from_name(name), entry.tolerance_s)
+                else {
+                    continue;
+                };
                 if let Some(setting) = tolerance_setting(kind, &mut care) {
                     *setting = seconds;
                 }
@@ -145,7 +178,10 @@ impl AlertSettings {
 
     /// Whether `time` (local) is night.
     pub fn is_night(&self, time: NaiveTime) -> bool {
-        let (Some(from), Some(to)) = (parse_time(&self.night_from), parse_time(&self.night_to)) else { return false };
+        let (Some(from), Some(to)) = (parse_time(&self.night_from), parse_time(&self.night_to))
+        else {
+            return false;
+        };
         if from <= to {
             time >= from && time < to
         } else {
@@ -155,12 +191,19 @@ impl AlertSettings {
 
     /// The level of an event of `kind` for `resident` at local `time`.
     pub fn level(&self, kind: &str, resident: Option<&str>, time: NaiveTime) -> Level {
-        let own = resident.and_then(|r| self.residents.get(r)).and_then(|levels| levels.get(kind));
+        let own = resident
+            .and_then(|r| self.residents.get(r))
+            .and_then(|levels| levels.get(kind));
         let everyone = self.levels.get(kind);
         let default = default_level(kind).unwrap_or(both(Level::Warning));
         let night = self.is_night(time);
-        let pick = |entry: Option<&KindAlert>| entry.and_then(|e| if night { e.night } else { e.day });
-        pick(own).or_else(|| pick(everyone)).unwrap_or(if night { default.night } else { default.day })
+        let pick =
+            |entry: Option<&KindAlert>| entry.and_then(|e| if night { e.night } else { e.day });
+        pick(own).or_else(|| pick(everyone)).unwrap_or(if night {
+            default.night
+        } else {
+            default.day
+        })
     }
 }
 
@@ -178,16 +221,58 @@ mod tests {
     fn day_and_night_and_a_resident_of_their_own() {
         let mut settings = AlertSettings::default();
         assert_eq!(settings.level("calling", None, at(14, 0)), Level::Silent);
-        assert_eq!(settings.level("calling", None, at(3, 10)), Level::Warning, "speech at night is a resident calling");
+        assert_eq!(
+            settings.level("calling", None, at(3, 10)),
+            Level::Warning,
+            "speech at night is a resident calling"
+        );
         assert_eq!(settings.level("bed_exit", None, at(23, 0)), Level::Alarm);
-        assert_eq!(settings.level("bed_exit", None, at(7, 0)), Level::Warning, "night ends at 07:00");
-        settings.residents.insert("r-017".into(), BTreeMap::from([("bed_edge".to_string(), KindAlert { day: Some(Level::Alarm), night: Some(Level::Alarm), tolerance_s: None })]));
-        settings.levels.insert("bed_exit".into(), KindAlert { day: Some(Level::Silent), ..KindAlert::default() });
-        assert_eq!(settings.level("bed_exit", Some("r-017"), at(12, 0)), Level::Silent, "a change for everyone");
-        assert_eq!(settings.level("bed_exit", Some("r-017"), at(23, 0)), Level::Alarm, "what it leaves out keeps the default");
-        assert_eq!(settings.level("bed_edge", Some("r-017"), at(12, 0)), Level::Alarm);
-        assert_eq!(settings.level("bed_edge", Some("r-018"), at(12, 0)), Level::Silent);
-        assert_eq!(settings.level("fall", Some("r-017"), at(12, 0)), Level::Alarm, "what the resident does not change keeps the default");
+        assert_eq!(
+            settings.level("bed_exit", None, at(7, 0)),
+            Level::Warning,
+            "night ends at 07:00"
+        );
+        settings.residents.insert(
+            "r-017".into(),
+            BTreeMap::from([(
+                "bed_edge".to_string(),
+                KindAlert {
+                    day: Some(Level::Alarm),
+                    night: Some(Level::Alarm),
+                    tolerance_s: None,
+                },
+            )]),
+        );
+        settings.levels.insert(
+            "bed_exit".into(),
+            KindAlert {
+                day: Some(Level::Silent),
+                ..KindAlert::default()
+            },
+        );
+        assert_eq!(
+            settings.level("bed_exit", Some("r-017"), at(12, 0)),
+            Level::Silent,
+            "a change for everyone"
+        );
+        assert_eq!(
+            settings.level("bed_exit", Some("r-017"), at(23, 0)),
+            Level::Alarm,
+            "what it leaves out keeps the default"
+        );
+        assert_eq!(
+            settings.level("bed_edge", Some("r-017"), at(12, 0)),
+            Level::Alarm
+        );
+        assert_eq!(
+            settings.level("bed_edge", Some("r-018"), at(12, 0)),
+            Level::Silent
+        );
+        assert_eq!(
+            settings.level("fall", Some("r-017"), at(12, 0)),
+            Level::Alarm,
+            "what the resident does not change keeps the default"
+        );
     }
 
     #[test]
@@ -202,27 +287,86 @@ mod tests {
             night_from: "25:00".into(),
             levels: BTreeMap::from([
                 ("falls".to_string(), KindAlert::default()),
-                ("fall".to_string(), KindAlert { tolerance_s: Some(5.0), ..KindAlert::default() }),
-                ("bed_exit".to_string(), KindAlert { tolerance_s: Some(-1.0), ..KindAlert::default() }),
+                (
+                    "fall".to_string(),
+                    KindAlert {
+                        tolerance_s: Some(5.0),
+                        ..KindAlert::default()
+                    },
+                ),
+                (
+                    "bed_exit".to_string(),
+                    KindAlert {
+                        tolerance_s: Some(-1.0),
+                        ..KindAlert::default()
+                    },
+                ),
             ]),
             ..AlertSettings::default()
         };
         let problems = settings.problems();
         assert_eq!(problems.len(), 4, "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("levels.falls: not an event kind")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("levels.fall.tolerance_s: a fall is reported as soon as it is known")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("levels.bed_exit.tolerance_s: -1 must be between")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("levels.falls: not an event kind")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p
+                .contains("levels.fall.tolerance_s: a fall is reported as soon as it is known")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("levels.bed_exit.tolerance_s: -1 must be between")),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn tolerance_times_for_everyone_and_for_one_resident() {
         let mut settings = AlertSettings::default();
-        settings.levels.insert("bed_exit".into(), KindAlert { tolerance_s: Some(300.0), ..KindAlert::default() });
-        settings.residents.insert("r-017".into(), BTreeMap::from([("bed_exit".to_string(), KindAlert { tolerance_s: Some(120.0), ..KindAlert::default() }), ("on_floor".to_string(), KindAlert { tolerance_s: Some(5.0), ..KindAlert::default() })]));
+        settings.levels.insert(
+            "bed_exit".into(),
+            KindAlert {
+                tolerance_s: Some(300.0),
+                ..KindAlert::default()
+            },
+        );
+        settings.residents.insert(
+            "r-017".into(),
+            BTreeMap::from([
+                (
+                    "bed_exit".to_string(),
+                    KindAlert {
+                        tolerance_s: Some(120.0),
+                        ..KindAlert::default()
+                    },
+                ),
+                (
+                    "on_floor".to_string(),
+                    KindAlert {
+                        tolerance_s: Some(5.0),
+                        ..KindAlert::default()
+                    },
+                ),
+            ]),
+        );
         let base = CareSettings::default();
         assert_eq!(settings.care_for(&base, None).bed.exit_tolerance_s, 300.0);
-        assert_eq!(settings.care_for(&base, Some("r-018")).fall.on_floor_after_s, base.fall.on_floor_after_s);
+        assert_eq!(
+            settings
+                .care_for(&base, Some("r-018"))
+                .fall
+                .on_floor_after_s,
+            base.fall.on_floor_after_s
+        );
         let own = settings.care_for(&base, Some("r-017"));
-        assert_eq!((own.bed.exit_tolerance_s, own.fall.on_floor_after_s), (120.0, 5.0));
+        assert_eq!(
+            (own.bed.exit_tolerance_s, own.fall.on_floor_after_s),
+            (120.0, 5.0)
+        );
     }
 }

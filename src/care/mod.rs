@@ -21,7 +21,9 @@ use crate::audio::events::SoundKind;
 use crate::domain::Kind;
 
 /// What happened, for staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CareKind {
     Fall,
@@ -156,7 +158,11 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(rule: &'static str, values: BTreeMap<&'static str, f64>) -> Evidence {
-        Evidence { rule, values, classes: Vec::new() }
+        Evidence {
+            rule,
+            values,
+            classes: Vec::new(),
+        }
     }
 }
 
@@ -205,12 +211,21 @@ pub struct SeveralSettings {
 
 impl Default for SeveralSettings {
     fn default() -> Self {
-        SeveralSettings { after_s: 3.0, quiets: vec!["bed_edge".into(), "bed_exit".into()], quiet_for_s: 30.0 }
+        SeveralSettings {
+            after_s: 3.0,
+            quiets: vec!["bed_edge".into(), "bed_exit".into()],
+            quiet_for_s: 30.0,
+        }
     }
 }
 
 /// Kinds that may be quieted while the resident is attended.
-const QUIETABLE: [CareKind; 4] = [CareKind::BedEdge, CareKind::BedExit, CareKind::RoomExit, CareKind::Inactivity];
+const QUIETABLE: [CareKind; 4] = [
+    CareKind::BedEdge,
+    CareKind::BedExit,
+    CareKind::RoomExit,
+    CareKind::Inactivity,
+];
 
 impl CareSettings {
     pub fn problems(&self) -> Vec<String> {
@@ -223,9 +238,14 @@ impl CareSettings {
                 None => problems.push(format!("several_persons.quiets: {name} is not a care kind")),
             }
         }
-        for (name, seconds) in [("after_s", several.after_s), ("quiet_for_s", several.quiet_for_s)] {
+        for (name, seconds) in [
+            ("after_s", several.after_s),
+            ("quiet_for_s", several.quiet_for_s),
+        ] {
             if !(seconds.is_finite() && (0.0..=3600.0).contains(&seconds)) {
-                problems.push(format!("several_persons.{name}: {seconds} must be between 0 and 3600 seconds"));
+                problems.push(format!(
+                    "several_persons.{name}: {seconds} must be between 0 and 3600 seconds"
+                ));
             }
         }
         problems
@@ -277,22 +297,36 @@ impl PersonWatch {
 
     /// One frame at `t` seconds: the person's pose, or `None` when not seen.
     /// Returns the filtered posture and any events.
-    pub fn push(&mut self, t: f64, pose: Option<&crate::domain::Pose>) -> (Posture, Vec<CareEvent>) {
+    pub fn push(
+        &mut self,
+        t: f64,
+        pose: Option<&crate::domain::Pose>,
+    ) -> (Posture, Vec<CareEvent>) {
         let shape = pose.and_then(BodyShape::of);
         let raw = match &shape {
             None => Posture::NotInView,
             Some(shape) => {
                 // Speed over the baseline, and only through frames close in
                 // time: a gap says nothing.
-                if self.recent_hips.back().is_some_and(|(t0, _, _)| t - t0 > 0.5 || t <= *t0) {
+                if self
+                    .recent_hips
+                    .back()
+                    .is_some_and(|(t0, _, _)| t - t0 > 0.5 || t <= *t0)
+                {
                     self.recent_hips.clear();
                 }
-                while self.recent_hips.len() > 1 && self.recent_hips.get(1).is_some_and(|(t1, _, _)| t - t1 >= SPEED_BASELINE_S) {
+                while self.recent_hips.len() > 1
+                    && self
+                        .recent_hips
+                        .get(1)
+                        .is_some_and(|(t1, _, _)| t - t1 >= SPEED_BASELINE_S)
+                {
                     self.recent_hips.pop_front();
                 }
                 let speed = match self.recent_hips.front() {
                     Some(&(t0, hips, scale)) if t - t0 > 0.0 => {
-                        let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2)).sqrt();
+                        let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2))
+                            .sqrt();
                         d / scale.max(shape.scale) / (t - t0) as f32
                     }
                     _ => 0.0,
@@ -304,7 +338,10 @@ impl PersonWatch {
         let posture = self.filter.push(raw, t);
         let mut events = self.fall.push(t, shape.as_ref(), posture);
         events.extend(self.bed.push(t, posture));
-        let at_door = shape.map(|s| self.room.in_door(s.hips.0, s.hips.1) || s.feet.is_some_and(|(x, y)| self.room.in_door(x, y)));
+        let at_door = shape.map(|s| {
+            self.room.in_door(s.hips.0, s.hips.1)
+                || s.feet.is_some_and(|(x, y)| self.room.in_door(x, y))
+        });
         events.extend(self.exit.push(t, at_door));
         events.extend(self.activity.push(t, pose, shape.as_ref(), posture));
         (posture, events)
@@ -334,7 +371,14 @@ pub struct FrameResult {
 
 impl RoomWatch {
     pub fn new(room: Room, settings: CareSettings) -> RoomWatch {
-        RoomWatch { room, settings, persons: Vec::new(), several_since: None, several_reported: false, attended_at: None }
+        RoomWatch {
+            room,
+            settings,
+            persons: Vec::new(),
+            several_since: None,
+            several_reported: false,
+            attended_at: None,
+        }
     }
 
     pub fn persons_seen(&self) -> usize {
@@ -345,7 +389,8 @@ impl RoomWatch {
     /// it is a care event of its own, and an impact goes to everyone's fall
     /// watch (sound says nothing of who made it).
     pub fn push_sound(&mut self, t: f64, cue: &SoundCue) -> Vec<CareEvent> {
-        let mut values = BTreeMap::from([("start_s", cue.start_s), ("score", f64::from(cue.score))]);
+        let mut values =
+            BTreeMap::from([("start_s", cue.start_s), ("score", f64::from(cue.score))]);
         if let Some(end) = cue.end_s {
             values.insert("end_s", end);
         }
@@ -354,10 +399,17 @@ impl RoomWatch {
             t_s: t,
             confidence: cue.score.clamp(0.0, 1.0),
             person: None,
-            evidence: Evidence { rule: "sound classes over the kind's threshold", values, classes: cue.classes.clone() },
+            evidence: Evidence {
+                rule: "sound classes over the kind's threshold",
+                values,
+                classes: cue.classes.clone(),
+            },
         }];
         if cue.kind == SoundKind::Impact {
-            let impact = Impact { start_s: cue.start_s, score: cue.score };
+            let impact = Impact {
+                start_s: cue.start_s,
+                score: cue.score,
+            };
             for person in &mut self.persons {
                 events.extend(person.push_impact(t, impact));
             }
@@ -372,13 +424,25 @@ impl RoomWatch {
         let poses = if self.room.ignore.is_empty() {
             poses
         } else {
-            kept = poses.iter().filter(|p| !BodyShape::of(p).is_some_and(|s| self.room.ignored(s.hips.0, s.hips.1))).cloned().collect();
+            kept = poses
+                .iter()
+                .filter(|p| {
+                    !BodyShape::of(p).is_some_and(|s| self.room.ignored(s.hips.0, s.hips.1))
+                })
+                .cloned()
+                .collect();
             &kept
         };
         let assigned = self.assign(t, poses);
-        let mut result = FrameResult { postures: Vec::new(), events: Vec::new() };
+        let mut result = FrameResult {
+            postures: Vec::new(),
+            events: Vec::new(),
+        };
         for (number, watch) in self.persons.iter_mut().enumerate() {
-            let pose = assigned.iter().position(|a| *a == number).map(|i| &poses[i]);
+            let pose = assigned
+                .iter()
+                .position(|a| *a == number)
+                .map(|i| &poses[i]);
             let (posture, events) = watch.push(t, pose);
             if pose.is_some() {
                 result.postures.push((number, posture));
@@ -407,8 +471,13 @@ impl RoomWatch {
             self.attended_at = Some(t);
         }
         let several = &self.settings.several_persons;
-        if self.attended_at.is_some_and(|at| t - at <= several.quiet_for_s) {
-            result.events.retain(|e| !(QUIETABLE.contains(&e.kind) && several.quiets.iter().any(|q| q == e.kind.name())));
+        if self
+            .attended_at
+            .is_some_and(|at| t - at <= several.quiet_for_s)
+        {
+            result.events.retain(|e| {
+                !(QUIETABLE.contains(&e.kind) && several.quiets.iter().any(|q| q == e.kind.name()))
+            });
         }
         result
     }
@@ -425,7 +494,9 @@ impl RoomWatch {
                     .filter(|(i, _)| !taken[*i])
                     .filter_map(|(i, w)| {
                         let (seen, hips, scale) = w.last_seen()?;
-                        let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2)).sqrt() / scale.max(shape.scale);
+                        let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2))
+                            .sqrt()
+                            / scale.max(shape.scale);
                         // Near enough for the time since last seen (people move about 1.5 body sizes a second at most).
                         (d <= 1.0 + 1.5 * (t - seen) as f32).then_some((i, d))
                     })
@@ -435,7 +506,11 @@ impl RoomWatch {
             let number = match best {
                 Some(i) => i,
                 None => {
-                    self.persons.push(PersonWatch::new(self.persons.len(), self.room.clone(), &self.settings));
+                    self.persons.push(PersonWatch::new(
+                        self.persons.len(),
+                        self.room.clone(),
+                        &self.settings,
+                    ));
                     taken.push(false);
                     self.persons.len() - 1
                 }
@@ -447,29 +522,44 @@ impl RoomWatch {
     }
 }
 
+/// What a recording gave: the events, how many person-frames showed each
+/// posture, and each person's posture changes as (person, from_s, posture).
+#[derive(Debug, Clone, Default)]
+pub struct Played {
+    pub events: Vec<CareEvent>,
+    pub postures: BTreeMap<&'static str, usize>,
+    pub timeline: Vec<(usize, f64, &'static str)>,
+}
+
 /// Plays a recording through the watch in time order: each frame's poses,
 /// and each sound cue at the moment it became known (a cue known at the
 /// same moment as a frame comes first, as it would have arrived while the
-/// frame was being analysed). Returns the events and, per posture, how many
-/// person-frames showed it.
-pub fn play(watch: &mut RoomWatch, frames: &[(f64, Vec<crate::domain::Pose>)], sounds: &[(f64, SoundCue)]) -> (Vec<CareEvent>, BTreeMap<&'static str, usize>) {
+/// frame was being analysed).
+pub fn play(
+    watch: &mut RoomWatch,
+    frames: &[(f64, Vec<crate::domain::Pose>)],
+    sounds: &[(f64, SoundCue)],
+) -> Played {
     let mut sounds: Vec<&(f64, SoundCue)> = sounds.iter().collect();
     sounds.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut next_sound = sounds.into_iter().peekable();
-    let mut events = Vec::new();
-    let mut postures = BTreeMap::new();
+    let mut played = Played::default();
+    let mut last: BTreeMap<usize, Posture> = BTreeMap::new();
     for (t, poses) in frames {
         while let Some((known, cue)) = next_sound.next_if(|(known, _)| known <= t) {
-            events.extend(watch.push_sound(*known, cue));
+            played.events.extend(watch.push_sound(*known, cue));
         }
         let result = watch.push(*t, poses);
-        for (_, posture) in &result.postures {
-            *postures.entry(posture.name()).or_default() += 1;
+        for &(person, posture) in &result.postures {
+            *played.postures.entry(posture.name()).or_default() += 1;
+            if last.insert(person, posture) != Some(posture) {
+                played.timeline.push((person, *t, posture.name()));
+            }
         }
-        events.extend(result.events);
+        played.events.extend(result.events);
     }
     for (known, cue) in next_sound {
-        events.extend(watch.push_sound(*known, cue));
+        played.events.extend(watch.push_sound(*known, cue));
     }
-    (events, postures)
+    played
 }

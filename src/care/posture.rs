@@ -30,7 +30,10 @@ impl Posture {
     }
 
     pub fn in_bed(self) -> bool {
-        matches!(self, Posture::SittingOnBed | Posture::SittingOnBedEdge | Posture::LyingInBed)
+        matches!(
+            self,
+            Posture::SittingOnBed | Posture::SittingOnBedEdge | Posture::LyingInBed
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -95,7 +98,11 @@ impl BodyShape {
         let k = &pose.keypoints;
         let shoulders = mid(&k[11], &k[12])?;
         let hips = mid(&k[23], &k[24])?;
-        let shoulder_width = if k[11].visibility >= VISIBLE && k[12].visibility >= VISIBLE { distance((k[11].x, k[11].y), (k[12].x, k[12].y)) } else { 0.0 };
+        let shoulder_width = if k[11].visibility >= VISIBLE && k[12].visibility >= VISIBLE {
+            distance((k[11].x, k[11].y), (k[12].x, k[12].y))
+        } else {
+            0.0
+        };
         let scale = distance(shoulders, hips).max(1.2 * shoulder_width);
         if scale < 4.0 {
             return None;
@@ -107,16 +114,37 @@ impl BodyShape {
         let feet = mid(&k[27], &k[28]);
         let leg_extension = feet.and_then(|feet| {
             let side = |hip: usize, knee: usize, ankle: usize| {
-                let seen = [hip, knee, ankle].iter().all(|&i| k[i].visibility >= VISIBLE);
-                seen.then(|| distance((k[hip].x, k[hip].y), (k[knee].x, k[knee].y)) + distance((k[knee].x, k[knee].y), (k[ankle].x, k[ankle].y)))
+                let seen = [hip, knee, ankle]
+                    .iter()
+                    .all(|&i| k[i].visibility >= VISIBLE);
+                seen.then(|| {
+                    distance((k[hip].x, k[hip].y), (k[knee].x, k[knee].y))
+                        + distance((k[knee].x, k[knee].y), (k[ankle].x, k[ankle].y))
+                })
             };
-            let leg = side(23, 25, 27).into_iter().chain(side(24, 26, 28)).fold(0.0f32, f32::max);
+            let leg = side(23, 25, 27)
+                .into_iter()
+                .chain(side(24, 26, 28))
+                .fold(0.0f32, f32::max);
             (leg > 0.3 * scale).then(|| ((feet.1 - hips.1) / leg).clamp(-1.0, 1.5))
         });
-        let seen: Vec<(f32, f32)> = [0, 11, 12, 23, 24, 25, 26, 27, 28].iter().filter(|&&i| k[i].visibility >= VISIBLE).map(|&i| (k[i].x, k[i].y)).collect();
+        let seen: Vec<(f32, f32)> = [0, 11, 12, 23, 24, 25, 26, 27, 28]
+            .iter()
+            .filter(|&&i| k[i].visibility >= VISIBLE)
+            .map(|&i| (k[i].x, k[i].y))
+            .collect();
         let b = crate::domain::bounding_box(seen);
         let aspect = (b[3] - b[1]) / (b[2] - b[0]).max(1.0);
-        Some(BodyShape { hips, shoulders, feet, scale, shoulder_width_px: shoulder_width, torso_tilt_deg, leg_extension, aspect })
+        Some(BodyShape {
+            hips,
+            shoulders,
+            feet,
+            scale,
+            shoulder_width_px: shoulder_width,
+            torso_tilt_deg,
+            leg_extension,
+            aspect,
+        })
     }
 }
 
@@ -139,7 +167,13 @@ pub struct PostureSettings {
 
 impl Default for PostureSettings {
     fn default() -> Self {
-        PostureSettings { lying_tilt_deg: 55.0, standing_legs: 0.75, kneeling_legs: 0.3, walking_speed: 0.6, hold_s: 0.4 }
+        PostureSettings {
+            lying_tilt_deg: 55.0,
+            standing_legs: 0.75,
+            kneeling_legs: 0.3,
+            walking_speed: 0.6,
+            hold_s: 0.4,
+        }
     }
 }
 
@@ -173,9 +207,16 @@ fn lengths_on_floor(shape: &BodyShape, camera: &super::zones::CameraGeometry) ->
         Some(feet) => Some(distance(hips, camera.on_floor(feet, LYING_HEIGHT_M)?)),
         None => None,
     };
-    let on_floor_m = (shoulders.0.powi(2) + shoulders.1.powi(2) + (camera.height_m - LYING_HEIGHT_M).powi(2)).sqrt();
-    let shoulders_too_near = shape.shoulder_width_px > 0.0 && camera.focal_px * SHOULDER_BREADTH_M / shape.shoulder_width_px < 0.75 * on_floor_m;
-    Some(OnFloor { torso_m: distance(shoulders, hips), legs_m, shoulders_too_near })
+    let on_floor_m =
+        (shoulders.0.powi(2) + shoulders.1.powi(2) + (camera.height_m - LYING_HEIGHT_M).powi(2))
+            .sqrt();
+    let shoulders_too_near = shape.shoulder_width_px > 0.0
+        && camera.focal_px * SHOULDER_BREADTH_M / shape.shoulder_width_px < 0.75 * on_floor_m;
+    Some(OnFloor {
+        torso_m: distance(shoulders, hips),
+        legs_m,
+        shoulders_too_near,
+    })
 }
 
 /// The posture of one frame, before hysteresis. `speed` is the hips'
@@ -186,15 +227,26 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
     // Bending to pick something up tilts the torso too, but the legs stay
     // straight under the hips; lying, the hips are down at the feet's level.
     let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
-    let lying = match room.camera.as_ref().and_then(|camera| lengths_on_floor(shape, camera)) {
+    let lying = match room
+        .camera
+        .as_ref()
+        .and_then(|camera| lengths_on_floor(shape, camera))
+    {
         // Seen from above, a body lying towards or away from the camera
         // stands upright in the picture; put back on the floor it is as
         // long as a body, where a standing one would reach metres away.
         // Bending over across the picture still shows itself: the torso
         // lies over, the legs stand straight under the hips.
         Some(floor) => {
-            let bending = shape.torso_tilt_deg > settings.lying_tilt_deg && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg && !hips_low;
-            floor.torso_m <= MAX_TORSO_ON_FLOOR_M && floor.legs_m.is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l)) && !floor.shoulders_too_near && !bending
+            let bending = shape.torso_tilt_deg > settings.lying_tilt_deg
+                && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg
+                && !hips_low;
+            floor.torso_m <= MAX_TORSO_ON_FLOOR_M
+                && floor
+                    .legs_m
+                    .is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l))
+                && !floor.shoulders_too_near
+                && !bending
         }
         None => shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low,
     };
@@ -203,7 +255,8 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
         // line the shoulders and knees make; lying, they are on it.
         // (Read in the picture, so only for a camera not described: from
         // above, legs lying towards the camera look upright.)
-        let on_all_fours = room.camera.is_none() && shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
+        let on_all_fours =
+            room.camera.is_none() && shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
         return match (in_bed, on_all_fours) {
             (true, _) => Posture::LyingInBed,
             (false, true) => Posture::KneelingOrCrawling,
@@ -213,7 +266,11 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
     let legs = shape.leg_extension;
     if in_bed {
         let feet_out = shape.feet.is_some_and(|(fx, fy)| !room.in_bed(fx, fy));
-        return if feet_out { Posture::SittingOnBedEdge } else { Posture::SittingOnBed };
+        return if feet_out {
+            Posture::SittingOnBedEdge
+        } else {
+            Posture::SittingOnBed
+        };
     }
     match legs {
         Some(l) if l >= settings.standing_legs => {
@@ -248,7 +305,12 @@ pub struct PostureFilter {
 
 impl PostureFilter {
     pub fn new(hold_s: f64) -> PostureFilter {
-        PostureFilter { hold_s, current: Posture::NotInView, candidate: None, away_since: None }
+        PostureFilter {
+            hold_s,
+            current: Posture::NotInView,
+            candidate: None,
+            away_since: None,
+        }
     }
 
     pub fn current(&self) -> Posture {

@@ -45,34 +45,67 @@ impl Body {
 
     /// Standing at `x` with the feet on `floor_y`.
     pub fn standing(&self, x: f32, floor_y: f32) -> KeyPose {
-        KeyPose { hip_x: x, hip_y: floor_y - self.thigh() - self.shin(), torso_deg: 0.0, thigh_deg: 0.0, shin_deg: 0.0 }
+        KeyPose {
+            hip_x: x,
+            hip_y: floor_y - self.thigh() - self.shin(),
+            torso_deg: 0.0,
+            thigh_deg: 0.0,
+            shin_deg: 0.0,
+        }
     }
 
     /// Sitting on a seat `seat_height` pixels above the floor.
     pub fn sitting(&self, x: f32, floor_y: f32, seat_height: f32) -> KeyPose {
-        KeyPose { hip_x: x, hip_y: floor_y - seat_height, torso_deg: 5.0, thigh_deg: 85.0, shin_deg: 0.0 }
+        KeyPose {
+            hip_x: x,
+            hip_y: floor_y - seat_height,
+            torso_deg: 5.0,
+            thigh_deg: 85.0,
+            shin_deg: 0.0,
+        }
     }
 
     /// Lying flat, hips `above` pixels above `surface_y`.
     pub fn lying(&self, x: f32, surface_y: f32, above: f32) -> KeyPose {
-        KeyPose { hip_x: x, hip_y: surface_y - above, torso_deg: 90.0, thigh_deg: -90.0, shin_deg: -90.0 }
+        KeyPose {
+            hip_x: x,
+            hip_y: surface_y - above,
+            torso_deg: 90.0,
+            thigh_deg: -90.0,
+            shin_deg: -90.0,
+        }
     }
 
     /// Kneeling upright, shins on the floor behind.
     pub fn kneeling(&self, x: f32, floor_y: f32) -> KeyPose {
-        KeyPose { hip_x: x, hip_y: floor_y - self.thigh() - 0.03 * self.height, torso_deg: 5.0, thigh_deg: 0.0, shin_deg: -90.0 }
+        KeyPose {
+            hip_x: x,
+            hip_y: floor_y - self.thigh() - 0.03 * self.height,
+            torso_deg: 5.0,
+            thigh_deg: 0.0,
+            shin_deg: -90.0,
+        }
     }
 
     /// Bent over from the hips with straight legs (picking something up).
     pub fn bending(&self, x: f32, floor_y: f32) -> KeyPose {
-        KeyPose { torso_deg: 95.0, ..self.standing(x, floor_y) }
+        KeyPose {
+            torso_deg: 95.0,
+            ..self.standing(x, floor_y)
+        }
     }
 
     /// The 33 keypoints of a pose, seen side-on: the body's plane is the
     /// image, and points of the far side are shifted a little.
     pub fn keypoints(&self, p: &KeyPose) -> [Keypoint; BODY_KEYPOINTS] {
         let far = (0.04 * self.height * -self.facing, -0.01 * self.height);
-        let mut k = self.joints(p).map(|(x, y, _)| Keypoint { x, y, z: 0.0, visibility: 0.95, presence: 0.99 });
+        let mut k = self.joints(p).map(|(x, y, _)| Keypoint {
+            x,
+            y,
+            z: 0.0,
+            visibility: 0.95,
+            presence: 0.99,
+        });
         // The body's right side is the far one; the face is seen whole.
         for point in k.iter_mut().skip(12).step_by(2) {
             point.x += far.0;
@@ -105,16 +138,52 @@ impl Body {
         let arm = dir(p.torso_deg * 0.5 + 10.0, false);
         let elbow = add(shoulder, arm, 0.17 * self.height);
         let wrist = add(elbow, arm, 0.15 * self.height);
-        let foot = add(ankle, (f * (p.shin_deg + 90.0).to_radians().cos().abs().max(0.3), 0.0), 0.08 * self.height);
+        let foot = add(
+            ankle,
+            (
+                f * (p.shin_deg + 90.0).to_radians().cos().abs().max(0.3),
+                0.0,
+            ),
+            0.08 * self.height,
+        );
         let heel = add(ankle, (-f, 0.0), 0.02 * self.height);
-        let face = |dx: f32, dy: f32, side: f32| (head.0 + f * dx * self.height, head.1 + dy * self.height, side * self.height);
+        let face = |dx: f32, dy: f32, side: f32| {
+            (
+                head.0 + f * dx * self.height,
+                head.1 + dy * self.height,
+                side * self.height,
+            )
+        };
         let mut k = [(head.0, head.1, 0.0); BODY_KEYPOINTS];
         k[0] = face(0.04, 0.0, 0.0);
-        for (i, (dx, dy, side)) in [(1, (0.03, -0.015, -0.02)), (2, (0.03, -0.015, -0.03)), (3, (0.025, -0.015, -0.04)), (4, (0.03, -0.015, 0.02)), (5, (0.03, -0.015, 0.03)), (6, (0.025, -0.015, 0.04)), (7, (0.0, -0.01, -0.045)), (8, (0.0, -0.01, 0.045)), (9, (0.035, 0.02, -0.015)), (10, (0.035, 0.02, 0.015))] {
+        for (i, (dx, dy, side)) in [
+            (1, (0.03, -0.015, -0.02)),
+            (2, (0.03, -0.015, -0.03)),
+            (3, (0.025, -0.015, -0.04)),
+            (4, (0.03, -0.015, 0.02)),
+            (5, (0.03, -0.015, 0.03)),
+            (6, (0.025, -0.015, 0.04)),
+            (7, (0.0, -0.01, -0.045)),
+            (8, (0.0, -0.01, 0.045)),
+            (9, (0.035, 0.02, -0.015)),
+            (10, (0.035, 0.02, 0.015)),
+        ] {
             k[i] = face(dx, dy, side);
         }
         // Half-widths as fractions of the height: shoulders, elbows, wrists and hands, hips, knees, ankles and feet.
-        for (left, right, at, half) in [(11, 12, shoulder, 0.11), (13, 14, elbow, 0.14), (15, 16, wrist, 0.14), (17, 18, wrist, 0.15), (19, 20, wrist, 0.15), (21, 22, wrist, 0.14), (23, 24, hip, 0.09), (25, 26, knee, 0.07), (27, 28, ankle, 0.07), (29, 30, heel, 0.07), (31, 32, foot, 0.08)] {
+        for (left, right, at, half) in [
+            (11, 12, shoulder, 0.11),
+            (13, 14, elbow, 0.14),
+            (15, 16, wrist, 0.14),
+            (17, 18, wrist, 0.15),
+            (19, 20, wrist, 0.15),
+            (21, 22, wrist, 0.14),
+            (23, 24, hip, 0.09),
+            (25, 26, knee, 0.07),
+            (27, 28, ankle, 0.07),
+            (29, 30, heel, 0.07),
+            (31, 32, foot, 0.08),
+        ] {
             k[left] = (at.0, at.1, -half * self.height);
             k[right] = (at.0, at.1, half * self.height);
         }
@@ -173,21 +242,38 @@ impl Camera {
     /// pose model reports them.
     pub fn keypoints(&self, body: &Body, p: &KeyPose) -> [Keypoint; BODY_KEYPOINTS] {
         let joints = body.joints(p);
-        let hips = self.project(joints[23]).map_or(self.distance_m, |(_, _, d)| d);
+        let hips = self
+            .project(joints[23])
+            .map_or(self.distance_m, |(_, _, d)| d);
         joints.map(|j| match self.project(j) {
             Some((x, y, depth)) => {
-                let inside = x >= 0.0 && y >= 0.0 && x < self.width as f32 && y < self.height as f32;
+                let inside =
+                    x >= 0.0 && y >= 0.0 && x < self.width as f32 && y < self.height as f32;
                 // Depth relative to the hips, in the scale of x, as the pose model gives it.
                 let z = (depth - hips) * self.focal_px / hips;
-                Keypoint { x, y, z, visibility: if inside { 0.95 } else { 0.1 }, presence: 0.99 }
+                Keypoint {
+                    x,
+                    y,
+                    z,
+                    visibility: if inside { 0.95 } else { 0.1 },
+                    presence: 0.99,
+                }
             }
-            None => Keypoint { x: 0.0, y: 0.0, z: 0.0, visibility: 0.0, presence: 0.0 },
+            None => Keypoint {
+                x: 0.0,
+                y: 0.0,
+                z: 0.0,
+                visibility: 0.0,
+                presence: 0.0,
+            },
         })
     }
 
     /// How many image pixels one side-view pixel is at the hips' distance.
     fn pixels_per_px(&self, body: &Body, p: &KeyPose) -> f32 {
-        let hips = self.project(body.joints(p)[23]).map_or(self.distance_m, |(_, _, d)| d);
+        let hips = self
+            .project(body.joints(p)[23])
+            .map_or(self.distance_m, |(_, _, d)| d);
         self.focal_px * METRES_PER_PX / hips
     }
 }
@@ -248,7 +334,12 @@ pub struct Noise {
 }
 
 impl Noise {
-    pub const NONE: Noise = Noise { jitter: 0.0, drop_rate: 0.0, dropout: None, seed: 1 };
+    pub const NONE: Noise = Noise {
+        jitter: 0.0,
+        drop_rate: 0.0,
+        dropout: None,
+        seed: 1,
+    };
 }
 
 /// A small, fixed random source (xorshift): the same seed gives the same sequence everywhere.
@@ -289,7 +380,8 @@ pub fn render_from(scripts: &[Script], fps: f64, noise: Noise, view: View) -> Ve
     let mut frames = Vec::with_capacity(count);
     for i in 0..count {
         let t = i as f64 / fps;
-        let dropped = random.next() < noise.drop_rate || noise.dropout.is_some_and(|(s, l)| t >= s && t < s + l);
+        let dropped = random.next() < noise.drop_rate
+            || noise.dropout.is_some_and(|(s, l)| t >= s && t < s + l);
         if dropped {
             continue;
         }
@@ -300,14 +392,22 @@ pub fn render_from(scripts: &[Script], fps: f64, noise: Noise, view: View) -> Ve
                 let pose = script.at(t);
                 let (mut keypoints, scale) = match &view {
                     View::Side => (script.body.keypoints(&pose), 1.0),
-                    View::Camera(camera) => (camera.keypoints(&script.body, &pose), camera.pixels_per_px(&script.body, &pose)),
+                    View::Camera(camera) => (
+                        camera.keypoints(&script.body, &pose),
+                        camera.pixels_per_px(&script.body, &pose),
+                    ),
                 };
                 for k in keypoints.iter_mut() {
                     k.x += random.normal() * noise.jitter * script.body.height * scale;
                     k.y += random.normal() * noise.jitter * script.body.height * scale;
                 }
                 let bbox = bounding_box(keypoints.iter().map(|k| (k.x, k.y)));
-                Pose { score: 0.95, bbox, keypoints }
+                Pose {
+                    score: 0.95,
+                    bbox,
+                    keypoints,
+                    world: None,
+                }
             })
             .collect();
         frames.push(SynthFrame { t, poses });

@@ -14,16 +14,26 @@ use crate::store::Role;
 
 /// A resident's whole case as the gate reads it, with what it allows now
 /// (case officer, auditor).
-pub(super) async fn case_file(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(super) async fn case_file(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     authed.require(&[Role::CaseOfficer, Role::Auditor])?;
-    let case = state.hub.store().case_file(&crate::domain::ResidentId(id))?;
+    let case = state
+        .hub
+        .store()
+        .case_file(&crate::domain::ResidentId(id))?;
     let assessment = crate::policy::assess(&case, state.hub.now());
     Ok(Json(json!({ "case": case, "now": assessment })))
 }
 
 fn party(text: &str) -> Result<crate::policy::Party, ApiError> {
     match text.trim() {
-        "" => Err(ApiError::new(StatusCode::BAD_REQUEST, "say who: `resident` or a representative's name")),
+        "" => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "say who: `resident` or a representative's name",
+        )),
         "resident" => Ok(crate::policy::Party::Resident),
         name => Ok(crate::policy::Party::Representative(name.to_string())),
     }
@@ -37,12 +47,26 @@ pub(super) struct OppositionRequest {
 
 /// The resident, guardian or attorney opposes (R1.4): a § 136 e or consent
 /// basis ends with it, and running sources shut within a second.
-pub(super) async fn record_opposition(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<OppositionRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(super) async fn record_opposition(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<OppositionRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
-    let opposition = crate::policy::Opposition { resident: crate::domain::ResidentId(id.clone()), by: party(&request.by)?, at: state.hub.now() };
-    state.hub.store().record_opposition(&opposition, &session.user.name, state.hub.now())?;
+    let opposition = crate::policy::Opposition {
+        resident: crate::domain::ResidentId(id.clone()),
+        by: party(&request.by)?,
+        at: state.hub.now(),
+    };
+    state
+        .hub
+        .store()
+        .record_opposition(&opposition, &session.user.name, state.hub.now())?;
     let case = state.hub.store().case_file(&opposition.resident)?;
-    Ok(Json(json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) })))
+    Ok(Json(
+        json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -53,12 +77,26 @@ pub(super) struct DisclosureRequest {
 }
 
 /// The AI disclosure (R8.2): who was told, how; by the logged-in case officer, now.
-pub(super) async fn record_disclosure(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<DisclosureRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(super) async fn record_disclosure(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<DisclosureRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
     let how = text(&request.how, "say how they were told", 300)?;
     let now = state.hub.now();
-    let disclosure = crate::policy::AiDisclosure { resident: crate::domain::ResidentId(id), informed: party(&request.informed)?, by: session.user.name.clone(), at: now, how: how.to_string() };
-    state.hub.store().record_disclosure(&disclosure, &session.user.name, now)?;
+    let disclosure = crate::policy::AiDisclosure {
+        resident: crate::domain::ResidentId(id),
+        informed: party(&request.informed)?,
+        by: session.user.name.clone(),
+        at: now,
+        how: how.to_string(),
+    };
+    state
+        .hub
+        .store()
+        .record_disclosure(&disclosure, &session.user.name, now)?;
     Ok(Json(json!({ "recorded": disclosure })))
 }
 
@@ -130,22 +168,56 @@ fn reference(value: Option<String>, what: &str, max: usize) -> Result<Option<Str
 /// A new legal basis for the resident (R1-R3, R8-R11), decided by the
 /// logged-in case officer. The same checks as the command line: a basis
 /// the law does not allow is refused with its rules (422), nothing stored.
-pub(super) async fn record_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<BasisRequest>) -> Result<Json<serde_json::Value>, ApiError> {
-    use crate::policy::{CaseDocuments, ConsentGiven, DpiaAssessment, DpiaOutcome, Hearing, Informed, LegalBasis, Party};
+pub(super) async fn record_basis(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<BasisRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use crate::policy::{
+        CaseDocuments, ConsentGiven, DpiaAssessment, DpiaOutcome, Hearing, Informed, LegalBasis,
+        Party,
+    };
     let session = authed.require(&[Role::CaseOfficer])?;
     let basis_id = text(&request.id, "give the basis an id", 64)?;
     if basis_id.chars().any(|c| c.is_control() || c == '/') {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "a basis id has no / or control characters"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "a basis id has no / or control characters",
+        ));
     }
     let hearing = match request.hearing {
-        Some(h) => Some(Hearing { heard: text(&h.heard, "say who was heard", 200)?.to_string(), at: h.at }),
+        Some(h) => Some(Hearing {
+            heard: text(&h.heard, "say who was heard", 200)?.to_string(),
+            at: h.at,
+        }),
         None => None,
     };
-    let informed = request.informed.into_iter().map(|i| Ok(Informed { party: party(&i.who)?, at: i.at })).collect::<Result<Vec<_>, ApiError>>()?;
+    let informed = request
+        .informed
+        .into_iter()
+        .map(|i| {
+            Ok(Informed {
+                party: party(&i.who)?,
+                at: i.at,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     let dpia = match request.dpia {
         Some(d) => {
-            let outcome = text(&d.outcome, "the DPIA outcome: not-needed, or the assessment's reference", 200)?;
-            Some(DpiaAssessment { at: d.at, outcome: if outcome == "not-needed" { DpiaOutcome::NotNeeded } else { DpiaOutcome::Made(outcome.to_string()) } })
+            let outcome = text(
+                &d.outcome,
+                "the DPIA outcome: not-needed, or the assessment's reference",
+                200,
+            )?;
+            Some(DpiaAssessment {
+                at: d.at,
+                outcome: if outcome == "not-needed" {
+                    DpiaOutcome::NotNeeded
+                } else {
+                    DpiaOutcome::Made(outcome.to_string())
+                },
+            })
         }
         None => None,
     };
@@ -168,23 +240,36 @@ pub(super) async fn record_basis(State(state): State<AppState>, authed: Authed, 
         decided_by: session.user.name.clone(),
         hearing,
         informed,
-        consent: request.consent_at.map(|at| ConsentGiven { by: Party::Resident, at }),
+        consent: request.consent_at.map(|at| ConsentGiven {
+            by: Party::Resident,
+            at,
+        }),
         documents,
         dpia,
         signals: request.signals,
         stopped: None,
     };
     let now = state.hub.now();
-    state.hub.store().record_basis(&basis, &session.user.name, now)?;
+    state
+        .hub
+        .store()
+        .record_basis(&basis, &session.user.name, now)?;
     let case = state.hub.store().case_file(&basis.resident)?;
-    Ok(Json(json!({ "recorded": basis, "now": crate::policy::assess(&case, now) })))
+    Ok(Json(
+        json!({ "recorded": basis, "now": crate::policy::assess(&case, now) }),
+    ))
 }
 
 /// What a basis can name: the kinds of technology, the basis types and the
 /// signals with their kind, for the case officer's form.
 pub(super) async fn catalogue(_: Authed) -> Json<serde_json::Value> {
     use crate::policy::BasisType;
-    let types = [BasisType::Consent, BasisType::Sel136e, BasisType::Sel128b, BasisType::Sel128bUnlimited];
+    let types = [
+        BasisType::Consent,
+        BasisType::Sel136e,
+        BasisType::Sel128b,
+        BasisType::Sel128bUnlimited,
+    ];
     Json(json!({
         "kinds": crate::domain::Kind::ALL,
         "basis_types": types.iter().map(|t| json!({ "id": t, "name": t.name() })).collect::<Vec<_>>(),
@@ -199,11 +284,23 @@ pub(super) struct StopRequest {
 }
 
 /// The need has ended: the basis stops now (R10.3).
-pub(super) async fn stop_basis(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(request): ApiJson<StopRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(super) async fn stop_basis(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<StopRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::CaseOfficer])?;
     let reason = text(&request.reason, "give the reason", 300)?;
     let now = state.hub.now();
-    let stop = crate::policy::EarlyStop { at: now, by: session.user.name.clone(), reason: reason.to_string() };
-    state.hub.store().stop_basis(&id, stop, &session.user.name, now)?;
+    let stop = crate::policy::EarlyStop {
+        at: now,
+        by: session.user.name.clone(),
+        reason: reason.to_string(),
+    };
+    state
+        .hub
+        .store()
+        .stop_basis(&id, stop, &session.user.name, now)?;
     Ok(Json(json!({ "stopped": id, "at": now.to_rfc3339() })))
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State,
+};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,7 +21,9 @@ use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::case_api::{case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis};
+use super::case_api::{
+    case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis,
+};
 use super::hub::{Hub, HubError};
 use super::sessions::{Session, Sessions};
 use crate::alarm::AlarmError;
@@ -47,7 +51,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub(super) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
@@ -60,7 +67,9 @@ impl IntoResponse for ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> ApiError {
         match e {
-            HubError::Alarm(AlarmError::NotOpen(_)) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            HubError::Alarm(AlarmError::NotOpen(_)) => {
+                ApiError::new(StatusCode::NOT_FOUND, e.to_string())
+            }
             HubError::Alarm(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             HubError::Store(inner) => ApiError::from(inner),
         }
@@ -72,13 +81,22 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::StoreError;
         match e {
             // A refusal names its rule: the client's to fix.
-            StoreError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-            StoreError::UnknownResident(_) | StoreError::UnknownBasis(_) | StoreError::UnknownUser(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-            StoreError::ResidentExists(_) | StoreError::BasisExists(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::Refused(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            StoreError::UnknownResident(_)
+            | StoreError::UnknownBasis(_)
+            | StoreError::UnknownUser(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            StoreError::ResidentExists(_) | StoreError::BasisExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
             other => {
                 // The detail (a file, an SQL error) is for the log, not the client.
                 tracing::error!("store: {other}");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the device could not store that; nothing was changed")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the device could not store that; nothing was changed",
+                )
             }
         }
     }
@@ -94,8 +112,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)"),
-                JsonRejection::BytesRejection(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than {MAX_BODY_BYTES} bytes")),
+                JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "send JSON (Content-Type: application/json)",
+                ),
+                JsonRejection::BytesRejection(_) => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                ),
                 other => ApiError::new(StatusCode::BAD_REQUEST, other.body_text()),
             }),
         }
@@ -107,17 +131,43 @@ pub struct Authed(pub Session);
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = token(&parts.headers).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first"))?;
-        state.sessions.get(&token, state.hub.now()).map(Authed).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "the session has ended; log in again"))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = token(&parts.headers)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first"))?;
+        state
+            .sessions
+            .get(&token, state.hub.now())
+            .map(Authed)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "the session has ended; log in again",
+                )
+            })
     }
 }
 
 fn token(headers: &HeaderMap) -> Option<String> {
-    if let Some(bearer) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+    if let Some(bearer) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
         return Some(bearer.trim().to_string());
     }
-    headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| pair.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            pair.trim()
+                .strip_prefix(&format!("{COOKIE}="))
+                .map(str::to_string)
+        })
 }
 
 impl Authed {
@@ -125,7 +175,10 @@ impl Authed {
         if roles.contains(&self.0.user.role) {
             Ok(&self.0)
         } else {
-            Err(ApiError::new(StatusCode::FORBIDDEN, format!("a {} may not do this", self.0.user.role.name())))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("a {} may not do this", self.0.user.role.name()),
+            ))
         }
     }
 }
@@ -163,7 +216,11 @@ const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/style.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-store")], body).into_response()
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-store")],
+        body,
+    )
+        .into_response()
 }
 
 async fn page() -> Response {
@@ -199,7 +256,12 @@ struct Me {
 }
 
 fn me_of(session: &Session) -> Me {
-    Me { name: session.user.name.clone(), role: session.user.role, rooms: session.user.rooms.clone(), expires_at: session.expires_at.to_rfc3339() }
+    Me {
+        name: session.user.name.clone(),
+        role: session.user.role,
+        rooms: session.user.rooms.clone(),
+        expires_at: session.expires_at.to_rfc3339(),
+    }
 }
 
 /// Whether `session` is shown `alarm`. Staff see the alarms of the rooms
@@ -224,34 +286,64 @@ pub struct Peer(String);
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map_or_else(|| "unknown".to_string(), |ConnectInfo(a)| a.ip().to_string())))
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(
+                    || "unknown".to_string(),
+                    |ConnectInfo(a)| a.ip().to_string(),
+                ),
+        ))
     }
 }
 
-async fn login(State(state): State<AppState>, Peer(address): Peer, ApiJson(login): ApiJson<Login>) -> Result<Response, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    Peer(address): Peer,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, ApiError> {
     let now = state.hub.now();
     let keys = [format!("name:{}", login.name), format!("address:{address}")];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     if !state.sessions.may_try(&keys, now) {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many failed log-ins; wait five minutes"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed log-ins; wait five minutes",
+        ));
     }
     // Argon2 is slow on purpose: off the async threads.
     let hub = state.hub.clone();
     let (name, password) = (login.name.clone(), login.password);
     let user = tokio::task::spawn_blocking(move || hub.store().check_password(&name, &password))
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?
-        ?;
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))??;
     let Some(user) = user else {
         state.sessions.failed(&keys, now);
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong name or password"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong name or password",
+        ));
     };
-    let token = state.sessions.start(user, now).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    let session = state.sessions.get(&token, now).ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
+    let token = state
+        .sessions
+        .start(user, now)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let session = state
+        .sessions
+        .get(&token, now)
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
     let secure = if state.tls { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", super::sessions::SESSION_HOURS * 3600);
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        super::sessions::SESSION_HOURS * 3600
+    );
     let mut response = Json(json!({ "user": me_of(&session), "token": token })).into_response();
-    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?);
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?,
+    );
     Ok(response)
 }
 
@@ -260,7 +352,10 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, _: Authed) ->
         state.sessions.end(&token);
     }
     let mut response = Json(json!({ "ok": true })).into_response();
-    response.headers_mut().insert(SET_COOKIE, HeaderValue::from_static("tryghed_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    response.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("tryghed_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
     response
 }
 
@@ -268,16 +363,28 @@ async fn me(authed: Authed) -> Json<Me> {
     Json(me_of(&authed.0))
 }
 
-async fn alarms(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
+async fn alarms(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff, Role::Auditor])?;
     // The place first: a client that follows /api/events?after=place from
     // here misses no step that comes while it reads the list.
     let place = state.hub.store().last_step_place()?;
-    let alarms: Vec<_> = state.hub.open_alarms().into_iter().filter(|a| sees(session, a)).collect();
+    let alarms: Vec<_> = state
+        .hub
+        .open_alarms()
+        .into_iter()
+        .filter(|a| sees(session, a))
+        .collect();
     Ok(Json(json!({ "alarms": alarms, "place": place })))
 }
 
-async fn acknowledge(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn acknowledge(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     open_alarm_for(&state, session, &id)?;
     let step = state.hub.acknowledge(&id, &session.user.name)?;
@@ -290,7 +397,12 @@ struct Resolution {
     outcome: String,
 }
 
-async fn resolve(State(state): State<AppState>, authed: Authed, Path(id): Path<String>, ApiJson(resolution): ApiJson<Resolution>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn resolve(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    ApiJson(resolution): ApiJson<Resolution>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     open_alarm_for(&state, session, &id)?;
     let outcome = text(&resolution.outcome, "say what happened", 500)?;
@@ -309,57 +421,86 @@ struct EventsQuery {
 /// reconnects), then each as it happens. A listener that falls behind
 /// reads the missed ones back from the store, so none is lost. Steps of
 /// alarms the user is not shown pass by unsent (their place still counts).
-async fn events(State(state): State<AppState>, authed: Authed, headers: HeaderMap, query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+async fn events(
+    State(state): State<AppState>,
+    authed: Authed,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let session = authed.require(&[Role::Staff])?.clone();
     let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let last_seen = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
     let after = query.after.or(last_seen).unwrap_or(i64::MAX);
     // Subscribe before reading the backlog, so nothing falls between them.
     let live = state.hub.subscribe();
-    let after = if after == i64::MAX { state.hub.store().last_step_place()? } else { after };
+    let after = if after == i64::MAX {
+        state.hub.store().last_step_place()?
+    } else {
+        after
+    };
     let queue = std::collections::VecDeque::<(i64, crate::alarm::Step)>::new();
-    let stream = stream::unfold((state.hub.clone(), session, live, after, queue), |(hub, session, mut live, mut after, mut queue)| async move {
-        loop {
-            if let Some((place, step)) = queue.pop_front() {
-                after = place;
-                if !sees(&session, &step.alarm) {
+    let stream = stream::unfold(
+        (state.hub.clone(), session, live, after, queue),
+        |(hub, session, mut live, mut after, mut queue)| async move {
+            loop {
+                if let Some((place, step)) = queue.pop_front() {
+                    after = place;
+                    if !sees(&session, &step.alarm) {
+                        continue;
+                    }
+                    let data = serde_json::to_string(&step).unwrap_or_default();
+                    let event = Event::default()
+                        .id(place.to_string())
+                        .event("step")
+                        .data(data);
+                    return Some((Ok(event), (hub, session, live, after, queue)));
+                }
+                // Catch up from the store first, then wait for the next step.
+                let backlog = hub.store().steps_after(after, 100).unwrap_or_else(|e| {
+                    tracing::error!("event stream: {e}");
+                    Vec::new()
+                });
+                if !backlog.is_empty() {
+                    queue.extend(backlog);
                     continue;
                 }
-                let data = serde_json::to_string(&step).unwrap_or_default();
-                let event = Event::default().id(place.to_string()).event("step").data(data);
-                return Some((Ok(event), (hub, session, live, after, queue)));
+                match live.recv().await {
+                    Ok((place, step)) if place > after => queue.push_back((place, step)),
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
             }
-            // Catch up from the store first, then wait for the next step.
-            let backlog = hub.store().steps_after(after, 100).unwrap_or_else(|e| {
-                tracing::error!("event stream: {e}");
-                Vec::new()
-            });
-            if !backlog.is_empty() {
-                queue.extend(backlog);
-                continue;
-            }
-            match live.recv().await {
-                Ok((place, step)) if place > after => queue.push_back((place, step)),
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Each resident with the legal status and, while the device runs, the
 /// current posture as a word (the app shows an icon, never an image).
 /// Staff see the residents of the rooms they answer for, no others.
-async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json<serde_json::Value>, ApiError> {
+async fn residents(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff, Role::CaseOfficer, Role::Auditor])?;
     let now = state.hub.now();
     let store = state.hub.store();
     let mut out = Vec::new();
-    for resident in store.residents()?.into_iter().filter(|r| session.user.role != Role::Staff || session.user.covers(&r.room)) {
+    for resident in store
+        .residents()?
+        .into_iter()
+        .filter(|r| session.user.role != Role::Staff || session.user.covers(&r.room))
+    {
         let case = store.case_file(&resident.id)?;
         let assessment = crate::policy::assess(&case, now);
-        let posture = state.live.posture(&resident.id).filter(|(_, at)| now - *at < chrono::Duration::seconds(10)).map(|(p, _)| p);
+        let posture = state
+            .live
+            .posture(&resident.id)
+            .filter(|(_, at)| now - *at < chrono::Duration::seconds(10))
+            .map(|(p, _)| p);
         out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
     }
     Ok(Json(json!({ "residents": out })))
@@ -369,7 +510,10 @@ async fn residents(State(state): State<AppState>, authed: Authed) -> Result<Json
 pub(super) fn text<'a>(value: &'a str, what: &str, max: usize) -> Result<&'a str, ApiError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("{what} (1 to {max} characters)")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{what} (1 to {max} characters)"),
+        ));
     }
     Ok(value)
 }
@@ -385,30 +529,68 @@ struct LookRequest {
 /// A time-bounded look (R3.2): allowed only where the resident's basis
 /// allows supervision, for at most its minutes; asked for with a reason;
 /// refused or granted, it is audited.
-async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(request): ApiJson<LookRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn start_look(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(request): ApiJson<LookRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     let reason = text(&request.reason, "give a reason for the look", 300)?;
     let now = state.hub.now();
     let resident = crate::domain::ResidentId(request.resident.clone());
     let by = session.user.name.clone();
-    let case = state.hub.store().case_file(&resident).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("unknown resident {}", request.resident)))?;
-    let audit = |action: &str, detail: serde_json::Value| state.hub.store().audit_action(action, &resident.0, &detail, &by, now);
+    let case = state.hub.store().case_file(&resident).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("unknown resident {}", request.resident),
+        )
+    })?;
+    let audit = |action: &str, detail: serde_json::Value| {
+        state
+            .hub
+            .store()
+            .audit_action(action, &resident.0, &detail, &by, now)
+    };
     if !session.user.covers(&case.resident.room) {
-        audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "why": "not one of the rooms this user answers for" }))?;
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "a look is for the staff of the resident's room"));
+        audit(
+            "look.refused",
+            json!({ "reason": reason, "minutes": request.minutes, "why": "not one of the rooms this user answers for" }),
+        )?;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a look is for the staff of the resident's room",
+        ));
     }
-    match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now) {
+    match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now)
+    {
         Err(denial) => {
-            audit("look.refused", json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }))?;
+            audit(
+                "look.refused",
+                json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }),
+            )?;
             Err(ApiError::new(StatusCode::FORBIDDEN, denial.to_string()))
         }
         Ok(permit) => {
             let until = permit.get().until;
             let mut bytes = [0u8; 12];
-            getrandom::fill(&mut bytes).map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no randomness for a look"))?;
+            getrandom::fill(&mut bytes).map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "no randomness for a look",
+                )
+            })?;
             let id = hex::encode(bytes);
-            audit("look.start", json!({ "look": id, "reason": reason, "minutes": request.minutes, "until": until.to_rfc3339(), "basis": permit.basis_id() }))?;
-            state.live.start_look(super::live::Look { id: id.clone(), resident: resident.clone(), by: by.clone(), reason: reason.to_string(), until });
+            audit(
+                "look.start",
+                json!({ "look": id, "reason": reason, "minutes": request.minutes, "until": until.to_rfc3339(), "basis": permit.basis_id() }),
+            )?;
+            state.live.start_look(super::live::Look {
+                id: id.clone(),
+                resident: resident.clone(),
+                by: by.clone(),
+                reason: reason.to_string(),
+                until,
+            });
             // The look closes by itself at its end, and that is audited too.
             let (live, hub) = (state.live.clone(), state.hub.clone());
             let look_id = id.clone();
@@ -416,7 +598,13 @@ async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(reque
             tokio::spawn(async move {
                 tokio::time::sleep(wait).await;
                 if let Some(look) = live.end_look(&look_id) {
-                    let _ = hub.store().audit_action("look.end", &look.resident.0, &json!({ "look": look.id }), "device", hub.now());
+                    let _ = hub.store().audit_action(
+                        "look.end",
+                        &look.resident.0,
+                        &json!({ "look": look.id }),
+                        "device",
+                        hub.now(),
+                    );
                 }
             });
             Ok(Json(json!({ "look": id, "until": until.to_rfc3339() })))
@@ -426,31 +614,44 @@ async fn start_look(State(state): State<AppState>, authed: Authed, ApiJson(reque
 
 /// The live silhouette of a look, as server-sent events, until the look
 /// ends; then an `end` event and the stream closes.
-async fn view_look(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+async fn view_look(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     let now = state.hub.now();
-    let look = state.live.look(&id, now).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
+    let look = state
+        .live
+        .look(&id, now)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
     if look.by != session.user.name {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "a look is for the one who asked for it"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a look is for the one who asked for it",
+        ));
     }
     let silhouettes = state.live.silhouettes(&look.resident);
     let ends = tokio::time::Instant::now() + (look.until - now).to_std().unwrap_or_default();
-    let stream = stream::unfold((silhouettes, false), move |(mut silhouettes, ended)| async move {
-        if ended {
-            return None;
-        }
-        tokio::select! {
-            changed = silhouettes.changed() => {
-                if changed.is_err() {
-                    return Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true)));
-                }
-                let view = silhouettes.borrow_and_update().clone();
-                let data = serde_json::to_string(&view).unwrap_or_default();
-                Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
+    let stream = stream::unfold(
+        (silhouettes, false),
+        move |(mut silhouettes, ended)| async move {
+            if ended {
+                return None;
             }
-            _ = tokio::time::sleep_until(ends) => Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true))),
-        }
-    });
+            tokio::select! {
+                changed = silhouettes.changed() => {
+                    if changed.is_err() {
+                        return Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true)));
+                    }
+                    let view = silhouettes.borrow_and_update().clone();
+                    let data = serde_json::to_string(&view).unwrap_or_default();
+                    Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
+                }
+                _ = tokio::time::sleep_until(ends) => Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true))),
+            }
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

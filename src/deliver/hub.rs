@@ -24,7 +24,9 @@ impl Clock {
     /// Time that runs with tokio's clock from `start` (paused in tests).
     pub fn tokio_from(start: Time) -> Clock {
         let base = tokio::time::Instant::now();
-        Clock(Arc::new(move || start + chrono::Duration::from_std(base.elapsed()).unwrap_or_default()))
+        Clock(Arc::new(move || {
+            start + chrono::Duration::from_std(base.elapsed()).unwrap_or_default()
+        }))
     }
 
     pub fn now(&self) -> Time {
@@ -52,11 +54,23 @@ pub struct Hub {
 
 impl Hub {
     /// Takes the store's open alarms back into the book.
-    pub fn new(store: Store, settings: crate::alarm::AlarmSettings, outlets: Vec<&'static str>, clock: Clock) -> Result<Hub, StoreError> {
+    pub fn new(
+        store: Store,
+        settings: crate::alarm::AlarmSettings,
+        outlets: Vec<&'static str>,
+        clock: Clock,
+    ) -> Result<Hub, StoreError> {
         let book = AlarmBook::reopen(settings, store.open_alarms()?);
         let (live, _) = broadcast::channel(1024);
         let (stored, _) = tokio::sync::watch::channel(0);
-        Ok(Hub { store: Mutex::new(store), book: Mutex::new(book), live, stored, clock, outlets })
+        Ok(Hub {
+            store: Mutex::new(store),
+            book: Mutex::new(book),
+            live,
+            stored,
+            clock,
+            outlets,
+        })
     }
 
     pub fn now(&self) -> Time {
@@ -97,7 +111,12 @@ impl Hub {
         step.map(|s| self.commit(s, "device")).transpose()
     }
 
-    pub fn raise_fault(&self, room: &str, fault: Permitted<DeviceFault>, detail: &str) -> Result<Option<Step>, HubError> {
+    pub fn raise_fault(
+        &self,
+        room: &str,
+        fault: Permitted<DeviceFault>,
+        detail: &str,
+    ) -> Result<Option<Step>, HubError> {
         let now = self.now();
         let step = self.book().raise_fault(room, fault, detail, now);
         step.map(|s| self.commit(s, "device")).transpose()
@@ -119,7 +138,10 @@ impl Hub {
     pub fn tick(&self) -> Result<Vec<Step>, HubError> {
         let now = self.now();
         let steps = self.book().tick(now);
-        steps.into_iter().map(|s| self.commit(s, "device")).collect()
+        steps
+            .into_iter()
+            .map(|s| self.commit(s, "device"))
+            .collect()
     }
 
     pub fn open_alarms(&self) -> Vec<crate::alarm::Alarm> {

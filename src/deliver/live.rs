@@ -42,20 +42,35 @@ pub struct Live {
 
 impl Live {
     pub fn set_posture(&self, resident: &ResidentId, posture: &'static str, now: Time) {
-        self.postures.lock().unwrap_or_else(|p| p.into_inner()).insert(resident.clone(), (posture, now));
+        self.postures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(resident.clone(), (posture, now));
     }
 
     pub fn posture(&self, resident: &ResidentId) -> Option<(&'static str, Time)> {
-        self.postures.lock().unwrap_or_else(|p| p.into_inner()).get(resident).copied()
+        self.postures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(resident)
+            .copied()
     }
 
     pub fn start_look(&self, look: Look) {
-        self.looks.lock().unwrap_or_else(|p| p.into_inner()).insert(look.id.clone(), look);
+        self.looks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(look.id.clone(), look);
     }
 
     /// The look, while it lasts.
     pub fn look(&self, id: &str, now: Time) -> Option<Look> {
-        self.looks.lock().unwrap_or_else(|p| p.into_inner()).get(id).filter(|l| l.until > now).cloned()
+        self.looks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .filter(|l| l.until > now)
+            .cloned()
     }
 
     /// Ends a look; returns it when it was open.
@@ -64,7 +79,12 @@ impl Live {
         let look = looks.remove(id)?;
         if !looks.values().any(|l| l.resident == look.resident) {
             // Nobody looks any more: the last silhouette goes too.
-            if let Some(sender) = self.silhouettes.lock().unwrap_or_else(|p| p.into_inner()).get(&look.resident) {
+            if let Some(sender) = self
+                .silhouettes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&look.resident)
+            {
                 sender.send_replace(None);
             }
         }
@@ -74,14 +94,28 @@ impl Live {
     /// Whether someone is looking at this resident now: only then is a
     /// silhouette drawn.
     pub fn watched(&self, resident: &ResidentId, now: Time) -> bool {
-        self.looks.lock().unwrap_or_else(|p| p.into_inner()).values().any(|l| &l.resident == resident && l.until > now)
+        self.looks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|l| &l.resident == resident && l.until > now)
     }
 
     pub fn publish(&self, resident: &ResidentId, view: SilhouetteView) {
-        self.silhouettes.lock().unwrap_or_else(|p| p.into_inner()).entry(resident.clone()).or_insert_with(|| watch::channel(None).0).send_replace(Some(view));
+        self.silhouettes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(resident.clone())
+            .or_insert_with(|| watch::channel(None).0)
+            .send_replace(Some(view));
     }
 
     pub fn silhouettes(&self, resident: &ResidentId) -> watch::Receiver<Option<SilhouetteView>> {
-        self.silhouettes.lock().unwrap_or_else(|p| p.into_inner()).entry(resident.clone()).or_insert_with(|| watch::channel(None).0).subscribe()
+        self.silhouettes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(resident.clone())
+            .or_insert_with(|| watch::channel(None).0)
+            .subscribe()
     }
 }

@@ -4,8 +4,8 @@
 //! capture, vision or audio, so no frame or sound can reach it.
 
 pub mod case_api;
-pub mod hub;
 pub mod http;
+pub mod hub;
 pub mod live;
 pub mod openapi;
 pub mod outlet_tls;

@@ -9,22 +9,31 @@ use super::http::COOKIE;
 pub fn openapi_document() -> serde_json::Value {
     let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let secured = |summary: &str, ok: &str| json!({ "summary": summary, "security": [{ "session": [] }, { "bearer": [] }], "responses": { "200": { "description": ok }, "401": error, "403": error } });
-    let mut resolve = secured("Resolve an acknowledged alarm with its outcome (staff)", "the step taken");
+    let mut resolve = secured(
+        "Resolve an acknowledged alarm with its outcome (staff)",
+        "the step taken",
+    );
     resolve["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["outcome"], "properties": { "outcome": { "type": "string", "minLength": 1, "maxLength": 500 } } } } } });
-    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+    let id =
+        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
     let mut look = secured("Ask for a time-bounded look at a resident's silhouette, with a reason (staff; the basis must allow it, R3.2)", "the look's id and end");
     look["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["resident", "minutes", "reason"], "properties": { "resident": { "type": "string" }, "minutes": { "type": "integer", "minimum": 1 }, "reason": { "type": "string", "minLength": 1, "maxLength": 300 } } } } } });
     let with_id = |mut op: serde_json::Value| {
         op["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]);
         op
     };
-    let with_body = |mut op: serde_json::Value, properties: serde_json::Value, required: &[&str]| {
+    let with_body = |mut op: serde_json::Value,
+                     properties: serde_json::Value,
+                     required: &[&str]| {
         op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": required, "properties": properties } } } });
         op
     };
     let mut view = secured("The look's live silhouette as server-sent events until it ends (the staff member who asked)", "text/event-stream");
     view["parameters"] = id.clone();
-    let mut ack = secured("Acknowledge an alarm: someone is on the way (staff)", "the step taken");
+    let mut ack = secured(
+        "Acknowledge an alarm: someone is on the way (staff)",
+        "the step taken",
+    );
     ack["parameters"] = id.clone();
     resolve["parameters"] = id;
     json!({

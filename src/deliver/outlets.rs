@@ -75,19 +75,26 @@ fn default_device() -> String {
 /// Whether `host_port` names this machine; an error when it is not
 /// `host:port`.
 fn is_loopback(what: &str, host_port: &str) -> Result<bool, String> {
-    let Some((host, port)) = host_port.rsplit_once(':') else { return Err(format!("{what} {host_port}: give host:port")) };
+    let Some((host, port)) = host_port.rsplit_once(':') else {
+        return Err(format!("{what} {host_port}: give host:port"));
+    };
     if host.is_empty() || port.parse::<u16>().is_err() {
         return Err(format!("{what} {host_port}: give host:port"));
     }
     let host = host.trim_matches(['[', ']']);
-    Ok(host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+    Ok(host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()))
 }
 
 /// R5.3: nothing readable leaves the machine, so plain text is for loopback.
 fn plain_only_on_loopback(what: &str, host_port: &str) -> Option<String> {
     match is_loopback(what, host_port) {
         Err(problem) => Some(problem),
-        Ok(false) => Some(format!("{what} {host_port}: off this machine the outlet needs TLS (R5.3)")),
+        Ok(false) => Some(format!(
+            "{what} {host_port}: off this machine the outlet needs TLS (R5.3)"
+        )),
         Ok(true) => None,
     }
 }
@@ -95,7 +102,10 @@ fn plain_only_on_loopback(what: &str, host_port: &str) -> Option<String> {
 impl MqttSettings {
     /// The TLS client setup when TLS is on.
     pub fn client_tls(&self) -> Result<Option<Arc<ClientConfig>>, String> {
-        self.tls.as_ref().map(|tls| tls.client_config().map_err(|e| format!("mqtt.tls: {e}"))).transpose()
+        self.tls
+            .as_ref()
+            .map(|tls| tls.client_config().map_err(|e| format!("mqtt.tls: {e}")))
+            .transpose()
     }
 }
 
@@ -103,21 +113,36 @@ impl WebhookSettings {
     /// `host:port` of the URL, the port from the scheme when not given,
     /// and whether it is `https`.
     fn endpoint(&self) -> Result<(String, bool), String> {
-        let (rest, https) = match (self.url.strip_prefix("https://"), self.url.strip_prefix("http://")) {
+        let (rest, https) = match (
+            self.url.strip_prefix("https://"),
+            self.url.strip_prefix("http://"),
+        ) {
             (Some(rest), _) => (rest, true),
             (None, Some(rest)) => (rest, false),
-            _ => return Err(format!("webhook.url {}: https://host[:port]/path", self.url)),
+            _ => {
+                return Err(format!(
+                    "webhook.url {}: https://host[:port]/path",
+                    self.url
+                ))
+            }
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if authority.contains('@') {
-            return Err(format!("webhook.url {}: no user or password in the URL; the signature proves the sender", self.url));
+            return Err(format!(
+                "webhook.url {}: no user or password in the URL; the signature proves the sender",
+                self.url
+            ));
         }
         // An IPv6 host is in brackets: `[::1]:9000`, `[::1]`.
         let has_port = match authority.rsplit_once(']') {
             Some((_, after)) => after.starts_with(':'),
             None => authority.contains(':'),
         };
-        let host_port = if has_port { authority.to_string() } else { format!("{authority}:{}", if https { 443 } else { 80 }) };
+        let host_port = if has_port {
+            authority.to_string()
+        } else {
+            format!("{authority}:{}", if https { 443 } else { 80 })
+        };
         is_loopback("webhook.url", &host_port)?;
         Ok((host_port, https))
     }
@@ -125,7 +150,13 @@ impl WebhookSettings {
     /// The TLS client setup for an `https://` URL.
     pub fn client_tls(&self) -> Result<Option<Arc<ClientConfig>>, String> {
         match self.endpoint()? {
-            (_, true) => self.tls.clone().unwrap_or_default().client_config().map(Some).map_err(|e| format!("webhook.tls: {e}")),
+            (_, true) => self
+                .tls
+                .clone()
+                .unwrap_or_default()
+                .client_config()
+                .map(Some)
+                .map_err(|e| format!("webhook.tls: {e}")),
             (_, false) => Ok(None),
         }
     }
@@ -134,7 +165,10 @@ impl WebhookSettings {
 impl OutletSettings {
     /// Relative certificate files are taken from `base`.
     pub fn resolve(&mut self, base: &Path) {
-        let tables = [self.mqtt.as_mut().and_then(|m| m.tls.as_mut()), self.webhook.as_mut().and_then(|w| w.tls.as_mut())];
+        let tables = [
+            self.mqtt.as_mut().and_then(|m| m.tls.as_mut()),
+            self.webhook.as_mut().and_then(|w| w.tls.as_mut()),
+        ];
         for tls in tables.into_iter().flatten() {
             tls.resolve(base);
         }
@@ -145,11 +179,24 @@ impl OutletSettings {
         if let Some(mqtt) = &self.mqtt {
             match &mqtt.tls {
                 None => problems.extend(plain_only_on_loopback("mqtt.broker", &mqtt.broker)),
-                Some(_) => problems.extend(is_loopback("mqtt.broker", &mqtt.broker).err().into_iter().chain(mqtt.client_tls().err())),
+                Some(_) => problems.extend(
+                    is_loopback("mqtt.broker", &mqtt.broker)
+                        .err()
+                        .into_iter()
+                        .chain(mqtt.client_tls().err()),
+                ),
             }
-            for (name, value) in [("topic_prefix", &mqtt.topic_prefix), ("device", &mqtt.device)] {
-                if value.is_empty() || value.contains(['+', '#', '/']) || value.chars().any(char::is_control) {
-                    problems.push(format!("mqtt.{name} \"{value}\": one topic level, without + # or /"));
+            for (name, value) in [
+                ("topic_prefix", &mqtt.topic_prefix),
+                ("device", &mqtt.device),
+            ] {
+                if value.is_empty()
+                    || value.contains(['+', '#', '/'])
+                    || value.chars().any(char::is_control)
+                {
+                    problems.push(format!(
+                        "mqtt.{name} \"{value}\": one topic level, without + # or /"
+                    ));
                 }
             }
         }
@@ -213,7 +260,16 @@ impl Payload {
         let (acknowledged_by, resolved_by, outcome) = match &alarm.state {
             AlarmState::Raised => (None, None, None),
             AlarmState::Acknowledged { by, .. } => (Some(by.clone()), None, None),
-            AlarmState::Resolved { acknowledged_by, by, outcome, .. } => (Some(acknowledged_by.clone()), Some(by.clone()), Some(outcome.clone())),
+            AlarmState::Resolved {
+                acknowledged_by,
+                by,
+                outcome,
+                ..
+            } => (
+                Some(acknowledged_by.clone()),
+                Some(by.clone()),
+                Some(outcome.clone()),
+            ),
         };
         Payload {
             id: step.id.clone(),
@@ -240,7 +296,9 @@ impl Payload {
 pub fn signature(secret: &str, body: &[u8]) -> String {
     // HMAC takes keys of any length, so this always succeeds; were it not
     // to, an empty signature is refused by the receiver, never trusted.
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -252,14 +310,22 @@ pub async fn run_webhook(hub: Arc<Hub>, settings: WebhookSettings, tls: Option<A
     match tls {
         // https only: a redirect or a typo can never fall back to plain text.
         Some(tls) => {
-            let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config((*tls).clone()).https_only().enable_http1().build();
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config((*tls).clone())
+                .https_only()
+                .enable_http1()
+                .build();
             post_due_steps(hub, settings, builder.build(connector)).await
         }
         None => post_due_steps(hub, settings, builder.build_http()).await,
     }
 }
 
-async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(hub: Arc<Hub>, settings: WebhookSettings, client: Client<C, http_body_util::Full<hyper::body::Bytes>>) {
+async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(
+    hub: Arc<Hub>,
+    settings: WebhookSettings,
+    client: Client<C, http_body_util::Full<hyper::body::Bytes>>,
+) {
     let mut stored = hub.stored_steps();
     loop {
         // A new step wakes it at once; the look every POLL serves retries.
@@ -279,12 +345,16 @@ async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(hub: Arc<Hub
                 .header("x-tryghed-signature", signature(&settings.secret, &body))
                 .body(http_body_util::Full::new(hyper::body::Bytes::from(body)));
             let outcome = match request {
-                Ok(request) => match tokio::time::timeout(Duration::from_secs(5), client.request(request)).await {
-                    Ok(Ok(response)) if response.status().is_success() => Ok(()),
-                    Ok(Ok(response)) => Err(format!("answered {}", response.status())),
-                    Ok(Err(e)) => Err(with_causes(&e)),
-                    Err(_) => Err("no answer within 5 s".into()),
-                },
+                Ok(request) => {
+                    match tokio::time::timeout(Duration::from_secs(5), client.request(request))
+                        .await
+                    {
+                        Ok(Ok(response)) if response.status().is_success() => Ok(()),
+                        Ok(Ok(response)) => Err(format!("answered {}", response.status())),
+                        Ok(Err(e)) => Err(with_causes(&e)),
+                        Err(_) => Err("no answer within 5 s".into()),
+                    }
+                }
                 Err(e) => Err(e.to_string()),
             };
             let now = hub.now();
@@ -292,7 +362,9 @@ async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(hub: Arc<Hub
                 Ok(()) => hub.store().delivered(&pending.step.id, "webhook", now),
                 Err(why) => {
                     tracing::warn!("webhook {}: {why}; trying again later", settings.url);
-                    let result = hub.store().delivery_failed(&pending.step.id, "webhook", &why, now);
+                    let result =
+                        hub.store()
+                            .delivery_failed(&pending.step.id, "webhook", &why, now);
                     // Keep the order: nothing after a step that did not go out.
                     if let Err(e) = result {
                         tracing::error!("webhook outbox: {e}");
@@ -312,12 +384,25 @@ async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(hub: Arc<Hub
 /// as `online`, with `offline` as the last will. `tls` is the client
 /// setup when TLS is on.
 pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<ClientConfig>>) {
-    use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration, Transport};
-    let (host, port) = settings.broker.rsplit_once(':').map_or((settings.broker.as_str(), 1883), |(h, p)| (h, p.parse().unwrap_or(1883)));
+    use rumqttc::{
+        AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, TlsConfiguration,
+        Transport,
+    };
+    let (host, port) = settings
+        .broker
+        .rsplit_once(':')
+        .map_or((settings.broker.as_str(), 1883), |(h, p)| {
+            (h, p.parse().unwrap_or(1883))
+        });
     let availability = format!("{}/{}/availability", settings.topic_prefix, settings.device);
     let mut options = MqttOptions::new(settings.device.clone(), host, port);
     options.set_keep_alive(Duration::from_secs(5));
-    options.set_last_will(LastWill::new(&availability, "offline", QoS::AtLeastOnce, true));
+    options.set_last_will(LastWill::new(
+        &availability,
+        "offline",
+        QoS::AtLeastOnce,
+        true,
+    ));
     if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
         options.set_credentials(user, password);
     }
@@ -420,7 +505,15 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 
 /// A room name as one topic level.
 fn topic_level(name: &str) -> String {
-    name.chars().map(|c| if matches!(c, '/' | '+' | '#') || c.is_control() { '_' } else { c }).collect()
+    name.chars()
+        .map(|c| {
+            if matches!(c, '/' | '+' | '#') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -430,28 +523,57 @@ mod tests {
     #[test]
     fn signatures_are_hmac_sha256() {
         // RFC 4231 test case 2.
-        assert_eq!(signature("Jefe", b"what do ya want for nothing?"), "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     fn mqtt(broker: &str, tls: Option<OutletTls>) -> MqttSettings {
-        MqttSettings { broker: broker.into(), topic_prefix: "tryghed".into(), device: "room-a12".into(), username: None, password: None, tls }
+        MqttSettings {
+            broker: broker.into(),
+            topic_prefix: "tryghed".into(),
+            device: "room-a12".into(),
+            username: None,
+            password: None,
+            tls,
+        }
     }
 
     fn webhook(url: &str, tls: Option<OutletTls>) -> WebhookSettings {
-        WebhookSettings { url: url.into(), secret: "0123456789abcdef".into(), tls }
+        WebhookSettings {
+            url: url.into(),
+            secret: "0123456789abcdef".into(),
+            tls,
+        }
     }
 
     #[test]
     fn plain_text_outlets_stay_on_loopback() {
         let settings = OutletSettings {
-            mqtt: Some(MqttSettings { topic_prefix: "a/b".into(), ..mqtt("10.0.0.5:1883", None) }),
-            webhook: Some(WebhookSettings { secret: "short".into(), ..webhook("http://nursecall.local:8080/hook", None) }),
+            mqtt: Some(MqttSettings {
+                topic_prefix: "a/b".into(),
+                ..mqtt("10.0.0.5:1883", None)
+            }),
+            webhook: Some(WebhookSettings {
+                secret: "short".into(),
+                ..webhook("http://nursecall.local:8080/hook", None)
+            }),
         };
         let problems = settings.problems();
         assert_eq!(problems.len(), 4, "{problems:?}");
-        assert!(problems[0].contains("10.0.0.5:1883: off this machine the outlet needs TLS (R5.3)"), "{problems:?}");
-        assert!(problems[2].contains("nursecall.local:8080: off this machine"), "{problems:?}");
-        let good = OutletSettings { mqtt: Some(mqtt("127.0.0.1:1883", None)), webhook: Some(webhook("http://localhost:9000/alarms", None)) };
+        assert!(
+            problems[0].contains("10.0.0.5:1883: off this machine the outlet needs TLS (R5.3)"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[2].contains("nursecall.local:8080: off this machine"),
+            "{problems:?}"
+        );
+        let good = OutletSettings {
+            mqtt: Some(mqtt("127.0.0.1:1883", None)),
+            webhook: Some(webhook("http://localhost:9000/alarms", None)),
+        };
         assert!(good.problems().is_empty(), "{:?}", good.problems());
         assert_eq!(good.names(), vec!["mqtt", "webhook"]);
     }
@@ -460,11 +582,27 @@ mod tests {
     fn with_tls_outlets_may_leave_the_machine() {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, rcgen::generate_simple_self_signed(vec!["nursecall.local".into()]).unwrap().cert.pem()).unwrap();
-        let tls = Some(OutletTls { ca_file: Some(ca), ..OutletTls::default() });
-        let settings = OutletSettings { mqtt: Some(mqtt("nursecall.local:8883", tls.clone())), webhook: Some(webhook("https://nursecall.local/alarms?room=a12", tls)) };
+        std::fs::write(
+            &ca,
+            rcgen::generate_simple_self_signed(vec!["nursecall.local".into()])
+                .unwrap()
+                .cert
+                .pem(),
+        )
+        .unwrap();
+        let tls = Some(OutletTls {
+            ca_file: Some(ca),
+            ..OutletTls::default()
+        });
+        let settings = OutletSettings {
+            mqtt: Some(mqtt("nursecall.local:8883", tls.clone())),
+            webhook: Some(webhook("https://nursecall.local/alarms?room=a12", tls)),
+        };
         assert!(settings.problems().is_empty(), "{:?}", settings.problems());
-        assert_eq!(settings.webhook.as_ref().unwrap().endpoint().unwrap(), ("nursecall.local:443".into(), true));
+        assert_eq!(
+            settings.webhook.as_ref().unwrap().endpoint().unwrap(),
+            ("nursecall.local:443".into(), true)
+        );
         assert!(settings.mqtt.unwrap().client_tls().unwrap().is_some());
     }
 
@@ -472,16 +610,38 @@ mod tests {
     fn webhook_urls_are_checked() {
         for (url, problem) in [
             ("ftp://x/y", "https://host[:port]/path"),
-            ("https://user:pw@nursecall.local/hook", "no user or password"),
+            (
+                "https://user:pw@nursecall.local/hook",
+                "no user or password",
+            ),
             ("https://nursecall.local:99999/hook", "give host:port"),
             ("http://[::1]:9000/hook", ""),
             ("http://[::1]/hook", ""),
         ] {
-            let settings = OutletSettings { mqtt: None, webhook: Some(webhook(url, None)) };
+            let settings = OutletSettings {
+                mqtt: None,
+                webhook: Some(webhook(url, None)),
+            };
             let problems = settings.problems().join("; ");
-            assert!(if problem.is_empty() { problems.is_empty() } else { problems.contains(problem) }, "{url}: {problems}");
+            assert!(
+                if problem.is_empty() {
+                    problems.is_empty()
+                } else {
+                    problems.contains(problem)
+                },
+                "{url}: {problems}"
+            );
         }
-        let tls_on_plain = OutletSettings { mqtt: None, webhook: Some(webhook("http://127.0.0.1:9000/hook", Some(OutletTls::default()))) };
-        assert!(tls_on_plain.problems().join(";").contains("only for an https:// URL"));
+        let tls_on_plain = OutletSettings {
+            mqtt: None,
+            webhook: Some(webhook(
+                "http://127.0.0.1:9000/hook",
+                Some(OutletTls::default()),
+            )),
+        };
+        assert!(tls_on_plain
+            .problems()
+            .join(";")
+            .contains("only for an https:// URL"));
     }
 }

@@ -35,7 +35,13 @@ impl Sessions {
         let token = hex::encode(bytes);
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions.retain(|_, s| s.expires_at > now);
-        sessions.insert(token.clone(), Session { user, expires_at: now + Duration::hours(SESSION_HOURS) });
+        sessions.insert(
+            token.clone(),
+            Session {
+                user,
+                expires_at: now + Duration::hours(SESSION_HOURS),
+            },
+        );
         Ok(token)
     }
 
@@ -46,7 +52,10 @@ impl Sessions {
     }
 
     pub fn end(&self, token: &str) {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(token);
     }
 
     /// Whether `keys` (the name tried, the address) may try now.

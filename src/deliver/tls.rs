@@ -33,24 +33,40 @@ pub fn files(data_dir: &Path) -> (PathBuf, PathBuf) {
 
 /// The server setup from the data folder's certificate, made first if
 /// there is none. Returns it with the certificate's fingerprint.
-pub fn load_or_create(data_dir: &Path, names: &[String]) -> Result<(Arc<ServerConfig>, String), TlsError> {
+pub fn load_or_create(
+    data_dir: &Path,
+    names: &[String],
+) -> Result<(Arc<ServerConfig>, String), TlsError> {
     let (cert_file, key_file) = files(data_dir);
-    let io = |file: &Path, e: std::io::Error| TlsError::File { file: file.display().to_string(), reason: e.to_string() };
+    let io = |file: &Path, e: std::io::Error| TlsError::File {
+        file: file.display().to_string(),
+        reason: e.to_string(),
+    };
     if !cert_file.exists() {
         let dir = cert_file.parent().unwrap_or(data_dir);
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let made = rcgen::generate_simple_self_signed(names.to_vec()).map_err(|e| TlsError::Make(e.to_string()))?;
-        write_private(&key_file, made.key_pair.serialize_pem().as_bytes()).map_err(|e| io(&key_file, e))?;
+        let made = rcgen::generate_simple_self_signed(names.to_vec())
+            .map_err(|e| TlsError::Make(e.to_string()))?;
+        write_private(&key_file, made.key_pair.serialize_pem().as_bytes())
+            .map_err(|e| io(&key_file, e))?;
         std::fs::write(&cert_file, made.cert.pem()).map_err(|e| io(&cert_file, e))?;
     }
     let cert_pem = std::fs::read(&cert_file).map_err(|e| io(&cert_file, e))?;
     let key_pem = std::fs::read(&key_file).map_err(|e| io(&key_file, e))?;
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice()).collect::<Result<_, _>>().map_err(|e| io(&cert_file, e))?;
-    let first = certs.first().ok_or_else(|| TlsError::File { file: cert_file.display().to_string(), reason: "holds no certificate".into() })?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(|e| io(&cert_file, e))?;
+    let first = certs.first().ok_or_else(|| TlsError::File {
+        file: cert_file.display().to_string(),
+        reason: "holds no certificate".into(),
+    })?;
     let fingerprint = fingerprint(first);
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| io(&key_file, e))?
-        .ok_or_else(|| TlsError::File { file: key_file.display().to_string(), reason: "holds no private key".into() })?;
+        .ok_or_else(|| TlsError::File {
+            file: key_file.display().to_string(),
+            reason: "holds no private key".into(),
+        })?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -63,7 +79,11 @@ pub fn load_or_create(data_dir: &Path, names: &[String]) -> Result<(Arc<ServerCo
 
 /// SHA-256 of the certificate, as colon-separated hex (as browsers show it).
 pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
-    Sha256::digest(cert.as_ref()).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    Sha256::digest(cert.as_ref())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// The private key is readable by the device's user only.
@@ -83,12 +103,25 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub async fn serve(listener: tokio::net::TcpListener, config: Arc<ServerConfig>, app: Router) {
     let acceptor = TlsAcceptor::from(config);
     loop {
-        let Ok((stream, peer)) = listener.accept().await else { continue };
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream)).await else { return };
-            let service = TowerToHyperService::new(app.layer(axum::Extension(axum::extract::ConnectInfo::<SocketAddr>(peer))));
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades().await;
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream))
+                    .await
+            else {
+                return;
+            };
+            let service =
+                TowerToHyperService::new(app.layer(axum::Extension(axum::extract::ConnectInfo::<
+                    SocketAddr,
+                >(peer))));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .with_upgrades()
+                .await;
         });
     }
 }

@@ -7,5 +7,8 @@
 mod model;
 mod runtime;
 
-pub use model::{hex_sha256, output_f32, output_u8, Element, InputData, Model, ModelError, ModelSpec, ModelUsage, TensorSpec};
+pub use model::{
+    hex_sha256, output_f32, output_u8, Element, InputData, Model, ModelError, ModelSpec,
+    ModelUsage, TensorSpec,
+};
 pub use runtime::{Runtime, RuntimeError, ORT_VERSION};

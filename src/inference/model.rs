@@ -47,21 +47,39 @@ pub enum InputData<'a> {
 
 impl TensorSpec {
     pub const fn f32(name: &'static str, shape: &'static [i64]) -> TensorSpec {
-        TensorSpec { name, shape, declared: None, element: Element::F32 }
+        TensorSpec {
+            name,
+            shape,
+            declared: None,
+            element: Element::F32,
+        }
     }
 
     pub const fn u8(name: &'static str, shape: &'static [i64]) -> TensorSpec {
-        TensorSpec { name, shape, declared: None, element: Element::U8 }
+        TensorSpec {
+            name,
+            shape,
+            declared: None,
+            element: Element::U8,
+        }
     }
 
     pub const fn i64(name: &'static str, shape: &'static [i64]) -> TensorSpec {
-        TensorSpec { name, shape, declared: None, element: Element::I64 }
+        TensorSpec {
+            name,
+            shape,
+            declared: None,
+            element: Element::I64,
+        }
     }
 
     /// The file declares `declared` (with -1 for open dimensions); the
     /// device uses `shape`.
     pub const fn declared_as(self, declared: &'static [i64]) -> TensorSpec {
-        TensorSpec { declared: Some(declared), ..self }
+        TensorSpec {
+            declared: Some(declared),
+            ..self
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -75,15 +93,16 @@ impl TensorSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("{file}: cannot read the model: {cause}")]
-    Read {
-        file: String,
-        cause: std::io::Error,
-    },
+    Read { file: String, cause: std::io::Error },
     #[error(
         "{file}: sha256 is {actual}, expected {expected}: the file is corrupt or not the model this build \
          was made for (regenerate with scripts/models/regenerate, or restore it from git)"
     )]
-    Checksum { file: String, actual: String, expected: String },
+    Checksum {
+        file: String,
+        actual: String,
+        expected: String,
+    },
     #[error("{file}: ONNX Runtime cannot load it: {reason}")]
     Load { file: String, reason: String },
     #[error("{file}: tensors do not match: {reason}")]
@@ -130,36 +149,78 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Loads `spec.file` from `models_dir`, checks it and warms it up.
     /// `threads` is ONNX Runtime's intra-op thread count (0 = its default).
-    pub fn load(runtime: &Runtime, models_dir: &Path, spec: ModelSpec, threads: usize) -> Result<Model, ModelError> {
+    pub fn load(
+        runtime: &Runtime,
+        models_dir: &Path,
+        spec: ModelSpec,
+        threads: usize,
+    ) -> Result<Model, ModelError> {
         let path = models_dir.join(spec.file);
         let file = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|cause| ModelError::Read { file: file.clone(), cause })?;
+        let bytes = std::fs::read(&path).map_err(|cause| ModelError::Read {
+            file: file.clone(),
+            cause,
+        })?;
         let actual = hex_sha256(&bytes);
         if actual != spec.sha256 {
-            return Err(ModelError::Checksum { file, actual, expected: spec.sha256.to_string() });
+            return Err(ModelError::Checksum {
+                file,
+                actual,
+                expected: spec.sha256.to_string(),
+            });
         }
-        let load_err = |reason: String| ModelError::Load { file: file.clone(), reason };
+        let load_err = |reason: String| ModelError::Load {
+            file: file.clone(),
+            reason,
+        };
         let mut builder = Session::builder(runtime.environment())
             .map_err(|e| load_err(e.to_string()))?
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| load_err(e.to_string()))?;
         if threads > 0 {
-            builder = builder.with_intra_threads(threads).map_err(|e| load_err(e.to_string()))?;
+            builder = builder
+                .with_intra_threads(threads)
+                .map_err(|e| load_err(e.to_string()))?;
         }
-        let session = builder.commit_from_memory(&bytes).map_err(|e| load_err(e.to_string()))?;
-        check_tensors(&session, &spec).map_err(|reason| ModelError::Tensors { file: file.clone(), reason })?;
-        let mut model = Model { spec, path, session, usage: ModelUsage::default() };
+        let session = builder
+            .commit_from_memory(&bytes)
+            .map_err(|e| load_err(e.to_string()))?;
+        check_tensors(&session, &spec).map_err(|reason| ModelError::Tensors {
+            file: file.clone(),
+            reason,
+        })?;
+        let mut model = Model {
+            spec,
+            path,
+            session,
+            usage: ModelUsage::default(),
+        };
         model.warm_up()?;
         model.usage = ModelUsage::default();
         Ok(model)
     }
 
     fn warm_up(&mut self) -> Result<(), ModelError> {
-        let f32s: Vec<Vec<f32>> = self.spec.inputs.iter().map(|t| vec![0.5; t.len()]).collect();
-        let u8s: Vec<Vec<u8>> = self.spec.inputs.iter().map(|t| vec![128; t.len()]).collect();
+        let f32s: Vec<Vec<f32>> = self
+            .spec
+            .inputs
+            .iter()
+            .map(|t| vec![0.5; t.len()])
+            .collect();
+        let u8s: Vec<Vec<u8>> = self
+            .spec
+            .inputs
+            .iter()
+            .map(|t| vec![128; t.len()])
+            .collect();
         // Integer inputs are settings (Silero's sample rate), not data: the
         // first class of value the model takes is 16000.
-        let i64s: Vec<Vec<i64>> = self.spec.inputs.iter().map(|t| vec![16_000; t.len()]).collect();
+        let i64s: Vec<Vec<i64>> = self
+            .spec
+            .inputs
+            .iter()
+            .map(|t| vec![16_000; t.len()])
+            .collect();
         let data: Vec<InputData<'_>> = self
             .spec
             .inputs
@@ -179,43 +240,86 @@ impl Model {
 
     /// Runs the model on one input laid out as the spec's input shape and
     /// hands the outputs (in the spec's order) to `read`.
-    pub fn run_with<T>(&mut self, input: &[f32], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+    pub fn run_with<T>(
+        &mut self,
+        input: &[f32],
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>,
+    ) -> Result<T, ModelError> {
         self.run_inputs_with(&[InputData::F32(input)], read)
     }
 
     /// Like [`Model::run_with`], for a model whose input is uint8.
-    pub fn run_u8_with<T>(&mut self, input: &[u8], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+    pub fn run_u8_with<T>(
+        &mut self,
+        input: &[u8],
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>,
+    ) -> Result<T, ModelError> {
         self.run_inputs_with(&[InputData::U8(input)], read)
     }
 
     /// Runs the model on all its inputs, in the spec's order, each laid out
     /// as its spec's shape.
-    pub fn run_inputs_with<T>(&mut self, inputs: &[InputData<'_>], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
-        let shaped: Vec<(InputData<'_>, &[i64])> = inputs.iter().zip(self.spec.inputs).map(|(data, spec)| (*data, spec.shape)).collect();
+    pub fn run_inputs_with<T>(
+        &mut self,
+        inputs: &[InputData<'_>],
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>,
+    ) -> Result<T, ModelError> {
+        let shaped: Vec<(InputData<'_>, &[i64])> = inputs
+            .iter()
+            .zip(self.spec.inputs)
+            .map(|(data, spec)| (*data, spec.shape))
+            .collect();
         self.run_shaped_with(&shaped, read)
     }
 
     /// Like [`Model::run_inputs_with`], each input with its own shape (for
     /// dimensions the file leaves open, such as Silero's run of frames).
-    pub fn run_shaped_with<T>(&mut self, inputs: &[(InputData<'_>, &[i64])], read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>) -> Result<T, ModelError> {
+    pub fn run_shaped_with<T>(
+        &mut self,
+        inputs: &[(InputData<'_>, &[i64])],
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<T, String>,
+    ) -> Result<T, ModelError> {
         let file = self.path.display().to_string();
-        let run_err = |reason: String| ModelError::Run { file: file.clone(), reason };
+        let run_err = |reason: String| ModelError::Run {
+            file: file.clone(),
+            reason,
+        };
         if inputs.len() != self.spec.inputs.len() {
-            return Err(run_err(format!("{} inputs given, the model takes {}", inputs.len(), self.spec.inputs.len())));
+            return Err(run_err(format!(
+                "{} inputs given, the model takes {}",
+                inputs.len(),
+                self.spec.inputs.len()
+            )));
         }
-        let mut values: Vec<(&str, ort::session::SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        let mut values: Vec<(&str, ort::session::SessionInputValue<'_>)> =
+            Vec::with_capacity(inputs.len());
         for (spec, (data, shape)) in self.spec.inputs.iter().zip(inputs) {
             let declared = spec.declared.unwrap_or(spec.shape);
-            let fits = shape.len() == declared.len() && shape.iter().zip(declared).all(|(s, d)| *d == -1 || s == d);
+            let fits = shape.len() == declared.len()
+                && shape.iter().zip(declared).all(|(s, d)| *d == -1 || s == d);
             if !fits {
-                return Err(run_err(format!("input `{}` given as {shape:?}, the model takes {declared:?}", spec.name)));
+                return Err(run_err(format!(
+                    "input `{}` given as {shape:?}, the model takes {declared:?}",
+                    spec.name
+                )));
             }
             let shape = shape.to_vec();
             let value = match (spec.element, *data) {
-                (Element::F32, InputData::F32(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
-                (Element::U8, InputData::U8(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
-                (Element::I64, InputData::I64(d)) => TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn()),
-                (element, _) => return Err(run_err(format!("input `{}` takes {element:?} data", spec.name))),
+                (Element::F32, InputData::F32(d)) => {
+                    TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn())
+                }
+                (Element::U8, InputData::U8(d)) => {
+                    TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn())
+                }
+                (Element::I64, InputData::I64(d)) => {
+                    TensorRef::from_array_view((shape, d)).map(|t| t.into_dyn())
+                }
+                (element, _) => {
+                    return Err(run_err(format!(
+                        "input `{}` takes {element:?} data",
+                        spec.name
+                    )))
+                }
             }
             .map_err(|e| run_err(e.to_string()))?;
             values.push((spec.name, value.into()));
@@ -248,25 +352,39 @@ impl Model {
 
 /// Reads output `index` of a run as a flat u8 slice.
 pub fn output_u8<'a>(outputs: &'a SessionOutputs<'_>, index: usize) -> Result<&'a [u8], String> {
-    outputs[index].try_extract_tensor::<u8>().map(|(_, data)| data).map_err(|e| e.to_string())
+    outputs[index]
+        .try_extract_tensor::<u8>()
+        .map(|(_, data)| data)
+        .map_err(|e| e.to_string())
 }
 
 /// Reads output `index` of a run as a flat f32 slice.
 pub fn output_f32<'a>(outputs: &'a SessionOutputs<'_>, index: usize) -> Result<&'a [f32], String> {
-    outputs[index].try_extract_tensor::<f32>().map(|(_, data)| data).map_err(|e| e.to_string())
+    outputs[index]
+        .try_extract_tensor::<f32>()
+        .map(|(_, data)| data)
+        .map_err(|e| e.to_string())
 }
 
 fn check_tensors(session: &Session, spec: &ModelSpec) -> Result<(), String> {
     let inputs = session.inputs();
     if inputs.len() != spec.inputs.len() {
-        return Err(format!("expected {} inputs, found {}", spec.inputs.len(), inputs.len()));
+        return Err(format!(
+            "expected {} inputs, found {}",
+            spec.inputs.len(),
+            inputs.len()
+        ));
     }
     for (inlet, expected) in inputs.iter().zip(spec.inputs) {
         check_one("input", inlet, expected)?;
     }
     let outputs = session.outputs();
     if outputs.len() != spec.outputs.len() {
-        return Err(format!("expected {} outputs, found {}", spec.outputs.len(), outputs.len()));
+        return Err(format!(
+            "expected {} outputs, found {}",
+            spec.outputs.len(),
+            outputs.len()
+        ));
     }
     for (outlet, expected) in outputs.iter().zip(spec.outputs) {
         check_one("output", outlet, expected)?;
@@ -276,7 +394,11 @@ fn check_tensors(session: &Session, spec: &ModelSpec) -> Result<(), String> {
 
 fn check_one(role: &str, outlet: &ort::value::Outlet, expected: &TensorSpec) -> Result<(), String> {
     if outlet.name() != expected.name {
-        return Err(format!("{role} is named `{}`, expected `{}`", outlet.name(), expected.name));
+        return Err(format!(
+            "{role} is named `{}`, expected `{}`",
+            outlet.name(),
+            expected.name
+        ));
     }
     let dtype = outlet.dtype();
     let wanted = match expected.element {
@@ -285,16 +407,28 @@ fn check_one(role: &str, outlet: &ort::value::Outlet, expected: &TensorSpec) -> 
         Element::I64 => ort::value::TensorElementType::Int64,
     };
     if dtype.tensor_type() != Some(wanted) {
-        return Err(format!("{role} `{}` is not a {wanted:?} tensor", expected.name));
+        return Err(format!(
+            "{role} `{}` is not a {wanted:?} tensor",
+            expected.name
+        ));
     }
-    let shape: Vec<i64> = dtype.tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default();
+    let shape: Vec<i64> = dtype
+        .tensor_shape()
+        .map(|s| s.iter().copied().collect())
+        .unwrap_or_default();
     let declared = expected.declared.unwrap_or(expected.shape);
     if shape != declared {
-        return Err(format!("{role} `{}` has shape {:?}, expected {:?}", expected.name, shape, declared));
+        return Err(format!(
+            "{role} `{}` has shape {:?}, expected {:?}",
+            expected.name, shape, declared
+        ));
     }
     Ok(())
 }
 
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -34,7 +34,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("library", &self.library).finish()
+        f.debug_struct("Runtime")
+            .field("library", &self.library)
+            .finish()
     }
 }
 
@@ -44,7 +46,9 @@ impl Runtime {
     /// Finds and loads the library: `ORT_DYLIB_PATH`, then beside the
     /// executable, then the project cache.
     pub fn load() -> Result<Runtime, RuntimeError> {
-        RUNTIME.get_or_init(|| locate_library().and_then(|path| Runtime::load_from(&path))).clone()
+        RUNTIME
+            .get_or_init(|| locate_library().and_then(|path| Runtime::load_from(&path)))
+            .clone()
     }
 
     fn load_from(path: &Path) -> Result<Runtime, RuntimeError> {
@@ -57,10 +61,20 @@ impl Runtime {
             // Once per process, before ONNX Runtime exists to read it.
             std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
         }
-        let unusable = |reason: String| RuntimeError::Unusable { path: path.display().to_string(), reason };
+        let unusable = |reason: String| RuntimeError::Unusable {
+            path: path.display().to_string(),
+            reason,
+        };
         let builder = ort::init_from(path).map_err(|e| unusable(e.to_string()))?;
-        let environment = builder.with_name("tryghed").with_telemetry(false).build().map_err(|e| unusable(e.to_string()))?;
-        Ok(Runtime { environment, library: path.to_path_buf() })
+        let environment = builder
+            .with_name("tryghed")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| unusable(e.to_string()))?;
+        Ok(Runtime {
+            environment,
+            library: path.to_path_buf(),
+        })
     }
 
     pub fn environment(&self) -> &ort::environment::Environment {
@@ -83,7 +97,10 @@ fn locate_library() -> Result<PathBuf, RuntimeError> {
         };
     }
     let mut candidates = Vec::new();
-    if let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
         candidates.push(dir.join(LIBRARY_NAME));
         candidates.push(dir.join("libonnxruntime.so"));
     }
@@ -91,7 +108,11 @@ fn locate_library() -> Result<PathBuf, RuntimeError> {
     match candidates.iter().find(|p| p.is_file()) {
         Some(found) => Ok(found.clone()),
         None => Err(RuntimeError::NotFound {
-            looked: candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            looked: candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }

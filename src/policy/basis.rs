@@ -3,7 +3,9 @@
 
 use chrono::Months;
 
-use super::records::{signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Party, Resident};
+use super::records::{
+    signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Party, Resident,
+};
 use super::Time;
 
 /// Lolland's longest § 128 b decision (R1.2, R10.1).
@@ -25,17 +27,26 @@ impl std::fmt::Display for Refusal {
 }
 
 fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { rule, message: message.into() }
+    Refusal {
+        rule,
+        message: message.into(),
+    }
 }
 
 /// Every rule the basis breaks, for this resident. Empty when it may be recorded.
 pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
     let mut out = Vec::new();
     if basis.resident != resident.id {
-        out.push(refuse("R1.2", format!("the basis is for {}, not {}", basis.resident, resident.id)));
+        out.push(refuse(
+            "R1.2",
+            format!("the basis is for {}, not {}", basis.resident, resident.id),
+        ));
     }
     if basis.kinds.is_empty() {
-        out.push(refuse("R2", "a basis must name at least one kind of technology (movement, sound, video, location)"));
+        out.push(refuse(
+            "R2",
+            "a basis must name at least one kind of technology (movement, sound, video, location)",
+        ));
     }
     if !basis.reactive_alarm && basis.supervision_max_minutes.is_none() {
         out.push(refuse("R3.3", "a basis must allow at least one way of use: reactive alarm or time-bounded supervision"));
@@ -56,9 +67,13 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
     for signal in &basis.signals {
         match signal_kind(signal) {
             None => out.push(refuse("R8.4", format!("unknown signal `{signal}`"))),
-            Some(kind) if !basis.kinds.contains(&kind) => {
-                out.push(refuse("R8.4", format!("signal `{signal}` is of kind {}, which the basis does not allow", kind.name())))
-            }
+            Some(kind) if !basis.kinds.contains(&kind) => out.push(refuse(
+                "R8.4",
+                format!(
+                    "signal `{signal}` is of kind {}, which the basis does not allow",
+                    kind.name()
+                ),
+            )),
             Some(_) => {}
         }
     }
@@ -87,10 +102,16 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
 
 fn check_consent(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     match &basis.consent {
-        None => out.push(refuse("R1.2", "consent must be recorded with who gave it and when")),
+        None => out.push(refuse(
+            "R1.2",
+            "consent must be recorded with who gave it and when",
+        )),
         Some(consent) => {
             if consent.at > basis.start {
-                out.push(refuse("R1.2", "consent must be given before the basis starts"));
+                out.push(refuse(
+                    "R1.2",
+                    "consent must be given before the basis starts",
+                ));
             }
             if consent.by != Party::Resident {
                 out.push(refuse("R1.2", "only the resident can consent; without the resident's consent use § 136 e or § 128 b"));
@@ -102,13 +123,31 @@ fn check_consent(basis: &LegalBasis, out: &mut Vec<Refusal>) {
 /// § 136 e: the resident and every representative covering personal
 /// matters informed beforehand (R1.2, R9.1).
 fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal>) {
-    let informed_before = |party: &Party| basis.informed.iter().any(|i| &i.party == party && i.at <= basis.start);
+    let informed_before = |party: &Party| {
+        basis
+            .informed
+            .iter()
+            .any(|i| &i.party == party && i.at <= basis.start)
+    };
     if !informed_before(&Party::Resident) {
-        out.push(refuse("R9.1", "the resident must be informed before the technology is used"));
+        out.push(refuse(
+            "R9.1",
+            "the resident must be informed before the technology is used",
+        ));
     }
-    for rep in resident.representatives.iter().filter(|r| r.covers_personal_matters) {
+    for rep in resident
+        .representatives
+        .iter()
+        .filter(|r| r.covers_personal_matters)
+    {
         if !informed_before(&Party::Representative(rep.name.clone())) {
-            out.push(refuse("R9.1", format!("{} (covering personal matters) must be informed before the technology is used", rep.name)));
+            out.push(refuse(
+                "R9.1",
+                format!(
+                    "{} (covering personal matters) must be informed before the technology is used",
+                    rep.name
+                ),
+            ));
         }
     }
 }
@@ -116,8 +155,14 @@ fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
 /// A municipal decision: hearing, documents, DPIA assessment.
 fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     match &basis.hearing {
-        None => out.push(refuse("R10.2", "the resident and/or attorney or guardian must be heard before the decision")),
-        Some(hearing) if hearing.at > basis.start => out.push(refuse("R10.2", "the hearing must come before the decision takes effect")),
+        None => out.push(refuse(
+            "R10.2",
+            "the resident and/or attorney or guardian must be heard before the decision",
+        )),
+        Some(hearing) if hearing.at > basis.start => out.push(refuse(
+            "R10.2",
+            "the hearing must come before the decision takes effect",
+        )),
         Some(_) => {}
     }
     let docs = &basis.documents;
@@ -128,7 +173,10 @@ fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
         ("Skema 3", &docs.skema_3),
     ] {
         if reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            out.push(refuse("R11", format!("a reference to the {name} must be recorded before the grant")));
+            out.push(refuse(
+                "R11",
+                format!("a reference to the {name} must be recorded before the grant"),
+            ));
         }
     }
     if basis.kinds.iter().any(|k| k.uses_ai()) {
@@ -145,43 +193,91 @@ fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
 pub fn check_overlap(new: &LegalBasis, case: &CaseFile, now: Time) -> Option<Refusal> {
     // A basis ends at its end, its early stop, or an opposition that ends
     // it (R1.4), whichever comes first.
-    let effective_end = |b: &LegalBasis| [b.end, b.stopped.as_ref().map(|s| s.at), super::gate::opposed(case, b, now)].into_iter().flatten().min();
-    case.bases.iter().filter(|b| b.resident == new.resident && b.id != new.id).find_map(|b| {
-        let b_end = effective_end(b);
-        let starts_before_other_ends = b_end.is_none_or(|e| new.start < e);
-        let other_starts_before_new_ends = new.end.is_none_or(|e| b.start < e);
-        (starts_before_other_ends && other_starts_before_new_ends)
-            .then(|| refuse("R1.2", format!("overlaps basis {} ({} from {}); stop it first", b.id, b.basis_type.name(), b.start.to_rfc3339())))
-    })
+    let effective_end = |b: &LegalBasis| {
+        [
+            b.end,
+            b.stopped.as_ref().map(|s| s.at),
+            super::gate::opposed(case, b, now),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    };
+    case.bases
+        .iter()
+        .filter(|b| b.resident == new.resident && b.id != new.id)
+        .find_map(|b| {
+            let b_end = effective_end(b);
+            let starts_before_other_ends = b_end.is_none_or(|e| new.start < e);
+            let other_starts_before_new_ends = new.end.is_none_or(|e| b.start < e);
+            (starts_before_other_ends && other_starts_before_new_ends).then(|| {
+                refuse(
+                    "R1.2",
+                    format!(
+                        "overlaps basis {} ({} from {}); stop it first",
+                        b.id,
+                        b.basis_type.name(),
+                        b.start.to_rfc3339()
+                    ),
+                )
+            })
+        })
 }
 
 /// Four weeks: the complaint deadline and the re-assessment time (R12.2, R12.3).
 pub const COMPLAINT_WEEKS: i64 = 4;
 
 /// Every rule a complaint breaks (R12).
-pub fn validate_complaint(complaint: &Complaint, resident: &Resident, basis: Option<&LegalBasis>) -> Vec<Refusal> {
+pub fn validate_complaint(
+    complaint: &Complaint,
+    resident: &Resident,
+    basis: Option<&LegalBasis>,
+) -> Vec<Refusal> {
     let mut out = Vec::new();
     match basis {
-        None => out.push(refuse("R12", format!("unknown basis {} for {}", complaint.basis_id, resident.id))),
-        Some(b) if b.resident != resident.id => out.push(refuse("R12", format!("basis {} is not {}'s", b.id, resident.id))),
+        None => out.push(refuse(
+            "R12",
+            format!("unknown basis {} for {}", complaint.basis_id, resident.id),
+        )),
+        Some(b) if b.resident != resident.id => out.push(refuse(
+            "R12",
+            format!("basis {} is not {}'s", b.id, resident.id),
+        )),
         Some(_) => {}
     }
     match &complaint.by {
         Complainant::Resident => {}
         Complainant::Representative(name) => {
             if !resident.representatives.iter().any(|r| &r.name == name) {
-                out.push(refuse("R12.1", format!("{name} is not a recorded guardian or attorney of {}", resident.id)));
+                out.push(refuse(
+                    "R12.1",
+                    format!(
+                        "{name} is not a recorded guardian or attorney of {}",
+                        resident.id
+                    ),
+                ));
             }
         }
         Complainant::Relative(_) if !complaint.resident_cannot => {
-            out.push(refuse("R12.1", "a relative may complain only when the resident cannot"));
+            out.push(refuse(
+                "R12.1",
+                "a relative may complain only when the resident cannot",
+            ));
         }
         Complainant::Relative(_) => {}
     }
     if complaint.received < complaint.decision_received {
-        out.push(refuse("R12.2", "the complaint is dated before the decision was received"));
-    } else if complaint.received > complaint.decision_received + chrono::Duration::weeks(COMPLAINT_WEEKS) {
-        out.push(refuse("R12.2", "the complaint came more than 4 weeks after the resident received the decision"));
+        out.push(refuse(
+            "R12.2",
+            "the complaint is dated before the decision was received",
+        ));
+    } else if complaint.received
+        > complaint.decision_received + chrono::Duration::weeks(COMPLAINT_WEEKS)
+    {
+        out.push(refuse(
+            "R12.2",
+            "the complaint came more than 4 weeks after the resident received the decision",
+        ));
     }
     out
 }

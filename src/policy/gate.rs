@@ -50,7 +50,10 @@ impl std::fmt::Display for Denial {
 }
 
 fn deny(rule: &'static str, reason: impl Into<String>) -> Denial {
-    Denial { rule, reason: reason.into() }
+    Denial {
+        rule,
+        reason: reason.into(),
+    }
 }
 
 /// A camera, microphone or sensor may be opened for this resident.
@@ -93,18 +96,30 @@ pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<
     if basis.basis_type.is_decision() {
         return None;
     }
-    let informed_from = basis.informed.iter().map(|i| i.at).chain(basis.consent.as_ref().map(|c| c.at)).min().unwrap_or(basis.start);
+    let informed_from = basis
+        .informed
+        .iter()
+        .map(|i| i.at)
+        .chain(basis.consent.as_ref().map(|c| c.at))
+        .min()
+        .unwrap_or(basis.start);
     let counts = |party: &Party| match party {
         Party::Resident => true,
         // Only the resident can withdraw consent; a representative opposes § 136 e.
         Party::Representative(name) => {
             basis.basis_type == BasisType::Sel136e
-                && case.resident.representatives.iter().any(|r| &r.name == name && r.covers_personal_matters)
+                && case
+                    .resident
+                    .representatives
+                    .iter()
+                    .any(|r| &r.name == name && r.covers_personal_matters)
         }
     };
     case.oppositions
         .iter()
-        .filter(|o| o.resident == basis.resident && o.at <= now && o.at >= informed_from && counts(&o.by))
+        .filter(|o| {
+            o.resident == basis.resident && o.at <= now && o.at >= informed_from && counts(&o.by)
+        })
         .map(|o| o.at)
         .min()
 }
@@ -112,23 +127,45 @@ pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<
 /// The basis in force at `now`, or why there is none.
 fn current_basis(case: &CaseFile, now: Time) -> Result<&LegalBasis, Denial> {
     let mut last_reason = deny("R1.2", "no legal basis is recorded");
-    let mut bases: Vec<&LegalBasis> = case.bases.iter().filter(|b| b.resident == case.resident.id).collect();
+    let mut bases: Vec<&LegalBasis> = case
+        .bases
+        .iter()
+        .filter(|b| b.resident == case.resident.id)
+        .collect();
     bases.sort_by_key(|b| b.start);
     for basis in bases {
         if basis.start > now {
-            last_reason = deny("R1.2", format!("basis {} starts {}", basis.id, basis.start.to_rfc3339()));
+            last_reason = deny(
+                "R1.2",
+                format!("basis {} starts {}", basis.id, basis.start.to_rfc3339()),
+            );
             continue;
         }
         if let Some(end) = basis.end.filter(|end| *end <= now) {
-            last_reason = deny("R10.1", format!("basis {} expired {}", basis.id, end.to_rfc3339()));
+            last_reason = deny(
+                "R10.1",
+                format!("basis {} expired {}", basis.id, end.to_rfc3339()),
+            );
             continue;
         }
         if let Some(stop) = basis.stopped.as_ref().filter(|s| s.at <= now) {
-            last_reason = deny("R10.3", format!("basis {} was stopped {}: {}", basis.id, stop.at.to_rfc3339(), stop.reason));
+            last_reason = deny(
+                "R10.3",
+                format!(
+                    "basis {} was stopped {}: {}",
+                    basis.id,
+                    stop.at.to_rfc3339(),
+                    stop.reason
+                ),
+            );
             continue;
         }
         if let Some(at) = opposed(case, basis, now) {
-            let rule = if basis.basis_type == BasisType::Consent { "R1.2" } else { "R1.4" };
+            let rule = if basis.basis_type == BasisType::Consent {
+                "R1.2"
+            } else {
+                "R1.4"
+            };
             last_reason = deny(
                 rule,
                 format!("opposition recorded {} ends basis {} ({}); only a § 128 b decision can allow it now", at.to_rfc3339(), basis.id, basis.basis_type.name()),
@@ -141,7 +178,9 @@ fn current_basis(case: &CaseFile, now: Time) -> Result<&LegalBasis, Denial> {
 }
 
 fn ai_disclosed(case: &CaseFile, now: Time) -> bool {
-    case.disclosures.iter().any(|d| d.resident == case.resident.id && d.at <= now)
+    case.disclosures
+        .iter()
+        .any(|d| d.resident == case.resident.id && d.at <= now)
 }
 
 /// A kind is usable when a current basis allows it and, for AI kinds, the
@@ -149,11 +188,26 @@ fn ai_disclosed(case: &CaseFile, now: Time) -> bool {
 fn usable(case: &CaseFile, kind: Kind, now: Time) -> Result<&LegalBasis, Denial> {
     let basis = current_basis(case, now)?;
     if !basis.kinds.contains(&kind) {
-        let rule = if kind == Kind::Video || kind == Kind::Sound { "R2.1" } else { "R2" };
-        return Err(deny(rule, format!("basis {} does not allow {} (it allows {})", basis.id, kind.name(), kinds_text(basis))));
+        let rule = if kind == Kind::Video || kind == Kind::Sound {
+            "R2.1"
+        } else {
+            "R2"
+        };
+        return Err(deny(
+            rule,
+            format!(
+                "basis {} does not allow {} (it allows {})",
+                basis.id,
+                kind.name(),
+                kinds_text(basis)
+            ),
+        ));
     }
     if kind.uses_ai() && !ai_disclosed(case, now) {
-        return Err(deny("R8.2", "the AI disclosure has not been recorded: no AI model may run for this resident"));
+        return Err(deny(
+            "R8.2",
+            "the AI disclosure has not been recorded: no AI model may run for this resident",
+        ));
     }
     Ok(basis)
 }
@@ -170,26 +224,60 @@ fn kinds_text(basis: &LegalBasis) -> String {
 /// May a source of this kind open for the resident now?
 pub fn may_open(case: &CaseFile, kind: Kind, now: Time) -> Result<Permitted<SourceOpen>, Denial> {
     let basis = usable(case, kind, now)?;
-    Ok(Permitted { inner: SourceOpen { resident: case.resident.id.clone(), kind }, basis_id: basis.id.clone(), decided_at: now })
+    Ok(Permitted {
+        inner: SourceOpen {
+            resident: case.resident.id.clone(),
+            kind,
+        },
+        basis_id: basis.id.clone(),
+        decided_at: now,
+    })
 }
 
 /// May an event of this kind leave the room as a reactive alarm (R3.1)?
-pub fn permit_event<T>(case: &CaseFile, kind: Kind, event: T, now: Time) -> Result<Permitted<T>, Denial> {
+pub fn permit_event<T>(
+    case: &CaseFile,
+    kind: Kind,
+    event: T,
+    now: Time,
+) -> Result<Permitted<T>, Denial> {
     let basis = usable(case, kind, now)?;
     if !basis.reactive_alarm {
-        return Err(deny("R3.3", format!("basis {} allows time-bounded supervision only, not reactive alarms", basis.id)));
+        return Err(deny(
+            "R3.3",
+            format!(
+                "basis {} allows time-bounded supervision only, not reactive alarms",
+                basis.id
+            ),
+        ));
     }
-    Ok(Permitted { inner: event, basis_id: basis.id.clone(), decided_at: now })
+    Ok(Permitted {
+        inner: event,
+        basis_id: basis.id.clone(),
+        decided_at: now,
+    })
 }
 
 /// May an alarm for `signal` (`fall`, `scream`, …) leave now? As
 /// [`permit_event`], and the basis must have switched that signal on when
 /// it names any (data minimisation, R8.4).
-pub fn permit_alarm<T>(case: &CaseFile, signal: &str, kind: Kind, event: T, now: Time) -> Result<Permitted<T>, Denial> {
+pub fn permit_alarm<T>(
+    case: &CaseFile,
+    signal: &str,
+    kind: Kind,
+    event: T,
+    now: Time,
+) -> Result<Permitted<T>, Denial> {
     let permitted = permit_event(case, kind, event, now)?;
     let basis = usable(case, kind, now)?;
     if !basis.signals.is_empty() && !basis.signals.contains(signal) {
-        return Err(deny("R8.4", format!("basis {} does not switch on the signal `{signal}`", basis.id)));
+        return Err(deny(
+            "R8.4",
+            format!(
+                "basis {} does not switch on the signal `{signal}`",
+                basis.id
+            ),
+        ));
     }
     Ok(permitted)
 }
@@ -197,24 +285,56 @@ pub fn permit_alarm<T>(case: &CaseFile, signal: &str, kind: Kind, event: T, now:
 /// A device fault always reaches staff: it names a room and a fault, no
 /// person and nothing seen or heard, and a monitor that has stopped must
 /// never stop quietly (R13). The only permit with no legal basis behind it.
-pub fn permit_device_fault(fault: crate::domain::DeviceFault, now: Time) -> Permitted<crate::domain::DeviceFault> {
-    Permitted { inner: fault, basis_id: "device-fault".to_string(), decided_at: now }
+pub fn permit_device_fault(
+    fault: crate::domain::DeviceFault,
+    now: Time,
+) -> Permitted<crate::domain::DeviceFault> {
+    Permitted {
+        inner: fault,
+        basis_id: "device-fault".to_string(),
+        decided_at: now,
+    }
 }
 
 /// May staff look in for `minutes` now (R3.2)?
-pub fn permit_supervision(case: &CaseFile, kind: Kind, minutes: u32, now: Time) -> Result<Permitted<Supervision>, Denial> {
+pub fn permit_supervision(
+    case: &CaseFile,
+    kind: Kind,
+    minutes: u32,
+    now: Time,
+) -> Result<Permitted<Supervision>, Denial> {
     let basis = usable(case, kind, now)?;
     let Some(max) = basis.supervision_max_minutes else {
-        return Err(deny("R3.3", format!("basis {} allows reactive alarms only, not supervision", basis.id)));
+        return Err(deny(
+            "R3.3",
+            format!(
+                "basis {} allows reactive alarms only, not supervision",
+                basis.id
+            ),
+        ));
     };
     if minutes == 0 || minutes > max {
-        return Err(deny("R3.2", format!("a look may last 1 to {max} minutes under basis {}, asked for {minutes}", basis.id)));
+        return Err(deny(
+            "R3.2",
+            format!(
+                "a look may last 1 to {max} minutes under basis {}, asked for {minutes}",
+                basis.id
+            ),
+        ));
     }
     let mut until = now + Duration::minutes(i64::from(minutes));
     if let Some(end) = basis.end {
         until = until.min(end);
     }
-    Ok(Permitted { inner: Supervision { resident: case.resident.id.clone(), kind, until }, basis_id: basis.id.clone(), decided_at: now })
+    Ok(Permitted {
+        inner: Supervision {
+            resident: case.resident.id.clone(),
+            kind,
+            until,
+        },
+        basis_id: basis.id.clone(),
+        decided_at: now,
+    })
 }
 
 /// What is allowed now, why not, and what is coming (for `tryghed status`).
@@ -251,20 +371,42 @@ pub fn assess(case: &CaseFile, now: Time) -> Assessment {
                 let days = (end - now).num_days();
                 assessment.days_left = Some(days);
                 if let Some(limit) = EXPIRY_WARNING_DAYS.iter().rev().find(|&&d| days < d) {
-                    assessment.warnings.push(format!("basis {} ends in {days} days (within {limit}): decide on renewal", basis.id));
+                    assessment.warnings.push(format!(
+                        "basis {} ends in {days} days (within {limit}): decide on renewal",
+                        basis.id
+                    ));
                 }
             }
             if basis.kinds.iter().any(|k| k.uses_ai()) && !disclosed {
-                assessment.problems.push(deny("R8.2", "the AI disclosure has not been recorded: camera and microphone stay shut"));
+                assessment.problems.push(deny(
+                    "R8.2",
+                    "the AI disclosure has not been recorded: camera and microphone stay shut",
+                ));
             }
         }
     }
-    for complaint in case.complaints.iter().filter(|c| c.reassessment.is_none() && c.received <= now) {
+    for complaint in case
+        .complaints
+        .iter()
+        .filter(|c| c.reassessment.is_none() && c.received <= now)
+    {
         let due = complaint.received + Duration::weeks(super::COMPLAINT_WEEKS);
         if now > due {
-            assessment.problems.push(deny("R12.3", format!("complaint {} was due for re-assessment {}", complaint.id, due.to_rfc3339())));
+            assessment.problems.push(deny(
+                "R12.3",
+                format!(
+                    "complaint {} was due for re-assessment {}",
+                    complaint.id,
+                    due.to_rfc3339()
+                ),
+            ));
         } else {
-            assessment.warnings.push(format!("complaint {}: re-assess by {} ({} days)", complaint.id, due.to_rfc3339(), (due - now).num_days()));
+            assessment.warnings.push(format!(
+                "complaint {}: re-assess by {} ({} days)",
+                complaint.id,
+                due.to_rfc3339(),
+                (due - now).num_days()
+            ));
         }
     }
     assessment
@@ -279,7 +421,13 @@ pub struct EventGate {
 
 impl EventGate {
     /// The event as a permitted alarm, or `None` (dropped and counted).
-    pub fn pass<T>(&mut self, case: &CaseFile, kind: Kind, event: T, now: Time) -> Option<Permitted<T>> {
+    pub fn pass<T>(
+        &mut self,
+        case: &CaseFile,
+        kind: Kind,
+        event: T,
+        now: Time,
+    ) -> Option<Permitted<T>> {
         match permit_event(case, kind, event, now) {
             Ok(permitted) => Some(permitted),
             Err(denial) => {

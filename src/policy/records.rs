@@ -206,7 +206,10 @@ pub const SIGNALS: [(&str, Kind); 18] = [
 ];
 
 pub fn signal_kind(signal: &str) -> Option<Kind> {
-    SIGNALS.iter().find(|(name, _)| *name == signal).map(|(_, kind)| *kind)
+    SIGNALS
+        .iter()
+        .find(|(name, _)| *name == signal)
+        .map(|(_, kind)| *kind)
 }
 
 /// Who complains (R12.1).

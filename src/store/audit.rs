@@ -29,18 +29,41 @@ impl AuditReport {
     }
 }
 
-fn row_hash(prev: &str, seq: i64, at: &str, actor: &str, action: &str, subject: &str, detail: &str) -> String {
+fn row_hash(
+    prev: &str,
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> String {
     let mut hasher = Sha256::new();
     for part in [prev, &seq.to_string(), at, actor, action, subject, detail] {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Appends one row inside the caller's transaction.
-pub fn append(tx: &Transaction<'_>, actor: &str, now: Time, action: &str, subject: &str, detail: &serde_json::Value) -> rusqlite::Result<()> {
-    let head: Option<(i64, String)> = tx.query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+pub fn append(
+    tx: &Transaction<'_>,
+    actor: &str,
+    now: Time,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
     let (last, prev) = head.unwrap_or((0, GENESIS.to_string()));
     let seq = last + 1;
     let at = now.to_rfc3339();
@@ -55,39 +78,65 @@ pub fn append(tx: &Transaction<'_>, actor: &str, now: Time, action: &str, subjec
 }
 
 pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
-    let mut statement = conn.prepare("SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq")?;
+    let mut statement = conn.prepare(
+        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
     let mut rows = statement.query([])?;
     let mut faults = Vec::new();
     let (mut expected, mut prev, mut count) = (1i64, GENESIS.to_string(), 0u64);
     let mut last: Option<(i64, String)> = None;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        let fields: Vec<String> = (1..8).map(|i| row.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?;
-        let (at, actor, action, subject, detail, prev_hash, hash) = (&fields[0], &fields[1], &fields[2], &fields[3], &fields[4], &fields[5], &fields[6]);
+        let fields: Vec<String> = (1..8)
+            .map(|i| row.get::<_, String>(i))
+            .collect::<rusqlite::Result<_>>()?;
+        let (at, actor, action, subject, detail, prev_hash, hash) = (
+            &fields[0], &fields[1], &fields[2], &fields[3], &fields[4], &fields[5], &fields[6],
+        );
         count += 1;
         if seq != expected {
-            let problem = if seq > expected { format!("rows {expected} to {} are missing (deleted)", seq - 1) } else { "out of order".into() };
-            faults.push(AuditFault { seq: expected, problem });
+            let problem = if seq > expected {
+                format!("rows {expected} to {} are missing (deleted)", seq - 1)
+            } else {
+                "out of order".into()
+            };
+            faults.push(AuditFault {
+                seq: expected,
+                problem,
+            });
         }
         if prev_hash != &prev {
             faults.push(AuditFault { seq, problem: "does not follow the row before it (that row was edited or deleted, or this one inserted)".into() });
         }
         if row_hash(prev_hash, seq, at, actor, action, subject, detail) != *hash {
-            faults.push(AuditFault { seq, problem: "edited: its contents no longer match its hash".into() });
+            faults.push(AuditFault {
+                seq,
+                problem: "edited: its contents no longer match its hash".into(),
+            });
         }
         prev = hash.clone();
         expected = seq + 1;
         last = Some((seq, hash.clone()));
     }
-    let head: Option<(i64, String)> = conn.query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
     match (head, last) {
         (None, None) => {}
         (Some(head), last) if Some(&head) != last.as_ref() => {
             let seq = last.as_ref().map_or(0, |l| l.0);
             faults.push(AuditFault { seq: head.0, problem: format!("the chain should end at row {} but ends at row {seq}: rows at the end were deleted or the head was edited", head.0) });
         }
-        (None, Some((seq, _))) => faults.push(AuditFault { seq, problem: "the head record is missing".into() }),
+        (None, Some((seq, _))) => faults.push(AuditFault {
+            seq,
+            problem: "the head record is missing".into(),
+        }),
         _ => {}
     }
-    Ok(AuditReport { rows: count, faults })
+    Ok(AuditReport {
+        rows: count,
+        faults,
+    })
 }

@@ -3,7 +3,8 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 5] = [r#"
+const MIGRATIONS: [&str; 5] = [
+    r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
 CREATE TABLE disclosures (resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -20,9 +21,11 @@ CREATE TABLE audit (
 );
 -- The last row's number and hash: a deleted last row shows as a mismatch.
 CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE complaints (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
-"#, r#"
+"#,
+    r#"
 -- Alarms as last stored, every step of each, and what each outlet still has to take.
 CREATE TABLE alarms (id TEXT PRIMARY KEY, data TEXT NOT NULL, sequence INTEGER NOT NULL, open INTEGER NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX alarms_open ON alarms (open);
@@ -37,18 +40,25 @@ CREATE TABLE outbox (
     PRIMARY KEY (step, outlet)
 );
 CREATE INDEX outbox_due ON outbox (outlet, delivered_at, next_at);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
-"#, r#"
+"#,
+    r#"
 -- The rooms a staff member answers for, as a JSON list; [] is every room.
 ALTER TABLE users ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]';
-"#];
+"#,
+];
 
 pub fn migrate(store: &mut Store) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
     let found: i64 = store.sql(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
     if found > known {
-        return Err(StoreError::NewerSchema { file: store.file_name(), found, known });
+        return Err(StoreError::NewerSchema {
+            file: store.file_name(),
+            found,
+            known,
+        });
     }
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;

@@ -16,11 +16,14 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::domain::ResidentId;
-use crate::policy::{self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment, Refusal, Resident, Time};
+use crate::policy::{
+    self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment,
+    Refusal, Resident, Time,
+};
 
 pub use alarms::Pending;
-pub use users::{Role, User, MIN_PASSWORD_CHARS};
 pub use audit::{AuditFault, AuditReport};
+pub use users::{Role, User, MIN_PASSWORD_CHARS};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";
 
@@ -29,9 +32,16 @@ pub enum StoreError {
     #[error("{dir}: cannot use the data directory: {cause}")]
     DataDir { dir: String, cause: std::io::Error },
     #[error("{file}: {cause}")]
-    Sqlite { file: String, cause: rusqlite::Error },
+    Sqlite {
+        file: String,
+        cause: rusqlite::Error,
+    },
     #[error("{file}: written by a newer tryghed (schema {found}; this build knows up to {known}); nothing was changed")]
-    NewerSchema { file: String, found: i64, known: i64 },
+    NewerSchema {
+        file: String,
+        found: i64,
+        known: i64,
+    },
     #[error("unknown resident {0}")]
     UnknownResident(ResidentId),
     #[error("resident {0} is already recorded")]
@@ -57,10 +67,16 @@ impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its
     /// schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        let dir_err = |cause| StoreError::DataDir { dir: data_dir.display().to_string(), cause };
+        let dir_err = |cause| StoreError::DataDir {
+            dir: data_dir.display().to_string(),
+            cause,
+        };
         std::fs::create_dir_all(data_dir).map_err(dir_err)?;
         let file = data_dir.join(DATABASE_FILE);
-        let conn = Connection::open(&file).map_err(|cause| StoreError::Sqlite { file: file.display().to_string(), cause })?;
+        let conn = Connection::open(&file).map_err(|cause| StoreError::Sqlite {
+            file: file.display().to_string(),
+            cause,
+        })?;
         let mut store = Store { conn, file };
         store.sql(|c| c.busy_timeout(std::time::Duration::from_secs(5)))?;
         store.sql(|c| c.pragma_update(None, "foreign_keys", "ON"))?;
@@ -76,7 +92,10 @@ impl Store {
         self.file.display().to_string()
     }
 
-    fn sql<T>(&mut self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    fn sql<T>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let file = self.file_name();
         f(&mut self.conn).map_err(|cause| StoreError::Sqlite { file, cause })
     }
@@ -92,41 +111,73 @@ impl Store {
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let file = self.file_name();
-        let sqlite = |cause| StoreError::Sqlite { file: file.clone(), cause };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+        let sqlite = |cause| StoreError::Sqlite {
+            file: file.clone(),
+            cause,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
         let out = change(&tx)?;
         audit::append(&tx, actor, now, action, subject, detail).map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
         Ok(out)
     }
 
-    pub fn add_resident(&mut self, resident: &Resident, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn add_resident(
+        &mut self,
+        resident: &Resident,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         if self.resident(&resident.id).is_ok() {
             return Err(StoreError::ResidentExists(resident.id.clone()));
         }
         let json = to_json(resident);
         self.change(actor, now, "resident.add", &resident.id.0, &json, |tx| {
-            write(tx, "INSERT INTO residents (id, data) VALUES (?1, ?2)", params![resident.id.0, json.to_string()])
+            write(
+                tx,
+                "INSERT INTO residents (id, data) VALUES (?1, ?2)",
+                params![resident.id.0, json.to_string()],
+            )
         })
     }
 
     pub fn resident(&self, id: &ResidentId) -> Result<Resident, StoreError> {
-        self.record_by_id("residents", &id.0)?.ok_or_else(|| StoreError::UnknownResident(id.clone()))
+        self.record_by_id("residents", &id.0)?
+            .ok_or_else(|| StoreError::UnknownResident(id.clone()))
     }
 
     /// The record with this id in `table` (one of the store's own tables).
-    fn record_by_id<T: serde::de::DeserializeOwned>(&self, table: &str, id: &str) -> Result<Option<T>, StoreError> {
+    fn record_by_id<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
         let data: Option<String> = self
             .conn
-            .query_row(&format!("SELECT data FROM {table} WHERE id = ?1"), params![id], |r| r.get(0))
+            .query_row(
+                &format!("SELECT data FROM {table} WHERE id = ?1"),
+                params![id],
+                |r| r.get(0),
+            )
             .optional()
-            .map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })?;
+            .map_err(|cause| StoreError::Sqlite {
+                file: self.file_name(),
+                cause,
+            })?;
         data.map(|d| self.parse(&d)).transpose()
     }
 
     /// Records a legal basis after checking every rule (R1–R3, R8–R11) and
     /// that it overlaps no other basis of the resident.
-    pub fn record_basis(&mut self, basis: &LegalBasis, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn record_basis(
+        &mut self,
+        basis: &LegalBasis,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         let resident = self.resident(&basis.resident)?;
         let case = self.case_file(&basis.resident)?;
         if case.bases.iter().any(|b| b.id == basis.id) || self.basis(&basis.id).is_ok() {
@@ -139,51 +190,119 @@ impl Store {
         }
         let json = to_json(basis);
         self.change(actor, now, "basis.record", &basis.id, &json, |tx| {
-            write(tx, "INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)", params![basis.id, basis.resident.0, json.to_string()])
+            write(
+                tx,
+                "INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)",
+                params![basis.id, basis.resident.0, json.to_string()],
+            )
         })
     }
 
     pub fn basis(&self, id: &str) -> Result<LegalBasis, StoreError> {
-        self.record_by_id("bases", id)?.ok_or_else(|| StoreError::UnknownBasis(id.to_string()))
+        self.record_by_id("bases", id)?
+            .ok_or_else(|| StoreError::UnknownBasis(id.to_string()))
     }
 
     /// Stops a basis early (R10.3): from `stop.at` nothing runs under it.
-    pub fn stop_basis(&mut self, id: &str, stop: EarlyStop, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn stop_basis(
+        &mut self,
+        id: &str,
+        stop: EarlyStop,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         let mut basis = self.basis(id)?;
         if let Some(earlier) = &basis.stopped {
-            return Err(StoreError::Refused(vec![Refusal { rule: "R10.3", message: format!("basis {id} was already stopped {}", earlier.at.to_rfc3339()) }]));
+            return Err(StoreError::Refused(vec![Refusal {
+                rule: "R10.3",
+                message: format!("basis {id} was already stopped {}", earlier.at.to_rfc3339()),
+            }]));
         }
         if stop.at < basis.start {
-            return Err(StoreError::Refused(vec![Refusal { rule: "R10.3", message: "a basis cannot stop before it starts".into() }]));
+            return Err(StoreError::Refused(vec![Refusal {
+                rule: "R10.3",
+                message: "a basis cannot stop before it starts".into(),
+            }]));
         }
         basis.stopped = Some(stop);
         let json = to_json(&basis);
-        self.change(actor, now, "basis.stop", id, &to_json(&basis.stopped), |tx| {
-            write(tx, "UPDATE bases SET data = ?2 WHERE id = ?1", params![id, json.to_string()])
-        })
+        self.change(
+            actor,
+            now,
+            "basis.stop",
+            id,
+            &to_json(&basis.stopped),
+            |tx| {
+                write(
+                    tx,
+                    "UPDATE bases SET data = ?2 WHERE id = ?1",
+                    params![id, json.to_string()],
+                )
+            },
+        )
     }
 
-    pub fn record_disclosure(&mut self, disclosure: &AiDisclosure, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn record_disclosure(
+        &mut self,
+        disclosure: &AiDisclosure,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         self.resident(&disclosure.resident)?;
         let json = to_json(disclosure);
-        self.change(actor, now, "disclosure.record", &disclosure.resident.0, &json, |tx| {
-            write(tx, "INSERT INTO disclosures (resident, data) VALUES (?1, ?2)", params![disclosure.resident.0, json.to_string()])
-        })
+        self.change(
+            actor,
+            now,
+            "disclosure.record",
+            &disclosure.resident.0,
+            &json,
+            |tx| {
+                write(
+                    tx,
+                    "INSERT INTO disclosures (resident, data) VALUES (?1, ?2)",
+                    params![disclosure.resident.0, json.to_string()],
+                )
+            },
+        )
     }
 
-    pub fn record_opposition(&mut self, opposition: &Opposition, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn record_opposition(
+        &mut self,
+        opposition: &Opposition,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         self.resident(&opposition.resident)?;
         let json = to_json(opposition);
-        self.change(actor, now, "opposition.record", &opposition.resident.0, &json, |tx| {
-            write(tx, "INSERT INTO oppositions (resident, data) VALUES (?1, ?2)", params![opposition.resident.0, json.to_string()])
-        })
+        self.change(
+            actor,
+            now,
+            "opposition.record",
+            &opposition.resident.0,
+            &json,
+            |tx| {
+                write(
+                    tx,
+                    "INSERT INTO oppositions (resident, data) VALUES (?1, ?2)",
+                    params![opposition.resident.0, json.to_string()],
+                )
+            },
+        )
     }
 
     /// Records a complaint after checking who may complain and the deadline (R12).
-    pub fn record_complaint(&mut self, complaint: &Complaint, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn record_complaint(
+        &mut self,
+        complaint: &Complaint,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         let resident = self.resident(&complaint.resident)?;
         if self.complaint(&complaint.id)?.is_some() {
-            return Err(StoreError::Refused(vec![Refusal { rule: "R12", message: format!("complaint {} is already recorded", complaint.id) }]));
+            return Err(StoreError::Refused(vec![Refusal {
+                rule: "R12",
+                message: format!("complaint {} is already recorded", complaint.id),
+            }]));
         }
         let basis = self.basis(&complaint.basis_id).ok();
         let refusals = policy::validate_complaint(complaint, &resident, basis.as_ref());
@@ -192,25 +311,55 @@ impl Store {
         }
         let json = to_json(complaint);
         self.change(actor, now, "complaint.record", &complaint.id, &json, |tx| {
-            write(tx, "INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)", params![complaint.id, complaint.resident.0, json.to_string()])
+            write(
+                tx,
+                "INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)",
+                params![complaint.id, complaint.resident.0, json.to_string()],
+            )
         })
     }
 
     /// Records the municipality's re-assessment of a complaint (R12.3).
-    pub fn reassess_complaint(&mut self, id: &str, reassessment: Reassessment, actor: &str, now: Time) -> Result<(), StoreError> {
-        let refused = |message: String| StoreError::Refused(vec![Refusal { rule: "R12.3", message }]);
-        let mut complaint = self.complaint(id)?.ok_or_else(|| refused(format!("unknown complaint {id}")))?;
+    pub fn reassess_complaint(
+        &mut self,
+        id: &str,
+        reassessment: Reassessment,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
+        let refused = |message: String| {
+            StoreError::Refused(vec![Refusal {
+                rule: "R12.3",
+                message,
+            }])
+        };
+        let mut complaint = self
+            .complaint(id)?
+            .ok_or_else(|| refused(format!("unknown complaint {id}")))?;
         if complaint.reassessment.is_some() {
             return Err(refused(format!("complaint {id} was already re-assessed")));
         }
         if reassessment.at < complaint.received {
-            return Err(refused("a re-assessment cannot come before the complaint".into()));
+            return Err(refused(
+                "a re-assessment cannot come before the complaint".into(),
+            ));
         }
         complaint.reassessment = Some(reassessment);
         let json = to_json(&complaint);
-        self.change(actor, now, "complaint.reassess", id, &to_json(&complaint.reassessment), |tx| {
-            write(tx, "UPDATE complaints SET data = ?2 WHERE id = ?1", params![id, json.to_string()])
-        })
+        self.change(
+            actor,
+            now,
+            "complaint.reassess",
+            id,
+            &to_json(&complaint.reassessment),
+            |tx| {
+                write(
+                    tx,
+                    "UPDATE complaints SET data = ?2 WHERE id = ?1",
+                    params![id, json.to_string()],
+                )
+            },
+        )
     }
 
     fn complaint(&self, id: &str) -> Result<Option<Complaint>, StoreError> {
@@ -222,17 +371,38 @@ impl Store {
         let resident = self.resident(id)?;
         Ok(CaseFile {
             resident,
-            bases: self.records("SELECT data FROM bases WHERE resident = ?1 ORDER BY rowid", id)?,
-            disclosures: self.records("SELECT data FROM disclosures WHERE resident = ?1 ORDER BY rowid", id)?,
-            oppositions: self.records("SELECT data FROM oppositions WHERE resident = ?1 ORDER BY rowid", id)?,
-            complaints: self.records("SELECT data FROM complaints WHERE resident = ?1 ORDER BY rowid", id)?,
+            bases: self.records(
+                "SELECT data FROM bases WHERE resident = ?1 ORDER BY rowid",
+                id,
+            )?,
+            disclosures: self.records(
+                "SELECT data FROM disclosures WHERE resident = ?1 ORDER BY rowid",
+                id,
+            )?,
+            oppositions: self.records(
+                "SELECT data FROM oppositions WHERE resident = ?1 ORDER BY rowid",
+                id,
+            )?,
+            complaints: self.records(
+                "SELECT data FROM complaints WHERE resident = ?1 ORDER BY rowid",
+                id,
+            )?,
         })
     }
 
-    fn records<T: serde::de::DeserializeOwned>(&self, query: &str, id: &ResidentId) -> Result<Vec<T>, StoreError> {
-        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
+    fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        id: &ResidentId,
+    ) -> Result<Vec<T>, StoreError> {
+        let sqlite = |cause| StoreError::Sqlite {
+            file: self.file_name(),
+            cause,
+        };
         let mut statement = self.conn.prepare(query).map_err(sqlite)?;
-        let rows = statement.query_map(params![id.0], |r| r.get::<_, String>(0)).map_err(sqlite)?;
+        let rows = statement
+            .query_map(params![id.0], |r| r.get::<_, String>(0))
+            .map_err(sqlite)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(self.parse(&row.map_err(sqlite)?)?);
@@ -241,26 +411,52 @@ impl Store {
     }
 
     fn parse<T: serde::de::DeserializeOwned>(&self, data: &str) -> Result<T, StoreError> {
-        serde_json::from_str(data).map_err(|e| StoreError::Corrupt { file: self.file_name(), reason: e.to_string() })
+        serde_json::from_str(data).map_err(|e| StoreError::Corrupt {
+            file: self.file_name(),
+            reason: e.to_string(),
+        })
     }
 
     /// Audits a gate decision that changes what runs: a source opened or shut.
-    pub fn audit_gate(&mut self, action: &str, resident: &ResidentId, kind: crate::domain::Kind, why: &str, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn audit_gate(
+        &mut self,
+        action: &str,
+        resident: &ResidentId,
+        kind: crate::domain::Kind,
+        why: &str,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         let detail = serde_json::json!({ "kind": kind.name(), "why": why });
         self.change(actor, now, action, &resident.0, &detail, |_| Ok(()))
     }
 
     /// Audits a step that changes no record: a look asked for, refused,
     /// begun or ended.
-    pub fn audit_action(&mut self, action: &str, subject: &str, detail: &serde_json::Value, actor: &str, now: Time) -> Result<(), StoreError> {
+    pub fn audit_action(
+        &mut self,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+        actor: &str,
+        now: Time,
+    ) -> Result<(), StoreError> {
         self.change(actor, now, action, subject, detail, |_| Ok(()))
     }
 
     /// Every resident, by id.
     pub fn residents(&self) -> Result<Vec<Resident>, StoreError> {
-        let sqlite = |cause| StoreError::Sqlite { file: self.file_name(), cause };
-        let mut statement = self.conn.prepare("SELECT data FROM residents ORDER BY id").map_err(sqlite)?;
-        let rows = statement.query_map([], |r| r.get::<_, String>(0)).map_err(sqlite)?;
+        let sqlite = |cause| StoreError::Sqlite {
+            file: self.file_name(),
+            cause,
+        };
+        let mut statement = self
+            .conn
+            .prepare("SELECT data FROM residents ORDER BY id")
+            .map_err(sqlite)?;
+        let rows = statement
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sqlite)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(self.parse(&row.map_err(sqlite)?)?);
@@ -270,7 +466,10 @@ impl Store {
 
     /// Checks the audit chain from the first row to the head.
     pub fn verify_audit(&self) -> Result<AuditReport, StoreError> {
-        audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite { file: self.file_name(), cause })
+        audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite {
+            file: self.file_name(),
+            cause,
+        })
     }
 }
 
@@ -279,6 +478,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// One statement inside a change's transaction.
-fn write(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
-    tx.execute(sql, params).map(|_| ()).map_err(|cause| StoreError::Sqlite { file: tx.path().unwrap_or("database").to_string(), cause })
+fn write(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<(), StoreError> {
+    tx.execute(sql, params)
+        .map(|_| ())
+        .map_err(|cause| StoreError::Sqlite {
+            file: tx.path().unwrap_or("database").to_string(),
+            cause,
+        })
 }

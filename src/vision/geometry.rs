@@ -20,11 +20,21 @@ impl Roi {
     /// The region MediaPipe derives from two alignment points: centred on
     /// `start`, twice the distance to `end` across, rotated so that the line
     /// start→end points to `target_angle`, then scaled by `scale`.
-    pub fn from_alignment_points(start: (f32, f32), end: (f32, f32), target_angle: f32, scale: f32) -> Roi {
+    pub fn from_alignment_points(
+        start: (f32, f32),
+        end: (f32, f32),
+        target_angle: f32,
+        scale: f32,
+    ) -> Roi {
         let (dx, dy) = (end.0 - start.0, end.1 - start.1);
         let size = 2.0 * (dx * dx + dy * dy).sqrt() * scale;
         let rotation = normalize_radians(target_angle - (-dy).atan2(dx));
-        Roi { center_x: start.0, center_y: start.1, size, rotation }
+        Roi {
+            center_x: start.0,
+            center_y: start.1,
+            size,
+            rotation,
+        }
     }
 
     /// Maps a point given in the crop's own normalised space (0..1 across
@@ -32,19 +42,27 @@ impl Roi {
     pub fn crop_to_frame(&self, u: f32, v: f32) -> (f32, f32) {
         let (sin, cos) = self.rotation.sin_cos();
         let (x, y) = ((u - 0.5) * self.size, (v - 0.5) * self.size);
-        (cos * x - sin * y + self.center_x, sin * x + cos * y + self.center_y)
+        (
+            cos * x - sin * y + self.center_x,
+            sin * x + cos * y + self.center_y,
+        )
     }
 
     /// The inverse of [`Roi::crop_to_frame`].
     pub fn frame_to_crop(&self, x: f32, y: f32) -> (f32, f32) {
         let (sin, cos) = self.rotation.sin_cos();
         let (dx, dy) = (x - self.center_x, y - self.center_y);
-        ((cos * dx + sin * dy) / self.size + 0.5, (-sin * dx + cos * dy) / self.size + 0.5)
+        (
+            (cos * dx + sin * dy) / self.size + 0.5,
+            (-sin * dx + cos * dy) / self.size + 0.5,
+        )
     }
 
     /// Axis-aligned box around the rotated square.
     pub fn bounding_box(&self) -> [f32; 4] {
-        crate::domain::bounding_box([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(u, v)| self.crop_to_frame(u, v)))
+        crate::domain::bounding_box(
+            [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(u, v)| self.crop_to_frame(u, v)),
+        )
     }
 }
 
@@ -103,32 +121,50 @@ pub fn crop_to_tensor(
     // bilinear weights (OpenCV's warpAffine uses 5 bits), so the inner loop
     // has no float-to-int conversions.
     const ONE: f32 = 65536.0;
-    let (col_dx_fixed, col_dy_fixed) = ((col_dx * ONE).round() as i64, (col_dy * ONE).round() as i64);
+    let (col_dx_fixed, col_dy_fixed) =
+        ((col_dx * ONE).round() as i64, (col_dy * ONE).round() as i64);
     let fixed_scale = scale / 65536.0;
     for v in 0..out_size {
         let row_x = first.0 + row_dx * v as f32;
         let row_y = first.1 + row_dy * v as f32;
-        let (mut fx_fixed, mut fy_fixed) = ((row_x * ONE).round() as i64, (row_y * ONE).round() as i64);
+        let (mut fx_fixed, mut fy_fixed) =
+            ((row_x * ONE).round() as i64, (row_y * ONE).round() as i64);
         let row_out = &mut out[v * out_size * 3..(v + 1) * out_size * 3];
         for px in row_out.chunks_exact_mut(3) {
             // Arithmetic shifts floor negative positions too.
             let (xi, yi) = (fx_fixed >> 16, fy_fixed >> 16);
             let fx = ((fx_fixed >> 8) & 0xff) as u32;
             let fy = ((fy_fixed >> 8) & 0xff) as u32;
-            let weights = [(256 - fx) * (256 - fy), fx * (256 - fy), (256 - fx) * fy, fx * fy];
+            let weights = [
+                (256 - fx) * (256 - fy),
+                fx * (256 - fy),
+                (256 - fx) * fy,
+                fx * fy,
+            ];
             if xi >= 0 && yi >= 0 && xi + 1 < w && yi + 1 < h {
                 let i = yi as usize * stride + xi as usize * 3;
                 let top: &[u8; 6] = rgb[i..i + 6].try_into().unwrap_or(&[0; 6]);
-                let bottom: &[u8; 6] = rgb[i + stride..i + stride + 6].try_into().unwrap_or(&[0; 6]);
+                let bottom: &[u8; 6] = rgb[i + stride..i + stride + 6]
+                    .try_into()
+                    .unwrap_or(&[0; 6]);
                 for ch in 0..3 {
-                    let sum = top[ch] as u32 * weights[0] + top[ch + 3] as u32 * weights[1] + bottom[ch] as u32 * weights[2] + bottom[ch + 3] as u32 * weights[3];
+                    let sum = top[ch] as u32 * weights[0]
+                        + top[ch + 3] as u32 * weights[1]
+                        + bottom[ch] as u32 * weights[2]
+                        + bottom[ch + 3] as u32 * weights[3];
                     px[ch] = sum as f32 * fixed_scale + low;
                 }
             } else {
                 match border {
                     Border::Replicate => {
-                        let (x0, x1) = (xi.clamp(0, w - 1) as usize * 3, (xi + 1).clamp(0, w - 1) as usize * 3);
-                        let (y0, y1) = (yi.clamp(0, h - 1) as usize * stride, (yi + 1).clamp(0, h - 1) as usize * stride);
+                        let (x0, x1) = (
+                            xi.clamp(0, w - 1) as usize * 3,
+                            (xi + 1).clamp(0, w - 1) as usize * 3,
+                        );
+                        let (y0, y1) = (
+                            yi.clamp(0, h - 1) as usize * stride,
+                            (yi + 1).clamp(0, h - 1) as usize * stride,
+                        );
                         for ch in 0..3 {
                             let sum = rgb[y0 + x0 + ch] as u32 * weights[0]
                                 + rgb[y0 + x1 + ch] as u32 * weights[1]
@@ -137,8 +173,18 @@ pub fn crop_to_tensor(
                             px[ch] = sum as f32 * fixed_scale + low;
                         }
                     }
-                    Border::Constant(value) if xi < -1 || yi < -1 || xi >= w || yi >= h => px.fill(value),
-                    Border::Constant(value) => constant_edge_pixel(rgb, (w, h), (xi, yi), weights, (fixed_scale, low), value, px),
+                    Border::Constant(value) if xi < -1 || yi < -1 || xi >= w || yi >= h => {
+                        px.fill(value)
+                    }
+                    Border::Constant(value) => constant_edge_pixel(
+                        rgb,
+                        (w, h),
+                        (xi, yi),
+                        weights,
+                        (fixed_scale, low),
+                        value,
+                        px,
+                    ),
                 }
             }
             // Wrapping: absurd regions give garbage pixels, never a panic.
@@ -150,7 +196,15 @@ pub fn crop_to_tensor(
 
 /// A pixel whose taps reach past the image, with a constant border: taps
 /// outside take the border value.
-fn constant_edge_pixel(rgb: &[u8], (w, h): (i64, i64), (xi, yi): (i64, i64), weights: [u32; 4], (fixed_scale, low): (f32, f32), border: f32, px: &mut [f32]) {
+fn constant_edge_pixel(
+    rgb: &[u8],
+    (w, h): (i64, i64),
+    (xi, yi): (i64, i64),
+    weights: [u32; 4],
+    (fixed_scale, low): (f32, f32),
+    border: f32,
+    px: &mut [f32],
+) {
     let stride = w as usize * 3;
     let taps = [(xi, yi), (xi + 1, yi), (xi, yi + 1), (xi + 1, yi + 1)];
     for (ch, value) in px.iter_mut().enumerate() {
@@ -159,7 +213,8 @@ fn constant_edge_pixel(rgb: &[u8], (w, h): (i64, i64), (xi, yi): (i64, i64), wei
             .zip(weights)
             .map(|(&(x, y), weight)| {
                 let tap = if x >= 0 && y >= 0 && x < w && y < h {
-                    rgb[y as usize * stride + x as usize * 3 + ch] as f32 * fixed_scale * 65536.0 + low
+                    rgb[y as usize * stride + x as usize * 3 + ch] as f32 * fixed_scale * 65536.0
+                        + low
                 } else {
                     border
                 };
@@ -175,7 +230,12 @@ mod tests {
 
     #[test]
     fn crop_and_frame_mappings_are_inverse() {
-        let roi = Roi { center_x: 120.0, center_y: 80.0, size: 64.0, rotation: 0.7 };
+        let roi = Roi {
+            center_x: 120.0,
+            center_y: 80.0,
+            size: 64.0,
+            rotation: 0.7,
+        };
         for (u, v) in [(0.0, 0.0), (0.25, 0.9), (1.0, 0.5)] {
             let (x, y) = roi.crop_to_frame(u, v);
             let (u2, v2) = roi.frame_to_crop(x, y);
@@ -204,9 +264,23 @@ mod tests {
     fn unrotated_crop_of_whole_image_reproduces_it() {
         let (w, h) = (8u32, 8u32);
         let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
-        let roi = Roi { center_x: 4.0, center_y: 4.0, size: 8.0, rotation: 0.0 };
+        let roi = Roi {
+            center_x: 4.0,
+            center_y: 4.0,
+            size: 8.0,
+            rotation: 0.0,
+        };
         let mut out = vec![0.0; 8 * 8 * 3];
-        crop_to_tensor(&rgb, w, h, &roi, 8, (0.0, 255.0), Border::Constant(-1.0), &mut out);
+        crop_to_tensor(
+            &rgb,
+            w,
+            h,
+            &roi,
+            8,
+            (0.0, 255.0),
+            Border::Constant(-1.0),
+            &mut out,
+        );
         for (o, i) in out.iter().zip(&rgb) {
             assert!((o - *i as f32).abs() < 1e-3, "{o} vs {i}");
         }
@@ -215,11 +289,34 @@ mod tests {
     #[test]
     fn outside_the_image_is_border() {
         let rgb = vec![255u8; 4 * 4 * 3];
-        let roi = Roi { center_x: 100.0, center_y: 100.0, size: 4.0, rotation: 0.3 };
+        let roi = Roi {
+            center_x: 100.0,
+            center_y: 100.0,
+            size: 4.0,
+            rotation: 0.3,
+        };
         let mut out = vec![0.0; 4 * 4 * 3];
-        crop_to_tensor(&rgb, 4, 4, &roi, 4, (-1.0, 1.0), Border::Constant(-1.0), &mut out);
+        crop_to_tensor(
+            &rgb,
+            4,
+            4,
+            &roi,
+            4,
+            (-1.0, 1.0),
+            Border::Constant(-1.0),
+            &mut out,
+        );
         assert!(out.iter().all(|v| *v == -1.0));
-        crop_to_tensor(&rgb, 4, 4, &roi, 4, (-1.0, 1.0), Border::Replicate, &mut out);
+        crop_to_tensor(
+            &rgb,
+            4,
+            4,
+            &roi,
+            4,
+            (-1.0, 1.0),
+            Border::Replicate,
+            &mut out,
+        );
         assert!(out.iter().all(|v| (*v - 1.0).abs() < 1e-6));
     }
 
@@ -236,11 +333,26 @@ mod tests {
         };
         let specials = [f32::NAN, f32::INFINITY, -f32::INFINITY, 1e30, -1e30, 0.0];
         for i in 0..2000 {
-            let pick = |n: f32, k: usize| if i % 7 == 0 { specials[k % specials.len()] } else { n };
-            let roi = Roi { center_x: pick(next(), i), center_y: next(), size: pick(next().abs(), i + 1), rotation: next() };
+            let pick = |n: f32, k: usize| {
+                if i % 7 == 0 {
+                    specials[k % specials.len()]
+                } else {
+                    n
+                }
+            };
+            let roi = Roi {
+                center_x: pick(next(), i),
+                center_y: next(),
+                size: pick(next().abs(), i + 1),
+                rotation: next(),
+            };
             for border in [Border::Replicate, Border::Constant(-1.0)] {
                 crop_to_tensor(&rgb, 17, 9, &roi, 8, (0.0, 1.0), border, &mut out);
-                assert!(out.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)), "{roi:?}");
+                assert!(
+                    out.iter()
+                        .all(|v| v.is_finite() && (-1.0..=1.0).contains(v)),
+                    "{roi:?}"
+                );
             }
         }
     }

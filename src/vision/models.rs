@@ -8,7 +8,10 @@ pub const POSE_DETECTION: ModelSpec = ModelSpec {
     file: "pose_detection.onnx",
     sha256: "3265af691f8a58843bada01cfe0d4790ef07e01a9419e79805c9ad61785475f2",
     inputs: &[TensorSpec::f32("image", &[1, 224, 224, 3])],
-    outputs: &[TensorSpec::f32("boxes", &[1, 2254, 12]), TensorSpec::f32("scores", &[1, 2254, 1])],
+    outputs: &[
+        TensorSpec::f32("boxes", &[1, 2254, 12]),
+        TensorSpec::f32("scores", &[1, 2254, 1]),
+    ],
 };
 
 pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
@@ -28,5 +31,8 @@ pub const FACE_DETECTION_SHORT_RANGE: ModelSpec = ModelSpec {
     file: "face_detection_short_range.onnx",
     sha256: "30adead61cbf3fa6911b2772cd38261c2de4ed8b6029c32127ee5d88c0381216",
     inputs: &[TensorSpec::f32("image", &[1, 128, 128, 3])],
-    outputs: &[TensorSpec::f32("boxes", &[1, 896, 16]), TensorSpec::f32("scores", &[1, 896, 1])],
+    outputs: &[
+        TensorSpec::f32("boxes", &[1, 896, 16]),
+        TensorSpec::f32("scores", &[1, 896, 1]),
+    ],
 };

@@ -58,14 +58,20 @@ impl CropMask {
         if !(0.0..1.0).contains(&u) || !(0.0..1.0).contains(&v) {
             return 0;
         }
-        let (col, row) = ((u * self.size as f32) as usize, (v * self.size as f32) as usize);
+        let (col, row) = (
+            (u * self.size as f32) as usize,
+            (v * self.size as f32) as usize,
+        );
         self.probability[row.min(self.size - 1) * self.size + col.min(self.size - 1)]
     }
 }
 
 impl std::fmt::Debug for CropMask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CropMask").field("roi", &self.roi).field("size", &self.size).finish()
+        f.debug_struct("CropMask")
+            .field("roi", &self.roi)
+            .field("size", &self.size)
+            .finish()
     }
 }
 
@@ -96,7 +102,13 @@ pub struct PoseEstimator {
 }
 
 impl PoseEstimator {
-    pub fn load(runtime: &Runtime, models_dir: &Path, threads: usize, min_detection_score: f32, min_pose_score: f32) -> Result<Self, VisionError> {
+    pub fn load(
+        runtime: &Runtime,
+        models_dir: &Path,
+        threads: usize,
+        min_detection_score: f32,
+        min_pose_score: f32,
+    ) -> Result<Self, VisionError> {
         Ok(PoseEstimator {
             detector: Model::load(runtime, models_dir, POSE_DETECTION, threads)?,
             landmarker: Model::load(runtime, models_dir, POSE_LANDMARK_FULL, threads)?,
@@ -109,7 +121,10 @@ impl PoseEstimator {
     }
 
     pub fn model_time(&self) -> ModelTime {
-        ModelTime { detector: self.detector.usage(), landmarks: self.landmarker.usage() }
+        ModelTime {
+            detector: self.detector.usage(),
+            landmarks: self.landmarker.usage(),
+        }
     }
 
     pub fn reset_model_time(&mut self) {
@@ -121,20 +136,49 @@ impl PoseEstimator {
     /// greyed out of the detector's view first: the BlazePose detector
     /// favours one dominant person, so hiding those already found lets it
     /// see the next.
-    pub fn detect(&mut self, frame: &Frame, known: &[PersonView]) -> Result<Vec<PersonDetection>, VisionError> {
+    pub fn detect(
+        &mut self,
+        frame: &Frame,
+        known: &[PersonView],
+    ) -> Result<Vec<PersonDetection>, VisionError> {
         let (w, h) = (frame.width() as f32, frame.height() as f32);
         // Letterbox: the whole frame, centred in a square, black around it.
         let side = w.max(h);
-        let letterbox = Roi { center_x: w / 2.0, center_y: h / 2.0, size: side, rotation: 0.0 };
-        crop_to_tensor(frame.rgb(), frame.width(), frame.height(), &letterbox, DETECTOR_INPUT, (-1.0, 1.0), Border::Constant(-1.0), &mut self.detector_input);
+        let letterbox = Roi {
+            center_x: w / 2.0,
+            center_y: h / 2.0,
+            size: side,
+            rotation: 0.0,
+        };
+        crop_to_tensor(
+            frame.rgb(),
+            frame.width(),
+            frame.height(),
+            &letterbox,
+            DETECTOR_INPUT,
+            (-1.0, 1.0),
+            Border::Constant(-1.0),
+            &mut self.detector_input,
+        );
         if !known.is_empty() {
             grey_out(&mut self.detector_input, DETECTOR_INPUT, &letterbox, known);
         }
         let (anchors, min_score) = (&self.anchors, self.min_detection_score);
         let found = self.detector.run_with(&self.detector_input, |outputs| {
-            Ok(ssd::decode(anchors, output_f32(outputs, 0)?, output_f32(outputs, 1)?, 12, DETECTOR_INPUT, min_score))
+            Ok(ssd::decode(
+                anchors,
+                output_f32(outputs, 0)?,
+                output_f32(outputs, 1)?,
+                12,
+                DETECTOR_INPUT,
+                min_score,
+            ))
         })?;
-        tracing::debug!(candidates = found.len(), best = found.iter().map(|d| d.score).fold(0.0, f32::max), "person detector");
+        tracing::debug!(
+            candidates = found.len(),
+            best = found.iter().map(|d| d.score).fold(0.0, f32::max),
+            "person detector"
+        );
         let to_frame = |(u, v): (f32, f32)| letterbox.crop_to_frame(u, v);
         Ok(ssd::weighted_nms(found, NMS_MIN_IOU)
             .into_iter()
@@ -142,24 +186,48 @@ impl PoseEstimator {
                 let (x0, y0) = to_frame((d.bbox[0], d.bbox[1]));
                 let (x1, y1) = to_frame((d.bbox[2], d.bbox[3]));
                 // Keypoint 0 is the hip centre, 1 the top of the body circle.
-                let roi = Roi::from_alignment_points(to_frame(d.keypoints[0]), to_frame(d.keypoints[1]), FRAC_PI_2, ROI_SCALE);
-                PersonDetection { score: d.score, bbox: [x0, y0, x1, y1], roi }
+                let roi = Roi::from_alignment_points(
+                    to_frame(d.keypoints[0]),
+                    to_frame(d.keypoints[1]),
+                    FRAC_PI_2,
+                    ROI_SCALE,
+                );
+                PersonDetection {
+                    score: d.score,
+                    bbox: [x0, y0, x1, y1],
+                    roi,
+                }
             })
             .collect())
     }
 
     /// Runs the landmark model on one crop. `None` when the model says no
     /// person is in it.
-    pub fn landmarks(&mut self, frame: &Frame, roi: &Roi) -> Result<Option<PersonView>, VisionError> {
+    pub fn landmarks(
+        &mut self,
+        frame: &Frame,
+        roi: &Roi,
+    ) -> Result<Option<PersonView>, VisionError> {
         // A crop smaller than a few pixels, or far larger than the frame,
         // cannot hold a person: it comes from a lost track.
         let frame_side = frame.width().max(frame.height()) as f32;
-        let plausible = roi.size >= 4.0 && roi.size <= 16.0 * frame_side && roi.rotation.is_finite();
-        let centre_near = roi.center_x.abs() <= 16.0 * frame_side && roi.center_y.abs() <= 16.0 * frame_side;
+        let plausible =
+            roi.size >= 4.0 && roi.size <= 16.0 * frame_side && roi.rotation.is_finite();
+        let centre_near =
+            roi.center_x.abs() <= 16.0 * frame_side && roi.center_y.abs() <= 16.0 * frame_side;
         if !(plausible && centre_near) {
             return Ok(None);
         }
-        crop_to_tensor(frame.rgb(), frame.width(), frame.height(), roi, LANDMARK_INPUT, (0.0, 1.0), Border::Replicate, &mut self.landmark_input);
+        crop_to_tensor(
+            frame.rgb(),
+            frame.width(),
+            frame.height(),
+            roi,
+            LANDMARK_INPUT,
+            (0.0, 1.0),
+            Border::Replicate,
+            &mut self.landmark_input,
+        );
         let min_pose_score = self.min_pose_score;
         let decoded = self.landmarker.run_with(&self.landmark_input, |outputs| {
             let score = pose_score(output_f32(outputs, 1)?[0]);
@@ -168,27 +236,63 @@ impl PoseEstimator {
             }
             let raw = output_f32(outputs, 0)?;
             if raw.len() < ALL_LANDMARKS * VALUES_PER_LANDMARK {
-                return Err(format!("landmarks hold {} values, expected {}", raw.len(), ALL_LANDMARKS * VALUES_PER_LANDMARK));
+                return Err(format!(
+                    "landmarks hold {} values, expected {}",
+                    raw.len(),
+                    ALL_LANDMARKS * VALUES_PER_LANDMARK
+                ));
             }
             let mut crop_points = decode_landmarks(raw);
             refine_from_heatmap(&mut crop_points, output_f32(outputs, 3)?);
             let probability = mask_probabilities(output_f32(outputs, 2)?);
-            Ok(Some((score, crop_points, probability)))
+            let world = decode_world(output_f32(outputs, 4)?, roi.rotation)?;
+            Ok(Some((score, crop_points, probability, world)))
         })?;
-        let Some((score, crop_points, probability)) = decoded else { return Ok(None) };
-        let mask = CropMask { roi: *roi, size: LANDMARK_INPUT, probability };
+        let Some((score, crop_points, probability, world)) = decoded else {
+            return Ok(None);
+        };
+        let mask = CropMask {
+            roi: *roi,
+            size: LANDMARK_INPUT,
+            probability,
+        };
 
         let project = |p: &CropPoint| {
             let (x, y) = roi.crop_to_frame(p.u, p.v);
-            Keypoint { x, y, z: p.z * roi.size, visibility: ssd::sigmoid(p.visibility_logit), presence: ssd::sigmoid(p.presence_logit) }
+            Keypoint {
+                x,
+                y,
+                z: p.z * roi.size,
+                visibility: ssd::sigmoid(p.visibility_logit),
+                presence: ssd::sigmoid(p.presence_logit),
+            }
         };
-        let keypoints: [Keypoint; BODY_KEYPOINTS] = std::array::from_fn(|i| project(&crop_points[i]));
+        let keypoints: [Keypoint; BODY_KEYPOINTS] =
+            std::array::from_fn(|i| project(&crop_points[i]));
         let hip_centre = project(&crop_points[33]);
         let body_top = project(&crop_points[34]);
-        let next_roi = Roi::from_alignment_points((hip_centre.x, hip_centre.y), (body_top.x, body_top.y), FRAC_PI_2, ROI_SCALE);
+        let next_roi = Roi::from_alignment_points(
+            (hip_centre.x, hip_centre.y),
+            (body_top.x, body_top.y),
+            FRAC_PI_2,
+            ROI_SCALE,
+        );
         let (w, h) = (frame.width() as f32, frame.height() as f32);
-        let bbox = bounding_box(keypoints.iter().map(|k| (k.x.clamp(0.0, w), k.y.clamp(0.0, h))));
-        Ok(Some(PersonView { pose: Pose { score, bbox, keypoints }, mask, next_roi }))
+        let bbox = bounding_box(
+            keypoints
+                .iter()
+                .map(|k| (k.x.clamp(0.0, w), k.y.clamp(0.0, h))),
+        );
+        Ok(Some(PersonView {
+            pose: Pose {
+                score,
+                bbox,
+                keypoints,
+                world: Some(world),
+            },
+            mask,
+            next_roi,
+        }))
     }
 }
 
@@ -200,7 +304,9 @@ fn mask_probabilities(logits: &[f32]) -> Vec<u8> {
     const HALF_RANGE: f32 = 8.0;
     static TABLE: std::sync::OnceLock<[u8; 257]> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        std::array::from_fn(|i| (ssd::sigmoid(i as f32 / STEPS_PER_UNIT - HALF_RANGE) * 255.0).round() as u8)
+        std::array::from_fn(|i| {
+            (ssd::sigmoid(i as f32 / STEPS_PER_UNIT - HALF_RANGE) * 255.0).round() as u8
+        })
     });
     logits
         .iter()
@@ -217,7 +323,10 @@ fn mask_probabilities(logits: &[f32]) -> Vec<u8> {
 fn grey_out(input: &mut [f32], size: usize, view: &Roi, known: &[PersonView]) {
     const COVERED: u8 = 64;
     for (index, pixel) in input.chunks_exact_mut(3).enumerate() {
-        let (u, v) = (((index % size) as f32 + 0.5) / size as f32, ((index / size) as f32 + 0.5) / size as f32);
+        let (u, v) = (
+            ((index % size) as f32 + 0.5) / size as f32,
+            ((index / size) as f32 + 0.5) / size as f32,
+        );
         let (x, y) = view.crop_to_frame(u, v);
         if known.iter().any(|p| p.mask.at_frame_point(x, y) >= COVERED) {
             pixel.fill(0.0);
@@ -237,11 +346,17 @@ mod tests {
 
     #[test]
     fn mask_table_follows_the_sigmoid() {
-        let logits: Vec<f32> = (-200..=200).map(|i| i as f32 / 20.0).chain([f32::NAN, f32::INFINITY, f32::NEG_INFINITY]).collect();
+        let logits: Vec<f32> = (-200..=200)
+            .map(|i| i as f32 / 20.0)
+            .chain([f32::NAN, f32::INFINITY, f32::NEG_INFINITY])
+            .collect();
         let table = mask_probabilities(&logits);
         for (logit, p) in logits.iter().zip(&table).take(401) {
             let exact = ssd::sigmoid(*logit) * 255.0;
-            assert!((exact - *p as f32).abs() <= 4.5, "logit {logit}: {p} vs {exact}");
+            assert!(
+                (exact - *p as f32).abs() <= 4.5,
+                "logit {logit}: {p} vs {exact}"
+            );
         }
         assert_eq!(&table[401..], &[0, 255, 0]);
     }
@@ -260,8 +375,31 @@ fn decode_landmarks(raw: &[f32]) -> Vec<CropPoint> {
     let scale = LANDMARK_INPUT as f32;
     raw.chunks_exact(VALUES_PER_LANDMARK)
         .take(ALL_LANDMARKS)
-        .map(|v| CropPoint { u: v[0] / scale, v: v[1] / scale, z: v[2] / scale, visibility_logit: v[3], presence_logit: v[4] })
+        .map(|v| CropPoint {
+            u: v[0] / scale,
+            v: v[1] / scale,
+            z: v[2] / scale,
+            visibility_logit: v[3],
+            presence_logit: v[4],
+        })
         .collect()
+}
+
+/// The world landmarks, turned back by the crop's rotation as MediaPipe's
+/// `WorldLandmarkProjectionCalculator` does, so x and y follow the picture.
+fn decode_world(raw: &[f32], rotation: f32) -> Result<[[f32; 3]; BODY_KEYPOINTS], String> {
+    if raw.len() < BODY_KEYPOINTS * 3 {
+        return Err(format!(
+            "world landmarks hold {} values, expected at least {}",
+            raw.len(),
+            BODY_KEYPOINTS * 3
+        ));
+    }
+    let (sin, cos) = rotation.sin_cos();
+    Ok(std::array::from_fn(|i| {
+        let (x, y, z) = (raw[3 * i], raw[3 * i + 1], raw[3 * i + 2]);
+        [cos * x - sin * y, sin * x + cos * y, z]
+    }))
 }
 
 /// MediaPipe's `RefineLandmarksFromHeatmapCalculator`: moves each point to
@@ -279,7 +417,8 @@ fn refine_from_heatmap(points: &mut [CropPoint], heatmap: &[f32]) {
         let (mut sum, mut max, mut col_sum, mut row_sum) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
         for row in (centre_row - offset).max(0)..=(centre_row + offset).min(n - 1) {
             for col in (centre_col - offset).max(0)..=(centre_col + offset).min(n - 1) {
-                let confidence = ssd::sigmoid(heatmap[((row * n + col) as usize) * ALL_LANDMARKS + k]);
+                let confidence =
+                    ssd::sigmoid(heatmap[((row * n + col) as usize) * ALL_LANDMARKS + k]);
                 sum += confidence;
                 max = max.max(confidence);
                 col_sum += col as f32 * confidence;

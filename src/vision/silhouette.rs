@@ -50,11 +50,18 @@ impl Silhouette {
         let cell = long / GRID_LONG_SIDE as f32;
         let width = ((frame_width as f32 / cell).round() as u32).max(1);
         let height = ((frame_height as f32 / cell).round() as u32).max(1);
-        let mut s = Silhouette { width, height, cells: vec![0; (width * height) as usize] };
+        let mut s = Silhouette {
+            width,
+            height,
+            cells: vec![0; (width * height) as usize],
+        };
         for row in 0..height {
             for col in 0..width {
                 let (x, y) = ((col as f32 + 0.5) * cell, (row as f32 + 0.5) * cell);
-                if persons.iter().any(|p| p.mask.at_frame_point(x, y) >= MASK_THRESHOLD) {
+                if persons
+                    .iter()
+                    .any(|p| p.mask.at_frame_point(x, y) >= MASK_THRESHOLD)
+                {
                     s.cells[(row * width + col) as usize] = BODY;
                 }
             }
@@ -100,7 +107,8 @@ impl Silhouette {
     }
 
     fn line(&mut self, from: (f32, f32), to: (f32, f32), value: u8) {
-        let steps = ((to.0 - from.0).abs().max((to.1 - from.1).abs()).ceil() as usize).clamp(1, 4 * GRID_LONG_SIDE as usize);
+        let steps = ((to.0 - from.0).abs().max((to.1 - from.1).abs()).ceil() as usize)
+            .clamp(1, 4 * GRID_LONG_SIDE as usize);
         for i in 0..=steps {
             let t = i as f32 / steps as f32;
             let (x, y) = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
@@ -120,7 +128,9 @@ impl Silhouette {
         let mut rgb = Vec::with_capacity((w * h * 3) as usize);
         for y in 0..h {
             for x in 0..w {
-                rgb.extend_from_slice(&PALETTE[self.cells[((y / scale) * self.width + x / scale) as usize] as usize]);
+                rgb.extend_from_slice(
+                    &PALETTE[self.cells[((y / scale) * self.width + x / scale) as usize] as usize],
+                );
             }
         }
         (w, h, rgb)

@@ -28,7 +28,10 @@ pub fn anchors(options: &AnchorOptions) -> Vec<(f32, f32)> {
         let cells = options.input_size.div_ceil(options.strides[layer]);
         for y in 0..cells {
             for x in 0..cells {
-                let centre = ((x as f32 + options.anchor_offset) / cells as f32, (y as f32 + options.anchor_offset) / cells as f32);
+                let centre = (
+                    (x as f32 + options.anchor_offset) / cells as f32,
+                    (y as f32 + options.anchor_offset) / cells as f32,
+                );
                 out.extend(std::iter::repeat_n(centre, per_cell));
             }
         }
@@ -67,11 +70,19 @@ pub fn decode(
         if score.is_nan() || score < min_score {
             continue;
         }
-        let Some(raw) = boxes.get(i * coords_per_anchor..(i + 1) * coords_per_anchor) else { break };
+        let Some(raw) = boxes.get(i * coords_per_anchor..(i + 1) * coords_per_anchor) else {
+            break;
+        };
         let (cx, cy) = (raw[0] / scale + ax, raw[1] / scale + ay);
         let (w, h) = (raw[2] / scale, raw[3] / scale);
-        let keypoints = (0..keypoints).map(|k| (raw[4 + 2 * k] / scale + ax, raw[5 + 2 * k] / scale + ay)).collect();
-        out.push(Detection { score, bbox: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0], keypoints });
+        let keypoints = (0..keypoints)
+            .map(|k| (raw[4 + 2 * k] / scale + ax, raw[5 + 2 * k] / scale + ay))
+            .collect();
+        out.push(Detection {
+            score,
+            bbox: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+            keypoints,
+        });
     }
     out
 }
@@ -86,8 +97,9 @@ pub fn weighted_nms(mut detections: Vec<Detection>, min_iou: f32) -> Vec<Detecti
         // The best always leaves the list, even when a degenerate box
         // overlaps nothing, not even itself: no endless loop on bad output.
         let best = detections.remove(0);
-        let (mut overlapping, rest): (Vec<_>, Vec<_>) =
-            detections.into_iter().partition(|d| super::geometry::iou(&best.bbox, &d.bbox) > min_iou);
+        let (mut overlapping, rest): (Vec<_>, Vec<_>) = detections
+            .into_iter()
+            .partition(|d| super::geometry::iou(&best.bbox, &d.bbox) > min_iou);
         overlapping.insert(0, best.clone());
         let total: f32 = overlapping.iter().map(|d| d.score).sum();
         let mut merged = best.clone();
@@ -121,7 +133,13 @@ mod tests {
 
     #[test]
     fn pose_detector_has_2254_anchors() {
-        let options = AnchorOptions { input_size: 224, min_scale: 0.1484375, max_scale: 0.75, strides: &[8, 16, 32, 32, 32], anchor_offset: 0.5 };
+        let options = AnchorOptions {
+            input_size: 224,
+            min_scale: 0.1484375,
+            max_scale: 0.75,
+            strides: &[8, 16, 32, 32, 32],
+            anchor_offset: 0.5,
+        };
         let a = anchors(&options);
         assert_eq!(a.len(), 2254);
         assert_eq!(a[0], (0.5 / 28.0, 0.5 / 28.0));
@@ -130,14 +148,22 @@ mod tests {
 
     #[test]
     fn face_detector_has_896_anchors() {
-        let options = AnchorOptions { input_size: 128, min_scale: 0.1484375, max_scale: 0.75, strides: &[8, 16, 16, 16], anchor_offset: 0.5 };
+        let options = AnchorOptions {
+            input_size: 128,
+            min_scale: 0.1484375,
+            max_scale: 0.75,
+            strides: &[8, 16, 16, 16],
+            anchor_offset: 0.5,
+        };
         assert_eq!(anchors(&options).len(), 896);
     }
 
     #[test]
     fn decode_keeps_only_confident_anchors_and_offsets_from_anchor() {
         let anchors = [(0.5, 0.5), (0.25, 0.25)];
-        let boxes = [22.4, 0.0, 44.8, 22.4, 0.0, 0.0, /* second */ 0.0, 0.0, 10.0, 10.0, 0.0, 0.0];
+        let boxes = [
+            22.4, 0.0, 44.8, 22.4, 0.0, 0.0, /* second */ 0.0, 0.0, 10.0, 10.0, 0.0, 0.0,
+        ];
         let scores = [5.0, -5.0];
         let found = decode(&anchors, &boxes, &scores, 6, 224, 0.5);
         assert_eq!(found.len(), 1);
@@ -148,7 +174,11 @@ mod tests {
 
     #[test]
     fn weighted_nms_merges_overlaps_and_keeps_separate_people() {
-        let det = |score, x0: f32| Detection { score, bbox: [x0, 0.0, x0 + 1.0, 1.0], keypoints: vec![(x0, 0.0)] };
+        let det = |score, x0: f32| Detection {
+            score,
+            bbox: [x0, 0.0, x0 + 1.0, 1.0],
+            keypoints: vec![(x0, 0.0)],
+        };
         let kept = weighted_nms(vec![det(0.9, 0.0), det(0.6, 0.1), det(0.8, 5.0)], 0.3);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].score, 0.9);
@@ -158,7 +188,11 @@ mod tests {
 
     #[test]
     fn degenerate_boxes_end_and_are_each_kept_once() {
-        let flat = |score| Detection { score, bbox: [1.0, 1.0, 0.0, 0.0], keypoints: vec![] };
+        let flat = |score| Detection {
+            score,
+            bbox: [1.0, 1.0, 0.0, 0.0],
+            keypoints: vec![],
+        };
         let kept = weighted_nms(vec![flat(0.9), flat(0.8), flat(0.7)], 0.3);
         assert_eq!(kept.len(), 3);
     }

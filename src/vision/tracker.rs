@@ -27,7 +27,13 @@ pub struct VisionSettings {
 
 impl Default for VisionSettings {
     fn default() -> Self {
-        VisionSettings { max_persons: 4, min_detection_score: 0.5, min_pose_score: 0.5, detect_every_frames: 15, threads: 0 }
+        VisionSettings {
+            max_persons: 4,
+            min_detection_score: 0.5,
+            min_pose_score: 0.5,
+            detect_every_frames: 15,
+            threads: 0,
+        }
     }
 }
 
@@ -36,9 +42,15 @@ impl VisionSettings {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if !(1..=16).contains(&self.max_persons) {
-            out.push(format!("max_persons must be 1 to 16, got {}", self.max_persons));
+            out.push(format!(
+                "max_persons must be 1 to 16, got {}",
+                self.max_persons
+            ));
         }
-        for (name, v) in [("min_detection_score", self.min_detection_score), ("min_pose_score", self.min_pose_score)] {
+        for (name, v) in [
+            ("min_detection_score", self.min_detection_score),
+            ("min_pose_score", self.min_pose_score),
+        ] {
             if !(v > 0.0 && v < 1.0) {
                 out.push(format!("{name} must be between 0 and 1, got {v}"));
             }
@@ -64,9 +76,24 @@ pub struct PoseTracker {
 }
 
 impl PoseTracker {
-    pub fn load(runtime: &Runtime, models_dir: &Path, settings: VisionSettings) -> Result<Self, VisionError> {
-        let estimator = PoseEstimator::load(runtime, models_dir, settings.threads, settings.min_detection_score, settings.min_pose_score)?;
-        Ok(PoseTracker { estimator, settings, tracked: Vec::new(), frames_since_detection: 0 })
+    pub fn load(
+        runtime: &Runtime,
+        models_dir: &Path,
+        settings: VisionSettings,
+    ) -> Result<Self, VisionError> {
+        let estimator = PoseEstimator::load(
+            runtime,
+            models_dir,
+            settings.threads,
+            settings.min_detection_score,
+            settings.min_pose_score,
+        )?;
+        Ok(PoseTracker {
+            estimator,
+            settings,
+            tracked: Vec::new(),
+            frames_since_detection: 0,
+        })
     }
 
     /// Forgets everyone tracked.
@@ -100,14 +127,19 @@ impl PoseTracker {
         let mut persons: Vec<PersonView> = Vec::with_capacity(previous.len());
         for person in &previous {
             if let Some(view) = self.estimator.landmarks(frame, &person.next_roi)? {
-                if !persons.iter().any(|p| iou(&p.pose.bbox, &view.pose.bbox) >= SAME_PERSON_IOU) {
+                if !persons
+                    .iter()
+                    .any(|p| iou(&p.pose.bbox, &view.pose.bbox) >= SAME_PERSON_IOU)
+                {
                     persons.push(view);
                 }
             }
         }
         self.frames_since_detection += 1;
         let room_for_more = persons.len() < self.settings.max_persons;
-        if persons.is_empty() || (room_for_more && self.frames_since_detection >= self.settings.detect_every_frames) {
+        if persons.is_empty()
+            || (room_for_more && self.frames_since_detection >= self.settings.detect_every_frames)
+        {
             self.add_newcomers(frame, &mut persons)?;
         }
         sort_best_first(&mut persons);
@@ -118,7 +150,11 @@ impl PoseTracker {
     /// Looks for people not yet in `persons`, in rounds: each round hides
     /// everyone found so far from the detector, until a round finds nobody
     /// new or `max_persons` are found.
-    fn add_newcomers(&mut self, frame: &Frame, persons: &mut Vec<PersonView>) -> Result<(), VisionError> {
+    fn add_newcomers(
+        &mut self,
+        frame: &Frame,
+        persons: &mut Vec<PersonView>,
+    ) -> Result<(), VisionError> {
         self.frames_since_detection = 0;
         while persons.len() < self.settings.max_persons {
             let mut found_new = false;
@@ -126,11 +162,17 @@ impl PoseTracker {
                 if persons.len() >= self.settings.max_persons {
                     break;
                 }
-                if persons.iter().any(|p| iou(&p.pose.bbox, &detection.bbox) >= SAME_PERSON_IOU * 0.6) {
+                if persons
+                    .iter()
+                    .any(|p| iou(&p.pose.bbox, &detection.bbox) >= SAME_PERSON_IOU * 0.6)
+                {
                     continue;
                 }
                 if let Some(view) = self.estimator.landmarks(frame, &detection.roi)? {
-                    if !persons.iter().any(|p| iou(&p.pose.bbox, &view.pose.bbox) >= SAME_PERSON_IOU) {
+                    if !persons
+                        .iter()
+                        .any(|p| iou(&p.pose.bbox, &view.pose.bbox) >= SAME_PERSON_IOU)
+                    {
                         persons.push(view);
                         found_new = true;
                     }
@@ -167,7 +209,13 @@ mod tests {
 
     #[test]
     fn every_bad_setting_is_reported_at_once() {
-        let bad = VisionSettings { max_persons: 0, min_detection_score: 1.5, min_pose_score: f32::NAN, detect_every_frames: 0, threads: 100 };
+        let bad = VisionSettings {
+            max_persons: 0,
+            min_detection_score: 1.5,
+            min_pose_score: f32::NAN,
+            detect_every_frames: 0,
+            threads: 100,
+        };
         assert_eq!(bad.problems().len(), 5);
     }
 }

@@ -26,7 +26,8 @@ pub fn runtime() -> Runtime {
 }
 
 pub fn tracker() -> PoseTracker {
-    PoseTracker::load(&runtime(), &models_dir(), VisionSettings::default()).expect("pose models load")
+    PoseTracker::load(&runtime(), &models_dir(), VisionSettings::default())
+        .expect("pose models load")
 }
 
 /// Runs the real `tryghed` binary.
@@ -36,7 +37,10 @@ pub fn tryghed(args: &[&str]) -> Output {
 
 pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tryghed"));
-    command.args(args).current_dir(cwd).env_remove("TRYGHED_LOG");
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("TRYGHED_LOG");
     for (k, v) in env {
         command.env(k, v);
     }
