@@ -785,11 +785,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out!("{}", serde_json::json!({ "summary": summary }));
             } else {
                 out!(
-                    "{} frames, {} persons, postures {:?}, {} events",
+                    "{} frames, {} persons, postures {:?}, {} events; the camera looks {:.0} degrees down ({})",
                     summary.frames,
                     summary.persons,
                     summary.postures,
-                    summary.events
+                    summary.events,
+                    summary.camera.pitch_deg,
+                    if summary.camera.fixed { "from the room file".to_string() } else { format!("learnt from {} standing frames", summary.camera.frames) }
                 );
             }
             Ok(ExitCode::SUCCESS)

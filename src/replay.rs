@@ -103,6 +103,8 @@ pub struct ReplaySummary {
     /// How many frames each posture was seen in (per person-frame).
     pub postures: BTreeMap<&'static str, usize>,
     pub events: usize,
+    /// How far down the camera looks, as learnt from the people seen standing.
+    pub camera: crate::care::gravity::GravityReport,
 }
 
 /// Poses of every frame of a folder, and the frames' size.
@@ -329,6 +331,7 @@ pub fn run(
         persons: watch.persons_seen(),
         postures,
         events: lines.len(),
+        camera: watch.gravity(),
     };
     Ok((lines, summary))
 }

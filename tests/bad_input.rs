@@ -270,3 +270,37 @@ fn bad_replay_rate() {
     let out = tryghed(&["tour", "--fps", "0"]);
     assert_clean_failure(&out, &["replay rate"]);
 }
+
+#[test]
+fn a_broken_video_is_named_and_nothing_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_video = dir.path().join("notes.mp4");
+    std::fs::write(&not_video, "this is not a video").unwrap();
+    let out = tryghed(&["replay", "--video", not_video.to_str().unwrap()]);
+    assert_clean_failure(&out, &["notes.mp4", "cannot open the video"]);
+
+    // The start of a real clip: its index at the end is cut off.
+    let clip = common::repo()
+        .join("../shared/datasets/falls-dev/clips/adl_assistiot_19_raising_hands.mp4");
+    let bytes = std::fs::read(&clip).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let out = tryghed(&["replay", "--video", cut.to_str().unwrap()]);
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    if !out.status.success() {
+        assert!(
+            text(&out.stderr).contains("cut.mp4"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+
+    let out = tryghed(&["replay", "--video", dir.path().to_str().unwrap()]);
+    assert_clean_failure(&out, &["a folder; use --frames DIR --fps N"]);
+    let out = tryghed(&["replay", "--frames", dir.path().to_str().unwrap()]);
+    assert_clean_failure(&out, &["give --fps"]);
+}

@@ -1,8 +1,12 @@
 //! Falls and lying on the floor, with no zones needed. A fall is a descent
 //! from being up (standing, walking, sitting, in bed) to lying on the floor
-//! within a few seconds, seen frame by frame: a gap in the frames during
-//! the descent (dropped frames) never makes a fall. Lying on the floor
-//! long enough is `on_floor`, repeated while it lasts.
+//! within a few seconds, seen frame by frame: the shoulders come down and
+//! so do the hips (lying down on a bed from sitting on it, the hips stay
+//! where they were). The tracker may lose a fast-falling body for a few
+//! frames; a longer gap in the frames during the descent never makes a
+//! fall. Lying on the floor is `on_floor`, soon when no fall was seen (a
+//! person found on the floor), later after a fall already reported, and
+//! repeated while it lasts.
 //!
 //! Sound joins in where it is heard: an impact (a thud, a crash) around the
 //! moment a fall reaches the floor makes the fall more certain, and an
@@ -21,13 +25,17 @@ use super::{CareEvent, CareKind, Evidence};
 pub struct FallSettings {
     /// The descent must happen within this many seconds.
     pub window_s: f64,
-    /// ...and bring the shoulders down at least this many body sizes.
+    /// ...and bring the shoulders down at least this many body sizes...
     pub min_drop: f32,
+    /// ...and the hips at least this many.
+    pub min_hip_drop: f32,
     /// Lying on the floor this long confirms the fall.
     pub confirm_s: f64,
     /// Frames further apart than this break the descent.
     pub max_gap_s: f64,
-    /// `on_floor` after lying on the floor this long...
+    /// `on_floor` after lying on the floor this long when no fall was seen...
+    pub unseen_on_floor_after_s: f64,
+    /// ...or this long after a fall was reported...
     pub on_floor_after_s: f64,
     /// ...and again every this many seconds while it lasts.
     pub on_floor_repeat_s: f64,
@@ -45,8 +53,10 @@ impl Default for FallSettings {
         FallSettings {
             window_s: 3.0,
             min_drop: 0.8,
+            min_hip_drop: 0.3,
             confirm_s: 1.0,
-            max_gap_s: 0.4,
+            max_gap_s: 1.0,
+            unseen_on_floor_after_s: 8.0,
             on_floor_after_s: 20.0,
             on_floor_repeat_s: 60.0,
             impact_before_s: 3.0,
@@ -67,6 +77,7 @@ pub struct Impact {
 struct Sample {
     t: f64,
     shoulders_y: f32,
+    hips_y: f32,
     scale: f32,
     posture: Posture,
 }
@@ -169,6 +180,7 @@ impl FallDetector {
             self.history.push_back(Sample {
                 t,
                 shoulders_y: shape.shoulders.1,
+                hips_y: shape.hips.1,
                 scale: shape.scale,
                 posture,
             });
@@ -253,18 +265,19 @@ impl FallDetector {
         let up = tail
             .iter()
             .rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
-        let start = tail[up];
-        let highest = tail[..=up]
+        let top = (0..=up).min_by(|&a, &b| tail[a].shoulders_y.total_cmp(&tail[b].shoulders_y))?;
+        let (start, last) = (tail[top], *tail.last()?);
+        let hips_top = tail[..=up]
             .iter()
-            .map(|s| s.shoulders_y)
+            .map(|s| s.hips_y)
             .fold(f32::INFINITY, f32::min);
-        let run = &tail[up..];
-        let last = *tail.last()?;
         let scale = start.scale.max(last.scale);
-        let drop = (last.shoulders_y - highest) / scale;
-        if drop < self.settings.min_drop {
+        let drop = (last.shoulders_y - start.shoulders_y) / scale;
+        let hip_drop = (last.hips_y - hips_top) / scale;
+        if drop < self.settings.min_drop || hip_drop < self.settings.min_hip_drop {
             return None;
         }
+        let run = &tail[top..];
         let seconds = (last.t - start.t).max(1e-3);
         let peak_speed = run
             .windows(2)
@@ -272,11 +285,17 @@ impl FallDetector {
                 (w[1].shoulders_y - w[0].shoulders_y) / scale / (w[1].t - w[0].t).max(1e-3) as f32
             })
             .fold(0.0f32, f32::max);
+        let longest_gap = run
+            .windows(2)
+            .map(|w| w[1].t - w[0].t)
+            .fold(0.0f64, f64::max);
         // Fast descents are falls beyond doubt; slow ones (a collapse) less so.
         let confidence =
             (0.55 + 0.2 * (peak_speed / 2.0).min(1.0) + 0.2 * (drop / 2.0).min(1.0)).min(0.95);
         let mut values = BTreeMap::new();
         values.insert("drop_body_sizes", f64::from(drop));
+        values.insert("hip_drop_body_sizes", f64::from(hip_drop));
+        values.insert("longest_gap_s", longest_gap);
         values.insert("peak_speed_body_sizes_per_s", f64::from(peak_speed));
         values.insert("seconds_to_floor", seconds);
         values.insert("seconds_confirmed", now - floor_at);

@@ -8,6 +8,7 @@ pub mod bed;
 pub mod cases;
 pub mod exit;
 pub mod fall;
+pub mod gravity;
 pub mod levels;
 pub mod posture;
 pub mod synth;
@@ -301,6 +302,7 @@ impl PersonWatch {
         &mut self,
         t: f64,
         pose: Option<&crate::domain::Pose>,
+        up: gravity::Direction,
     ) -> (Posture, Vec<CareEvent>) {
         let shape = pose.and_then(BodyShape::of);
         let raw = match &shape {
@@ -332,7 +334,7 @@ impl PersonWatch {
                     _ => 0.0,
                 };
                 self.recent_hips.push_back((t, shape.hips, shape.scale));
-                classify(shape, speed, &self.room, &self.settings)
+                classify(shape, speed, &self.room, &self.settings, up)
             }
         };
         let posture = self.filter.push(raw, t);
@@ -354,6 +356,8 @@ impl PersonWatch {
 pub struct RoomWatch {
     room: Room,
     settings: CareSettings,
+    /// The room's up, learnt from the people seen standing.
+    gravity: gravity::Gravity,
     persons: Vec<PersonWatch>,
     several_since: Option<f64>,
     several_reported: bool,
@@ -371,9 +375,13 @@ pub struct FrameResult {
 
 impl RoomWatch {
     pub fn new(room: Room, settings: CareSettings) -> RoomWatch {
+        let gravity = room.camera.map_or_else(gravity::Gravity::default, |c| {
+            gravity::Gravity::with_pitch(c.pitch_deg)
+        });
         RoomWatch {
             room,
             settings,
+            gravity,
             persons: Vec::new(),
             several_since: None,
             several_reported: false,
@@ -383,6 +391,24 @@ impl RoomWatch {
 
     pub fn persons_seen(&self) -> usize {
         self.persons.len()
+    }
+
+    /// The camera's tilt as learnt so far, for the installer.
+    pub fn gravity(&self) -> gravity::GravityReport {
+        self.gravity.report()
+    }
+
+    /// Bodies the picture shows standing straight teach the room's up.
+    fn learn_up(&mut self, poses: &[crate::domain::Pose]) {
+        for shape in poses.iter().filter_map(BodyShape::of) {
+            let straight =
+                shape.torso_tilt_deg < 20.0 && shape.leg_extension.is_some_and(|l| l >= 0.85);
+            if let (true, Some(body)) = (straight, shape.world) {
+                if let Some(legs) = body.legs {
+                    self.gravity.observe_standing(body.torso, legs);
+                }
+            }
+        }
     }
 
     /// A sound event became known at `t` (seconds on the frames' clock):
@@ -433,6 +459,8 @@ impl RoomWatch {
                 .collect();
             &kept
         };
+        self.learn_up(poses);
+        let up = self.gravity.up();
         let assigned = self.assign(t, poses);
         let mut result = FrameResult {
             postures: Vec::new(),
@@ -443,7 +471,7 @@ impl RoomWatch {
                 .iter()
                 .position(|a| *a == number)
                 .map(|i| &poses[i]);
-            let (posture, events) = watch.push(t, pose);
+            let (posture, events) = watch.push(t, pose, up);
             if pose.is_some() {
                 result.postures.push((number, posture));
             }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::gravity::{angle_deg, unit, Direction};
 use super::zones::Room;
 use crate::domain::{Keypoint, Pose};
 
@@ -77,6 +78,81 @@ pub struct BodyShape {
     pub leg_extension: Option<f32>,
     /// Height over width of the box around the seen body keypoints.
     pub aspect: f32,
+    /// The body in 3D, from the model's world landmarks, where it gave them.
+    pub world: Option<WorldBody>,
+}
+
+/// Directions of the body's parts in the camera's axes (unit vectors from
+/// the hips): the torso to the shoulders, the thighs to the knees, the legs
+/// to the ankles (the last two where the knees and ankles are seen).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WorldBody {
+    pub torso: Direction,
+    pub thighs: Option<Direction>,
+    pub legs: Option<Direction>,
+}
+
+impl WorldBody {
+    fn of(pose: &Pose) -> Option<WorldBody> {
+        let w = pose.world.as_ref()?;
+        let k = &pose.keypoints;
+        let at = |a: usize, b: usize| -> Option<Direction> {
+            let seen = [a, b]
+                .iter()
+                .filter(|&&i| k[i].visibility >= VISIBLE)
+                .count();
+            (seen > 0).then(|| std::array::from_fn(|d| (w[a][d] + w[b][d]) / 2.0))
+        };
+        let hips = at(23, 24)?;
+        let from_hips = |p: Option<Direction>| {
+            p.and_then(|p| unit([p[0] - hips[0], p[1] - hips[1], p[2] - hips[2]]))
+        };
+        Some(WorldBody {
+            torso: from_hips(at(11, 12))?,
+            thighs: from_hips(at(25, 26)),
+            legs: from_hips(at(27, 28)),
+        })
+    }
+}
+
+/// How a body lies in the room, read against the room's up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lie {
+    /// The torso is up (standing, sitting, kneeling upright).
+    Up,
+    /// Torso over, thighs hanging down: on all fours.
+    OnAllFours,
+    /// Torso over, legs straight down under the hips: bending over.
+    Bending,
+    /// Torso and thighs along the floor (or knees up): lying.
+    Flat,
+}
+
+/// Thighs closer than this to straight down carry the body (all fours,
+/// bending); lying, they point along the floor or up.
+const THIGHS_CARRY_DEG: f32 = 50.0;
+/// Legs this close to straight down stand: bending over, not crawling.
+const LEGS_STAND_DEG: f32 = 25.0;
+
+fn lie_in_room(body: &WorldBody, up: Direction, lying_tilt_deg: f32) -> Lie {
+    let down = up.map(|v| -v);
+    if angle_deg(body.torso, up) <= lying_tilt_deg {
+        return Lie::Up;
+    }
+    if body
+        .thighs
+        .is_some_and(|t| angle_deg(t, down) < THIGHS_CARRY_DEG)
+    {
+        return if body
+            .legs
+            .is_some_and(|l| angle_deg(l, down) < LEGS_STAND_DEG)
+        {
+            Lie::Bending
+        } else {
+            Lie::OnAllFours
+        };
+    }
+    Lie::Flat
 }
 
 fn mid(a: &Keypoint, b: &Keypoint) -> Option<(f32, f32)> {
@@ -144,6 +220,7 @@ impl BodyShape {
             torso_tilt_deg,
             leg_extension,
             aspect,
+            world: WorldBody::of(pose),
         })
     }
 }
@@ -220,48 +297,33 @@ fn lengths_on_floor(shape: &BodyShape, camera: &super::zones::CameraGeometry) ->
 }
 
 /// The posture of one frame, before hysteresis. `speed` is the hips'
-/// speed in body sizes per second.
-pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSettings) -> Posture {
+/// speed in body sizes per second; `up` the room's up in the camera's axes.
+pub fn classify(
+    shape: &BodyShape,
+    speed: f32,
+    room: &Room,
+    settings: &PostureSettings,
+    up: Direction,
+) -> Posture {
     let (hx, hy) = shape.hips;
     let in_bed = room.in_bed(hx, hy);
-    // Bending to pick something up tilts the torso too, but the legs stay
-    // straight under the hips; lying, the hips are down at the feet's level.
-    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
-    let lying = match room
-        .camera
-        .as_ref()
-        .and_then(|camera| lengths_on_floor(shape, camera))
-    {
-        // Seen from above, a body lying towards or away from the camera
-        // stands upright in the picture; put back on the floor it is as
-        // long as a body, where a standing one would reach metres away.
-        // Bending over across the picture still shows itself: the torso
-        // lies over, the legs stand straight under the hips.
-        Some(floor) => {
-            let bending = shape.torso_tilt_deg > settings.lying_tilt_deg
-                && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg
-                && !hips_low;
-            floor.torso_m <= MAX_TORSO_ON_FLOOR_M
-                && floor
-                    .legs_m
-                    .is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l))
-                && !floor.shoulders_too_near
-                && !bending
-        }
-        None => shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low,
+    let lie = match (
+        room.camera
+            .as_ref()
+            .and_then(|camera| lengths_on_floor(shape, camera)),
+        &shape.world,
+    ) {
+        (Some(floor), _) => lie_on_described_floor(shape, &floor, settings),
+        // The body in the room: lying is lying from any view.
+        (None, Some(body)) => lie_in_room(body, up, settings.lying_tilt_deg),
+        (None, None) => lie_in_picture(shape, settings),
     };
-    if lying {
-        // Crawling: on hands and knees, the hips stay well off the floor
-        // line the shoulders and knees make; lying, they are on it.
-        // (Read in the picture, so only for a camera not described: from
-        // above, legs lying towards the camera look upright.)
-        let on_all_fours =
-            room.camera.is_none() && shape.leg_extension.is_some_and(|l| l > 0.35) && !in_bed;
-        return match (in_bed, on_all_fours) {
-            (true, _) => Posture::LyingInBed,
-            (false, true) => Posture::KneelingOrCrawling,
-            (false, false) => Posture::LyingOnFloor,
-        };
+    match lie {
+        Lie::Flat if in_bed => return Posture::LyingInBed,
+        Lie::Flat => return Posture::LyingOnFloor,
+        Lie::OnAllFours if !in_bed => return Posture::KneelingOrCrawling,
+        Lie::OnAllFours => return Posture::LyingInBed,
+        Lie::Up | Lie::Bending => {}
     }
     let legs = shape.leg_extension;
     if in_bed {
@@ -287,6 +349,45 @@ pub fn classify(shape: &BodyShape, speed: f32, room: &Room, settings: &PostureSe
         None if room.in_chair(hx, hy) => Posture::Sitting,
         None if speed >= settings.walking_speed => Posture::Walking,
         None => Posture::Standing,
+    }
+}
+
+/// Seen from above, a body lying towards or away from the camera stands
+/// upright in the picture; put back on the floor it is as long as a body,
+/// where a standing one would reach metres away. Bending over across the
+/// picture still shows itself: the torso lies over, the legs stand straight
+/// under the hips.
+fn lie_on_described_floor(shape: &BodyShape, floor: &OnFloor, settings: &PostureSettings) -> Lie {
+    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
+    let bending = shape.torso_tilt_deg > settings.lying_tilt_deg
+        && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg
+        && !hips_low;
+    let lying = floor.torso_m <= MAX_TORSO_ON_FLOOR_M
+        && floor
+            .legs_m
+            .is_none_or(|l| (MIN_LEGS_ON_FLOOR_M..=MAX_LEGS_ON_FLOOR_M).contains(&l))
+        && !floor.shoulders_too_near
+        && !bending;
+    if lying {
+        Lie::Flat
+    } else {
+        Lie::Up
+    }
+}
+
+/// Without world landmarks (generated poses): the picture's tilt and
+/// proportions. Bending to pick something up tilts the torso too, but the
+/// legs stay straight under the hips; lying, the hips are down at the feet's
+/// level. On hands and knees the hips stay well off the floor line.
+fn lie_in_picture(shape: &BodyShape, settings: &PostureSettings) -> Lie {
+    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
+    if !(shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low) {
+        return Lie::Up;
+    }
+    if shape.leg_extension.is_some_and(|l| l > 0.35) {
+        Lie::OnAllFours
+    } else {
+        Lie::Flat
     }
 }
 

@@ -1,0 +1,114 @@
+//! The headline quality figure: falls in real video. The 47 real clips of
+//! `../shared/datasets/falls-dev` (20 falls, 27 everyday activities, side,
+//! corner and high views) become `eval` cases by the same script a person
+//! would run, and go through the whole pipeline, video decoding and the
+//! pose model included, with no room file. The figures are printed and
+//! kept in `target/real-falls.md`; the floors below catch a regression,
+//! they are not the goal (the README gives the measured figures).
+
+mod common;
+
+use std::process::Command;
+
+use common::{text, tryghed};
+use serde_json::Value;
+
+#[test]
+fn falls_in_real_video_with_no_room_file() {
+    let dataset = common::repo().join("../shared/datasets/falls-dev");
+    assert!(
+        dataset.join("manifest.tsv").is_file(),
+        "{}: the real falls set is missing",
+        dataset.display()
+    );
+    let cases = tempfile::tempdir().unwrap();
+    let script = common::repo().join("scripts/eval/falls_dev_cases.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(&dataset)
+        .arg(cases.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let report = common::repo().join("target/real-falls.md");
+    let out = tryghed(&[
+        "eval",
+        cases.path().to_str().unwrap(),
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    println!("{}", markdown.lines().nth(2).unwrap_or(""));
+    let fall = &result["kinds"]["fall"];
+    assert_eq!(fall["expected"], 20, "{fall}");
+    assert!(
+        fall["recall"].as_f64().unwrap() >= 0.7,
+        "fall recall fell: {fall}"
+    );
+    let everyday: Vec<&Value> = result["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["hits"].as_array().unwrap().is_empty() && c["misses"].as_array().unwrap().is_empty()
+        })
+        .collect();
+    assert_eq!(everyday.len(), 27);
+    let false_falls = everyday
+        .iter()
+        .filter(|c| {
+            c["false_alarms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f[0] == "fall")
+        })
+        .count();
+    assert!(
+        false_falls <= 1,
+        "{false_falls} of 27 everyday activities raised a fall"
+    );
+    let seizures = result["kinds"]["seizure"]["false_alarms"].as_u64().unwrap();
+    assert_eq!(
+        seizures, 0,
+        "no seizure from a real person's keypoint jitter"
+    );
+    for view in ["side", "corner", "high"] {
+        assert!(
+            result["by_view"][view]["cases"].as_u64().unwrap() > 0,
+            "{view}"
+        );
+    }
+}
+
+/// A real clip through `replay --video`: frame times from the file, the
+/// camera's tilt learnt from the person walking in, the fall with its evidence.
+#[test]
+fn replay_reads_a_real_video() {
+    let clip = common::repo().join("../shared/datasets/falls-dev/clips/fall_le2i_ku_cam2.mp4");
+    let out = tryghed(&["replay", "--video", clip.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = &lines.last().unwrap()["summary"];
+    assert!(summary["frames"].as_u64().unwrap() > 150, "{summary}");
+    assert!(
+        summary["camera"]["frames"].as_u64().unwrap() > 0,
+        "learnt from standing frames: {summary}"
+    );
+    let fall = lines
+        .iter()
+        .find(|e| e["kind"] == "fall")
+        .expect("the fall is found");
+    let values = &fall["evidence"]["values"];
+    assert!(
+        values["drop_body_sizes"].as_f64().unwrap() >= 0.8
+            && values["hip_drop_body_sizes"].as_f64().unwrap() >= 0.3,
+        "{fall}"
+    );
+}
