@@ -5,6 +5,7 @@
 //! dropped frames never make one.
 
 use tryghed::care::fall::FallSettings;
+use tryghed::care::gravity::Gravity;
 use tryghed::care::posture::Posture;
 use tryghed::care::synth::{render, Body, KeyPose, Noise, Script};
 use tryghed::care::zones::{Polygon, Room};
@@ -53,7 +54,7 @@ fn run(keys: Vec<(f64, KeyPose)>, room: Room, noise: Noise) -> Outcome {
         on_floor: Vec::new(),
     };
     for frame in &frames {
-        let (posture, events) = watch.push(frame.t, frame.poses.first());
+        let (posture, events) = watch.push(frame.t, frame.poses.first(), Gravity::default().up());
         if outcome.postures.last() != Some(&posture) {
             outcome.postures.push(posture);
         }
@@ -231,7 +232,7 @@ fn dropped_frames_across_the_descent_never_make_a_fall_but_the_floor_is_still_re
     let mut watch = PersonWatch::new(0, Room::unzoned(640, 480), &settings);
     let kinds: Vec<CareKind> = frames
         .iter()
-        .flat_map(|f| watch.push(f.t, f.poses.first()).1)
+        .flat_map(|f| watch.push(f.t, f.poses.first(), Gravity::default().up()).1)
         .map(|e| e.kind)
         .collect();
     assert!(!kinds.contains(&CareKind::Fall), "{kinds:?}");
