@@ -194,7 +194,7 @@ where
 {
     let channels = usize::from(config.channels);
     device.build_input_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &[T], _: &cpal::InputCallbackInfo| {
             let mut mono: Vec<f32> = data
                 .chunks(channels)

@@ -138,7 +138,7 @@ impl VideoFile {
         let mut decoded = DecodedFrame::empty();
         loop {
             if self.decoder.receive_frame(&mut decoded).is_ok() {
-                return self.to_frame(&decoded).map(Some);
+                return self.convert(&decoded).map(Some);
             }
             if self.draining {
                 return Ok(None);
@@ -176,7 +176,7 @@ impl VideoFile {
         }
     }
 
-    fn to_frame(&mut self, decoded: &DecodedFrame) -> Result<(f64, Frame), VideoError> {
+    fn convert(&mut self, decoded: &DecodedFrame) -> Result<(f64, Frame), VideoError> {
         let t = match decoded.timestamp() {
             Some(pts) => (pts - *self.first_pts.get_or_insert(pts)) as f64 * self.time_base,
             None => self.decoded as f64 * self.frame_s,

@@ -274,7 +274,7 @@ pub fn eval_case(
         ));
     }
     for e in case.expect.iter().chain(&case.allow) {
-        if !(e.from_s <= e.to_s) {
+        if e.from_s.partial_cmp(&e.to_s).is_none_or(|o| o.is_gt()) {
             return Err(EvalError::Case(
                 case_name,
                 format!("{}: from_s {} is after to_s {}", e.kind, e.from_s, e.to_s),
