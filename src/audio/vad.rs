@@ -25,6 +25,7 @@ const WARM_UP_FRAMES: i64 = 15;
 pub const SILERO_VAD: ModelSpec = ModelSpec {
     file: "silero_vad_16k_sequence.onnx",
     sha256: "9ccdacc4719d8aa7e45a77536bfabec45a03ba1f2fad5e241ab4060b24238a85",
+    quantised: false,
     inputs: &[
         TensorSpec::f32("input", &[WARM_UP_FRAMES, ROW as i64]).declared_as(&[-1, ROW as i64]),
         TensorSpec::f32("h", &[1, 1, 128]),

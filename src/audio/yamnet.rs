@@ -11,6 +11,7 @@ use crate::inference::{output_u8, Model, ModelError, ModelSpec, Runtime, TensorS
 pub const YAMNET: ModelSpec = ModelSpec {
     file: "yamnet_w8a8.onnx",
     sha256: "fb6584dc2a6dc9c7dc62dc015dcaa698c678d9ddf6f65ad81de51eb99976f185",
+    quantised: true,
     inputs: &[TensorSpec::u8("audio", &[1, 1, 96, 64])],
     outputs: &[TensorSpec::u8("class_scores", &[1, 521])],
 };

@@ -27,7 +27,10 @@ pub struct FallSettings {
     pub window_s: f64,
     /// ...and bring the shoulders down at least this many body sizes...
     pub min_drop: f32,
-    /// ...and the hips at least this many.
+    /// ...and the hips at least this many: lying down on a bed from sitting
+    /// on it they stay put (a tenth of a body size either way), while a
+    /// fall from sitting brings them down about 0.7, and a camera looking
+    /// 60° down still shows half of that.
     pub min_hip_drop: f32,
     /// Lying on the floor this long confirms the fall.
     pub confirm_s: f64,
@@ -53,7 +56,7 @@ impl Default for FallSettings {
         FallSettings {
             window_s: 3.0,
             min_drop: 0.8,
-            min_hip_drop: 0.3,
+            min_hip_drop: 0.15,
             confirm_s: 1.0,
             max_gap_s: 1.0,
             unseen_on_floor_after_s: 8.0,
@@ -266,14 +269,23 @@ impl FallDetector {
             .iter()
             .rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
         let top = (0..=up).min_by(|&a, &b| tail[a].shoulders_y.total_cmp(&tail[b].shoulders_y))?;
-        let (start, last) = (tail[top], *tail.last()?);
+        let (up_frame, start, last) = (tail[up], tail[top], *tail.last()?);
         let hips_top = tail[..=up]
             .iter()
             .map(|s| s.hips_y)
             .fold(f32::INFINITY, f32::min);
-        let scale = start.scale.max(last.scale);
+        let scale = up_frame.scale.max(last.scale);
         let drop = (last.shoulders_y - start.shoulders_y) / scale;
-        let hip_drop = (last.hips_y - hips_top) / scale;
+        // Where the hips came to rest while the fall was confirmed: in the
+        // middle of lying down they may dip for a moment.
+        let resting: Vec<f32> = self
+            .history
+            .iter()
+            .filter(|s| s.t >= floor_at)
+            .map(|s| s.hips_y)
+            .collect();
+        let hips_rest = resting.iter().sum::<f32>() / resting.len().max(1) as f32;
+        let hip_drop = (hips_rest - hips_top) / scale;
         if drop < self.settings.min_drop || hip_drop < self.settings.min_hip_drop {
             return None;
         }
@@ -299,7 +311,7 @@ impl FallDetector {
         values.insert("peak_speed_body_sizes_per_s", f64::from(peak_speed));
         values.insert("seconds_to_floor", seconds);
         values.insert("seconds_confirmed", now - floor_at);
-        let rule = match start.posture {
+        let rule = match up_frame.posture {
             p if p.in_bed() => "from bed to lying on the floor within window_s",
             _ => "from up to lying on the floor within window_s",
         };

@@ -296,15 +296,26 @@ impl PersonWatch {
         self.recent_hips.back().copied()
     }
 
-    /// One frame at `t` seconds: the person's pose, or `None` when not seen.
-    /// Returns the filtered posture and any events.
+    /// One frame at `t` seconds: the person's pose, or `None` when not seen;
+    /// `up` is the room's up in the camera's axes. Returns the filtered
+    /// posture and any events.
     pub fn push(
         &mut self,
         t: f64,
         pose: Option<&crate::domain::Pose>,
         up: gravity::Direction,
     ) -> (Posture, Vec<CareEvent>) {
-        let shape = pose.and_then(BodyShape::of);
+        self.push_shaped(t, pose, pose.and_then(BodyShape::of), up)
+    }
+
+    /// As `push`, with the body's shape already read from the pose.
+    fn push_shaped(
+        &mut self,
+        t: f64,
+        pose: Option<&crate::domain::Pose>,
+        shape: Option<BodyShape>,
+        up: gravity::Direction,
+    ) -> (Posture, Vec<CareEvent>) {
         let raw = match &shape {
             None => Posture::NotInView,
             Some(shape) => {
@@ -399,14 +410,13 @@ impl RoomWatch {
     }
 
     /// Bodies the picture shows standing straight teach the room's up.
-    fn learn_up(&mut self, poses: &[crate::domain::Pose]) {
-        for shape in poses.iter().filter_map(BodyShape::of) {
+    fn learn_up(&mut self, seen: &[(&crate::domain::Pose, Option<BodyShape>)]) {
+        for shape in seen.iter().filter_map(|(_, shape)| shape.as_ref()) {
             let straight =
                 shape.torso_tilt_deg < 20.0 && shape.leg_extension.is_some_and(|l| l >= 0.85);
-            if let (true, Some(body)) = (straight, shape.world) {
-                if let Some(legs) = body.legs {
-                    self.gravity.observe_standing(body.torso, legs);
-                }
+            let world = shape.world.filter(|_| straight);
+            if let Some((body, legs)) = world.and_then(|b| Some((b, b.legs?))) {
+                self.gravity.observe_standing(body.torso, legs);
             }
         }
     }
@@ -444,45 +454,38 @@ impl RoomWatch {
     }
 
     /// One frame at `t`: the poses seen in it. Poses whose hips lie in an
-    /// ignore zone (a television, a mirror, a poster) are left out.
+    /// ignore zone (a television, a mirror, a poster) are left out. Each
+    /// body's shape is read once here and handed on.
     pub fn push(&mut self, t: f64, poses: &[crate::domain::Pose]) -> FrameResult {
-        let kept: Vec<crate::domain::Pose>;
-        let poses = if self.room.ignore.is_empty() {
-            poses
-        } else {
-            kept = poses
-                .iter()
-                .filter(|p| {
-                    !BodyShape::of(p).is_some_and(|s| self.room.ignored(s.hips.0, s.hips.1))
-                })
-                .cloned()
-                .collect();
-            &kept
-        };
-        self.learn_up(poses);
+        let seen: Vec<(&crate::domain::Pose, Option<BodyShape>)> = poses
+            .iter()
+            .map(|p| (p, BodyShape::of(p)))
+            .filter(|(_, s)| !s.is_some_and(|s| self.room.ignored(s.hips.0, s.hips.1)))
+            .collect();
+        self.learn_up(&seen);
         let up = self.gravity.up();
-        let assigned = self.assign(t, poses);
+        let assigned = self.assign(t, &seen);
         let mut result = FrameResult {
             postures: Vec::new(),
             events: Vec::new(),
         };
         for (number, watch) in self.persons.iter_mut().enumerate() {
-            let pose = assigned
-                .iter()
-                .position(|a| *a == number)
-                .map(|i| &poses[i]);
-            let (posture, events) = watch.push(t, pose, up);
-            if pose.is_some() {
+            let body = assigned.iter().position(|a| *a == number).map(|i| &seen[i]);
+            let (posture, events) = match body {
+                Some((pose, shape)) => watch.push_shaped(t, Some(pose), *shape, up),
+                None => watch.push_shaped(t, None, None, up),
+            };
+            if body.is_some() {
                 result.postures.push((number, posture));
             }
             result.events.extend(events);
         }
-        let seen = poses.len();
-        if seen > 1 {
+        if seen.len() > 1 {
             let since = *self.several_since.get_or_insert(t);
             if !self.several_reported && t - since >= self.settings.several_persons.after_s {
                 self.several_reported = true;
-                let values = BTreeMap::from([("persons", seen as f64), ("seconds", t - since)]);
+                let values =
+                    BTreeMap::from([("persons", seen.len() as f64), ("seconds", t - since)]);
                 result.events.push(CareEvent {
                     kind: CareKind::SeveralPersons,
                     t_s: t,
@@ -495,7 +498,7 @@ impl RoomWatch {
             self.several_since = None;
             self.several_reported = false;
         }
-        if seen > 1 {
+        if seen.len() > 1 {
             self.attended_at = Some(t);
         }
         let several = &self.settings.several_persons;
@@ -511,11 +514,11 @@ impl RoomWatch {
     }
 
     /// For each pose, the person it belongs to (new people are added).
-    fn assign(&mut self, t: f64, poses: &[crate::domain::Pose]) -> Vec<usize> {
+    fn assign(&mut self, t: f64, seen: &[(&crate::domain::Pose, Option<BodyShape>)]) -> Vec<usize> {
         let mut taken = vec![false; self.persons.len()];
-        let mut assigned = Vec::with_capacity(poses.len());
-        for pose in poses {
-            let best = BodyShape::of(pose).and_then(|shape| {
+        let mut assigned = Vec::with_capacity(seen.len());
+        for (_, shape) in seen {
+            let best = shape.as_ref().and_then(|shape| {
                 self.persons
                     .iter()
                     .enumerate()

@@ -115,15 +115,14 @@ impl WorldBody {
     }
 }
 
-/// How a body lies in the room, read against the room's up.
+/// How a body lies, as far as posture goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Lie {
-    /// The torso is up (standing, sitting, kneeling upright).
+    /// The torso is up (standing, sitting, kneeling upright), or the body
+    /// bends over with the legs straight under it: read on from the legs.
     Up,
     /// Torso over, thighs hanging down: on all fours.
     OnAllFours,
-    /// Torso over, legs straight down under the hips: bending over.
-    Bending,
     /// Torso and thighs along the floor (or knees up): lying.
     Flat,
 }
@@ -143,14 +142,10 @@ fn lie_in_room(body: &WorldBody, up: Direction, lying_tilt_deg: f32) -> Lie {
         .thighs
         .is_some_and(|t| angle_deg(t, down) < THIGHS_CARRY_DEG)
     {
-        return if body
+        let bending = body
             .legs
-            .is_some_and(|l| angle_deg(l, down) < LEGS_STAND_DEG)
-        {
-            Lie::Bending
-        } else {
-            Lie::OnAllFours
-        };
+            .is_some_and(|l| angle_deg(l, down) < LEGS_STAND_DEG);
+        return if bending { Lie::Up } else { Lie::OnAllFours };
     }
     Lie::Flat
 }
@@ -169,6 +164,12 @@ fn distance(a: (f32, f32), b: (f32, f32)) -> f32 {
 }
 
 impl BodyShape {
+    /// The hips are down near the feet's level (lying, kneeling), not
+    /// standing straight over them (bending over). Unknown legs count as low.
+    fn hips_low(&self) -> bool {
+        self.leg_extension.is_none_or(|l| l < 0.6)
+    }
+
     /// `None` when the shoulders or hips are not seen: no posture can be read.
     pub fn of(pose: &Pose) -> Option<BodyShape> {
         let k = &pose.keypoints;
@@ -319,11 +320,10 @@ pub fn classify(
         (None, None) => lie_in_picture(shape, settings),
     };
     match lie {
-        Lie::Flat if in_bed => return Posture::LyingInBed,
+        Lie::Flat | Lie::OnAllFours if in_bed => return Posture::LyingInBed,
         Lie::Flat => return Posture::LyingOnFloor,
-        Lie::OnAllFours if !in_bed => return Posture::KneelingOrCrawling,
-        Lie::OnAllFours => return Posture::LyingInBed,
-        Lie::Up | Lie::Bending => {}
+        Lie::OnAllFours => return Posture::KneelingOrCrawling,
+        Lie::Up => {}
     }
     let legs = shape.leg_extension;
     if in_bed {
@@ -358,7 +358,7 @@ pub fn classify(
 /// picture still shows itself: the torso lies over, the legs stand straight
 /// under the hips.
 fn lie_on_described_floor(shape: &BodyShape, floor: &OnFloor, settings: &PostureSettings) -> Lie {
-    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
+    let hips_low = shape.hips_low();
     let bending = shape.torso_tilt_deg > settings.lying_tilt_deg
         && shape.torso_tilt_deg < 180.0 - settings.lying_tilt_deg
         && !hips_low;
@@ -380,7 +380,7 @@ fn lie_on_described_floor(shape: &BodyShape, floor: &OnFloor, settings: &Posture
 /// legs stay straight under the hips; lying, the hips are down at the feet's
 /// level. On hands and knees the hips stay well off the floor line.
 fn lie_in_picture(shape: &BodyShape, settings: &PostureSettings) -> Lie {
-    let hips_low = shape.leg_extension.is_none_or(|l| l < 0.6);
+    let hips_low = shape.hips_low();
     if !(shape.torso_tilt_deg > settings.lying_tilt_deg && shape.aspect < 1.2 && hips_low) {
         return Lie::Up;
     }

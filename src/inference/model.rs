@@ -13,6 +13,8 @@ use super::Runtime;
 pub struct ModelSpec {
     pub file: &'static str,
     pub sha256: &'static str,
+    /// Computes in 8-bit integers (see `Model::load` for why that matters).
+    pub quantised: bool,
     pub inputs: &'static [TensorSpec],
     pub outputs: &'static [TensorSpec],
 }
@@ -173,9 +175,19 @@ impl Model {
             file: file.clone(),
             reason,
         };
+        // Quantised models run with the basic graph rewrites only. With
+        // more, ONNX Runtime fuses them into integer kernels whose u8s8
+        // products overflow on x86 CPUs without VNNI (AVX2 only): on such a
+        // machine YAMNet heard a door slam as a vehicle and a coughing fit
+        // as an animal. Unfused, they compute the same on every CPU. Float
+        // models keep every rewrite.
+        let level = match spec.quantised {
+            true => GraphOptimizationLevel::Level1,
+            false => GraphOptimizationLevel::All,
+        };
         let mut builder = Session::builder(runtime.environment())
             .map_err(|e| load_err(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::All)
+            .with_optimization_level(level)
             .map_err(|e| load_err(e.to_string()))?;
         if threads > 0 {
             builder = builder

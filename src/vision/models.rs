@@ -7,6 +7,7 @@ use crate::inference::{ModelSpec, TensorSpec};
 pub const POSE_DETECTION: ModelSpec = ModelSpec {
     file: "pose_detection.onnx",
     sha256: "3265af691f8a58843bada01cfe0d4790ef07e01a9419e79805c9ad61785475f2",
+    quantised: false,
     inputs: &[TensorSpec::f32("image", &[1, 224, 224, 3])],
     outputs: &[
         TensorSpec::f32("boxes", &[1, 2254, 12]),
@@ -17,6 +18,7 @@ pub const POSE_DETECTION: ModelSpec = ModelSpec {
 pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
     file: "pose_landmark_full.onnx",
     sha256: "955dbce0a1ab41b94f15946dc7b870f9ebc2c9fbba7bb024115e4985f09cf43b",
+    quantised: false,
     inputs: &[TensorSpec::f32("image", &[1, 256, 256, 3])],
     outputs: &[
         TensorSpec::f32("landmarks", &[1, 195]),
@@ -30,6 +32,7 @@ pub const POSE_LANDMARK_FULL: ModelSpec = ModelSpec {
 pub const FACE_DETECTION_SHORT_RANGE: ModelSpec = ModelSpec {
     file: "face_detection_short_range.onnx",
     sha256: "30adead61cbf3fa6911b2772cd38261c2de4ed8b6029c32127ee5d88c0381216",
+    quantised: false,
     inputs: &[TensorSpec::f32("image", &[1, 128, 128, 3])],
     outputs: &[
         TensorSpec::f32("boxes", &[1, 896, 16]),
