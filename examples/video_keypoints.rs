@@ -2,7 +2,9 @@
 //! at `--fps`) as `keypoints.jsonl` lines on standard output, world
 //! landmarks included: keypoints only, never a pixel. With it a real clip
 //! becomes a keypoint case for `tryghed eval`, so rules can be tried on
-//! real people in milliseconds instead of minutes.
+//! real people in milliseconds instead of minutes. A tool for development
+//! sets of consenting volunteers: it reads files, never a camera, and the
+//! product itself writes no one's keypoints anywhere.
 //!
 //!     cargo run --release --example video_keypoints -- CLIP.mp4 > keypoints.jsonl
 
