@@ -76,8 +76,15 @@ fn wait_for(what: &str, deadline_s: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// An HTTP request's headers (name, value) and body.
+type Request = (Vec<(String, String)>, Vec<u8>);
+
+/// What a test webhook receiver shares: its port, the step ids it accepted
+/// and how many requests it has had.
+type Receiver = (u16, Arc<Mutex<Vec<String>>>, Arc<Mutex<usize>>);
+
 /// Reads one HTTP/1.1 request (headers and a Content-Length body).
-fn read_request(reader: &mut impl BufRead) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut headers = Vec::new();
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
@@ -105,7 +112,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<(Vec<(String, String)>, Vec
 
 /// A webhook receiver that fails its first `fail_first` requests, checks
 /// each signature, and keeps the step ids it accepted.
-fn webhook_receiver(fail_first: usize) -> (u16, Arc<Mutex<Vec<String>>>, Arc<Mutex<usize>>) {
+fn webhook_receiver(fail_first: usize) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let ids = Arc::new(Mutex::new(Vec::new()));

@@ -223,10 +223,12 @@ fn dropped_frames_across_the_descent_never_make_a_fall_but_the_floor_is_still_re
         dropout: Some((2.0, 1.5)),
         seed: 3,
     };
-    let mut settings = CareSettings::default();
-    settings.fall = FallSettings {
-        on_floor_after_s: 5.0,
-        ..FallSettings::default()
+    let settings = CareSettings {
+        fall: FallSettings {
+            on_floor_after_s: 5.0,
+            ..FallSettings::default()
+        },
+        ..CareSettings::default()
     };
     let frames = render(&[Script { body: body(), keys }], FPS, noise);
     let mut watch = PersonWatch::new(0, Room::unzoned(640, 480), &settings);
