@@ -514,43 +514,49 @@ impl RoomWatch {
     }
 
     /// For each pose, the person it belongs to (new people are added).
+    /// Pairs are taken nearest first over the whole frame, so the order the
+    /// detector lists bodies in cannot hand a person's number to a stranger.
     fn assign(&mut self, t: f64, seen: &[(&crate::domain::Pose, Option<BodyShape>)]) -> Vec<usize> {
-        let mut taken = vec![false; self.persons.len()];
-        let mut assigned = Vec::with_capacity(seen.len());
-        for (_, shape) in seen {
-            let best = shape.as_ref().and_then(|shape| {
-                self.persons
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !taken[*i])
-                    .filter_map(|(i, w)| {
-                        let (seen, hips, scale) = w.last_seen()?;
-                        let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2))
-                            .sqrt()
-                            / scale.max(shape.scale);
-                        // Near enough for the time since last seen (people move about 1.5 body sizes a second at most).
-                        (d <= 1.0 + 1.5 * (t - seen) as f32).then_some((i, d))
-                    })
-                    .min_by(|a, b| a.1.total_cmp(&b.1))
-                    .map(|(i, _)| i)
-            });
-            let number = match best {
-                Some(i) => i,
-                None => {
-                    self.persons.push(PersonWatch::new(
-                        self.persons.len(),
-                        self.room.clone(),
-                        &self.settings,
-                    ));
-                    taken.push(false);
-                    self.persons.len() - 1
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (body, (_, shape)) in seen.iter().enumerate() {
+            let Some(shape) = shape else { continue };
+            for (person, watch) in self.persons.iter().enumerate() {
+                if let Some(d) = match_distance(t, shape, watch) {
+                    pairs.push((d, body, person));
                 }
-            };
-            taken[number] = true;
-            assigned.push(number);
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut assigned: Vec<Option<usize>> = vec![None; seen.len()];
+        let mut taken = vec![false; self.persons.len()];
+        for (_, body, person) in pairs {
+            if assigned[body].is_none() && !taken[person] {
+                assigned[body] = Some(person);
+                taken[person] = true;
+            }
         }
         assigned
+            .into_iter()
+            .map(|a| {
+                a.unwrap_or_else(|| {
+                    let number = self.persons.len();
+                    self.persons
+                        .push(PersonWatch::new(number, self.room.clone(), &self.settings));
+                    number
+                })
+            })
+            .collect()
     }
+}
+
+/// How far, in body sizes, a body is from where a person was last seen; `None`
+/// when too far for the time since (people move about 1.5 body sizes a second
+/// at most).
+fn match_distance(t: f64, shape: &BodyShape, watch: &PersonWatch) -> Option<f32> {
+    let (seen, hips, scale) = watch.last_seen()?;
+    let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2)).sqrt()
+        / scale.max(shape.scale);
+    (d <= 1.0 + 1.5 * (t - seen) as f32).then_some(d)
 }
 
 /// What a recording gave: the events, how many person-frames showed each
@@ -593,4 +599,39 @@ pub fn play(
         played.events.extend(watch.push_sound(*known, cue));
     }
     played
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::care::synth::Body;
+    use crate::domain::{bounding_box, Pose};
+
+    fn standing_at(x: f32) -> Pose {
+        let body = Body {
+            height: 300.0,
+            facing: 1.0,
+        };
+        let keypoints = body.keypoints(&body.standing(x, 400.0));
+        Pose {
+            score: 0.95,
+            bbox: bounding_box(keypoints.iter().map(|k| (k.x, k.y))),
+            keypoints,
+            world: None,
+        }
+    }
+
+    #[test]
+    fn a_stranger_listed_first_does_not_take_a_followed_persons_number() {
+        let mut watch = RoomWatch::new(Room::unzoned(640, 480), CareSettings::default());
+        watch.push(0.0, &[standing_at(300.0)]);
+        // A second body close by is listed first; the followed person has
+        // hardly moved.
+        watch.push(0.04, &[standing_at(360.0), standing_at(302.0)]);
+        let hips_x = |person: usize| watch.persons[person].last_seen().unwrap().1 .0;
+        let first = standing_at(300.0);
+        let offset = BodyShape::of(&first).unwrap().hips.0 - 300.0;
+        assert!((hips_x(0) - offset - 302.0).abs() < 0.5, "{}", hips_x(0));
+        assert!((hips_x(1) - offset - 360.0).abs() < 0.5, "{}", hips_x(1));
+    }
 }
