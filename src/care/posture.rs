@@ -132,10 +132,22 @@ enum Lie {
 const THIGHS_CARRY_DEG: f32 = 50.0;
 /// Legs this close to straight down stand: bending over, not crawling.
 const LEGS_STAND_DEG: f32 = 25.0;
+/// A torso leaning back this far with the knees up above the hips rests
+/// on its back: no chair or bed edge holds a body so, and a squat leans
+/// forward with the thighs about level.
+const RECLINED_DEG: f32 = 35.0;
+const KNEES_UP_DEG: f32 = 120.0;
 
 fn lie_in_room(body: &WorldBody, up: Direction, lying_tilt_deg: f32) -> Lie {
     let down = up.map(|v| -v);
-    if angle_deg(body.torso, up) <= lying_tilt_deg {
+    let torso = angle_deg(body.torso, up);
+    let knees_up = body
+        .thighs
+        .is_some_and(|t| angle_deg(t, down) > KNEES_UP_DEG);
+    if torso > RECLINED_DEG && knees_up {
+        return Lie::Flat;
+    }
+    if torso <= lying_tilt_deg {
         return Lie::Up;
     }
     if body
@@ -437,5 +449,77 @@ impl PostureFilter {
             self.away_since = None;
         }
         self.current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A direction `deg` degrees from straight up, leaning towards +x (the
+    /// way the person faces); the camera's y grows downwards.
+    fn from_up(deg: f32) -> Direction {
+        let r = deg.to_radians();
+        [r.sin(), -r.cos(), 0.0]
+    }
+
+    fn body(torso: f32, thighs: Option<f32>, legs: Option<f32>) -> WorldBody {
+        WorldBody {
+            torso: from_up(torso),
+            thighs: thighs.map(from_up),
+            legs: legs.map(from_up),
+        }
+    }
+
+    #[test]
+    fn lying_is_read_from_the_body_in_the_room() {
+        let up = [0.0, -1.0, 0.0];
+        // (what, torso, thighs, legs: degrees from up, leaning forward; 180 is straight down)
+        let table = [
+            ("standing", 5.0, Some(180.0), Some(180.0), Lie::Up),
+            ("sitting up", 10.0, Some(90.0), Some(120.0), Lie::Up),
+            (
+                "slouched in an armchair",
+                -40.0,
+                Some(85.0),
+                Some(110.0),
+                Lie::Up,
+            ),
+            (
+                "squatting, leaning forward",
+                40.0,
+                Some(70.0),
+                Some(150.0),
+                Lie::Up,
+            ),
+            (
+                "bending over, legs straight",
+                90.0,
+                Some(175.0),
+                Some(178.0),
+                Lie::Up,
+            ),
+            (
+                "on all fours",
+                90.0,
+                Some(175.0),
+                Some(100.0),
+                Lie::OnAllFours,
+            ),
+            ("lying flat", 90.0, Some(88.0), Some(90.0), Lie::Flat),
+            (
+                "lying back, knees up",
+                -50.0,
+                Some(20.0),
+                Some(60.0),
+                Lie::Flat,
+            ),
+            ("lying, legs unseen", 95.0, None, None, Lie::Flat),
+            ("sitting, legs unseen", 15.0, None, None, Lie::Up),
+        ];
+        for (what, torso, thighs, legs, expected) in table {
+            let lie = lie_in_room(&body(torso, thighs, legs), up, 55.0);
+            assert_eq!(lie, expected, "{what}");
+        }
     }
 }
