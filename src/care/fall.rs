@@ -176,8 +176,15 @@ impl FallDetector {
         })
     }
 
-    /// Takes one frame's shape and filtered posture at time `t`.
-    pub fn push(&mut self, t: f64, shape: Option<&BodyShape>, posture: Posture) -> Vec<CareEvent> {
+    /// Takes one frame's shape and posture at time `t`: `posture` filtered,
+    /// `raw` as this frame alone shows it.
+    pub fn push(
+        &mut self,
+        t: f64,
+        shape: Option<&BodyShape>,
+        posture: Posture,
+        raw: Posture,
+    ) -> Vec<CareEvent> {
         let mut events = Vec::new();
         if let Some(shape) = shape {
             self.history.push_back(Sample {
@@ -207,7 +214,15 @@ impl FallDetector {
         }
         let down_since = *self.down_since.get_or_insert(t);
         let down_for = t - down_since;
-        if !self.fall_checked && down_for >= self.settings.confirm_s {
+        // A fall is confirmed while the body is still down in this frame
+        // (lying, on all fours, or out of view), not while the posture
+        // filter merely holds on: a squat rising again is up before the
+        // filter lets go.
+        let still_down = matches!(
+            raw,
+            Posture::LyingOnFloor | Posture::KneelingOrCrawling | Posture::NotInView
+        );
+        if !self.fall_checked && down_for >= self.settings.confirm_s && still_down {
             self.fall_checked = true;
             if let Some(mut event) = self.descent_before(down_since, t) {
                 if let Some(impact) = self.impact_near(
@@ -322,5 +337,59 @@ impl FallDetector {
             person: Some(self.person),
             evidence: Evidence::new(rule, values),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(shoulders_y: f32, hips_y: f32) -> BodyShape {
+        BodyShape {
+            hips: (300.0, hips_y),
+            shoulders: (300.0, shoulders_y),
+            feet: None,
+            scale: 100.0,
+            shoulder_width_px: 40.0,
+            torso_tilt_deg: 0.0,
+            leg_extension: None,
+            aspect: 1.0,
+            world: None,
+        }
+    }
+
+    /// Up for two seconds, down to the floor in half a second, then lying
+    /// (as the filter holds it) while each frame alone reads `after` from
+    /// one second on the floor.
+    fn falls_with(after: Posture) -> Vec<CareEvent> {
+        let mut fall = FallDetector::new(0, FallSettings::default());
+        let mut events = Vec::new();
+        for i in 0..=100 {
+            let t = f64::from(i) * 0.04;
+            let (frame, filtered, raw) = match t {
+                t if t < 2.0 => (shape(100.0, 200.0), Posture::Standing, Posture::Standing),
+                t if t < 2.5 => (shape(200.0, 240.0), Posture::Standing, Posture::Standing),
+                t if t < 3.5 => (
+                    shape(250.0, 260.0),
+                    Posture::LyingOnFloor,
+                    Posture::LyingOnFloor,
+                ),
+                _ => (shape(250.0, 260.0), Posture::LyingOnFloor, after),
+            };
+            events.extend(fall.push(t, Some(&frame), filtered, raw));
+        }
+        events
+    }
+
+    #[test]
+    fn a_fall_is_confirmed_only_while_the_body_is_still_down() {
+        let kinds = |after| -> Vec<CareKind> { falls_with(after).iter().map(|e| e.kind).collect() };
+        assert_eq!(kinds(Posture::LyingOnFloor), vec![CareKind::Fall]);
+        assert_eq!(kinds(Posture::KneelingOrCrawling), vec![CareKind::Fall]);
+        assert_eq!(
+            kinds(Posture::Standing),
+            vec![],
+            "up again before the filter let go"
+        );
     }
 }

@@ -349,7 +349,7 @@ impl PersonWatch {
             }
         };
         let posture = self.filter.push(raw, t);
-        let mut events = self.fall.push(t, shape.as_ref(), posture);
+        let mut events = self.fall.push(t, shape.as_ref(), posture, raw);
         events.extend(self.bed.push(t, posture));
         let at_door = shape.map(|s| {
             self.room.in_door(s.hips.0, s.hips.1)
