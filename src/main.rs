@@ -162,6 +162,15 @@ enum Command {
         /// the postures that explain it. Figures only, no pictures.
         #[arg(long, value_name = "OUT.md")]
         report: Option<PathBuf>,
+        /// See every video changed first, in memory: mirror, crop (a
+        /// narrower lens), night (grey, dark, grainy), 10fps (frames
+        /// dropped) or bystander (a second person standing still).
+        #[arg(long, value_name = "VARIANT")]
+        augment: Option<tryghed::capture::augment::Variant>,
+        /// For `--augment bystander`: a video of someone standing, whole in
+        /// view, to cut the bystander from.
+        #[arg(long, value_name = "FILE")]
+        bystander: Option<PathBuf>,
     },
     /// Find people and their 33 keypoints in still images.
     AnalyzeImage {
@@ -705,8 +714,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dir,
             json,
             report: report_file,
+            augment,
+            bystander,
         } => {
             let mut inputs = tryghed::replay::ModelInputs::new(None, &config);
+            if let Some(variant) = augment {
+                inputs.augment(variant, bystander.as_deref())?;
+            }
             let report = tryghed::eval::eval_dir(&dir, &config.care, &mut inputs)?;
             if let Some(file) = report_file {
                 std::fs::write(&file, tryghed::eval::report::markdown(&report)).map_err(|e| {

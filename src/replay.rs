@@ -16,6 +16,7 @@ use crate::audio::events::EventUpdate;
 use crate::audio::logmel::CHUNK_SAMPLES;
 use crate::audio::report::analyze_file;
 use crate::audio::SAMPLE_RATE;
+use crate::capture::augment::{self, Cutout, Variant};
 use crate::capture::FramesFrom;
 use crate::care::levels::AlertSettings;
 use crate::care::zones::Room;
@@ -48,6 +49,8 @@ pub enum ReplayRunError {
     Frames(#[from] crate::capture::replay::ReplayError),
     #[error("{folder}: a folder of frames needs --fps, the rate they were taken at")]
     NoRate { folder: String },
+    #[error("a bystander needs --bystander FILE, a video of someone standing whole in view")]
+    NoDonor,
     #[error("{folder}: holds no frames")]
     NoFrames { folder: String },
     #[error("{file}: {width}x{height}, but the frames before it are {first_width}x{first_height}: one camera gives one size")]
@@ -121,6 +124,9 @@ pub struct ModelInputs<'a> {
     config: &'a Config,
     tracker: Option<PoseTracker>,
     analyzer: Option<SoundAnalyzer>,
+    /// Every clip changed so before it is seen (evaluation only).
+    variant: Option<Variant>,
+    bystander: Option<Cutout>,
 }
 
 impl<'a> ModelInputs<'a> {
@@ -130,58 +136,70 @@ impl<'a> ModelInputs<'a> {
             config,
             tracker: None,
             analyzer: None,
+            variant: None,
+            bystander: None,
         }
+    }
+
+    /// Every clip from now on is seen as `variant` changes it. A bystander
+    /// is cut out of `donor`, a video of someone standing.
+    pub fn augment(&mut self, variant: Variant, donor: Option<&Path>) -> Result<(), ReplayRunError> {
+        if variant == Variant::Bystander {
+            let donor = donor.ok_or(ReplayRunError::NoDonor)?;
+            self.bystander = Some(self.person_standing_in(donor)?);
+        }
+        self.variant = Some(variant);
+        Ok(())
+    }
+
+    /// The box around the most clearly standing person in a video, cut out
+    /// of its frame with a margin.
+    fn person_standing_in(&mut self, video: &Path) -> Result<Cutout, ReplayRunError> {
+        let from = FramesFrom::Video(video);
+        let seen = self.poses_as_recorded(from)?;
+        let standing = |pose: &crate::domain::Pose| {
+            crate::care::posture::BodyShape::of(pose).is_some_and(|s| {
+                s.torso_tilt_deg < 12.0 && s.leg_extension.is_some_and(|l| l >= 0.85)
+            })
+        };
+        let best = seen
+            .frames
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, poses))| poses.iter().filter(|p| standing(p)).map(move |p| (i, p)))
+            .max_by(|a, b| (a.1.bbox[3] - a.1.bbox[1]).total_cmp(&(b.1.bbox[3] - b.1.bbox[1])));
+        let no_one = || ReplayRunError::NoDonor;
+        let (index, pose) = best.ok_or_else(no_one)?;
+        let [x0, y0, x1, y1] = pose.bbox;
+        let (mx, my) = (0.15 * (x1 - x0), 0.08 * (y1 - y0));
+        let (_, frame, _) = from.open()?.nth(index).ok_or_else(no_one)??;
+        Cutout::of(&frame, [x0 - mx, y0 - my, x1 + mx, y1 + my]).ok_or_else(no_one)
     }
 
     /// Every frame of a folder or a video through the pose tracker, as a
     /// camera would have delivered them. Frames must all be one size.
     pub fn poses(&mut self, from: FramesFrom<'_>) -> Result<FramePoses, ReplayRunError> {
+        let Some(variant) = self.variant else {
+            return self.poses_as_recorded(from);
+        };
+        let tracker = load_tracker(&mut self.tracker, &mut self.runtime, self.config)?;
+        let place = match &self.bystander {
+            Some(cutout) => Some((cutout, augment::quietest_place(from.open()?, cutout))),
+            None => None,
+        };
+        let frames = augment::apply(variant, from.open()?, place);
+        track_all(tracker, frames, &from.name())
+    }
+
+    /// As `poses`, with the clip as it was recorded.
+    fn poses_as_recorded(&mut self, from: FramesFrom<'_>) -> Result<FramePoses, ReplayRunError> {
         let frames = from.open()?;
-        let tracker = match &mut self.tracker {
-            Some(tracker) => tracker,
-            None => self.tracker.insert(PoseTracker::load(
-                &loaded(&mut self.runtime)?,
-                &self.config.models_dir,
-                self.config.vision.clone(),
-            )?),
-        };
-        tracker.forget();
-        let mut size = None;
-        let mut seen = Vec::new();
-        for item in frames {
-            let (t, frame, name) = item?;
-            let (width, height) = (frame.width(), frame.height());
-            match size {
-                None => size = Some((width, height)),
-                Some((w, h)) if (w, h) != (width, height) => {
-                    return Err(ReplayRunError::SizeChanged {
-                        file: name,
-                        width,
-                        height,
-                        first_width: w,
-                        first_height: h,
-                    });
-                }
-                Some(_) => {}
-            }
-            let poses = tracker
-                .track(&frame)?
-                .iter()
-                .map(|p| p.pose.clone())
-                .collect();
-            drop(frame);
-            seen.push((t, poses));
-        }
-        let Some((width, height)) = size else {
-            return Err(ReplayRunError::NoFrames {
-                folder: from.name(),
-            });
-        };
-        Ok(FramePoses {
-            width,
-            height,
-            frames: seen,
-        })
+        let tracker = self.tracker()?;
+        track_all(tracker, frames, &from.name())
+    }
+
+    fn tracker(&mut self) -> Result<&mut PoseTracker, ReplayRunError> {
+        load_tracker(&mut self.tracker, &mut self.runtime, self.config)
     }
 
     /// The recording's sound events as the care layer would hear them
@@ -229,6 +247,69 @@ impl<'a> ModelInputs<'a> {
         }
         Ok(cues)
     }
+}
+
+/// The pose tracker, loaded on first use.
+fn load_tracker<'t>(
+    slot: &'t mut Option<PoseTracker>,
+    runtime: &mut Option<Runtime>,
+    config: &Config,
+) -> Result<&'t mut PoseTracker, ReplayRunError> {
+    let tracker = match slot.take() {
+        Some(tracker) => tracker,
+        None => PoseTracker::load(
+            &loaded(runtime)?,
+            &config.models_dir,
+            config.vision.clone(),
+        )?,
+    };
+    Ok(slot.insert(tracker))
+}
+
+/// Every frame through the pose tracker, as a camera would have delivered
+/// them. Frames must all be one size.
+fn track_all(
+    tracker: &mut PoseTracker,
+    frames: Box<dyn Iterator<Item = crate::capture::TimedFrame> + '_>,
+    source: &str,
+) -> Result<FramePoses, ReplayRunError> {
+    tracker.forget();
+    let mut size = None;
+    let mut seen = Vec::new();
+    for item in frames {
+        let (t, frame, name) = item?;
+        let (width, height) = (frame.width(), frame.height());
+        match size {
+            None => size = Some((width, height)),
+            Some((w, h)) if (w, h) != (width, height) => {
+                return Err(ReplayRunError::SizeChanged {
+                    file: name,
+                    width,
+                    height,
+                    first_width: w,
+                    first_height: h,
+                });
+            }
+            Some(_) => {}
+        }
+        let poses = tracker
+            .track(&frame)?
+            .iter()
+            .map(|p| p.pose.clone())
+            .collect();
+        drop(frame);
+        seen.push((t, poses));
+    }
+    let Some((width, height)) = size else {
+        return Err(ReplayRunError::NoFrames {
+            folder: source.to_string(),
+        });
+    };
+    Ok(FramePoses {
+        width,
+        height,
+        frames: seen,
+    })
 }
 
 impl ReplayOptions {

@@ -6,6 +6,7 @@
 //! dropped (R6.2). Nothing outside `capture` and `vision` sees a frame.
 
 pub mod camera;
+pub mod augment;
 mod frame;
 pub mod latest;
 pub mod microphone;
