@@ -143,7 +143,11 @@ impl<'a> ModelInputs<'a> {
 
     /// Every clip from now on is seen as `variant` changes it. A bystander
     /// is cut out of `donor`, a video of someone standing.
-    pub fn augment(&mut self, variant: Variant, donor: Option<&Path>) -> Result<(), ReplayRunError> {
+    pub fn augment(
+        &mut self,
+        variant: Variant,
+        donor: Option<&Path>,
+    ) -> Result<(), ReplayRunError> {
         if variant == Variant::Bystander {
             let donor = donor.ok_or(ReplayRunError::NoDonor)?;
             self.bystander = Some(self.person_standing_in(donor)?);
@@ -257,11 +261,7 @@ fn load_tracker<'t>(
 ) -> Result<&'t mut PoseTracker, ReplayRunError> {
     let tracker = match slot.take() {
         Some(tracker) => tracker,
-        None => PoseTracker::load(
-            &loaded(runtime)?,
-            &config.models_dir,
-            config.vision.clone(),
-        )?,
+        None => PoseTracker::load(&loaded(runtime)?, &config.models_dir, config.vision.clone())?,
     };
     Ok(slot.insert(tracker))
 }

@@ -125,8 +125,9 @@ async fn login(state: &AppState, name: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-const PROTECTED: [(&str, &str); 17] = [
+const PROTECTED: [(&str, &str); 18] = [
     ("POST", "/api/residents/x/bases"),
+    ("GET", "/api/camera"),
     ("GET", "/api/catalogue"),
     ("GET", "/api/residents/x/case"),
     ("POST", "/api/residents/x/opposition"),
@@ -144,6 +145,36 @@ const PROTECTED: [(&str, &str); 17] = [
     ("GET", "/api/events"),
     ("GET", "/api/events?after=3"),
 ];
+
+#[tokio::test]
+async fn the_installer_sees_the_camera_tilt_the_device_learnt_and_staff_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    let installer = login(&state, "ib").await;
+    let (status, body) = call(&state, "GET", "/api/camera", Some(&installer), None).await;
+    assert_eq!(
+        (status, &body["learnt"]),
+        (StatusCode::OK, &Value::Bool(false))
+    );
+    // Learnt: looking 30° down, from 900 standing frames.
+    let (sin, cos) = 30f32.to_radians().sin_cos();
+    let learnt = tryghed::store::LearntUp {
+        up: [0.0, -cos, -sin],
+        frames: 900,
+        kept_at: start(),
+    };
+    state.hub.store().keep_camera_up(&learnt).unwrap();
+    let (status, body) = call(&state, "GET", "/api/camera", Some(&installer), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        (body["pitch_deg"].as_f64().unwrap() - 30.0).abs() < 0.01,
+        "{body}"
+    );
+    assert_eq!(body["standing_frames"], 900);
+    let staff = login(&state, "hanne").await;
+    let (status, _) = call(&state, "GET", "/api/camera", Some(&staff), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
 
 #[tokio::test]
 async fn every_endpoint_but_health_and_login_needs_a_session() {

@@ -34,7 +34,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let (mut url, mut password, mut officer) = (None, None, None);
+    let (mut url, mut password, mut officer, mut installer) = (None, None, None, None);
     for line in lines.by_ref() {
         let line = line.unwrap();
         println!("demo: {line}");
@@ -44,15 +44,19 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         if let Some(rest) = line.trim().strip_prefix("visitator") {
             officer = rest.split_whitespace().next().map(str::to_string);
         }
+        if let Some(rest) = line.trim().strip_prefix("installator") {
+            installer = rest.split_whitespace().next().map(str::to_string);
+        }
         if let Some(rest) = line.strip_prefix("staff app: ") {
             url = Some(rest.trim().to_string());
             break;
         }
     }
-    let (url, password, officer) = (
+    let (url, password, officer, installer) = (
         url.expect("the demo prints its address"),
         password.expect("and the staff log-in"),
         officer.expect("and the case officer's"),
+        installer.expect("and the installer's"),
     );
     // The demo goes on printing its alarms while the browser works.
     let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
@@ -67,6 +71,8 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
             shots.to_str().unwrap(),
             "visitator",
             &officer,
+            "installator",
+            &installer,
         ])
         .output()
         .unwrap();
@@ -92,6 +98,7 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         "the case officer recorded the opposition",
         "refused, naming R11",
         "the § 128 b decision is recorded",
+        "the installer sees the camera's tilt and no resident",
     ] {
         assert!(
             String::from_utf8_lossy(&browser.stdout).contains(step),

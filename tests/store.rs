@@ -451,3 +451,30 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
     );
     assert!(store.verify_audit().unwrap().intact());
 }
+
+#[test]
+fn the_cameras_learnt_tilt_survives_a_restart_and_the_newest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.camera_up().unwrap(), None, "nothing learnt yet");
+        for frames in [300, 600] {
+            let learnt = tryghed::store::LearntUp {
+                up: [0.0, -0.9, -0.1 * (frames / 300) as f32],
+                frames,
+                kept_at: at,
+            };
+            store.keep_camera_up(&learnt).unwrap();
+        }
+    }
+    let kept = Store::open(dir.path())
+        .unwrap()
+        .camera_up()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.up, kept.frames, kept.kept_at),
+        ([0.0, -0.9, -0.2], 600, at)
+    );
+}

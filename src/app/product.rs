@@ -227,12 +227,19 @@ async fn serve(
         Some(file) => Room::load(file).map_err(anyhow::Error::msg)?,
         None => Room::unzoned(640, 480),
     };
-    let watch = RoomWatch::new(
+    let mut watch = RoomWatch::new(
         room_zones,
         config
             .alerts
             .care_for(&config.care, Some(&options.resident.0)),
     );
+    let kept_up = hub.store().camera_up().unwrap_or_else(|e| {
+        tracing::warn!("the camera's learnt tilt is not read, it is learnt again: {e}");
+        None
+    });
+    if let Some(kept) = kept_up {
+        watch.resume_up(kept.up, kept.frames);
+    }
     let room = RoomView {
         live: live.clone(),
         resident: options.resident.clone(),
@@ -620,6 +627,7 @@ fn care_for_room(
     room: RoomView,
     events: tokio::sync::mpsc::Sender<CareEvent>,
 ) {
+    let mut kept_frames = watch.learnt_up().map_or(0, |(_, frames)| frames);
     for input in inputs {
         let out = match input {
             CareInput::Cue { known, cue } => watch.push_sound(known, &cue),
@@ -629,6 +637,7 @@ fn care_for_room(
                     room.live
                         .set_posture(&room.resident, posture.name(), room.hub.now());
                 }
+                keep_camera_up(&watch, &mut kept_frames, &room);
                 result.events
             }
         };
@@ -637,6 +646,28 @@ fn care_for_room(
                 return;
             }
         }
+    }
+}
+
+/// Learnt standing frames between two saves of the camera's tilt.
+const KEEP_UP_EVERY_FRAMES: u32 = 300;
+
+/// Keeps the room's up as learnt, now and then, so a restart starts from it.
+fn keep_camera_up(watch: &RoomWatch, kept_frames: &mut u32, room: &RoomView) {
+    let Some((up, frames)) = watch.learnt_up() else {
+        return;
+    };
+    if frames < kept_frames.saturating_add(KEEP_UP_EVERY_FRAMES) {
+        return;
+    }
+    *kept_frames = frames;
+    let learnt = crate::store::LearntUp {
+        up,
+        frames,
+        kept_at: room.hub.now(),
+    };
+    if let Err(e) = room.hub.store().keep_camera_up(&learnt) {
+        tracing::warn!("the camera's learnt tilt is not kept: {e}");
     }
 }
 

@@ -18,7 +18,7 @@ pub enum Variant {
     Mirror,
     /// The middle three quarters of the picture each way: a narrower lens.
     Crop,
-    /// Grey, dark and grainy, as a camera sees a room at night.
+    /// Grey, half as bright and grainy, as a camera sees a room at night.
     Night,
     /// At most 10 frames a second, the rest dropped.
     TenFps,
@@ -236,25 +236,25 @@ fn crop(frame: &Frame) -> Result<Frame, super::FrameError> {
 struct Noise(u64);
 
 impl Noise {
-    /// About -8..8, roughly bell-shaped (the sum of two uniform draws).
+    /// About -6..6, roughly bell-shaped (the sum of two uniform draws).
     fn grain(&mut self) -> i32 {
         let mut draw = || {
             self.0 ^= self.0 << 13;
             self.0 ^= self.0 >> 7;
             self.0 ^= self.0 << 17;
-            (self.0 % 9) as i32
+            (self.0 % 7) as i32
         };
-        draw() + draw() - 8
+        draw() + draw() - 6
     }
 }
 
-/// Luma at a third of its brightness with sensor grain, the same in every
-/// channel.
+/// Luma at half its brightness with sensor grain, the same in every
+/// channel: an infrared night picture at a low light level.
 fn night(frame: &Frame, noise: &mut Noise) -> Result<Frame, super::FrameError> {
     let mut rgb = Vec::with_capacity(frame.rgb().len());
     for p in frame.rgb().chunks_exact(3) {
         let luma = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
-        let v = (luma as i32 / 3 + noise.grain()).clamp(0, 255) as u8;
+        let v = (luma as i32 / 2 + noise.grain()).clamp(0, 255) as u8;
         rgb.extend_from_slice(&[v, v, v]);
     }
     Frame::from_rgb(frame.width(), frame.height(), rgb)
@@ -321,7 +321,9 @@ mod tests {
 
     #[test]
     fn ten_fps_keeps_one_frame_in_each_tenth_of_a_second() {
-        let frames = (0..30).map(|i| (f64::from(i) / 30.0, gradient(16, 16))).collect();
+        let frames = (0..30)
+            .map(|i| (f64::from(i) / 30.0, gradient(16, 16)))
+            .collect();
         let kept: Vec<f64> = apply(Variant::TenFps, timed(frames), None)
             .map(|item| item.unwrap().0)
             .collect();

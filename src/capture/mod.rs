@@ -5,8 +5,8 @@
 //! never serialised, never cloned, and its pixels are zeroed when it is
 //! dropped (R6.2). Nothing outside `capture` and `vision` sees a frame.
 
-pub mod camera;
 pub mod augment;
+pub mod camera;
 mod frame;
 pub mod latest;
 pub mod microphone;

@@ -37,6 +37,14 @@ const PRIOR_FRAMES: f32 = 30.0;
 const CONSISTENT_DEG: f32 = 35.0;
 /// Legs must hang this close to straight down for a frame to teach up.
 const LEGS_DOWN_DEG: f32 = 30.0;
+/// The estimate remembers about this many standing frames (five minutes
+/// of standing at 30 a second), so a camera that is moved is learnt anew.
+const MEMORY_FRAMES: f32 = 9000.0;
+
+/// How far a camera whose up is `up` looks down, in degrees.
+pub fn pitch_deg(up: Direction) -> f32 {
+    (-up[2]).atan2(-up[1]).to_degrees()
+}
 
 /// The room's up, from a prior and the standing bodies seen.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +86,25 @@ impl Gravity {
         }
     }
 
+    /// As learnt before (kept by the device across restarts): `up` from
+    /// `frames` standing frames, weighed as if seen again.
+    pub fn resume(up: Direction, frames: u32) -> Gravity {
+        let weight = (frames as f32 + PRIOR_FRAMES).min(MEMORY_FRAMES);
+        match unit(up) {
+            Some(up) => Gravity {
+                sum: up.map(|v| v * weight),
+                frames,
+                fixed: false,
+            },
+            None => Gravity::default(),
+        }
+    }
+
+    /// Whether anything was learnt (a fixed pitch is not learnt).
+    pub fn learnt(&self) -> bool {
+        !self.fixed && self.frames > 0
+    }
+
     pub fn up(&self) -> Direction {
         unit(self.sum).unwrap_or(LEVEL_UP)
     }
@@ -93,16 +120,21 @@ impl Gravity {
         {
             return;
         }
+        let weight = dot(self.sum, self.sum).sqrt();
+        let keep = if weight > MEMORY_FRAMES {
+            MEMORY_FRAMES / weight
+        } else {
+            1.0
+        };
         for (s, (t, l)) in self.sum.iter_mut().zip(torso.iter().zip(legs)) {
-            *s += (t - l) / 2.0;
+            *s = *s * keep + (t - l) / 2.0;
         }
-        self.frames += 1;
+        self.frames = self.frames.saturating_add(1);
     }
 
     pub fn report(&self) -> GravityReport {
-        let up = self.up();
         GravityReport {
-            pitch_deg: (-up[2]).atan2(-up[1]).to_degrees(),
+            pitch_deg: pitch_deg(self.up()),
             frames: self.frames,
             fixed: self.fixed,
         }
@@ -127,6 +159,28 @@ mod tests {
         let report = gravity.report();
         assert!((report.pitch_deg - 20.0).abs() < 2.0, "{report:?}");
         assert_eq!(report.frames, 300);
+    }
+
+    #[test]
+    fn a_camera_that_is_moved_is_learnt_anew_and_a_restart_keeps_what_was_learnt() {
+        let mut gravity = Gravity::default();
+        let (before, after) = (tilted(10.0), tilted(30.0));
+        for _ in 0..20_000 {
+            gravity.observe_standing(before, before.map(|v| -v));
+        }
+        // Moved 20° further down: near enough the old tilt to be taken.
+        for _ in 0..30_000 {
+            gravity.observe_standing(after, after.map(|v| -v));
+        }
+        assert!(
+            (gravity.report().pitch_deg - 30.0).abs() < 3.0,
+            "{:?}",
+            gravity.report()
+        );
+        let resumed = Gravity::resume(gravity.up(), gravity.report().frames);
+        assert!((resumed.report().pitch_deg - gravity.report().pitch_deg).abs() < 0.01);
+        assert_eq!(resumed.report().frames, 50_000);
+        assert!(resumed.learnt() && !Gravity::with_pitch(30.0).learnt());
     }
 
     #[test]

@@ -409,6 +409,21 @@ impl RoomWatch {
         self.gravity.report()
     }
 
+    /// Starts from the room's up as learnt before (kept across restarts),
+    /// unless the room file sets the camera's pitch.
+    pub fn resume_up(&mut self, up: gravity::Direction, frames: u32) {
+        if self.room.camera.is_none() {
+            self.gravity = gravity::Gravity::resume(up, frames);
+        }
+    }
+
+    /// The room's up and the standing frames it was learnt from, when learnt.
+    pub fn learnt_up(&self) -> Option<(gravity::Direction, u32)> {
+        self.gravity
+            .learnt()
+            .then(|| (self.gravity.up(), self.gravity.report().frames))
+    }
+
     /// Bodies the picture shows standing straight teach the room's up.
     fn learn_up(&mut self, seen: &[(&crate::domain::Pose, Option<BodyShape>)]) {
         for shape in seen.iter().filter_map(|(_, shape)| shape.as_ref()) {

@@ -204,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/residents/{id}/bases", post(record_basis))
         .route("/api/bases/{id}/stop", post(stop_basis))
         .route("/api/catalogue", get(catalogue))
+        .route("/api/camera", get(camera))
         .route("/api/looks", post(start_look))
         .route("/api/looks/{id}/view", get(view_look))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
@@ -504,6 +505,25 @@ async fn residents(
         out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
     }
     Ok(Json(json!({ "residents": out })))
+}
+
+/// What the device has learnt of its camera's tilt, for the installer
+/// (device health, nothing of anybody).
+async fn camera(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authed.require(&[Role::Installer, Role::Auditor])?;
+    let kept = state.hub.store().camera_up()?;
+    Ok(Json(match kept {
+        Some(kept) => json!({
+            "learnt": true,
+            "pitch_deg": crate::domain::round3(f64::from(crate::care::gravity::pitch_deg(kept.up))),
+            "standing_frames": kept.frames,
+            "kept_at": kept.kept_at,
+        }),
+        None => json!({ "learnt": false }),
+    }))
 }
 
 /// A free-text field, trimmed: 1 to `max` characters, or a 400 that says `what`.

@@ -68,6 +68,7 @@ pub fn openapi_document() -> serde_json::Value {
                 "documents": { "type": "object", "additionalProperties": false, "properties": { "diagnosis": { "type": "string", "nullable": true }, "earlier_efforts": { "type": "string", "nullable": true }, "action_plan": { "type": "string", "nullable": true }, "skema_3": { "type": "string", "nullable": true } } },
                 "dpia": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["at", "outcome"], "properties": { "at": { "type": "string", "format": "date-time" }, "outcome": { "type": "string" } } }
             }), &["id", "basis_type", "kinds", "signals", "reactive_alarm", "start"]) },
+            "/api/camera": { "get": secured("How far the camera looks down, as the device learnt it from people standing, and from how many frames (installer, auditor)", "the learnt tilt, or learnt: false") },
             "/api/catalogue": { "get": secured("What a basis can name: kinds, basis types, signals with their kind", "the catalogue") },
             "/api/residents": { "get": secured("Residents with their legal status and current posture (staff: of their rooms; case officer, auditor: all)", "the residents") },
             "/api/looks": { "post": look },

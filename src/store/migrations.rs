@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -47,6 +47,10 @@ CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEX
     r#"
 -- The rooms a staff member answers for, as a JSON list; [] is every room.
 ALTER TABLE users ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]';
+"#,
+    r#"
+-- The room's up as the camera sees it, learnt from people standing.
+CREATE TABLE camera_up (one INTEGER PRIMARY KEY CHECK (one = 1), x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, frames INTEGER NOT NULL, kept_at TEXT NOT NULL);
 "#,
 ];
 

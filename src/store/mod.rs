@@ -8,6 +8,7 @@
 
 mod alarms;
 mod audit;
+mod camera;
 mod migrations;
 mod users;
 
@@ -23,6 +24,7 @@ use crate::policy::{
 
 pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
+pub use camera::LearntUp;
 pub use users::{Role, User, MIN_PASSWORD_CHARS};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";

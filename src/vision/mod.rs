@@ -6,6 +6,7 @@
 
 pub mod face;
 pub mod geometry;
+mod light;
 pub mod models;
 mod pose;
 pub mod silhouette;

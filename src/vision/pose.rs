@@ -160,6 +160,7 @@ impl PoseEstimator {
             Border::Constant(-1.0),
             &mut self.detector_input,
         );
+        super::light::lift_low_light(&mut self.detector_input, (-1.0, 1.0));
         if !known.is_empty() {
             grey_out(&mut self.detector_input, DETECTOR_INPUT, &letterbox, known);
         }
@@ -228,6 +229,7 @@ impl PoseEstimator {
             Border::Replicate,
             &mut self.landmark_input,
         );
+        super::light::lift_low_light(&mut self.landmark_input, (0.0, 1.0));
         let min_pose_score = self.min_pose_score;
         let decoded = self.landmarker.run_with(&self.landmark_input, |outputs| {
             let score = pose_score(output_f32(outputs, 1)?[0]);

@@ -3,10 +3,11 @@
 // acknowledge it, resolve it. Screenshots go to the folder given.
 // Then, as the case officer, record the resident's opposition: the basis
 // ends (R1.4) and the card says nothing runs.
-//   node staff_app.mjs URL NAME PASSWORD SCREENSHOT_DIR OFFICER OFFICER_PASSWORD
+// Last, the installer sees the camera's learnt tilt and no resident.
+//   node staff_app.mjs URL NAME PASSWORD SCREENSHOT_DIR OFFICER OFFICER_PASSWORD INSTALLER INSTALLER_PASSWORD
 import { chromium } from "playwright-core";
 
-const [url, name, password, shots, officer, officerPassword] = process.argv.slice(2);
+const [url, name, password, shots, officer, officerPassword, installer, installerPassword] = process.argv.slice(2);
 const step = (what) => console.log(`e2e: ${what}`);
 
 const browser = await chromium.launch({
@@ -121,6 +122,15 @@ try {
   await officerCard.locator(".legal", { hasText: "Grundlag demo-1-" }).waitFor();
   await page.screenshot({ path: `${shots}/8-basis-recorded.png`, fullPage: true });
   step("the § 128 b decision is recorded and in force");
+  await page.click("#logout");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.fill("#name", installer);
+  await page.fill("#password", installerPassword);
+  await page.click("#login button[type=submit]");
+  await page.locator("#camera", { hasText: "Kamera" }).waitFor();
+  if (await page.locator("li.resident").count() > 0) throw new Error("an installer sees no resident");
+  await page.screenshot({ path: `${shots}/9-installer.png` });
+  step(`the installer sees the camera's tilt and no resident (${await page.textContent("#camera")})`);
 } finally {
   await browser.close();
 }
