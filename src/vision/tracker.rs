@@ -121,7 +121,9 @@ impl PoseTracker {
     }
 
     /// The next frame of a video: follow everyone tracked, and look for
-    /// newcomers when nobody is tracked or every `detect_every_frames`.
+    /// newcomers when nobody is tracked, every `detect_every_frames`, and
+    /// at once when someone tracked was lost (a fast fall can leave its
+    /// crop; with a second person in view nothing else would look again).
     pub fn track(&mut self, frame: &Frame) -> Result<&[PersonView], VisionError> {
         let previous = std::mem::take(&mut self.tracked);
         let mut persons: Vec<PersonView> = Vec::with_capacity(previous.len());
@@ -137,9 +139,9 @@ impl PoseTracker {
         }
         self.frames_since_detection += 1;
         let room_for_more = persons.len() < self.settings.max_persons;
-        if persons.is_empty()
-            || (room_for_more && self.frames_since_detection >= self.settings.detect_every_frames)
-        {
+        let lost_someone = persons.len() < previous.len();
+        let due = self.frames_since_detection >= self.settings.detect_every_frames;
+        if persons.is_empty() || (room_for_more && (lost_someone || due)) {
             self.add_newcomers(frame, &mut persons)?;
         }
         sort_best_first(&mut persons);
