@@ -155,8 +155,10 @@ fn column_grey(frame: &Frame, columns: usize) -> Vec<u8> {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let mut sums = vec![0u64; ROWS * columns];
     let mut counts = vec![0u64; ROWS * columns];
-    for y in (0..h).step_by(4) {
-        for x in (0..w).step_by(4) {
+    // Every fourth pixel each way, or every one where cells are narrower.
+    let (x_step, y_step) = ((w / columns).clamp(1, 4), (h / ROWS).clamp(1, 4));
+    for y in (0..h).step_by(y_step) {
+        for x in (0..w).step_by(x_step) {
             let i = (y * w + x) * 3;
             let p = &frame.rgb()[i..i + 3];
             let cell = (y * ROWS / h) * columns + x * columns / w;
