@@ -51,6 +51,8 @@ pub enum ReplayRunError {
     NoRate { folder: String },
     #[error("a bystander needs --bystander FILE, a video of someone standing whole in view")]
     NoDonor,
+    #[error("{file}: nobody stands whole in view in it, so no bystander can be cut from it")]
+    NoOneStanding { file: String },
     #[error("{folder}: holds no frames")]
     NoFrames { folder: String },
     #[error("{file}: {width}x{height}, but the frames before it are {first_width}x{first_height}: one camera gives one size")]
@@ -172,7 +174,9 @@ impl<'a> ModelInputs<'a> {
             .enumerate()
             .flat_map(|(i, (_, poses))| poses.iter().filter(|p| standing(p)).map(move |p| (i, p)))
             .max_by(|a, b| (a.1.bbox[3] - a.1.bbox[1]).total_cmp(&(b.1.bbox[3] - b.1.bbox[1])));
-        let no_one = || ReplayRunError::NoDonor;
+        let no_one = || ReplayRunError::NoOneStanding {
+            file: video.display().to_string(),
+        };
         let (index, pose) = best.ok_or_else(no_one)?;
         let [x0, y0, x1, y1] = pose.bbox;
         let (mx, my) = (0.15 * (x1 - x0), 0.08 * (y1 - y0));
