@@ -23,6 +23,7 @@ pub mod inference;
 pub mod listen;
 pub mod photo_cases;
 pub mod policy;
+pub mod random;
 pub mod replay;
 pub mod report;
 pub mod store;

@@ -202,12 +202,8 @@ impl<'a> ModelInputs<'a> {
     /// As `poses`, with the clip as it was recorded.
     fn poses_as_recorded(&mut self, from: FramesFrom<'_>) -> Result<FramePoses, ReplayRunError> {
         let frames = from.open()?;
-        let tracker = self.tracker()?;
+        let tracker = load_tracker(&mut self.tracker, &mut self.runtime, self.config)?;
         track_all(tracker, frames, &from.name())
-    }
-
-    fn tracker(&mut self) -> Result<&mut PoseTracker, ReplayRunError> {
-        load_tracker(&mut self.tracker, &mut self.runtime, self.config)
     }
 
     /// The recording's sound events as the care layer would hear them

