@@ -365,7 +365,7 @@ pub fn render_from(scripts: &[Script], fps: f64, noise: Noise, view: View) -> Ve
     let mut frames = Vec::with_capacity(count);
     for i in 0..count {
         let t = i as f64 / fps;
-        let dropped = random.next() < noise.drop_rate
+        let dropped = random.uniform() < noise.drop_rate
             || noise.dropout.is_some_and(|(s, l)| t >= s && t < s + l);
         if dropped {
             continue;
