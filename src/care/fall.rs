@@ -83,6 +83,20 @@ struct Sample {
     hips_y: f32,
     scale: f32,
     posture: Posture,
+    raw: Posture,
+}
+
+impl Sample {
+    /// Up in this frame: by the filtered posture, or by the frame alone
+    /// while the filter has not yet settled on a body it has only just
+    /// seen (a person first seen mid-fall).
+    fn up(&self) -> bool {
+        let posture = match self.posture {
+            Posture::NotInView => self.raw,
+            filtered => filtered,
+        };
+        !matches!(posture, Posture::LyingOnFloor | Posture::NotInView)
+    }
 }
 
 /// One person's fall and floor watch.
@@ -193,6 +207,7 @@ impl FallDetector {
                 hips_y: shape.hips.1,
                 scale: shape.scale,
                 posture,
+                raw,
             });
         }
         while self
@@ -280,9 +295,7 @@ impl FallDetector {
         }
         let tail = &frames[first..];
         // The last frame where the person was still up, then the highest point before it.
-        let up = tail
-            .iter()
-            .rposition(|s| s.posture != Posture::LyingOnFloor && s.posture != Posture::NotInView)?;
+        let up = tail.iter().rposition(|s| s.up())?;
         let top = (0..=up).min_by(|&a, &b| tail[a].shoulders_y.total_cmp(&tail[b].shoulders_y))?;
         let (up_frame, start, last) = (tail[up], tail[top], *tail.last()?);
         let hips_top = tail[..=up]
@@ -390,6 +403,49 @@ mod tests {
             kinds(Posture::Standing),
             vec![],
             "up again before the filter let go"
+        );
+    }
+
+    /// First seen at `first_t` seconds, while the filter has not settled
+    /// (it reads not in view), then lying; the frames alone read `early`
+    /// before the floor.
+    fn first_seen(early: Posture) -> Vec<CareKind> {
+        let mut fall = FallDetector::new(0, FallSettings::default());
+        let mut kinds = Vec::new();
+        for i in 0..=75 {
+            let t = f64::from(i) * 0.04;
+            let (frame, filtered, raw) = match t {
+                t if t < 0.6 => (
+                    shape(100.0 + 200.0 * t as f32, 200.0 + 80.0 * t as f32),
+                    Posture::NotInView,
+                    early,
+                ),
+                _ => (
+                    shape(250.0, 260.0),
+                    Posture::LyingOnFloor,
+                    Posture::LyingOnFloor,
+                ),
+            };
+            kinds.extend(
+                fall.push(t, Some(&frame), filtered, raw)
+                    .iter()
+                    .map(|e| e.kind),
+            );
+        }
+        kinds
+    }
+
+    #[test]
+    fn a_person_first_seen_mid_fall_is_a_fall_by_the_frames_alone() {
+        assert_eq!(first_seen(Posture::Standing), vec![CareKind::Fall]);
+        assert_eq!(
+            first_seen(Posture::KneelingOrCrawling),
+            vec![CareKind::Fall]
+        );
+        assert_eq!(
+            first_seen(Posture::LyingOnFloor),
+            vec![],
+            "already lying when first seen"
         );
     }
 }
