@@ -224,7 +224,7 @@ impl<'a> ModelInputs<'a> {
         let report = analyze_file(analyzer, wav, |output, _| match output {
             SoundOutput::Patch(patch) => heard_until = heard_until.max(patch.start_s + patch_s),
             SoundOutput::Event(EventUpdate::Began(e)) => cues.push((
-                heard_until.max(e.start_s),
+                heard_until.max(e.end_s),
                 SoundCue {
                     kind: e.kind,
                     start_s: e.start_s,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use super::alarm_pattern::{AlarmListener, PatternUpdate};
 use super::events::{EventDetector, EventRules, EventUpdate, PatchScores, RulesError};
 use super::logmel::{Patch, PatchStream, CHUNK_HOP_SAMPLES, CHUNK_SAMPLES, LOG_OFFSET};
 use super::vad::{SpeechSegment, SpeechSegmenter, SpeechSettings, Vad, CHUNK_SAMPLES as VAD_CHUNK};
@@ -66,6 +67,8 @@ pub struct StageTimes {
     pub yamnet: Duration,
     pub vad: Duration,
     pub events: Duration,
+    /// Tones and alarm patterns.
+    pub alarm_patterns: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +87,7 @@ pub struct SoundAnalyzer {
     vad: Vad,
     segmenter: SpeechSegmenter,
     detector: EventDetector,
+    patterns: AlarmListener,
     /// Samples waiting for the VAD.
     vad_pending: Vec<f32>,
     /// Samples the VAD has heard, and its probability per chunk from
@@ -120,6 +124,7 @@ impl SoundAnalyzer {
             vad,
             segmenter: SpeechSegmenter::new(settings.speech.clone()),
             detector,
+            patterns: AlarmListener::default(),
             vad_pending: Vec::new(),
             vad_done: 0,
             voice: VecDeque::new(),
@@ -143,6 +148,9 @@ impl SoundAnalyzer {
         let mut out = Vec::new();
         self.listen_for_voice(chunk.samples(), false, &mut out)?;
         let t = Instant::now();
+        let heard = self.patterns.push(chunk.samples());
+        self.hear_patterns(heard, t, &mut out);
+        let t = Instant::now();
         let ready = self.patches.push(chunk.samples());
         self.times.front_end += t.elapsed();
         self.waiting.extend(ready);
@@ -155,6 +163,9 @@ impl SoundAnalyzer {
     /// then ready for a new sound.
     pub fn finish(&mut self) -> Result<Vec<SoundOutput>, AnalyzerError> {
         let mut out = Vec::new();
+        let t = Instant::now();
+        let heard = self.patterns.finish();
+        self.hear_patterns(heard, t, &mut out);
         // The last part-frame is padded with silence, as Silero's own tools do.
         let missing = (VAD_CHUNK - self.vad_pending.len() % VAD_CHUNK) % VAD_CHUNK;
         self.listen_for_voice(&vec![0.0; missing], true, &mut out)?;
@@ -172,6 +183,23 @@ impl SoundAnalyzer {
         self.voice.clear();
         self.voice_start = 0;
         Ok(out)
+    }
+
+    fn hear_patterns(
+        &mut self,
+        heard: Vec<PatternUpdate>,
+        since: Instant,
+        out: &mut Vec<SoundOutput>,
+    ) {
+        for update in heard {
+            out.extend(
+                self.detector
+                    .push_pattern(update)
+                    .into_iter()
+                    .map(SoundOutput::Event),
+            );
+        }
+        self.times.alarm_patterns += since.elapsed();
     }
 
     /// Runs the VAD over whole frames waiting, once a patch hop's worth

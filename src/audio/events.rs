@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::alarm_pattern::{PatternGroup, PatternUpdate};
 use crate::domain::Kind;
 
 /// What staff may need to hear about.
@@ -312,7 +313,8 @@ pub struct SoundEvent {
     /// The highest smoothed score while it lasted.
     #[serde(serialize_with = "three_decimals")]
     pub score: f32,
-    /// The group's classes heard in it, loudest first.
+    /// What was heard, for a person to read: the alarm pattern when one
+    /// was heard, then the group's classes heard in it, loudest first.
     pub classes: Vec<String>,
 }
 
@@ -345,11 +347,51 @@ struct OpenEvent {
     began: bool,
     /// Highest probability per class of the group while it lasted.
     peaks: Vec<f32>,
+    /// How long the score may drop before it ends: an alarm pattern's
+    /// pause may be longer than the rule's hold.
+    hold_s: f64,
+    /// The alarm pattern heard in it, described.
+    pattern: Option<String>,
+}
+
+impl OpenEvent {
+    fn new(event: SoundEvent, classes: usize, hold_s: f64) -> OpenEvent {
+        OpenEvent {
+            event,
+            began: false,
+            peaks: vec![0.0; classes],
+            hold_s,
+            pattern: None,
+        }
+    }
+}
+
+/// YAMNet classes that confirm one group of an alarm pattern, and classes
+/// that say it is something else (a microwave beeps three times too).
+const PATTERN_SUPPORT: [&str; 3] = ["Smoke detector, smoke alarm", "Fire alarm", "Alarm"];
+const PATTERN_VETO: [&str; 6] = [
+    "Microwave oven",
+    "Ringtone",
+    "Telephone bell ringing",
+    "Alarm clock",
+    "Telephone",
+    "Music",
+];
+/// The support class's probability that confirms one group.
+const PATTERN_SUPPORT_MIN: f32 = 0.2;
+
+/// Single groups of an alarm pattern waiting for YAMNet's word on them.
+#[derive(Default)]
+struct PatternWatch {
+    waiting: Vec<PatternGroup>,
+    support: Vec<usize>,
+    veto: Vec<usize>,
 }
 
 pub struct EventDetector {
     tracks: Vec<Track>,
     class_names: Vec<String>,
+    patterns: PatternWatch,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -383,15 +425,144 @@ impl EventDetector {
                 quiet_until: f64::NEG_INFINITY,
             })
             .collect();
+        let indices = |names: &[&str]| -> Vec<usize> {
+            names
+                .iter()
+                .filter_map(|c| class_names.iter().position(|n| n == c))
+                .collect()
+        };
+        let patterns = PatternWatch {
+            waiting: Vec::new(),
+            support: indices(&PATTERN_SUPPORT),
+            veto: indices(&PATTERN_VETO),
+        };
         Ok(EventDetector {
             tracks,
             class_names: class_names.to_vec(),
+            patterns,
         })
+    }
+
+    /// Takes what the alarm-pattern finders heard. Two groups in a row
+    /// are a smoke or CO alarm by themselves; one group waits for YAMNet
+    /// to hear an alarm in it too.
+    pub fn push_pattern(&mut self, update: PatternUpdate) -> Vec<EventUpdate> {
+        match update {
+            PatternUpdate::Group(group) if group.groups_in_row >= 2 => {
+                self.sound_alarm(group, 0.95, None).into_iter().collect()
+            }
+            PatternUpdate::Group(group) => {
+                self.patterns.waiting.push(group);
+                Vec::new()
+            }
+            PatternUpdate::Sounding { end_s, .. } => {
+                if let Some(open) = self.smoke_track().and_then(|t| t.open.as_mut()) {
+                    if open.pattern.is_some() {
+                        open.event.end_s = open.event.end_s.max(end_s);
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn smoke_track(&mut self) -> Option<&mut Track> {
+        self.tracks
+            .iter_mut()
+            .find(|t| t.kind == SoundKind::SmokeAlarm)
+    }
+
+    /// Single groups that this patch overlaps, with an alarm class heard
+    /// louder than anything that would explain the beeps otherwise.
+    fn confirm_waiting_groups(&mut self, patch: &PatchScores<'_>) -> Vec<EventUpdate> {
+        let loudest = |indices: &[usize]| -> Option<(usize, f32)> {
+            indices
+                .iter()
+                .map(|&i| (i, patch.probabilities.get(i).copied().unwrap_or(0.0)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        let support = loudest(&self.patterns.support);
+        let veto = loudest(&self.patterns.veto).map_or(0.0, |(_, p)| p);
+        let mut confirmed = Vec::new();
+        self.patterns.waiting.retain(|group| {
+            let overlaps = patch.start_s < group.end_s && patch.end_s > group.start_s;
+            match support {
+                Some((class, p)) if overlaps && p >= PATTERN_SUPPORT_MIN && p > veto => {
+                    confirmed.push((*group, class, p));
+                    false
+                }
+                // Every patch that could overlap it has been heard.
+                _ => patch.start_s < group.end_s + 1.0,
+            }
+        });
+        confirmed
+            .into_iter()
+            .filter_map(|(group, class, p)| {
+                let name = self.class_names.get(class).cloned();
+                self.sound_alarm(group, (0.6 + p).min(0.95), name)
+            })
+            .collect()
+    }
+
+    /// An alarm pattern was heard: the smoke alarm begins now, or the one
+    /// sounding goes on.
+    fn sound_alarm(
+        &mut self,
+        group: PatternGroup,
+        score: f32,
+        support: Option<String>,
+    ) -> Option<EventUpdate> {
+        let described = match &support {
+            Some(class) => format!(
+                "{} pattern at {:.0} Hz with YAMNet's \"{class}\"",
+                group.pattern.name(),
+                group.pitch_hz
+            ),
+            None => format!(
+                "{} pattern at {:.0} Hz, {} groups in a row",
+                group.pattern.name(),
+                group.pitch_hz,
+                group.groups_in_row
+            ),
+        };
+        let pause_s = group.pattern.longest_pause_s();
+        let names = &self.class_names;
+        let track = self
+            .tracks
+            .iter_mut()
+            .find(|t| t.kind == SoundKind::SmokeAlarm)?;
+        let hold_s = track.rule.hold_s.max(pause_s);
+        if track.open.is_none() {
+            if group.start_s < track.quiet_until {
+                return None;
+            }
+            let event = SoundEvent {
+                kind: SoundKind::SmokeAlarm,
+                start_s: group.start_s,
+                end_s: group.end_s,
+                score,
+                classes: Vec::new(),
+            };
+            track.run_start = Some(group.start_s);
+            track.open = Some(OpenEvent::new(event, track.class_indices.len(), hold_s));
+        }
+        let open = track.open.as_mut()?;
+        open.hold_s = open.hold_s.max(hold_s);
+        open.event.end_s = open.event.end_s.max(group.end_s);
+        open.event.score = open.event.score.max(score);
+        open.pattern.get_or_insert(described);
+        if open.began {
+            return None;
+        }
+        open.began = true;
+        let mut began = open.event.clone();
+        began.classes = evidence(open, &track.class_indices, names, track.rule.threshold);
+        Some(EventUpdate::Began(began))
     }
 
     /// Takes the next patch (patches in time order).
     pub fn push(&mut self, patch: PatchScores<'_>) -> Vec<EventUpdate> {
-        let mut updates = Vec::new();
+        let mut updates = self.confirm_waiting_groups(&patch);
         for track in &mut self.tracks {
             let class_scores: Vec<f32> = track
                 .class_indices
@@ -413,7 +584,7 @@ impl EventDetector {
                 let held = track
                     .open
                     .as_ref()
-                    .is_some_and(|open| patch.end_s - open.event.end_s < track.rule.hold_s);
+                    .is_some_and(|open| patch.end_s - open.event.end_s < open.hold_s);
                 if held {
                     continue;
                 }
@@ -443,11 +614,7 @@ impl EventDetector {
                     score: smoothed,
                     classes: Vec::new(),
                 };
-                track.open = Some(OpenEvent {
-                    event,
-                    began: false,
-                    peaks: vec![0.0; class_scores.len()],
-                });
+                track.open = Some(OpenEvent::new(event, class_scores.len(), track.rule.hold_s));
             }
             let Some(open) = track.open.as_mut() else {
                 continue;
@@ -462,8 +629,8 @@ impl EventDetector {
             {
                 open.began = true;
                 let mut began = open.event.clone();
-                began.classes = heard(
-                    &open.peaks,
+                began.classes = evidence(
+                    open,
                     &track.class_indices,
                     &self.class_names,
                     track.rule.threshold,
@@ -478,6 +645,7 @@ impl EventDetector {
     /// sound starts again at 0 s.
     pub fn finish(&mut self) -> Vec<EventUpdate> {
         let mut updates = Vec::new();
+        self.patterns.waiting.clear();
         for track in &mut self.tracks {
             track.run_start = None;
             track.recent.clear();
@@ -509,20 +677,31 @@ fn median(values: impl Iterator<Item = f32>) -> f32 {
 }
 
 fn finish(open: OpenEvent, indices: &[usize], names: &[String], threshold: f32) -> SoundEvent {
-    let mut event = open.event;
-    event.classes = heard(&open.peaks, indices, names, threshold);
-    event
+    let classes = evidence(&open, indices, names, threshold);
+    SoundEvent {
+        classes,
+        ..open.event
+    }
+}
+
+/// The pattern heard, if any, then the classes heard.
+fn evidence(open: &OpenEvent, indices: &[usize], names: &[String], threshold: f32) -> Vec<String> {
+    open.pattern
+        .iter()
+        .cloned()
+        .chain(heard(&open.peaks, indices, names, threshold))
+        .collect()
 }
 
 /// The group's classes that reached half the threshold, loudest first
-/// (at least the loudest one).
+/// (at least the loudest one, if it was heard at all).
 fn heard(peaks: &[f32], indices: &[usize], names: &[String], threshold: f32) -> Vec<String> {
     let mut order: Vec<usize> = (0..peaks.len()).collect();
     order.sort_by(|&a, &b| peaks[b].total_cmp(&peaks[a]));
     order
         .iter()
         .enumerate()
-        .filter(|(rank, &i)| *rank == 0 || peaks[i] >= threshold / 2.0)
+        .filter(|(rank, &i)| (*rank == 0 && peaks[i] > 0.0) || peaks[i] >= threshold / 2.0)
         .filter_map(|(_, &i)| names.get(indices[i]).cloned())
         .collect()
 }
@@ -541,6 +720,9 @@ mod tests {
             "Yell",
             "Shout",
             "Children shouting",
+            "Smoke detector, smoke alarm",
+            "Alarm",
+            "Microwave oven",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -731,6 +913,105 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("scream.classes: \"Screamin\"")),
             "{problems:?}"
+        );
+    }
+
+    fn smoke_detector() -> EventDetector {
+        let rules = EventRules::default();
+        let smoke = EventRules(BTreeMap::from([(
+            SoundKind::SmokeAlarm,
+            EventRule {
+                classes: vec!["Smoke detector, smoke alarm".into()],
+                ..rules.0[&SoundKind::SmokeAlarm].clone()
+            },
+        )]));
+        EventDetector::new(&smoke, &names()).unwrap()
+    }
+
+    fn group(groups_in_row: usize) -> PatternGroup {
+        PatternGroup {
+            pattern: crate::audio::alarm_pattern::AlarmPattern::TemporalThree,
+            start_s: 0.2,
+            end_s: 2.7,
+            pitch_hz: 3_125.0,
+            groups_in_row,
+        }
+    }
+
+    /// Patches over 0 to 6 s with these (class, score); what began.
+    fn patches_with(detector: &mut EventDetector, scores: &[(usize, f32)]) -> Vec<SoundEvent> {
+        let mut began = Vec::new();
+        for k in 0..12 {
+            let mut probabilities = vec![0.0; 11];
+            for &(class, score) in scores {
+                probabilities[class] = score;
+            }
+            let start_s = f64::from(k) * 0.48;
+            for update in detector.push(PatchScores {
+                start_s,
+                end_s: start_s + 0.96,
+                probabilities: &probabilities,
+                voice: 0.0,
+            }) {
+                if let EventUpdate::Began(e) = update {
+                    began.push(e);
+                }
+            }
+        }
+        began
+    }
+
+    #[test]
+    fn an_alarm_pattern_repeated_is_a_smoke_alarm_by_itself_with_its_evidence() {
+        let mut detector = smoke_detector();
+        let began = detector.push_pattern(PatternUpdate::Group(group(2)));
+        let Some(EventUpdate::Began(event)) = began.first() else {
+            panic!("no smoke alarm: {began:?}");
+        };
+        assert_eq!(event.kind, SoundKind::SmokeAlarm);
+        assert!(
+            event.classes[0].contains("temporal-three"),
+            "{:?}",
+            event.classes
+        );
+        assert!(
+            detector
+                .push_pattern(PatternUpdate::Group(group(3)))
+                .is_empty(),
+            "one alarm, not one per group"
+        );
+    }
+
+    #[test]
+    fn one_group_needs_an_alarm_class_heard_louder_than_an_appliance() {
+        let alarm = 9;
+        let microwave = 10;
+        let mut detector = smoke_detector();
+        assert!(detector
+            .push_pattern(PatternUpdate::Group(group(1)))
+            .is_empty());
+        let began = patches_with(&mut detector, &[(alarm, 0.4)]);
+        assert_eq!(began.len(), 1, "{began:?}");
+        assert!(
+            began[0].classes[0].contains("\"Alarm\""),
+            "{:?}",
+            began[0].classes
+        );
+
+        let mut detector = smoke_detector();
+        detector.push_pattern(PatternUpdate::Group(group(1)));
+        assert_eq!(
+            patches_with(&mut detector, &[(alarm, 0.4), (microwave, 0.6)]),
+            vec![],
+            "a microwave"
+        );
+
+        let mut detector = smoke_detector();
+        detector.push_pattern(PatternUpdate::Group(group(1)));
+        assert_eq!(
+            patches_with(&mut detector, &[(alarm, 0.1)]),
+            vec![],
+            "too faint a word"
         );
     }
 }

@@ -29,6 +29,7 @@ pub struct AudioBench {
     pub yamnet_ms: f64,
     pub vad_ms: f64,
     pub events_ms: f64,
+    pub alarm_patterns_ms: f64,
     pub peak_rss_mb: f64,
     pub onnxruntime: &'static str,
 }
@@ -77,7 +78,8 @@ pub fn run(
         + pass.stages.front_end
         + pass.stages.yamnet
         + pass.stages.vad
-        + pass.stages.events;
+        + pass.stages.events
+        + pass.stages.alarm_patterns;
     Ok(AudioBench {
         engine: "tryghed",
         files: files.len(),
@@ -92,6 +94,7 @@ pub fn run(
         yamnet_ms: ms(pass.stages.yamnet),
         vad_ms: ms(pass.stages.vad),
         events_ms: ms(pass.stages.events),
+        alarm_patterns_ms: ms(pass.stages.alarm_patterns),
         peak_rss_mb: super::vision::peak_rss_mb(),
         onnxruntime: ORT_VERSION,
     })
@@ -147,6 +150,7 @@ fn one_pass(
         yamnet: after.yamnet - before.yamnet,
         vad: after.vad - before.vad,
         events: after.events - before.events,
+        alarm_patterns: after.alarm_patterns - before.alarm_patterns,
     };
     Ok(pass)
 }

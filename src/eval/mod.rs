@@ -3,8 +3,9 @@
 //! through vision, times from the file), `frames/` (real images at `fps`,
 //! through vision) or `keypoints.jsonl` (generated poses, one line per frame:
 //! `{"t": seconds, "poses": [[[x, y, z, visibility, presence], ...33], ...]}`),
-//! and optionally `audio.wav` (the room's sound over the same time, through
-//! the sound path; its events are expected like any other kind).
+//! and optionally `audio.wav` or `audio = "FILE"` (the room's sound over the
+//! same time, through the sound path; its events are expected like any
+//! other kind). A case with sound and no pictures is heard only.
 //!
 //! ```toml
 //! fps = 15                    # for frames/ and keypoints.jsonl
@@ -57,6 +58,8 @@ pub trait CaseInputs {
 struct CaseFile {
     fps: Option<f64>,
     video: Option<PathBuf>,
+    /// The room's sound, if not `audio.wav` beside case.toml.
+    audio: Option<PathBuf>,
     room: Option<PathBuf>,
     #[serde(default)]
     view: String,
@@ -286,7 +289,19 @@ pub fn eval_case(
         .as_ref()
         .map(|file| Room::load(&dir.join(file)).map_err(|e| EvalError::Case(case_name.clone(), e)))
         .transpose()?;
-    let (frames, size) = case_poses(dir, &case, room.as_ref(), inputs)?;
+    let wav = dir.join(case.audio.as_deref().unwrap_or(Path::new("audio.wav")));
+    if case.audio.is_some() && !wav.is_file() {
+        return Err(EvalError::Case(
+            case_name,
+            format!("audio {} is not a file", wav.display()),
+        ));
+    }
+    let (frames, size) = if has_pictures(dir, &case) || !wav.is_file() {
+        case_poses(dir, &case, room.as_ref(), inputs)?
+    } else {
+        // Sound alone: nobody is seen.
+        (Vec::new(), (640, 480))
+    };
     let room = match room {
         Some(room) if (room.width, room.height) != size => {
             return Err(EvalError::Case(
@@ -300,7 +315,6 @@ pub fn eval_case(
         Some(room) => room,
         None => Room::unzoned(size.0, size.1),
     };
-    let wav = dir.join("audio.wav");
     let sounds = if wav.is_file() {
         inputs
             .sounds(&wav)
@@ -322,6 +336,10 @@ pub fn eval_case(
     result.activity = case.activity;
     result.timeline = played.timeline;
     Ok(result)
+}
+
+fn has_pictures(dir: &Path, case: &CaseFile) -> bool {
+    case.video.is_some() || dir.join("keypoints.jsonl").is_file() || dir.join("frames").is_dir()
 }
 
 /// The case's poses over time and the frames' size, from whichever input it has.
@@ -362,7 +380,7 @@ fn case_poses(
     }
     Err(EvalError::Case(
         folder,
-        "has neither video, frames/ nor keypoints.jsonl".to_string(),
+        "has neither video, frames/, keypoints.jsonl nor sound".to_string(),
     ))
 }
 

@@ -25,8 +25,63 @@ fn everyday(report: &EvalReport) -> impl Iterator<Item = &CaseResult> {
 }
 
 /// The figures staff care about first: falls found, false falls among
-/// everyday activities, and how soon.
+/// everyday activities, and how soon; for a set of sounds, each sound kind
+/// found and the ordinary recordings that raised anything.
 pub fn headline(report: &EvalReport) -> String {
+    let sounds_expected = report
+        .kinds
+        .iter()
+        .any(|(kind, score)| kind.sound().is_some() && score.expected > 0);
+    let falls_expected = report
+        .kinds
+        .get(&CareKind::Fall)
+        .is_some_and(|s| s.expected > 0);
+    match (sounds_expected, falls_expected) {
+        (true, false) => sound_headline(report),
+        (true, true) => format!("{}; {}", fall_headline(report), sound_headline(report)),
+        _ => fall_headline(report),
+    }
+}
+
+/// `n` of `of` as a percentage.
+fn share_of(n: usize, of: usize) -> String {
+    if of == 0 {
+        "n/a".to_string()
+    } else {
+        format!("{:.1} %", 100.0 * n as f64 / of as f64)
+    }
+}
+
+fn sound_headline(report: &EvalReport) -> String {
+    let found: Vec<String> = report
+        .kinds
+        .iter()
+        .filter(|(kind, score)| kind.sound().is_some() && score.expected > 0)
+        .map(|(kind, score)| {
+            format!(
+                "{} {} of {} (recall {})",
+                kind.name(),
+                score.hits,
+                score.expected,
+                ratio(score.recall)
+            )
+        })
+        .collect();
+    let ordinary: Vec<&CaseResult> = everyday(report).collect();
+    let with_any = ordinary
+        .iter()
+        .filter(|c| !c.false_alarms.is_empty())
+        .count();
+    format!(
+        "sounds found: {}; ordinary recordings with a false event {} of {} ({})",
+        found.join(", "),
+        with_any,
+        ordinary.len(),
+        share_of(with_any, ordinary.len())
+    )
+}
+
+fn fall_headline(report: &EvalReport) -> String {
     let fall = report
         .kinds
         .get(&CareKind::Fall)
@@ -38,13 +93,7 @@ pub fn headline(report: &EvalReport) -> String {
         .filter(|c| c.false_alarms.iter().any(|(k, _)| *k == CareKind::Fall))
         .count();
     let with_any = adl.iter().filter(|c| !c.false_alarms.is_empty()).count();
-    let share = |n: usize| {
-        if adl.is_empty() {
-            "n/a".to_string()
-        } else {
-            format!("{:.1} %", 100.0 * n as f64 / adl.len() as f64)
-        }
-    };
+    let share = |n: usize| share_of(n, adl.len());
     format!(
         "falls found {} of {} (recall {}), median delay {} (max {}); everyday activities with a false fall {} of {} ({}), with any false alarm {} of {} ({})",
         fall.hits,

@@ -1,0 +1,86 @@
+//! The headline sound figure: the 325 real recordings of
+//! `../shared/datasets/sounds-dev` (screams, moaning, crying, coughing,
+//! panting, smoke alarms, keys dropped, and ordinary room sound) become
+//! `eval` cases by the same script a person would run, and go through the
+//! whole sound path. The figures are printed and kept in
+//! `target/real-sounds.md`; the floors below catch a regression, they are
+//! not the goal (the README gives the measured figures).
+
+mod common;
+
+use std::process::Command;
+
+use common::{text, tryghed};
+use serde_json::Value;
+
+fn recall(result: &Value, kind: &str) -> f64 {
+    result["kinds"][kind]["recall"].as_f64().unwrap_or(0.0)
+}
+
+#[test]
+fn sounds_in_real_recordings() {
+    let dataset = common::repo().join("../shared/datasets/sounds-dev");
+    assert!(
+        dataset.join("manifest.tsv").is_file(),
+        "{}: the real sounds set is missing",
+        dataset.display()
+    );
+    let cases = tempfile::tempdir().unwrap();
+    let script = common::repo().join("scripts/eval/sounds_dev_cases.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(&dataset)
+        .arg(cases.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let report = common::repo().join("target/real-sounds.md");
+    let out = tryghed(&[
+        "eval",
+        cases.path().to_str().unwrap(),
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    println!("{}", markdown.lines().nth(2).unwrap_or(""));
+    assert_eq!(result["cases"].as_array().unwrap().len(), 325);
+    assert_eq!(result["kinds"]["smoke_alarm"]["expected"], 6);
+    assert!(result["kinds"]["smoke_alarm"]["hits"].as_u64().unwrap() >= 4);
+    assert!(
+        recall(&result, "scream") >= 0.45,
+        "{}",
+        result["kinds"]["scream"]
+    );
+    assert!(
+        recall(&result, "distress") >= 0.35,
+        "{}",
+        result["kinds"]["distress"]
+    );
+    let ordinary: Vec<&Value> = result["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["hits"].as_array().unwrap().is_empty() && c["misses"].as_array().unwrap().is_empty()
+        })
+        .collect();
+    let with_false = ordinary
+        .iter()
+        .filter(|c| !c["false_alarms"].as_array().unwrap().is_empty())
+        .count();
+    assert!(
+        with_false <= 40,
+        "{with_false} of {} ordinary recordings raised an event",
+        ordinary.len()
+    );
+    let false_smoke = result["kinds"]["smoke_alarm"]["false_alarms"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        false_smoke, 0,
+        "a ringtone or a beep taken for a smoke alarm"
+    );
+}
