@@ -396,6 +396,9 @@ mod tests {
 
         const RATE: f64 = 16_000.0;
 
+        /// Tones one after the other: (pitch in Hz, seconds on, seconds off).
+        type Steps = Vec<(f32, f64, f64)>;
+
         /// Tones of (pitch, on, off) seconds one after the other from 0.2 s
         /// until `seconds`, each on-time and off-time varied by up to 5 %
         /// as real sounders vary, in white noise `noise_db` below the tone.
@@ -426,11 +429,11 @@ mod tests {
             out
         }
 
-        fn t3(pitch: f32) -> Vec<(f32, f64, f64)> {
+        fn t3(pitch: f32) -> Steps {
             vec![(pitch, 0.5, 0.5), (pitch, 0.5, 0.5), (pitch, 0.5, 1.5)]
         }
 
-        fn t4(pitch: f32) -> Vec<(f32, f64, f64)> {
+        fn t4(pitch: f32) -> Steps {
             vec![
                 (pitch, 0.1, 0.1),
                 (pitch, 0.1, 0.1),
@@ -481,13 +484,13 @@ mod tests {
 
         #[test]
         fn ringtones_alarm_clocks_and_kitchen_beeps_are_no_alarm_pattern() {
-            let melody: Vec<(f32, f64, f64)> =
+            let melody: Steps =
                 [1_319.0, 1_175.0, 740.0, 831.0, 1_109.0, 988.0, 587.0, 659.0]
                     .iter()
                     .map(|&p| (p, 0.15, 0.03))
                     .chain([(880.0, 0.3, 1.2)])
                     .collect();
-            let cases: [(&str, Vec<(f32, f64, f64)>); 5] = [
+            let cases: [(&str, Steps); 5] = [
                 ("a ringtone's melody", melody),
                 (
                     "a phone's double ring",
