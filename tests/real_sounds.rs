@@ -72,7 +72,7 @@ fn sounds_in_real_recordings() {
         .filter(|c| !c["false_alarms"].as_array().unwrap().is_empty())
         .count();
     assert!(
-        with_false <= 40,
+        with_false <= 26,
         "{with_false} of {} ordinary recordings raised an event",
         ordinary.len()
     );

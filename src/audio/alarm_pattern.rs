@@ -484,12 +484,11 @@ mod tests {
 
         #[test]
         fn ringtones_alarm_clocks_and_kitchen_beeps_are_no_alarm_pattern() {
-            let melody: Steps =
-                [1_319.0, 1_175.0, 740.0, 831.0, 1_109.0, 988.0, 587.0, 659.0]
-                    .iter()
-                    .map(|&p| (p, 0.15, 0.03))
-                    .chain([(880.0, 0.3, 1.2)])
-                    .collect();
+            let melody: Steps = [1_319.0, 1_175.0, 740.0, 831.0, 1_109.0, 988.0, 587.0, 659.0]
+                .iter()
+                .map(|&p| (p, 0.15, 0.03))
+                .chain([(880.0, 0.3, 1.2)])
+                .collect();
             let cases: [(&str, Steps); 5] = [
                 ("a ringtone's melody", melody),
                 (
