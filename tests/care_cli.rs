@@ -206,7 +206,7 @@ fn eval_names_a_case_without_frames() {
     assert!(
         !out.status.success()
             && err.contains("empty_case")
-            && err.contains("has neither video, frames/ nor keypoints.jsonl"),
+            && err.contains("has neither video, frames/, keypoints.jsonl nor sound"),
         "{err}"
     );
     std::fs::write(case.join("case.toml"), "fps = 0\n").unwrap();

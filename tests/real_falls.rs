@@ -8,54 +8,18 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{text, tryghed};
 use serde_json::Value;
 
 #[test]
 fn falls_in_real_video_with_no_room_file() {
-    let dataset = common::repo().join("../shared/datasets/falls-dev");
-    assert!(
-        dataset.join("manifest.tsv").is_file(),
-        "{}: the real falls set is missing",
-        dataset.display()
-    );
-    let cases = tempfile::tempdir().unwrap();
-    let script = common::repo().join("scripts/eval/falls_dev_cases.py");
-    let made = Command::new("python3")
-        .arg(&script)
-        .arg(&dataset)
-        .arg(cases.path())
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", text(&made.stderr));
-    let report = common::repo().join("target/real-falls.md");
-    let out = tryghed(&[
-        "eval",
-        cases.path().to_str().unwrap(),
-        "--json",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let markdown = std::fs::read_to_string(&report).unwrap();
-    println!("{}", markdown.lines().nth(2).unwrap_or(""));
+    let result = common::eval_real_set("falls-dev", "falls_dev_cases.py", "real-falls.md");
     let fall = &result["kinds"]["fall"];
     assert_eq!(fall["expected"], 20, "{fall}");
     assert!(
         fall["recall"].as_f64().unwrap() >= 0.8,
         "fall recall fell: {fall}"
     );
-    let everyday: Vec<&Value> = result["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            c["hits"].as_array().unwrap().is_empty() && c["misses"].as_array().unwrap().is_empty()
-        })
-        .collect();
+    let everyday = common::expecting_nothing(&result);
     assert_eq!(everyday.len(), 27);
     let false_falls = everyday
         .iter()

@@ -47,6 +47,51 @@ pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     command.output().expect("the tryghed binary runs")
 }
 
+/// A real data set under `../shared/datasets/NAME` made into `eval` cases
+/// by `scripts/eval/SCRIPT` (as a person would), then `tryghed eval` on
+/// them with the Markdown report kept in `target/REPORT`: the JSON result,
+/// its headline printed.
+pub fn eval_real_set(name: &str, script: &str, report: &str) -> serde_json::Value {
+    let dataset = repo().join("../shared/datasets").join(name);
+    assert!(
+        dataset.join("manifest.tsv").is_file(),
+        "{}: the real set is missing",
+        dataset.display()
+    );
+    let cases = tempfile::tempdir().unwrap();
+    let made = Command::new("python3")
+        .arg(repo().join("scripts/eval").join(script))
+        .arg(&dataset)
+        .arg(cases.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let report = repo().join("target").join(report);
+    let out = tryghed(&[
+        "eval",
+        cases.path().to_str().unwrap(),
+        "--json",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    println!("{}", markdown.lines().nth(2).unwrap_or(""));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Cases where nothing was expected.
+pub fn expecting_nothing(result: &serde_json::Value) -> Vec<&serde_json::Value> {
+    result["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["hits"].as_array().unwrap().is_empty() && c["misses"].as_array().unwrap().is_empty()
+        })
+        .collect()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
