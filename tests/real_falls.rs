@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::{text, tryghed};
 use serde_json::Value;
 
 #[test]
