@@ -1190,7 +1190,7 @@ fn any_json(rng: &mut Random, depth: u32) -> Value {
     match rng.below(if depth == 0 { 5 } else { 7 }) {
         0 => Value::Null,
         1 => Value::Bool(rng.below(2) == 0),
-        2 => serde_json::json!(rng.next() as i64 >> rng.below(64)),
+        2 => serde_json::json!(rng.bits() as i64 >> rng.below(64)),
         3 => serde_json::json!(-1.5e300),
         4 => Value::String(rng.pick(&NASTY).to_string()),
         5 => Value::Array(
@@ -1335,7 +1335,7 @@ async fn thousands_of_hostile_requests_after_the_openapi_document_get_no_5xx() {
                     2 => ("application/json", vec![b' '; MAX_BODY_BYTES + 1]),
                     3 => (
                         "application/json",
-                        (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+                        (0..rng.below(64)).map(|_| rng.bits() as u8).collect(),
                     ),
                     4 => ("application/json", Vec::new()),
                     _ if !schema.is_null() => (

@@ -13,10 +13,11 @@ the manifest's visual estimate in `notes` is used; with neither, the whole
 clip is the window and the delay is not counted (`timed = false`).
 Everyday activities expect nothing: every event in them is a false alarm.
 """
-import csv
 import re
 import sys
 from pathlib import Path
+
+from dataset import rows_and_out
 
 # After the annotated end of a fall, time for it to be confirmed.
 CONFIRM_S = 3.0
@@ -92,21 +93,11 @@ def case_toml(row, clip):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    dataset, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
-    manifest = dataset / "manifest.tsv"
-    if not manifest.is_file():
-        sys.exit(f"{manifest}: no manifest")
-    with manifest.open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    dataset, out, rows = rows_and_out(sys.argv, __doc__)
     for row in rows:
-        clip = dataset / row["file"]
-        if not clip.is_file():
-            sys.exit(f"{clip}: named in {manifest} but missing")
         case = out / Path(row["file"]).stem
         case.mkdir(parents=True, exist_ok=True)
-        (case / "case.toml").write_text(case_toml(row, clip))
+        (case / "case.toml").write_text(case_toml(row, dataset / row["file"]))
     print(f"{len(rows)} cases written to {out}", file=sys.stderr)
 
 

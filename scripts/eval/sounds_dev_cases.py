@@ -23,10 +23,11 @@ hits, misses and false events per category. What each category expects:
 - everything else is ordinary room sound and expects nothing: any event in
   it is a false event, except `calling` on speech, which is what calling is.
 """
-import csv
 import sys
 import wave
 from pathlib import Path
+
+from dataset import rows_and_out
 
 AFTER_S = 2.0
 SMOKE_WITHIN_S = 5.0
@@ -86,18 +87,9 @@ def case_toml(row, audio):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    dataset, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    manifest = dataset / "manifest.tsv"
-    if not manifest.is_file():
-        sys.exit(f"{manifest}: no manifest")
-    with manifest.open(newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    dataset, out, rows = rows_and_out(sys.argv, __doc__)
     for row in rows:
         clip = dataset / row["file"]
-        if not clip.is_file():
-            sys.exit(f"{clip}: named in {manifest} but missing")
         case = out / Path(row["file"]).stem
         case.mkdir(parents=True, exist_ok=True)
         audio = clip

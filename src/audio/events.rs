@@ -525,6 +525,9 @@ impl EventDetector {
     /// Single groups that this patch overlaps, with an alarm class heard
     /// louder than anything that would explain the beeps otherwise.
     fn confirm_waiting_groups(&mut self, patch: &PatchScores<'_>) -> Vec<EventUpdate> {
+        if self.patterns.waiting.is_empty() {
+            return Vec::new();
+        }
         let loudest = |indices: &[usize]| -> Option<(usize, f32)> {
             indices
                 .iter()
