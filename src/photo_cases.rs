@@ -167,7 +167,7 @@ pub fn write_photo_cases(out: &Path, photos: &Path) -> Result<(), String> {
         let dir = out.join(case.name);
         let frames = dir.join("frames");
         std::fs::create_dir_all(&frames).map_err(|e| format!("{}: {e}", frames.display()))?;
-        let mut toml = format!("# built by photo_cases from fixtures/photos/bus.jpg ({})\nfps = {FPS}\n[care.fall]\non_floor_after_s = 5.0\n", case.name);
+        let mut toml = format!("# built by photo_cases from fixtures/photos/bus.jpg ({})\nfps = {FPS}\n[care.fall]\non_floor_after_s = 5.0\nunseen_on_floor_after_s = 5.0\n", case.name);
         for (kind, from, to) in case.expect {
             toml += &format!("\n[[expect]]\nkind = \"{kind}\"\nfrom_s = {from}\nto_s = {to}\n");
         }

@@ -78,6 +78,7 @@ fn noisy(seed: u64) -> Noise {
         jitter: 0.006,
         drop_rate: 0.03,
         dropout: None,
+        stall: None,
         seed,
     }
 }
@@ -215,17 +216,18 @@ fn everyday_movements_are_not_falls() {
 }
 
 #[test]
-fn dropped_frames_across_the_descent_never_make_a_fall_but_the_floor_is_still_reported() {
+fn a_body_unseen_across_the_descent_is_never_a_fall_but_the_floor_is_still_reported() {
     let keys = fall(1.0, 0.7, 3.0);
     let noise = Noise {
         jitter: 0.004,
         drop_rate: 0.0,
         dropout: Some((2.0, 1.5)),
+        stall: None,
         seed: 3,
     };
     let settings = CareSettings {
         fall: FallSettings {
-            on_floor_after_s: 5.0,
+            unseen_on_floor_after_s: 5.0,
             ..FallSettings::default()
         },
         ..CareSettings::default()
@@ -253,7 +255,7 @@ fn lying_on_the_floor_repeats_while_it_lasts() {
             ..Noise::NONE
         },
     );
-    // After 20 s, then every 60 s: at about 20, 80 and 140 s.
+    // No fall was seen: after 8 s, then every 60 s: at about 8, 68 and 128 s.
     assert_eq!(outcome.on_floor.len(), 3, "{:?}", outcome.on_floor);
     assert!(outcome.falls.is_empty(), "nobody was seen falling");
 }
@@ -417,11 +419,12 @@ fn an_impact_as_the_body_reaches_the_floor_makes_a_seen_fall_more_certain() {
 
 #[test]
 fn an_impact_then_lying_on_the_floor_is_a_fall_even_when_the_descent_was_not_seen() {
-    // The camera loses the frames of the descent (as in the dropped-frames test).
+    // The camera loses the body over the descent (as in the unseen-descent test).
     let dropout = Noise {
         jitter: 0.004,
         drop_rate: 0.0,
         dropout: Some((2.0, 1.5)),
+        stall: None,
         seed: 3,
     };
     let falls = |impacts: &[(f64, f32)]| -> Vec<tryghed::care::CareEvent> {
@@ -471,6 +474,7 @@ fn an_impact_heard_after_the_person_is_already_down_still_joins() {
         jitter: 0.004,
         drop_rate: 0.0,
         dropout: Some((2.0, 1.5)),
+        stall: None,
         seed: 3,
     };
     let frames: Vec<(f64, Vec<tryghed::domain::Pose>)> = render(

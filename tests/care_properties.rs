@@ -136,46 +136,92 @@ fn no_second_bed_exit_without_a_return() {
     assert!(exits > 100, "the sequences do leave the bed: {exits} exits");
 }
 
-#[test]
-fn a_long_dropout_never_makes_a_fall() {
-    let mut random = Random(0xfa11);
+/// A fall from standing whose descent runs from 2.0 s for `descent`
+/// seconds, at 15 fps, with frames from `gap.0` for `gap.1` seconds either
+/// not coming at all (`lost` false) or showing nobody (`lost` true).
+fn fall_across_a_gap(descent: f64, gap: (f64, f64), lost: bool, seed: u64) -> Vec<CareEvent> {
     let body = Body {
         height: 300.0,
         facing: 1.0,
     };
     let floor = 440.0;
-    let lying = body.lying(440.0, floor, 12.0);
-    let stand = body.standing(320.0, floor);
+    let keys = vec![
+        (0.0, body.standing(320.0, floor)),
+        (2.0, body.standing(320.0, floor)),
+        (2.0 + descent, body.lying(440.0, floor, 12.0)),
+        (30.0, body.lying(440.0, floor, 12.0)),
+    ];
+    let stall = Noise {
+        jitter: 0.005,
+        drop_rate: 0.0,
+        dropout: lost.then_some(gap),
+        stall: (!lost).then_some(gap),
+        seed,
+    };
+    let in_gap = |t: f64| t >= gap.0 && t < gap.0 + gap.1;
+    let frames: Vec<(f64, Vec<Pose>)> = render(&[Script { body, keys }], 15.0, stall)
+        .into_iter()
+        .map(|f| {
+            (
+                f.t,
+                if lost && in_gap(f.t) {
+                    Vec::new()
+                } else {
+                    f.poses
+                },
+            )
+        })
+        .collect();
+    let mut watch = RoomWatch::new(Room::unzoned(640, 480), CareSettings::default());
+    play(&mut watch, &frames, &[]).events
+}
+
+#[test]
+fn a_body_lost_over_its_descent_is_on_the_floor_but_not_a_fall() {
+    let mut random = Random(0xfa11);
     for round in 0..200 {
-        // A fall whose descent (2.0 to 2.0 + descent s) a dropout covers from before it starts to after it ends.
+        // The body lost from before the descent starts to after it ends,
+        // for longer than a tracker's short loss of a falling body (max_gap_s).
         let descent = 0.3 + random.unit() * 1.5;
-        let keys = vec![
-            (0.0, stand),
-            (2.0, stand),
-            (2.0 + descent, lying),
-            (30.0, lying),
-        ];
         let lost_from = 2.0 - random.unit() * 0.5;
-        // Longer than a tracker's short loss of a falling body (max_gap_s).
         let lost_for = ((2.0 + descent - lost_from) + 0.05 + random.unit() * 3.0).max(1.05);
-        let noise = Noise {
-            jitter: random.unit() as f32 * 0.01,
-            drop_rate: random.unit() as f32 * 0.05,
-            dropout: Some((lost_from, lost_for)),
-            seed: round + 1,
-        };
-        let frames: Vec<(f64, Vec<Pose>)> = render(&[Script { body, keys }], 15.0, noise)
-            .into_iter()
-            .map(|f| (f.t, f.poses))
-            .collect();
-        let mut watch = RoomWatch::new(Room::unzoned(640, 480), CareSettings::default());
-        let events = play(&mut watch, &frames, &[]).events;
-        assert!(!events.iter().any(|e| e.kind == CareKind::Fall), "round {round}: dropout {lost_from:.2}+{lost_for:.2} s over a {descent:.2} s descent: {events:?}");
+        let events = fall_across_a_gap(descent, (lost_from, lost_for), true, round + 1);
+        assert!(!events.iter().any(|e| e.kind == CareKind::Fall), "round {round}: lost {lost_from:.2}+{lost_for:.2} s over a {descent:.2} s descent: {events:?}");
+        let on_floor = events.iter().find(|e| e.kind == CareKind::OnFloor);
+        let floor_at = (2.0 + descent).max(lost_from + lost_for);
         assert!(
-            events.iter().any(|e| e.kind == CareKind::OnFloor),
-            "round {round}: the floor is still reported"
+            on_floor.is_some_and(|e| e.t_s - floor_at <= 10.0),
+            "round {round}: on the floor within 10 s: {events:?}"
         );
     }
+}
+
+#[test]
+fn a_busy_device_that_skips_frames_over_a_descent_still_sees_the_fall() {
+    let mut random = Random(0x57a11);
+    let max_stall_s = CareSettings::default().fall.max_stall_s;
+    for round in 0..200 {
+        let descent = 0.3 + random.unit() * 0.9;
+        let stall_from = 2.0 - random.unit() * 0.3;
+        let stall_for = (2.0 + descent - stall_from) + random.unit() * 0.5;
+        let events = fall_across_a_gap(descent, (stall_from, stall_for), false, round + 1);
+        let fell = events.iter().any(|e| e.kind == CareKind::Fall);
+        // The frames either side of the stall are 1/15 s further apart.
+        let gap = stall_for + 1.0 / 15.0;
+        if gap < max_stall_s - 0.1 {
+            assert!(fell, "round {round}: no frames {stall_from:.2}+{stall_for:.2} s over a {descent:.2} s descent: {events:?}");
+        } else if gap > max_stall_s + 0.1 {
+            assert!(
+                !fell,
+                "round {round}: a stall longer than max_stall_s: {events:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn everyday_movement_with_frames_lost_is_never_a_fall() {
+    let mut random = Random(0xfa11);
     // And no everyday movement becomes a fall however many frames are lost.
     // Not yet under a camera looking down 60°: there, kneeling upright with
     // the shoulders seen edge-on reads as lying in some frames, and with a

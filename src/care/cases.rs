@@ -66,6 +66,7 @@ fn noise(seed: u64, dropped: f32) -> Noise {
         jitter: 0.006,
         drop_rate: dropped,
         dropout: None,
+        stall: None,
         seed,
     }
 }
@@ -246,8 +247,8 @@ fn side_view_cases() -> Vec<Case> {
             &[("fall", 15.7, 17.7)],
             "",
         ));
-        // The camera misses the descent (frames lost): unseen and unheard it is
-        // only `on_floor` later; with the thud heard it is a fall.
+        // The camera loses the body over the descent: unseen and unheard it
+        // is only `on_floor`, within 10 s; with the thud heard it is a fall.
         seed += 1;
         let lying = b.lying(x + 0.4 * height, FLOOR, 12.0);
         let keys = vec![
@@ -260,6 +261,7 @@ fn side_view_cases() -> Vec<Case> {
             jitter: 0.006,
             drop_rate: 0.02,
             dropout: Some((2.9, 1.0)),
+            stall: None,
             seed,
         };
         let scripts = vec![Script { body: b, keys }];
@@ -267,7 +269,8 @@ fn side_view_cases() -> Vec<Case> {
             format!("fall_unseen_{variant}"),
             scripts.clone(),
             lost,
-            &[("on_floor", 22.5, 25.0)],
+            // Within 10 s of reaching the floor, as the issue asks.
+            &[("on_floor", 3.6, 13.6)],
             "",
         ));
         // The crate hit is short (0.57 s): YAMNet hears it as a thud at some
@@ -283,7 +286,9 @@ fn side_view_cases() -> Vec<Case> {
                 format!("fall_unseen_heard_{}_{variant}", impact.0),
                 scripts,
                 lost,
-                &[("fall", 3.6, 5.6), ("on_floor", 22.5, 25.0)],
+                // On the floor throughout: soon when the thud is missed,
+                // later after a fall heard.
+                &[("fall", 3.6, 5.6), ("on_floor", 3.6, 25.0)],
                 "",
             )
             .hearing(impact.1, 3.5, &[("impact", 3.5, 6.0)]),

@@ -34,8 +34,13 @@ pub struct FallSettings {
     pub min_hip_drop: f32,
     /// Lying on the floor this long confirms the fall.
     pub confirm_s: f64,
-    /// Frames further apart than this break the descent.
+    /// The body lost by the tracker for longer than this breaks the descent...
     pub max_gap_s: f64,
+    /// ...while frames that stop coming altogether (the device busy, the
+    /// camera stalling) break it only after this long: the body was not
+    /// lost, it was not looked at, and a busy device must not turn a fall
+    /// into a late `on_floor`.
+    pub max_stall_s: f64,
     /// `on_floor` after lying on the floor this long when no fall was seen...
     pub unseen_on_floor_after_s: f64,
     /// ...or this long after a fall was reported...
@@ -59,6 +64,7 @@ impl Default for FallSettings {
             min_hip_drop: 0.15,
             confirm_s: 1.0,
             max_gap_s: 1.0,
+            max_stall_s: 2.0,
             unseen_on_floor_after_s: 8.0,
             on_floor_after_s: 20.0,
             on_floor_repeat_s: 60.0,
@@ -84,6 +90,8 @@ struct Sample {
     scale: f32,
     posture: Posture,
     raw: Posture,
+    /// Frames came without the body since the sample before this one.
+    lost_before: bool,
 }
 
 impl Sample {
@@ -105,6 +113,8 @@ pub struct FallDetector {
     settings: FallSettings,
     person: usize,
     history: VecDeque<Sample>,
+    /// A frame came without the body since the last sample.
+    body_lost: bool,
     /// When the current stretch on the floor began (first frame of it).
     down_since: Option<f64>,
     /// The stretch has been looked at for a seen descent.
@@ -122,6 +132,7 @@ impl FallDetector {
             settings,
             person,
             history: VecDeque::new(),
+            body_lost: false,
             down_since: None,
             fall_checked: false,
             fall_reported: false,
@@ -172,6 +183,8 @@ impl FallDetector {
             self.settings.impact_after_s,
         )?;
         self.fall_reported = true;
+        // The floor is news again only on_floor_after_s after the fall.
+        self.next_on_floor = None;
         let values = BTreeMap::from([
             ("impact_score", f64::from(impact.score)),
             ("impact_s_before_floor", down_since - impact.start_s),
@@ -200,15 +213,17 @@ impl FallDetector {
         raw: Posture,
     ) -> Vec<CareEvent> {
         let mut events = Vec::new();
-        if let Some(shape) = shape {
-            self.history.push_back(Sample {
+        match shape {
+            Some(shape) => self.history.push_back(Sample {
                 t,
                 shoulders_y: shape.shoulders.1,
                 hips_y: shape.hips.1,
                 scale: shape.scale,
                 posture,
                 raw,
-            });
+                lost_before: std::mem::take(&mut self.body_lost),
+            }),
+            None => self.body_lost = true,
         }
         while self
             .history
@@ -262,10 +277,23 @@ impl FallDetector {
                 events.extend(self.heard_fall(t));
             }
         }
-        let next = *self
-            .next_on_floor
-            .get_or_insert(down_since + self.settings.on_floor_after_s);
+        if !self.fall_checked {
+            return events;
+        }
+        // Staff told of the fall need not hear of the floor at once; a
+        // person found on the floor with no fall seen is news already.
+        let first_after = if self.fall_reported {
+            self.settings.on_floor_after_s
+        } else {
+            self.settings.unseen_on_floor_after_s
+        };
+        let next = *self.next_on_floor.get_or_insert(down_since + first_after);
         if t >= next {
+            let rule = if self.fall_reported {
+                "lying on the floor longer than on_floor_after_s after the fall"
+            } else {
+                "lying on the floor, no fall seen, longer than unseen_on_floor_after_s"
+            };
             self.next_on_floor = Some(next + self.settings.on_floor_repeat_s);
             let mut values = BTreeMap::new();
             values.insert("seconds_on_floor", down_for);
@@ -274,10 +302,22 @@ impl FallDetector {
                 t_s: t,
                 confidence: 0.9,
                 person: Some(self.person),
-                evidence: Evidence::new("lying on the floor longer than on_floor_after_s", values),
+                evidence: Evidence::new(rule, values),
             });
         }
         events
+    }
+
+    /// Two successive samples belong to one unbroken run: the body was
+    /// lost between them only briefly, or the frames merely stalled.
+    fn joined(&self, before: &Sample, after: &Sample) -> bool {
+        let gap = after.t - before.t;
+        let allowed = if after.lost_before {
+            self.settings.max_gap_s
+        } else {
+            self.settings.max_gap_s.max(self.settings.max_stall_s)
+        };
+        gap <= allowed
     }
 
     /// Looks back from the first frame on the floor for an unbroken run of
@@ -290,7 +330,7 @@ impl FallDetector {
             .collect();
         // Only frames seen without a break up to the floor count.
         let mut first = frames.len().checked_sub(1)?;
-        while first > 0 && frames[first].t - frames[first - 1].t <= self.settings.max_gap_s {
+        while first > 0 && self.joined(frames[first - 1], frames[first]) {
             first -= 1;
         }
         let tail = &frames[first..];
@@ -446,6 +486,65 @@ mod tests {
             first_seen(Posture::LyingOnFloor),
             vec![],
             "already lying when first seen"
+        );
+    }
+
+    /// Standing, then `gap` seconds from 2 s on with no frames (`lost`
+    /// false) or with frames that show nobody (`lost` true), then lying on
+    /// the floor until `until` seconds: the events and when they came.
+    fn across_a_gap(gap: f64, lost: bool, until: f64) -> Vec<(CareKind, f64)> {
+        let mut fall = FallDetector::new(0, FallSettings::default());
+        let mut events = Vec::new();
+        for i in 0..=(until / 0.04) as u32 {
+            let t = f64::from(i) * 0.04;
+            let (frame, posture) = match t {
+                t if t < 2.0 => (Some(shape(100.0, 200.0)), Posture::Standing),
+                t if t < 2.0 + gap && !lost => continue,
+                t if t < 2.0 + gap => (None, Posture::NotInView),
+                _ => (Some(shape(250.0, 260.0)), Posture::LyingOnFloor),
+            };
+            let pushed = fall.push(t, frame.as_ref(), posture, posture);
+            events.extend(pushed.iter().map(|e| (e.kind, e.t_s)));
+        }
+        events
+    }
+
+    #[test]
+    fn a_busy_device_does_not_hide_a_fall_but_a_lost_body_does() {
+        let kinds = |gap, lost| -> Vec<CareKind> {
+            across_a_gap(gap, lost, 6.0).iter().map(|e| e.0).collect()
+        };
+        assert_eq!(kinds(0.8, true), vec![CareKind::Fall], "a short loss");
+        assert_eq!(kinds(1.5, true), vec![], "the body lost while it went down");
+        assert_eq!(
+            kinds(1.5, false),
+            vec![CareKind::Fall],
+            "no frames for 1.5 s"
+        );
+        assert_eq!(
+            kinds(2.5, false),
+            vec![],
+            "no frames for longer than max_stall_s"
+        );
+    }
+
+    #[test]
+    fn the_floor_is_reported_sooner_when_no_fall_was_seen() {
+        let settings = FallSettings::default();
+        let unseen = across_a_gap(1.5, true, 40.0);
+        let floor_at = 3.5;
+        assert_eq!(unseen[0].0, CareKind::OnFloor, "{unseen:?}");
+        assert!((unseen[0].1 - floor_at - settings.unseen_on_floor_after_s).abs() < 0.05);
+        assert!(
+            unseen[0].1 - floor_at <= 10.0,
+            "within the 10 s the issue asks"
+        );
+        let seen = across_a_gap(0.5, true, 40.0);
+        assert_eq!(seen[0].0, CareKind::Fall);
+        assert_eq!(seen[1].0, CareKind::OnFloor);
+        assert!(
+            (seen[1].1 - 2.5 - settings.on_floor_after_s).abs() < 0.05,
+            "{seen:?}"
         );
     }
 }

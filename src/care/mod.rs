@@ -257,6 +257,7 @@ impl CareSettings {
 /// floor watch, the bed and the door. Feed it every frame in time order,
 /// with `None` when the person is not seen.
 pub struct PersonWatch {
+    number: usize,
     room: Room,
     settings: PostureSettings,
     filter: PostureFilter,
@@ -275,6 +276,7 @@ const SPEED_BASELINE_S: f64 = 0.4;
 impl PersonWatch {
     pub fn new(person: usize, room: Room, settings: &CareSettings) -> PersonWatch {
         PersonWatch {
+            number: person,
             filter: PostureFilter::new(settings.posture.hold_s),
             room,
             settings: settings.posture.clone(),
@@ -369,7 +371,10 @@ pub struct RoomWatch {
     settings: CareSettings,
     /// The room's up, learnt from the people seen standing.
     gravity: gravity::Gravity,
+    /// The people followed, oldest first; someone unseen for long is forgotten.
     persons: Vec<PersonWatch>,
+    /// The number the next newcomer gets: numbers are never reused.
+    next_number: usize,
     several_since: Option<f64>,
     several_reported: bool,
     /// When more than one person was last seen.
@@ -394,14 +399,16 @@ impl RoomWatch {
             settings,
             gravity,
             persons: Vec::new(),
+            next_number: 0,
             several_since: None,
             several_reported: false,
             attended_at: None,
         }
     }
 
+    /// How many different people have been followed so far.
     pub fn persons_seen(&self) -> usize {
-        self.persons.len()
+        self.next_number
     }
 
     /// The camera's tilt as learnt so far, for the installer.
@@ -479,19 +486,23 @@ impl RoomWatch {
             .collect();
         self.learn_up(&seen);
         let up = self.gravity.up();
+        self.forget_long_gone(t);
         let assigned = self.assign(t, &seen);
         let mut result = FrameResult {
             postures: Vec::new(),
             events: Vec::new(),
         };
-        for (number, watch) in self.persons.iter_mut().enumerate() {
-            let body = assigned.iter().position(|a| *a == number).map(|i| &seen[i]);
+        for (index, watch) in self.persons.iter_mut().enumerate() {
+            let body = assigned
+                .iter()
+                .position(|a| *a == Some(index))
+                .map(|i| &seen[i]);
             let (posture, events) = match body {
                 Some((pose, shape)) => watch.push_shaped(t, Some(pose), *shape, up),
                 None => watch.push_shaped(t, None, None, up),
             };
             if body.is_some() {
-                result.postures.push((number, posture));
+                result.postures.push((watch.number, posture));
             }
             result.events.extend(events);
         }
@@ -528,10 +539,38 @@ impl RoomWatch {
         result
     }
 
-    /// For each pose, the person it belongs to (new people are added).
-    /// Pairs are taken nearest first over the whole frame, so the order the
-    /// detector lists bodies in cannot hand a person's number to a stranger.
-    fn assign(&mut self, t: f64, seen: &[(&crate::domain::Pose, Option<BodyShape>)]) -> Vec<usize> {
+    /// People not seen for longer than anything they could still raise
+    /// (the longest of the care timers, and at least ten minutes) are
+    /// forgotten: a room that sees a hundred visitors a day must not follow
+    /// each of them for ever, every frame.
+    fn forget_long_gone(&mut self, t: f64) {
+        let s = &self.settings;
+        let horizon = [
+            s.bed.exit_tolerance_s,
+            s.bed.edge_after_s,
+            s.exit.after_s,
+            s.activity.inactivity_after_s,
+            s.fall.unseen_on_floor_after_s,
+            s.fall.floor_after_impact_s,
+        ]
+        .into_iter()
+        .fold(FORGET_UNSEEN_AFTER_S, f64::max);
+        self.persons.retain(|p| {
+            p.last_seen()
+                .is_some_and(|(seen, _, _)| t - seen <= horizon)
+        });
+    }
+
+    /// For each pose, the index of the person it belongs to (new people are
+    /// added), or `None` for a body whose shape cannot be read, which cannot
+    /// be followed. Pairs are taken nearest first over the whole frame, so
+    /// the order the detector lists bodies in cannot hand a person's number
+    /// to a stranger.
+    fn assign(
+        &mut self,
+        t: f64,
+        seen: &[(&crate::domain::Pose, Option<BodyShape>)],
+    ) -> Vec<Option<usize>> {
         let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
         for (body, (_, shape)) in seen.iter().enumerate() {
             let Some(shape) = shape else { continue };
@@ -552,26 +591,38 @@ impl RoomWatch {
         }
         assigned
             .into_iter()
-            .map(|a| {
-                a.unwrap_or_else(|| {
-                    let number = self.persons.len();
-                    self.persons
-                        .push(PersonWatch::new(number, self.room.clone(), &self.settings));
-                    number
-                })
+            .zip(seen)
+            .map(|(a, (_, shape))| {
+                shape.as_ref()?;
+                Some(a.unwrap_or_else(|| {
+                    self.persons.push(PersonWatch::new(
+                        self.next_number,
+                        self.room.clone(),
+                        &self.settings,
+                    ));
+                    self.next_number += 1;
+                    self.persons.len() - 1
+                }))
             })
             .collect()
     }
 }
 
-/// How far, in body sizes, a body is from where a person was last seen; `None`
-/// when too far for the time since (people move about 1.5 body sizes a second
-/// at most).
+/// Someone unseen this long, at the least, is forgotten.
+const FORGET_UNSEEN_AFTER_S: f64 = 600.0;
+
+/// How far a body may move a second, in its own torso lengths: a brisk
+/// walk is about three, the hips of a falling body as much. After frames
+/// stalled for half a second, a fallen body is still its own person.
+const MOVES_PER_S: f32 = 4.0;
+
+/// How far, in body sizes, a body is from where a person was last seen;
+/// `None` when too far for the time since.
 fn match_distance(t: f64, shape: &BodyShape, watch: &PersonWatch) -> Option<f32> {
     let (seen, hips, scale) = watch.last_seen()?;
     let d = ((shape.hips.0 - hips.0).powi(2) + (shape.hips.1 - hips.1).powi(2)).sqrt()
         / scale.max(shape.scale);
-    (d <= 1.0 + 1.5 * (t - seen) as f32).then_some(d)
+    (d <= 1.0 + MOVES_PER_S * (t - seen) as f32).then_some(d)
 }
 
 /// What a recording gave: the events, how many person-frames showed each
@@ -648,5 +699,36 @@ mod tests {
         let offset = BodyShape::of(&first).unwrap().hips.0 - 300.0;
         assert!((hips_x(0) - offset - 302.0).abs() < 0.5, "{}", hips_x(0));
         assert!((hips_x(1) - offset - 360.0).abs() < 0.5, "{}", hips_x(1));
+    }
+
+    #[test]
+    fn a_body_with_no_readable_shape_is_nobody_to_follow() {
+        let mut watch = RoomWatch::new(Room::unzoned(640, 480), CareSettings::default());
+        let mut ghost = standing_at(300.0);
+        for k in ghost.keypoints.iter_mut() {
+            k.visibility = 0.0;
+            k.presence = 0.0;
+        }
+        assert!(
+            BodyShape::of(&ghost).is_none(),
+            "the test needs a shapeless body"
+        );
+        for i in 0..100 {
+            watch.push(f64::from(i) * 0.04, std::slice::from_ref(&ghost));
+        }
+        assert_eq!(watch.persons_seen(), 0);
+    }
+
+    #[test]
+    fn people_long_gone_are_forgotten_and_their_numbers_not_reused() {
+        let mut watch = RoomWatch::new(Room::unzoned(640, 480), CareSettings::default());
+        watch.push(0.0, &[standing_at(300.0)]);
+        watch.push(1.0, &[]);
+        assert_eq!(watch.persons.len(), 1, "kept while they may come back");
+        // A visitor three hours later (past the longest timer, inactivity's two).
+        let result = watch.push(3.0 * 3600.0, &[standing_at(100.0)]);
+        assert_eq!(watch.persons.len(), 1, "the first is forgotten");
+        assert_eq!(result.postures[0].0, 1, "the newcomer's number is new");
+        assert_eq!(watch.persons_seen(), 2);
     }
 }

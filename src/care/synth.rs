@@ -324,13 +324,19 @@ impl Script {
 }
 
 /// Sensor-like imperfections: keypoint jitter (pixels, as a fraction of
-/// the body's height), frames lost, and the seed that makes them repeatable.
+/// the body's height), frames lost, the body unseen, and the seed that
+/// makes them repeatable.
 #[derive(Debug, Clone, Copy)]
 pub struct Noise {
     pub jitter: f32,
+    /// The share of single frames lost at random.
     pub drop_rate: f32,
-    /// A stretch of frames lost at once: (start s, length s).
+    /// A stretch where the body goes unseen, (start s, length s): frames
+    /// come and show nobody, as when a tracker loses a falling body.
     pub dropout: Option<(f64, f64)>,
+    /// A stretch with no frames at all, (start s, length s): the device
+    /// was too busy to look.
+    pub stall: Option<(f64, f64)>,
     pub seed: u64,
 }
 
@@ -339,6 +345,7 @@ impl Noise {
         jitter: 0.0,
         drop_rate: 0.0,
         dropout: None,
+        stall: None,
         seed: 1,
     };
 }
@@ -351,7 +358,7 @@ pub struct SynthFrame {
 }
 
 /// Frames at `fps` of the scripts seen side-on, with noise. A dropped
-/// frame is left out.
+/// frame is left out; a frame in a dropout shows nobody.
 pub fn render(scripts: &[Script], fps: f64, noise: Noise) -> Vec<SynthFrame> {
     render_from(scripts, fps, noise, View::Side)
 }
@@ -365,9 +372,17 @@ pub fn render_from(scripts: &[Script], fps: f64, noise: Noise, view: View) -> Ve
     let mut frames = Vec::with_capacity(count);
     for i in 0..count {
         let t = i as f64 / fps;
-        let dropped = random.uniform() < noise.drop_rate
-            || noise.dropout.is_some_and(|(s, l)| t >= s && t < s + l);
+        let within =
+            |stretch: Option<(f64, f64)>| stretch.is_some_and(|(s, l)| t >= s && t < s + l);
+        let dropped = random.uniform() < noise.drop_rate || within(noise.stall);
         if dropped {
+            continue;
+        }
+        if within(noise.dropout) {
+            frames.push(SynthFrame {
+                t,
+                poses: Vec::new(),
+            });
             continue;
         }
         let poses = scripts
