@@ -9,6 +9,11 @@
 mod common;
 
 use serde_json::Value;
+use tryghed::care::levels::{default_level, Level};
+
+/// Ordinary recordings that may send staff a false event before this test
+/// fails (measured: 12 of 201).
+const SENT_FLOOR: usize = 14;
 
 fn recall(result: &Value, kind: &str) -> f64 {
     result["kinds"][kind]["recall"].as_f64().unwrap_or(0.0)
@@ -38,6 +43,26 @@ fn sounds_in_real_recordings() {
     assert!(
         with_false <= 26,
         "{with_false} of {} ordinary recordings raised an event",
+        ordinary.len()
+    );
+    // What a phone would show at night, at the default levels: a door's
+    // thud alone is kept as a fall's evidence, not sent.
+    let sent_at_night = |kind: &Value| {
+        default_level(kind.as_str().unwrap()).is_some_and(|l| l.night != Level::Silent)
+    };
+    let sent = ordinary
+        .iter()
+        .filter(|c| {
+            c["false_alarms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| sent_at_night(&a[0]))
+        })
+        .count();
+    assert!(
+        sent <= SENT_FLOOR,
+        "{sent} of {} ordinary recordings sent staff a false event",
         ordinary.len()
     );
     let false_smoke = result["kinds"]["smoke_alarm"]["false_alarms"]

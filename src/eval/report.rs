@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{CaseResult, EvalReport, GroupScore, KindScore};
+use crate::care::levels::Level;
 use crate::care::CareKind;
 
 fn ratio(value: Option<f64>) -> String {
@@ -72,13 +73,26 @@ fn sound_headline(report: &EvalReport) -> String {
         .iter()
         .filter(|c| !c.false_alarms.is_empty())
         .count();
+    let reaching_staff = ordinary
+        .iter()
+        .filter(|c| c.false_alarms.iter().any(|(k, _)| sent_at_night(*k)))
+        .count();
     format!(
-        "sounds found: {}; ordinary recordings with a false event {} of {} ({})",
+        "sounds found: {}; ordinary recordings with a false event {} of {} ({}), \
+         with one sent to staff at night at the default levels {} ({})",
         found.join(", "),
         with_any,
         ordinary.len(),
-        share_of(with_any, ordinary.len())
+        share_of(with_any, ordinary.len()),
+        reaching_staff,
+        share_of(reaching_staff, ordinary.len())
     )
+}
+
+/// A kind that reaches a phone at night at the device's default levels
+/// (night is when every kind is loudest).
+fn sent_at_night(kind: CareKind) -> bool {
+    crate::care::levels::default_level(kind.name()).is_some_and(|l| l.night != Level::Silent)
 }
 
 fn fall_headline(report: &EvalReport) -> String {
