@@ -22,16 +22,7 @@ fn falls_in_real_video_with_no_room_file() {
     );
     let everyday = common::expecting_nothing(&result);
     assert_eq!(everyday.len(), 27);
-    let false_falls = everyday
-        .iter()
-        .filter(|c| {
-            c["false_alarms"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|f| f[0] == "fall")
-        })
-        .count();
+    let false_falls = common::with_false_alarm(&everyday, |kind| kind == "fall");
     assert!(
         false_falls <= 1,
         "{false_falls} of 27 everyday activities raised a fall"

@@ -282,18 +282,19 @@ impl FallDetector {
         }
         // Staff told of the fall need not hear of the floor at once; a
         // person found on the floor with no fall seen is news already.
-        let first_after = if self.fall_reported {
-            self.settings.on_floor_after_s
+        let (first_after, rule) = if self.fall_reported {
+            (
+                self.settings.on_floor_after_s,
+                "lying on the floor longer than on_floor_after_s after the fall",
+            )
         } else {
-            self.settings.unseen_on_floor_after_s
+            (
+                self.settings.unseen_on_floor_after_s,
+                "lying on the floor, no fall seen, longer than unseen_on_floor_after_s",
+            )
         };
         let next = *self.next_on_floor.get_or_insert(down_since + first_after);
         if t >= next {
-            let rule = if self.fall_reported {
-                "lying on the floor longer than on_floor_after_s after the fall"
-            } else {
-                "lying on the floor, no fall seen, longer than unseen_on_floor_after_s"
-            };
             self.next_on_floor = Some(next + self.settings.on_floor_repeat_s);
             let mut values = BTreeMap::new();
             values.insert("seconds_on_floor", down_for);

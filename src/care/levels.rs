@@ -124,6 +124,12 @@ pub fn default_level(kind: &str) -> Option<DayNight> {
     })
 }
 
+/// Whether `kind` reaches a phone at night at the device's default levels
+/// (night is when every kind is loudest).
+pub fn sent_at_night(kind: &str) -> bool {
+    default_level(kind).is_some_and(|l| l.night != Level::Silent)
+}
+
 fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text, "%H:%M").ok()
 }

@@ -375,6 +375,8 @@ pub struct RoomWatch {
     persons: Vec<PersonWatch>,
     /// The number the next newcomer gets: numbers are never reused.
     next_number: usize,
+    /// Someone unseen this long is forgotten.
+    forget_after_s: f64,
     several_since: Option<f64>,
     several_reported: bool,
     /// When more than one person was last seen.
@@ -400,6 +402,7 @@ impl RoomWatch {
             gravity,
             persons: Vec::new(),
             next_number: 0,
+            forget_after_s: forget_after_s(&settings),
             several_since: None,
             several_reported: false,
             attended_at: None,
@@ -539,22 +542,10 @@ impl RoomWatch {
         result
     }
 
-    /// People not seen for longer than anything they could still raise
-    /// (the longest of the care timers, and at least ten minutes) are
-    /// forgotten: a room that sees a hundred visitors a day must not follow
-    /// each of them for ever, every frame.
+    /// People not seen for `forget_after_s`: a room that sees a hundred
+    /// visitors a day must not follow each of them for ever, every frame.
     fn forget_long_gone(&mut self, t: f64) {
-        let s = &self.settings;
-        let horizon = [
-            s.bed.exit_tolerance_s,
-            s.bed.edge_after_s,
-            s.exit.after_s,
-            s.activity.inactivity_after_s,
-            s.fall.unseen_on_floor_after_s,
-            s.fall.floor_after_impact_s,
-        ]
-        .into_iter()
-        .fold(FORGET_UNSEEN_AFTER_S, f64::max);
+        let horizon = self.forget_after_s;
         self.persons.retain(|p| {
             p.last_seen()
                 .is_some_and(|(seen, _, _)| t - seen <= horizon)
@@ -610,6 +601,21 @@ impl RoomWatch {
 
 /// Someone unseen this long, at the least, is forgotten.
 const FORGET_UNSEEN_AFTER_S: f64 = 600.0;
+
+/// Longer than anything someone unseen could still raise: the longest of
+/// the care timers, and at least `FORGET_UNSEEN_AFTER_S`.
+fn forget_after_s(s: &CareSettings) -> f64 {
+    [
+        s.bed.exit_tolerance_s,
+        s.bed.edge_after_s,
+        s.exit.after_s,
+        s.activity.inactivity_after_s,
+        s.fall.unseen_on_floor_after_s,
+        s.fall.floor_after_impact_s,
+    ]
+    .into_iter()
+    .fold(FORGET_UNSEEN_AFTER_S, f64::max)
+}
 
 /// How far a body may move a second, in its own torso lengths: a brisk
 /// walk is about three, the hips of a falling body as much. After frames

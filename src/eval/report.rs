@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{CaseResult, EvalReport, GroupScore, KindScore};
-use crate::care::levels::Level;
+use crate::care::levels;
 use crate::care::CareKind;
 
 fn ratio(value: Option<f64>) -> String {
@@ -75,7 +75,11 @@ fn sound_headline(report: &EvalReport) -> String {
         .count();
     let reaching_staff = ordinary
         .iter()
-        .filter(|c| c.false_alarms.iter().any(|(k, _)| sent_at_night(*k)))
+        .filter(|c| {
+            c.false_alarms
+                .iter()
+                .any(|(k, _)| levels::sent_at_night(k.name()))
+        })
         .count();
     format!(
         "sounds found: {}; ordinary recordings with a false event {} of {} ({}), \
@@ -87,12 +91,6 @@ fn sound_headline(report: &EvalReport) -> String {
         reaching_staff,
         share_of(reaching_staff, ordinary.len())
     )
-}
-
-/// A kind that reaches a phone at night at the device's default levels
-/// (night is when every kind is loudest).
-fn sent_at_night(kind: CareKind) -> bool {
-    crate::care::levels::default_level(kind.name()).is_some_and(|l| l.night != Level::Silent)
 }
 
 fn fall_headline(report: &EvalReport) -> String {

@@ -92,6 +92,20 @@ pub fn expecting_nothing(result: &serde_json::Value) -> Vec<&serde_json::Value> 
         .collect()
 }
 
+/// How many of `cases` raised a false alarm of a kind `counts` picks.
+pub fn with_false_alarm(cases: &[&serde_json::Value], counts: impl Fn(&str) -> bool) -> usize {
+    cases
+        .iter()
+        .filter(|c| {
+            c["false_alarms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| counts(a[0].as_str().unwrap()))
+        })
+        .count()
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
