@@ -396,13 +396,14 @@ impl RoomWatch {
         let gravity = room.camera.map_or_else(gravity::Gravity::default, |c| {
             gravity::Gravity::with_pitch(c.pitch_deg)
         });
+        let forget_after_s = forget_after_s(&settings);
         RoomWatch {
             room,
             settings,
             gravity,
             persons: Vec::new(),
             next_number: 0,
-            forget_after_s: forget_after_s(&settings),
+            forget_after_s,
             several_since: None,
             several_reported: false,
             attended_at: None,
