@@ -866,10 +866,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out!("{}", serde_json::to_string(&result)?);
             } else {
                 out!(
-                    "{} files, {:.1} s of audio, {} patches, {} speech segments, {} sound events\nprocessing {:.4} s: real-time factor {:.5}\nresample {:.1} ms, front end {:.1} ms, YAMNet {:.1} ms, VAD {:.1} ms, events {:.1} ms, alarm patterns {:.1} ms\npeak RSS {:.0} MB",
+                    "{} files, {:.1} s of audio, {} patches ({} with a second look), {} speech segments, {} sound events\nprocessing {:.4} s: real-time factor {:.5}\nresample {:.1} ms, front end {:.1} ms, YAMNet {:.1} ms, VAD {:.1} ms, events {:.1} ms, alarm patterns {:.1} ms\npeak RSS {:.0} MB",
                     result.files,
                     result.audio_s,
                     result.patches,
+                    result.second_looks,
                     result.speech_segments,
                     result.events,
                     result.processing_s,

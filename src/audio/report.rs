@@ -28,6 +28,9 @@ pub struct AudioReport {
 pub struct PatchReport {
     pub start_s: f64,
     pub top: Vec<ClassScore>,
+    /// What the second look half a hop earlier heard, when an onset called for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_look: Option<Vec<ClassScore>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,18 +103,21 @@ pub fn analyze_file(
     Ok(report)
 }
 
+fn named(top: &[(usize, f32)], analyzer: &SoundAnalyzer) -> Vec<ClassScore> {
+    top.iter()
+        .map(|&(class, score)| ClassScore {
+            class: analyzer.class_name(class).to_string(),
+            score: round3(f64::from(score)),
+        })
+        .collect()
+}
+
 fn record(report: &mut AudioReport, output: SoundOutput, analyzer: &SoundAnalyzer) {
     match output {
         SoundOutput::Patch(patch) => report.patches.push(PatchReport {
             start_s: round3(patch.start_s),
-            top: patch
-                .top
-                .iter()
-                .map(|&(class, score)| ClassScore {
-                    class: analyzer.class_name(class).to_string(),
-                    score: round3(f64::from(score)),
-                })
-                .collect(),
+            top: named(&patch.top, analyzer),
+            second_look: patch.second_look.as_deref().map(|top| named(top, analyzer)),
         }),
         SoundOutput::Speech(segment) => report.speech.push(Span {
             start_s: round3(segment.start_s()),

@@ -21,6 +21,8 @@ pub struct AudioBench {
     /// Processing time over audio time: 0.01 is a hundred times faster than real time.
     pub real_time_factor: f64,
     pub patches: usize,
+    /// Patches that took a second look half a hop earlier (an onset heard).
+    pub second_looks: usize,
     pub speech_segments: usize,
     pub events: usize,
     /// Total milliseconds per stage over all files.
@@ -54,6 +56,7 @@ struct Pass {
     stages: StageTimes,
     audio_s: f64,
     patches: usize,
+    second_looks: usize,
     speech: usize,
     events: usize,
 }
@@ -87,6 +90,7 @@ pub fn run(
         processing_s: processing.as_secs_f64(),
         real_time_factor: processing.as_secs_f64() / pass.audio_s.max(f64::MIN_POSITIVE),
         patches: pass.patches,
+        second_looks: pass.second_looks,
         speech_segments: pass.speech,
         events: pass.events,
         resample_ms: ms(pass.resample),
@@ -110,13 +114,17 @@ fn one_pass(
         stages: StageTimes::default(),
         audio_s: 0.0,
         patches: 0,
+        second_looks: 0,
         speech: 0,
         events: 0,
     };
     let count = |outputs: Vec<SoundOutput>, pass: &mut Pass| {
         for output in outputs {
             match output {
-                SoundOutput::Patch(_) => pass.patches += 1,
+                SoundOutput::Patch(patch) => {
+                    pass.patches += 1;
+                    pass.second_looks += usize::from(patch.second_look.is_some());
+                }
                 SoundOutput::Speech(_) => pass.speech += 1,
                 SoundOutput::Event(crate::audio::events::EventUpdate::Ended(_)) => pass.events += 1,
                 SoundOutput::Event(_) => {}
