@@ -1392,3 +1392,65 @@ async fn thousands_of_hostile_requests_after_the_openapi_document_get_no_5xx() {
     );
     assert!(state.hub.store().verify_audit().unwrap().intact());
 }
+
+/// Every response the router gives, whatever the path, the method or the
+/// session: the page's own script and style only, never framed, never
+/// cached, no referrer; HSTS only under TLS.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = state(dir.path(), Clock::system());
+    let token = login(&state, "hanne").await;
+    let mut requests: Vec<(&str, &str, Option<&str>)> = PROTECTED
+        .iter()
+        .flat_map(|&(method, path)| [(method, path, None), (method, path, Some(token.as_str()))])
+        .collect();
+    requests.extend([
+        ("GET", "/", None),
+        ("GET", "/app.js", None),
+        ("GET", "/style.css", None),
+        ("GET", "/health", None),
+        ("GET", "/no/such/page", None),
+        ("POST", "/api/login", None),
+    ]);
+    for tls in [false, true] {
+        state.tls = tls;
+        for &(method, path, session) in &requests {
+            let mut request = Request::builder().method(method).uri(path);
+            if let Some(token) = session {
+                request = request.header("cookie", format!("tryghed_session={token}"));
+            }
+            let response = router(state.clone())
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let headers = response.headers();
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let what = format!("{method} {path} (session {}, tls {tls})", session.is_some());
+            let policy = header("content-security-policy");
+            for directive in [
+                "default-src 'none'",
+                "script-src 'self'",
+                "frame-ancestors 'none'",
+            ] {
+                assert!(policy.contains(directive), "{what}: {policy}");
+            }
+            assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+            assert_eq!(header("x-frame-options"), "DENY", "{what}");
+            assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
+            assert_eq!(header("cache-control"), "no-store", "{what}");
+            assert!(header("permissions-policy").contains("camera=()"), "{what}");
+            assert_eq!(
+                headers.contains_key("strict-transport-security"),
+                tls,
+                "{what}"
+            );
+        }
+    }
+}

@@ -155,7 +155,7 @@ async fn serve(
         .await
         .with_context(|| format!("{}: cannot listen", options.bind))?;
     let address = listener.local_addr()?;
-    if options.tls {
+    let tls = if options.tls {
         let names = vec![
             "localhost".to_string(),
             address.ip().to_string(),
@@ -164,16 +164,12 @@ async fn serve(
         let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
         say(format!("staff app: https://{address}/"));
         say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
-        tokio::spawn(crate::deliver::tls::serve(listener, tls, router(state)));
+        Some(tls)
     } else {
         say(format!("staff app: http://{address}/"));
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!("staff app: {e}");
-            }
-        });
-    }
+        None
+    };
+    tokio::spawn(crate::deliver::serve::serve(listener, tls, router(state)));
     tokio::spawn(hub.clone().run_ticker());
 
     let now = hub.now();

@@ -209,6 +209,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/looks/{id}/view", get(view_look))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.tls,
+            super::headers::add,
+        ))
         .with_state(state)
 }
 

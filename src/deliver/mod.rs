@@ -4,12 +4,14 @@
 //! capture, vision or audio, so no frame or sound can reach it.
 
 pub mod case_api;
+pub mod headers;
 pub mod http;
 pub mod hub;
 pub mod live;
 pub mod openapi;
 pub mod outlet_tls;
 pub mod outlets;
+pub mod serve;
 pub mod sessions;
 pub mod tls;
 

@@ -3,17 +3,12 @@
 //! the data folder; its SHA-256 fingerprint is shown so staff phones can be
 //! told to trust exactly that one. rustls with the ring provider.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::Router;
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use sha2::{Digest, Sha256};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -96,32 +91,4 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     options.mode(0o600);
     options.open(path)?.write_all(bytes)
-}
-
-/// Serves `app` over TLS on `listener` until the task is dropped. A client
-/// that fails the handshake is dropped alone.
-pub async fn serve(listener: tokio::net::TcpListener, config: Arc<ServerConfig>, app: Router) {
-    let acceptor = TlsAcceptor::from(config);
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
-        let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
-            let Ok(Ok(tls)) =
-                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream))
-                    .await
-            else {
-                return;
-            };
-            let service =
-                TowerToHyperService::new(app.layer(axum::Extension(axum::extract::ConnectInfo::<
-                    SocketAddr,
-                >(peer))));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service)
-                .with_upgrades()
-                .await;
-        });
-    }
 }
