@@ -2,6 +2,7 @@
 //! driven by playwright-core): `tryghed demo` replays its room, a staff
 //! member logs in, sees the resident's card, takes a one-minute look at the
 //! live silhouette, and the fall alarm arrives, is acknowledged and resolved;
+//! a session ended behind the phone's back is a loud "no alarms" warning;
 //! then the case officer records the resident's opposition and the device
 //! shuts its camera and microphone (R1.4).
 //! Screenshots are kept in target/e2e-screenshots/.

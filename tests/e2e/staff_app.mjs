@@ -1,6 +1,7 @@
 // Drives Debian's chromium, headless, through the staff app of a running
 // `tryghed demo`: log in, see an alarm arrive from the replayed room,
 // acknowledge it, resolve it. Screenshots go to the folder given.
+// A session ended behind the phone's back is a loud "no alarms" state.
 // Then, as the case officer, record the resident's opposition: the basis
 // ends (R1.4) and the card says nothing runs.
 // Last, the installer sees the camera's learnt tilt and no resident.
@@ -71,6 +72,20 @@ try {
   step("a device that stops answering is a warning on the phone");
   await page.unroute("**/health");
   await page.waitForSelector("#offline", { state: "hidden", timeout: 20000 });
+  // The session ends without the phone's user asking (ended here from the
+  // page's own script, as an expiry or a restart of the device would end
+  // it): the phone says loudly that it receives no alarms until she is back.
+  await page.evaluate(() => fetch("/api/logout", { method: "POST" }));
+  await page.waitForSelector("#deaf[data-loud=yes]:not([hidden])", { timeout: 20000 });
+  await page.waitForSelector("#login:not([hidden])");
+  await page.screenshot({ path: `${shots}/5c-no-alarms.png` });
+  step("a session ended behind the phone's back is a loud 'no alarms' state");
+  await page.fill("#name", name);
+  await page.fill("#password", password);
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#board:not([hidden])");
+  await page.waitForSelector("#deaf", { state: "hidden" });
+  step("logged in again, the warning is gone");
   await page.selectOption("#language", "en");
   await page.waitForSelector("h2:text('Open alarms')");
   step("English on request");

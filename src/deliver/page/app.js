@@ -8,6 +8,8 @@ const TEXTS = {
     open_alarms: "Åbne alarmer", no_alarms: "Ingen åbne alarmer.", acknowledge: "Kvittér", resolve: "Afslut",
     outcome: "Hvad skete der?", raised: "Ny", acknowledged: "Kvitteret af", connected: "Forbundet", reconnecting: "Forbinder igen …",
     device_offline: "Enheden svarer ikke: alarmer kan ikke nå frem. Gå til beboerne, og tilkald teknisk hjælp.",
+    deaf: "Denne telefon modtager ingen alarmer. Log ind igen.",
+    deaf_stream: "Alarmerne når ikke frem til denne telefon: forbindelsen er væk. Prøver igen …",
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
@@ -33,6 +35,8 @@ const TEXTS = {
     open_alarms: "Open alarms", no_alarms: "No open alarms.", acknowledge: "Acknowledge", resolve: "Resolve",
     outcome: "What happened?", raised: "New", acknowledged: "Acknowledged by", connected: "Connected", reconnecting: "Reconnecting …",
     device_offline: "The device is not answering: alarms cannot get through. Go to the residents and call for technical help.",
+    deaf: "This phone receives no alarms. Log in again.",
+    deaf_stream: "Alarms are not reaching this phone: the connection is lost. Trying again …",
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
@@ -149,6 +153,58 @@ async function checkDevice() {
   }
 }
 setInterval(checkDevice, CHECK_EVERY_MS);
+
+// A phone that stops receiving alarms without its user asking (the device
+// restarted, the session expired or was ended, the alarm stream is gone)
+// says so loudly, and again every minute, until it receives them again.
+const seesAlarms = (user) => user && (user.role === "staff" || user.role === "auditor");
+let deafSignalled = 0;
+let streamDownSince = null;
+
+function deaf(reason, loud) {
+  const banner = $("deaf");
+  banner.dataset.text = reason;
+  banner.textContent = t(reason);
+  banner.hidden = false;
+  banner.dataset.loud = loud ? "yes" : "";
+  if (loud && Date.now() - deafSignalled >= 60000) {
+    deafSignalled = Date.now();
+    signal({ level: "alarm" });
+  }
+}
+
+function hearing() {
+  $("deaf").hidden = true;
+  $("deaf").dataset.loud = "";
+  deafSignalled = 0;
+  streamDownSince = null;
+}
+
+async function watchHearing() {
+  const banner = $("deaf");
+  if (!me) {
+    // Logged out: keep repeating what the banner says, if it was not asked for.
+    if (!banner.hidden && banner.dataset.loud) deaf(banner.dataset.text, true);
+    return;
+  }
+  if (!seesAlarms(me)) return;
+  try {
+    await api("/api/me");
+  } catch (error) {
+    if (error.status === 401) showLogin("lost");
+    return;
+  }
+  // EventSource retries by itself, but gives up for good on an error answer.
+  if (source && source.readyState === EventSource.CLOSED) listen();
+  if (source && source.readyState === EventSource.OPEN) {
+    streamDownSince = null;
+    if (banner.dataset.text === "deaf_stream") hearing();
+  } else {
+    streamDownSince ??= Date.now();
+    if (Date.now() - streamDownSince >= OFFLINE_AFTER_MS) deaf("deaf_stream", true);
+  }
+}
+setInterval(watchHearing, CHECK_EVERY_MS);
 
 function render() {
   const list = $("alarms");
@@ -299,7 +355,7 @@ $("basis-form").addEventListener("submit", async (event) => {
     await loadResidents();
   } catch (error) {
     $("basis-error").textContent = error.message;
-    if (error.status === 401) showLogin();
+    if (error.status === 401) showLogin("lost");
   }
 });
 $("basis-cancel").onclick = () => { $("basis-form").hidden = true; };
@@ -352,7 +408,7 @@ async function askLook(resident, max) {
 
 function report(error) {
   $("connection").textContent = error.message;
-  if (error.status === 401) showLogin();
+  if (error.status === 401) showLogin("lost");
 }
 
 function apply(step) {
@@ -371,6 +427,7 @@ function listen() {
 }
 
 async function showBoard(user) {
+  hearing();
   $("login").hidden = true;
   $("board").hidden = false;
   $("logout").hidden = false;
@@ -399,7 +456,10 @@ async function showBoard(user) {
   listen();
 }
 
-function showLogin() {
+// `why`: "lost" when the session ended without the user asking, "logout"
+// when she logged out; nothing on a first visit.
+function showLogin(why) {
+  if (seesAlarms(me) && why) deaf("deaf", why === "lost");
   if (source) source.close();
   closeLook();
   // Nothing the last user saw stays in the page for the next one.
@@ -431,8 +491,8 @@ $("login").addEventListener("submit", async (event) => {
 });
 
 $("look-close").onclick = closeLook;
-$("logout").onclick = async () => { await api("/api/logout", { method: "POST" }).catch(() => {}); showLogin(); };
+$("logout").onclick = async () => { await api("/api/logout", { method: "POST" }).catch(() => {}); showLogin("logout"); };
 $("language").onchange = () => { language = $("language").value; localStorage.setItem("language", language); applyTexts(); };
 
 applyTexts();
-api("/api/me").then(showBoard).catch(showLogin);
+api("/api/me").then(showBoard).catch(() => showLogin());
