@@ -6,9 +6,11 @@
 //! requests made from the OpenAPI document's own schemas, then spoiled,
 //! get no 5xx.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -383,6 +385,50 @@ async fn failed_log_ins_are_limited() {
         StatusCode::TOO_MANY_REQUESTS,
         "and the same address for other names"
     );
+    // Her own phone, from another address, is not locked out by the guesser.
+    let from_elsewhere = Request::builder()
+        .method("POST")
+        .uri("/api/login")
+        .header("content-type", "application/json")
+        .extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 40000))))
+        .body(Body::from(format!(
+            r#"{{"name":"hanne","password":"{PASSWORD}"}}"#
+        )))
+        .unwrap();
+    let response = router(state.clone()).oneshot(from_elsewhere).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "a name is never locked");
+}
+
+/// Twenty guesses sent at once from one address: five are tried, the rest
+/// wait, however the checks of the password interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_log_ins_cannot_slip_past_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::system());
+    let body = r#"{"name":"hanne","password":"guess"}"#;
+    let guesses = (0..20).map(|_| {
+        call(
+            &state,
+            "POST",
+            "/api/login",
+            None,
+            Some(("application/json", body)),
+        )
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let waited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((tried, waited), (5, 15), "{statuses:?}");
 }
 
 #[tokio::test]

@@ -309,9 +309,7 @@ async fn login(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let now = state.hub.now();
-    let keys = [format!("name:{}", login.name), format!("address:{address}")];
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if !state.sessions.may_try(&keys, now) {
+    if !state.sessions.begin_attempt(&address, now) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed log-ins; wait five minutes",
@@ -324,12 +322,12 @@ async fn login(
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))??;
     let Some(user) = user else {
-        state.sessions.failed(&keys, now);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong name or password",
         ));
     };
+    state.sessions.attempt_succeeded(&address, now);
     let token = state
         .sessions
         .start(user, now)

@@ -11,7 +11,8 @@ use crate::store::User;
 
 /// How long a session lasts (a shift and a bit).
 pub const SESSION_HOURS: i64 = 12;
-/// Failed log-ins allowed per name and per address in `WINDOW_MINUTES`...
+/// Failed log-ins allowed from one address in `WINDOW_MINUTES`. Names are
+/// never locked: anyone could lock a colleague out by typing her name.
 pub const MAX_FAILURES: usize = 5;
 pub const WINDOW_MINUTES: i64 = 5;
 
@@ -58,20 +59,32 @@ impl Sessions {
             .remove(token);
     }
 
-    /// Whether `keys` (the name tried, the address) may try now.
-    pub fn may_try(&self, keys: &[&str], now: Time) -> bool {
+    /// Starts a log-in attempt from `address`, or refuses it while the
+    /// address has used up its failures. The attempt counts as failed until
+    /// [`Sessions::attempt_succeeded`] says otherwise, so a burst of
+    /// attempts sent at once cannot slip past the limit.
+    pub fn begin_attempt(&self, address: &str, now: Time) -> bool {
+        let window = Duration::minutes(WINDOW_MINUTES);
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter().all(|key| {
-            let list = failures.entry(key.to_string()).or_default();
-            list.retain(|t| now - *t < Duration::minutes(WINDOW_MINUTES));
-            list.len() < MAX_FAILURES
-        })
+        failures.retain(|_, list| {
+            list.retain(|t| now - *t < window);
+            !list.is_empty()
+        });
+        let list = failures.entry(address.to_string()).or_default();
+        if list.len() >= MAX_FAILURES {
+            return false;
+        }
+        list.push(now);
+        true
     }
 
-    pub fn failed(&self, keys: &[&str], now: Time) {
+    /// The attempt begun at `at` from `address` succeeded.
+    pub fn attempt_succeeded(&self, address: &str, at: Time) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            failures.entry(key.to_string()).or_default().push(now);
+        if let Some(list) = failures.get_mut(address) {
+            if let Some(i) = list.iter().rposition(|t| *t == at) {
+                list.remove(i);
+            }
         }
     }
 }
