@@ -269,10 +269,9 @@ impl PatchStream {
         }
         if total < CHUNK_SAMPLES as u64 {
             if self.next_patch == 0 {
-                let frames: Vec<_> = self.frames.drain(..).collect();
                 out.push(Cut {
                     index: 0,
-                    patch: pad_patch(&frames),
+                    patch: self.patch_at(0, self.frames.len()),
                     second_look: None,
                 });
                 self.next_patch = 1;
@@ -289,6 +288,7 @@ impl PatchStream {
         // Ready for the next sound, which starts again at 0 s.
         self.pending.zeroize();
         self.pending.clear();
+        self.frames.iter_mut().for_each(Zeroize::zeroize);
         self.frames.clear();
         (
             self.pending_start,
@@ -325,22 +325,20 @@ impl PatchStream {
                 break;
             }
             let from = (first - self.frames_start) as usize;
-            let frames: Vec<_> = self
-                .frames
-                .range(from..from + CHUNK_FRAMES)
-                .copied()
-                .collect();
             out.push(Cut {
                 index: self.next_patch,
-                patch: pad_patch(&frames),
+                patch: self.patch_at(from, CHUNK_FRAMES),
                 second_look: self.second_look(first),
             });
             self.next_patch += 1;
             // Frames before what the next patch and its second look need are done with.
             let next_needs = (self.next_patch * HOP_FRAMES as u64)
                 .saturating_sub((SECOND_LOOK_EARLIER + ONSET_LOOKBACK) as u64);
-            while self.frames_start < next_needs && !self.frames.is_empty() {
-                self.frames.pop_front();
+            while self.frames_start < next_needs {
+                let Some(mut frame) = self.frames.pop_front() else {
+                    break;
+                };
+                frame.zeroize();
                 self.frames_start += 1;
             }
         }
@@ -356,21 +354,38 @@ impl PatchStream {
             .frames
             .range(from - lookback..from + CHUNK_FRAMES)
             .copied();
-        if !has_onset(heard, lookback) {
-            return None;
-        }
-        let frames: Vec<_> = self
+        has_onset(heard, lookback).then(|| self.patch_at(from, CHUNK_FRAMES))
+    }
+
+    /// A patch of the `count` frames queued from `from` on, zero-padded
+    /// as `pad_patch` does (copied once, straight from the queue).
+    fn patch_at(&self, from: usize, count: usize) -> Patch {
+        let mut patch: Patch = self
             .frames
-            .range(from..from + CHUNK_FRAMES)
+            .range(from..from + count)
+            .take(PATCH_FRAMES)
             .copied()
             .collect();
-        Some(pad_patch(&frames))
+        patch.resize(PATCH_FRAMES, [0.0; MEL_BANDS]);
+        patch
     }
 }
 
 impl Drop for PatchStream {
     fn drop(&mut self) {
         self.pending.zeroize();
+        // Log-mel frames are sound too (R5.4).
+        self.frames.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+impl Drop for Cut {
+    /// A patch not yet classified (the analyzer stopped mid-stream) is wiped too.
+    fn drop(&mut self) {
+        self.patch.zeroize();
+        if let Some(second) = &mut self.second_look {
+            second.zeroize();
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State,
 };
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -220,12 +220,9 @@ const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/style.css");
 
+/// Served with `no-store` like every answer (`headers`).
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-store")],
-        body,
-    )
-        .into_response()
+    ([(CONTENT_TYPE, content_type)], body).into_response()
 }
 
 async fn page() -> Response {

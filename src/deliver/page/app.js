@@ -445,9 +445,8 @@ async function showBoard(user) {
     residentsTimer = setInterval(loadResidents, 5000);
   }
   // Alarms are for staff (and auditors, who read); case officers see residents.
-  const seesAlarms = role === "staff" || role === "auditor";
-  $("alarm-board").hidden = !seesAlarms;
-  if (!seesAlarms) return;
+  $("alarm-board").hidden = !seesAlarms(me);
+  if (!seesAlarms(me)) return;
   const { alarms: open, place } = await api("/api/alarms");
   if (lastPlace === null) lastPlace = place;
   alarms.clear();
