@@ -325,6 +325,21 @@ enum UserCommand {
         #[arg(long, value_delimiter = ',', num_args = 0..)]
         rooms: Vec<String>,
     },
+    /// Sets a new password, read from standard input; her sessions end.
+    Password {
+        #[arg(long)]
+        name: String,
+    },
+    /// Stops a user from logging in; her sessions end at once.
+    Disable {
+        #[arg(long)]
+        name: String,
+    },
+    /// Lets a disabled user log in again.
+    Enable {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -454,14 +469,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: UserCommand::Add { name, role, rooms },
         } => {
             let role: tryghed::store::Role = role.parse().map_err(UsageError)?;
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
+            let password = password_from_stdin()?;
             let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
             open_store()?
-                .add_user(&name, role, &rooms, password, &actor, now)
+                .add_user(&name, role, &rooms, &password, &actor, now)
                 .map_err(|e| UsageError(e.to_string()))?;
             out!(
                 "user {name} added as {}, {}",
@@ -476,6 +487,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rooms: Vec<String> = rooms.into_iter().filter(|r| !r.trim().is_empty()).collect();
             open_store()?.set_user_rooms(&name, &rooms, &actor, now)?;
             out!("user {name}: {}", rooms_text(&rooms));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Password { name },
+        } => {
+            let password = password_from_stdin()?;
+            let ended = open_store()?
+                .set_password(&name, &password, &actor, now)
+                .map_err(|e| UsageError(e.to_string()))?;
+            out!("user {name}: new password; {ended} session(s) ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Disable { name },
+        } => {
+            let ended = open_store()?.disable_user(&name, &actor, now)?;
+            out!("user {name} disabled; {ended} session(s) ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Enable { name },
+        } => {
+            open_store()?.enable_user(&name, &actor, now)?;
+            out!("user {name} may log in again");
             Ok(ExitCode::SUCCESS)
         }
         Command::Resident { command } => {
@@ -1153,6 +1188,16 @@ fn demo_product(
     }
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line from standard input, without its line ending (never echoed
+/// or logged).
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// "rooms A12, A14" or "every room".

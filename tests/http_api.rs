@@ -18,7 +18,7 @@ use tower::ServiceExt;
 use tryghed::alarm::AlarmSettings;
 use tryghed::deliver::http::{router, AppState, MAX_BODY_BYTES};
 use tryghed::deliver::live::{Live, SilhouetteView};
-use tryghed::deliver::sessions::Sessions;
+use tryghed::deliver::sessions::LogInLimit;
 use tryghed::deliver::{Clock, Hub};
 use tryghed::domain::DeviceFault;
 use tryghed::policy::permit_device_fault;
@@ -76,7 +76,7 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
     .unwrap();
     AppState {
         hub: Arc::new(hub),
-        sessions: Arc::new(Sessions::default()),
+        login_limit: Arc::new(LogInLimit::default()),
         live: Arc::new(Live::default()),
         tls: false,
     }
@@ -1498,5 +1498,91 @@ async fn every_response_carries_the_security_headers() {
                 "{what}"
             );
         }
+    }
+}
+
+/// The device after a restart: a new hub over the same data directory.
+fn restarted(dir: &std::path::Path, clock: Clock) -> AppState {
+    let store = Store::open(dir).unwrap();
+    let hub = Hub::new(
+        store,
+        AlarmSettings::default(),
+        vec!["mqtt", "webhook"],
+        clock,
+    )
+    .unwrap();
+    AppState {
+        hub: Arc::new(hub),
+        login_limit: Arc::new(LogInLimit::default()),
+        live: Arc::new(Live::default()),
+        tls: false,
+    }
+}
+
+#[tokio::test]
+async fn a_phone_stays_logged_in_across_a_restart_until_it_logs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = login(&state(dir.path(), Clock::system()), "hanne").await;
+    let after = restarted(dir.path(), Clock::system());
+    let (status, me) = call(&after, "GET", "/api/me", Some(&token), None).await;
+    assert_eq!(
+        (status, me["name"].as_str()),
+        (StatusCode::OK, Some("hanne"))
+    );
+    let (status, _) = call(&after, "POST", "/api/logout", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&after, "GET", "/api/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let actions = audit_actions(&after);
+    for action in ["session.start hanne", "session.end hanne"] {
+        assert!(
+            actions.iter().any(|a| a.starts_with(action)),
+            "{action}: {actions:?}"
+        );
+    }
+}
+
+/// However a session ends — log-out, the user disabled or given a new
+/// password from the command line, or the shift's twelve hours run out —
+/// the phone's alarm stream closes with it, so the page learns it is deaf
+/// instead of waiting on a stream that will never carry an alarm.
+#[tokio::test(start_paused = true)]
+async fn an_alarm_stream_closes_when_its_session_ends() {
+    for how in ["log-out", "disabled", "new password", "expired"] {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path(), Clock::tokio_from(start()));
+        let token = login(&state, "hanne").await;
+        let request = Request::builder()
+            .uri("/api/events")
+            .header("cookie", format!("tryghed_session={token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = router(state.clone()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{how}");
+        let now = state.hub.now();
+        // The command line is another process with its own connection.
+        let mut other = Store::open(dir.path()).unwrap();
+        match how {
+            "log-out" => {
+                let (status, _) = call(&state, "POST", "/api/logout", Some(&token), None).await;
+                assert_eq!(status, StatusCode::OK);
+            }
+            "disabled" => assert_eq!(other.disable_user("hanne", "K", now).unwrap(), 1),
+            "new password" => {
+                let ended = other.set_password("hanne", "a new long password", "K", now);
+                assert_eq!(ended.unwrap(), 1);
+            }
+            _ => {}
+        }
+        let wait = if how == "expired" { 13 * 3600 } else { 60 };
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20);
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(wait), body).await;
+        assert!(closed.is_ok(), "{how}: the stream is still open");
+        let (status, _) = call(&state, "GET", "/api/events", Some(&token), None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{how}: and cannot be opened again"
+        );
     }
 }

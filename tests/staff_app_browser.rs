@@ -3,90 +3,126 @@
 //! member logs in, sees the resident's card, takes a one-minute look at the
 //! live silhouette, and the fall alarm arrives, is acknowledged and resolved;
 //! a session ended behind the phone's back is a loud "no alarms" warning;
-//! then the case officer records the resident's opposition and the device
+//! the device is killed and started again under the logged-in page, which
+//! stays logged in and receives the next fall; then the case officer records the resident's opposition and the device
 //! shuts its camera and microphone (R1.4).
 //! Screenshots are kept in target/e2e-screenshots/.
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `tryghed demo` and what it printed before its address.
+struct Demo {
+    child: Child,
+    url: String,
+    head: Vec<String>,
+    printer: std::thread::JoinHandle<Vec<String>>,
+}
+
+/// Starts the demo on `data` (`port` 0: any free port) and waits for its address.
+fn start_demo(data: &Path, port: u16) -> Demo {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--data-dir", data.to_str().unwrap(), "demo"])
+        .args(["--port", &port.to_string(), "--seconds", "150"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut head = Vec::new();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        println!("demo: {line}");
+        if let Some(rest) = line.strip_prefix("staff app: ") {
+            url = Some(rest.trim().to_string());
+            break;
+        }
+        head.push(line);
+    }
+    // The demo goes on printing its alarms while the browser works.
+    let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    Demo {
+        child,
+        url: url.expect("the demo prints its address"),
+        head,
+        printer,
+    }
+}
+
+impl Demo {
+    /// The password the demo printed for `name`.
+    fn password(&self, name: &str) -> String {
+        self.head
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("the demo prints the log-in of {name}"))
+    }
+
+    fn port(&self) -> u16 {
+        let port = self.url.trim_end_matches('/').rsplit(':').next().unwrap();
+        port.parse().unwrap()
+    }
+
+    /// Kills the demo at once (as a power cut would) and returns what it printed.
+    fn kill(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.printer.join().unwrap()
+    }
+}
 
 #[test]
 fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
-    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     assert!(
         e2e.join("node_modules/playwright-core").is_dir(),
         "scripts/setup installs playwright-core into tests/e2e (npm ci)"
     );
     let data = tempfile::tempdir().unwrap();
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args([
-            "--data-dir",
-            data.path().join("demo").to_str().unwrap(),
-            "demo",
-            "--port",
-            "0",
-            "--seconds",
-            "150",
-        ])
+    let records = data.path().join("demo");
+    let mut demo = start_demo(&records, 0);
+    let (url, port) = (demo.url.clone(), demo.port());
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut browser = Command::new("node")
+        .arg(e2e.join("staff_app.mjs"))
+        .args([&url, "personale", &demo.password("personale")])
+        .arg(&shots)
+        .args(["visitator", &demo.password("visitator")])
+        .args(["installator", &demo.password("installator")])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let (mut url, mut password, mut officer, mut installer) = (None, None, None, None);
-    for line in lines.by_ref() {
+    let mut to_browser = browser.stdin.take().unwrap();
+    let mut said = String::new();
+    for line in BufReader::new(browser.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
-        println!("demo: {line}");
-        if let Some(rest) = line.trim().strip_prefix("personale") {
-            password = rest.split_whitespace().next().map(str::to_string);
+        println!("{line}");
+        if line == "e2e: restart the device" {
+            // Killed under the logged-in page, then started on the same
+            // records and address, as after a power cut.
+            demo.kill();
+            demo = start_demo(&records, port);
+            writeln!(to_browser, "restarted").unwrap();
         }
-        if let Some(rest) = line.trim().strip_prefix("visitator") {
-            officer = rest.split_whitespace().next().map(str::to_string);
-        }
-        if let Some(rest) = line.trim().strip_prefix("installator") {
-            installer = rest.split_whitespace().next().map(str::to_string);
-        }
-        if let Some(rest) = line.strip_prefix("staff app: ") {
-            url = Some(rest.trim().to_string());
-            break;
-        }
+        said.push_str(&line);
+        said.push('\n');
     }
-    let (url, password, officer, installer) = (
-        url.expect("the demo prints its address"),
-        password.expect("and the staff log-in"),
-        officer.expect("and the case officer's"),
-        installer.expect("and the installer's"),
-    );
-    // The demo goes on printing its alarms while the browser works.
-    let printer = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let browser = Command::new("node")
-        .arg(e2e.join("staff_app.mjs"))
-        .args([
-            &url,
-            "personale",
-            &password,
-            shots.to_str().unwrap(),
-            "visitator",
-            &officer,
-            "installator",
-            &installer,
-        ])
-        .output()
-        .unwrap();
+    let status = browser.wait().unwrap();
     // The demo notices the opposition within a second and shuts its sources.
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    let _ = demo.kill();
-    let _ = demo.wait();
-    let printed = printer.join().unwrap();
-    println!("{}", String::from_utf8_lossy(&browser.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&browser.stderr));
+    let printed = demo.kill();
     println!("demo then printed: {printed:?}");
     println!("screenshots: {}", shots.display());
-    assert!(browser.status.success(), "the browser run failed");
+    assert!(status.success(), "the browser run failed");
     for step in [
         "a wrong password is refused",
         "the resident's card shows the legal basis",
@@ -95,26 +131,30 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         "acknowledged",
         "resolved: the card is gone",
         "a device that stops answering is a warning on the phone",
+        "a session ended behind the phone's back is a loud 'no alarms' state",
+        "after a restart of the device the phone is still logged in",
         "English on request",
         "the case officer recorded the opposition",
         "refused, naming R11",
         "the § 128 b decision is recorded",
         "the installer sees the camera's tilt and no resident",
     ] {
-        assert!(
-            String::from_utf8_lossy(&browser.stdout).contains(step),
-            "{step}"
-        );
+        assert!(said.contains(step), "{step}");
     }
     // The store holds each step, by whom, in an intact audit chain.
-    let store = tryghed::store::Store::open(&data.path().join("demo")).unwrap();
+    let store = tryghed::store::Store::open(&records).unwrap();
     assert!(store.verify_audit().unwrap().intact());
     let audit = Command::new("sqlite3")
-        .arg(data.path().join("demo/tryghed.sqlite"))
+        .arg(records.join(tryghed::store::DATABASE_FILE))
         .arg("SELECT action || ' ' || actor FROM audit")
         .output()
         .unwrap();
     let audit = String::from_utf8_lossy(&audit.stdout);
+    assert_eq!(
+        audit.matches("session.start personale").count(),
+        2,
+        "logged in once, and once more after her session was ended; never for the restart: {audit}"
+    );
     assert!(
         audit.contains("alarm.acknowledged personale")
             && audit.contains("alarm.resolved personale"),

@@ -298,7 +298,7 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
     // As the first release left it: no complaints or alarm tables, schema 1.
-    sqlite3(dir.path(), "DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
+    sqlite3(dir.path(), "DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store
@@ -477,4 +477,145 @@ fn the_cameras_learnt_tilt_survives_a_restart_and_the_newest_is_kept() {
         (kept.up, kept.frames, kept.kept_at),
         ([0.0, -0.9, -0.2], 600, at)
     );
+}
+
+fn dump(dir: &std::path::Path) -> String {
+    let out = Command::new("sqlite3")
+        .arg(dir.join(DATABASE_FILE))
+        .arg(".dump")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_session_outlives_a_restart_is_kept_only_as_a_hash_and_ends_when_it_should() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = t("2026-06-01T20:00:00Z");
+    let shift_end = now + Duration::hours(12);
+    let token = "7f".repeat(32);
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .add_user(
+                "hanne",
+                tryghed::store::Role::Staff,
+                &[],
+                "a long enough password",
+                "K",
+                now,
+            )
+            .unwrap();
+        store
+            .start_session(&token, "hanne", shift_end, now)
+            .unwrap();
+    }
+    assert!(
+        !dump(dir.path()).contains(&token),
+        "only the token's hash is stored"
+    );
+    let mut store = Store::open(dir.path()).unwrap();
+    let session = store.session(&token, now + Duration::hours(1)).unwrap();
+    assert_eq!(
+        session.map(|s| s.user.name),
+        Some("hanne".to_string()),
+        "after a restart"
+    );
+    assert_eq!(store.session(&token, shift_end).unwrap(), None, "expired");
+    assert_eq!(
+        store.session(&"00".repeat(32), now).unwrap(),
+        None,
+        "unknown"
+    );
+    assert!(store.end_session(&token, now).unwrap());
+    assert_eq!(store.session(&token, now).unwrap(), None, "logged out");
+    assert!(!store.end_session(&token, now).unwrap(), "ends once");
+    assert!(store.verify_audit().unwrap().intact());
+}
+
+#[test]
+fn a_disabled_user_or_a_new_password_ends_every_session_at_once() {
+    use tryghed::store::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let now = t("2026-06-01T20:00:00Z");
+    let later = now + Duration::hours(12);
+    let (phone, tablet) = ("1a".repeat(32), "2b".repeat(32));
+    let mut store = Store::open(dir.path()).unwrap();
+    store
+        .add_user(
+            "hanne",
+            Role::Staff,
+            &[],
+            "a long enough password",
+            "K",
+            now,
+        )
+        .unwrap();
+    store.start_session(&phone, "hanne", later, now).unwrap();
+    store.start_session(&tablet, "hanne", later, now).unwrap();
+    assert_eq!(store.disable_user("hanne", "K", now).unwrap(), 2);
+    assert_eq!(store.session(&phone, now).unwrap(), None);
+    assert_eq!(store.session(&tablet, now).unwrap(), None);
+    assert!(
+        store
+            .check_password("hanne", "a long enough password")
+            .unwrap()
+            .is_none(),
+        "a disabled user cannot log in"
+    );
+    store.enable_user("hanne", "K", now).unwrap();
+    assert!(store
+        .check_password("hanne", "a long enough password")
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        store.session(&phone, now).unwrap(),
+        None,
+        "ended sessions stay ended"
+    );
+
+    store
+        .start_session(&phone, "hanne", later, now)
+        .unwrap_err();
+    let phone = "3c".repeat(32);
+    store.start_session(&phone, "hanne", later, now).unwrap();
+    let short = store.set_password("hanne", "short", "K", now).unwrap_err();
+    assert!(
+        short.to_string().contains("at least 10 characters"),
+        "{short}"
+    );
+    assert!(
+        store.session(&phone, now).unwrap().is_some(),
+        "a refused password changes nothing"
+    );
+    assert_eq!(
+        store
+            .set_password("hanne", "another long password", "K", now)
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.session(&phone, now).unwrap(), None);
+    assert!(store
+        .check_password("hanne", "a long enough password")
+        .unwrap()
+        .is_none());
+    assert!(store
+        .check_password("hanne", "another long password")
+        .unwrap()
+        .is_some());
+    assert!(matches!(
+        store.disable_user("nobody", "K", now),
+        Err(StoreError::UnknownUser(_))
+    ));
+    let actions = dump(dir.path());
+    for action in [
+        "user.disable",
+        "user.enable",
+        "user.password",
+        "session.start",
+    ] {
+        assert!(actions.contains(action), "{action} is audited");
+    }
+    assert!(!actions.contains("another long password"));
+    assert!(store.verify_audit().unwrap().intact());
 }

@@ -22,7 +22,7 @@ use crate::care::{CareEvent, RoomWatch, SoundCue};
 use crate::config::Config;
 use crate::deliver::http::{router, AppState};
 use crate::deliver::live::{Live, SilhouetteView};
-use crate::deliver::sessions::Sessions;
+use crate::deliver::sessions::LogInLimit;
 use crate::deliver::{Clock, Hub};
 use crate::domain::{DeviceFault, Kind, ResidentId};
 use crate::inference::Runtime;
@@ -147,7 +147,7 @@ async fn serve(
     let live = Arc::new(Live::default());
     let state = AppState {
         hub: hub.clone(),
-        sessions: Arc::new(Sessions::default()),
+        login_limit: Arc::new(LogInLimit::default()),
         live: live.clone(),
         tls: options.tls,
     };

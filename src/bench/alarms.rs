@@ -18,10 +18,10 @@ use crate::care::levels::Level;
 use crate::deliver::http::{router, AppState};
 use crate::deliver::live::Live;
 use crate::deliver::outlets::{run_mqtt, MqttSettings};
-use crate::deliver::sessions::Sessions;
+use crate::deliver::sessions::LogInLimit;
 use crate::deliver::{Clock, Hub};
 use crate::domain::Kind;
-use crate::store::{Role, Store, User};
+use crate::store::{Role, Store};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Latency {
@@ -114,20 +114,15 @@ async fn measure(
         outlets,
         Clock::system(),
     )?);
-    let sessions = Arc::new(Sessions::default());
-    let token = sessions
-        .start(
-            User {
-                name: "bench".into(),
-                role: Role::Staff,
-                rooms: Vec::new(),
-            },
-            now,
-        )
-        .map_err(anyhow::Error::msg)?;
+    let token = crate::deliver::sessions::new_token().map_err(anyhow::Error::msg)?;
+    {
+        let mut store = hub.store();
+        store.add_user("bench", Role::Staff, &[], "bench password", "bench", now)?;
+        store.start_session(&token, "bench", now + chrono::Duration::hours(1), now)?;
+    }
     let state = AppState {
         hub: hub.clone(),
-        sessions,
+        login_limit: Arc::new(LogInLimit::default()),
         live: Arc::new(Live::default()),
         tls: false,
     };

@@ -17,7 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -25,9 +25,9 @@ use super::case_api::{
     case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis,
 };
 use super::hub::{Hub, HubError};
-use super::sessions::{Session, Sessions};
+use super::sessions::LogInLimit;
 use crate::alarm::AlarmError;
-use crate::store::Role;
+use crate::store::{Role, Session};
 
 /// The largest request body taken (a log-in or an outcome is far smaller).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -36,7 +36,7 @@ pub(super) const COOKIE: &str = "tryghed_session";
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
-    pub sessions: Arc<Sessions>,
+    pub login_limit: Arc<LogInLimit>,
     pub live: Arc<super::live::Live>,
     /// Cookies carry `Secure` when served over TLS.
     pub tls: bool,
@@ -127,7 +127,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 }
 
 /// A logged-in user, from the session cookie (or `Authorization: Bearer`).
-pub struct Authed(pub Session);
+pub struct Authed {
+    pub session: Session,
+    token: String,
+}
 
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
@@ -137,16 +140,38 @@ impl FromRequestParts<AppState> for Authed {
     ) -> Result<Self, Self::Rejection> {
         let token = token(&parts.headers)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first"))?;
-        state
-            .sessions
-            .get(&token, state.hub.now())
-            .map(Authed)
+        let session = state.hub.store().session(&token, state.hub.now())?;
+        session
+            .map(|session| Authed { session, token })
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "the session has ended; log in again",
                 )
             })
+    }
+}
+
+/// How often a stream checks that its session still runs.
+const STREAM_SESSION_CHECK: Duration = Duration::from_secs(5);
+
+impl Authed {
+    /// Resolves once this session has ended (log-out, expiry, a disabled
+    /// user or a new password), so that streams close with it and the
+    /// phone learns it receives nothing.
+    fn ended(&self, hub: Arc<Hub>) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let token = self.token.clone();
+        async move {
+            loop {
+                tokio::time::sleep(STREAM_SESSION_CHECK).await;
+                let running = hub.store().session(&token, hub.now());
+                // A store that cannot be read leaves the stream open: it
+                // still carries alarms, and the fault is raised elsewhere.
+                if matches!(running, Ok(None)) {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -172,12 +197,12 @@ fn token(headers: &HeaderMap) -> Option<String> {
 
 impl Authed {
     pub(super) fn require(&self, roles: &[Role]) -> Result<&Session, ApiError> {
-        if roles.contains(&self.0.user.role) {
-            Ok(&self.0)
+        if roles.contains(&self.session.user.role) {
+            Ok(&self.session)
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                format!("a {} may not do this", self.0.user.role.name()),
+                format!("a {} may not do this", self.session.user.role.name()),
             ))
         }
     }
@@ -306,33 +331,34 @@ async fn login(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let now = state.hub.now();
-    if !state.sessions.begin_attempt(&address, now) {
+    if !state.login_limit.begin_attempt(&address, now) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed log-ins; wait five minutes",
         ));
     }
-    // Argon2 is slow on purpose: off the async threads.
-    let hub = state.hub.clone();
-    let (name, password) = (login.name.clone(), login.password);
-    let user = tokio::task::spawn_blocking(move || hub.store().check_password(&name, &password))
+    // Argon2 is slow on purpose: off the async threads, and outside the
+    // store's lock so that alarms never wait for a log-in.
+    let credentials = state.hub.store().credentials(&login.name)?;
+    let password = login.password;
+    let user = tokio::task::spawn_blocking(move || credentials.check(&password))
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))??;
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
     let Some(user) = user else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong name or password",
         ));
     };
-    state.sessions.attempt_succeeded(&address, now);
-    let token = state
-        .sessions
-        .start(user, now)
+    state.login_limit.attempt_succeeded(&address, now);
+    let token = super::sessions::new_token()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    let session = state
-        .sessions
-        .get(&token, now)
-        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
+    let expires_at = now + chrono::Duration::hours(super::sessions::SESSION_HOURS);
+    state
+        .hub
+        .store()
+        .start_session(&token, &user.name, expires_at, now)?;
+    let session = Session { user, expires_at };
     let secure = if state.tls { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
@@ -347,20 +373,21 @@ async fn login(
     Ok(response)
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, _: Authed) -> Response {
-    if let Some(token) = token(&headers) {
-        state.sessions.end(&token);
-    }
+async fn logout(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
+    state
+        .hub
+        .store()
+        .end_session(&authed.token, state.hub.now())?;
     let mut response = Json(json!({ "ok": true })).into_response();
     response.headers_mut().insert(
         SET_COOKIE,
         HeaderValue::from_static("tryghed_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
-    response
+    Ok(response)
 }
 
 async fn me(authed: Authed) -> Json<Me> {
-    Json(me_of(&authed.0))
+    Json(me_of(&authed.session))
 }
 
 async fn alarms(
@@ -474,7 +501,8 @@ async fn events(
                 }
             }
         },
-    );
+    )
+    .take_until(authed.ended(state.hub.clone()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -670,7 +698,8 @@ async fn view_look(
                 _ = tokio::time::sleep_until(ends) => Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true))),
             }
         },
-    );
+    )
+    .take_until(authed.ended(state.hub.clone()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

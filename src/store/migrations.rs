@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -51,6 +51,19 @@ ALTER TABLE users ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]';
     r#"
 -- The room's up as the camera sees it, learnt from people standing.
 CREATE TABLE camera_up (one INTEGER PRIMARY KEY CHECK (one = 1), x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, frames INTEGER NOT NULL, kept_at TEXT NOT NULL);
+"#,
+    r#"
+-- Log-in sessions by the SHA-256 of their token (times in Unix seconds);
+-- a user can be disabled, which ends her sessions.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    started_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ended_at INTEGER
+);
+CREATE INDEX sessions_user ON sessions (user, ended_at);
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
 "#,
 ];
 

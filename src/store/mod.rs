@@ -10,6 +10,7 @@ mod alarms;
 mod audit;
 mod camera;
 mod migrations;
+mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,8 @@ use crate::policy::{
 pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
 pub use camera::LearntUp;
-pub use users::{Role, User, MIN_PASSWORD_CHARS};
+pub use sessions::Session;
+pub use users::{Credentials, Role, User, MIN_PASSWORD_CHARS};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";
 

@@ -110,17 +110,11 @@ impl Store {
                 "a user name is 1 to 64 printable characters".into(),
             ));
         }
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(refused(format!(
-                "a password has at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
         if self.user(name)?.is_some() {
             return Err(refused(format!("user {name} already exists")));
         }
         let rooms = check_rooms(rooms).map_err(refused)?;
-        let hash = hash_password(password)
-            .map_err(|e| refused(format!("cannot hash the password: {e}")))?;
+        let hash = checked_hash(password)?;
         let detail = serde_json::json!({ "role": role.name(), "rooms": rooms });
         let rooms = serde_json::to_string(&rooms).unwrap_or_else(|_| "[]".into());
         self.change(actor, now, "user.add", name, &detail, |tx| {
@@ -161,24 +155,87 @@ impl Store {
         })
     }
 
-    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.user_row(name)?.map(|(user, _)| user))
+    /// Disables a user: she can no longer log in, and her sessions end at
+    /// once (audited). Returns how many sessions were ended.
+    pub fn disable_user(
+        &mut self,
+        name: &str,
+        actor: &str,
+        now: Time,
+    ) -> Result<usize, StoreError> {
+        self.known_user(name)?;
+        let detail = serde_json::json!({});
+        self.change(actor, now, "user.disable", name, &detail, |tx| {
+            write(
+                tx,
+                "UPDATE users SET disabled_at = ?2 WHERE name = ?1",
+                params![name, now.to_rfc3339()],
+            )?;
+            super::sessions::end_all(tx, name, now)
+        })
     }
 
-    fn user_row(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
-        let row: Option<(String, String, String)> = self
+    /// Lets a disabled user log in again (audited).
+    pub fn enable_user(&mut self, name: &str, actor: &str, now: Time) -> Result<(), StoreError> {
+        self.known_user(name)?;
+        let detail = serde_json::json!({});
+        self.change(actor, now, "user.enable", name, &detail, |tx| {
+            write(
+                tx,
+                "UPDATE users SET disabled_at = NULL WHERE name = ?1",
+                params![name],
+            )
+        })
+    }
+
+    /// Sets a new password and ends the user's sessions, so a password
+    /// that leaked stops working everywhere (audited, never the password).
+    /// Returns how many sessions were ended.
+    pub fn set_password(
+        &mut self,
+        name: &str,
+        password: &str,
+        actor: &str,
+        now: Time,
+    ) -> Result<usize, StoreError> {
+        self.known_user(name)?;
+        let hash = checked_hash(password)?;
+        let detail = serde_json::json!({});
+        self.change(actor, now, "user.password", name, &detail, |tx| {
+            write(
+                tx,
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![name, hash],
+            )?;
+            super::sessions::end_all(tx, name, now)
+        })
+    }
+
+    fn known_user(&self, name: &str) -> Result<(), StoreError> {
+        match self.user_row(name)? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::UnknownUser(name.to_string())),
+        }
+    }
+
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.user_row(name)?.map(|row| row.user))
+    }
+
+    fn user_row(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        let row: Option<(String, String, String, Option<String>)> = self
             .conn
             .query_row(
-                "SELECT role, password_hash, rooms FROM users WHERE name = ?1",
+                "SELECT role, password_hash, rooms, disabled_at FROM users WHERE name = ?1",
                 params![name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(|cause| StoreError::Sqlite {
                 file: self.file_name(),
                 cause,
             })?;
-        let Some((role, hash, rooms)) = row else {
+        let Some((role, hash, rooms, disabled_at)) = row else {
             return Ok(None);
         };
         let corrupt = |reason: String| StoreError::Corrupt {
@@ -188,31 +245,77 @@ impl Store {
         let role = role.parse().map_err(corrupt)?;
         let rooms = serde_json::from_str(&rooms)
             .map_err(|e| corrupt(format!("user {name}: rooms: {e}")))?;
-        Ok(Some((
-            User {
+        Ok(Some(UserRow {
+            user: User {
                 name: name.to_string(),
                 role,
                 rooms,
             },
             hash,
-        )))
+            disabled: disabled_at.is_some(),
+        }))
     }
 
-    /// The user, when the password is theirs. The same work is done for an
-    /// unknown name, so timing does not tell which names exist.
+    /// What a log-in is checked against, read quickly so that the slow
+    /// Argon2 check runs outside any lock on the store.
+    pub fn credentials(&self, name: &str) -> Result<Credentials, StoreError> {
+        Ok(match self.user_row(name)? {
+            Some(row) if !row.disabled => Credentials {
+                user: Some(row.user),
+                hash: row.hash,
+            },
+            _ => Credentials {
+                user: None,
+                hash: DUMMY_HASH.to_string(),
+            },
+        })
+    }
+
+    /// The user, when the password is hers and she is not disabled.
     pub fn check_password(&self, name: &str, password: &str) -> Result<Option<User>, StoreError> {
-        match self.user_row(name)? {
-            Some((user, hash)) => Ok(verify_password(password, &hash).then_some(user)),
-            None => {
-                let _ = verify_password(password, DUMMY_HASH);
-                Ok(None)
-            }
-        }
+        Ok(self.credentials(name)?.check(password))
+    }
+}
+
+struct UserRow {
+    user: User,
+    hash: String,
+    disabled: bool,
+}
+
+/// A user's stored password hash, or a hash nobody has for an unknown or
+/// disabled name: the same work is done either way, so timing does not
+/// tell which names exist.
+pub struct Credentials {
+    user: Option<User>,
+    hash: String,
+}
+
+impl Credentials {
+    pub fn check(self, password: &str) -> Option<User> {
+        let matches = verify_password(password, &self.hash);
+        self.user.filter(|_| matches)
     }
 }
 
 /// A hash of a password nobody has, to spend the same time on unknown names.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Xc1S3pSq7X7QaNgDQnYMwQ9wzMZ5Hk7n2XH0BYRKQtM";
+
+/// The hash of a password long enough to be kept.
+fn checked_hash(password: &str) -> Result<String, StoreError> {
+    let refused = |message: String| {
+        StoreError::Refused(vec![crate::policy::Refusal {
+            rule: "R5.3",
+            message,
+        }])
+    };
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(refused(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    hash_password(password).map_err(|e| refused(format!("cannot hash the password: {e}")))
+}
 
 fn hash_password(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];

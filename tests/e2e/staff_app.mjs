@@ -2,14 +2,20 @@
 // `tryghed demo`: log in, see an alarm arrive from the replayed room,
 // acknowledge it, resolve it. Screenshots go to the folder given.
 // A session ended behind the phone's back is a loud "no alarms" state.
+// The device restarts under the logged-in page (the script prints "e2e:
+// restart the device" and waits for "restarted" on standard input): the
+// page stays logged in and the next fall reaches it.
 // Then, as the case officer, record the resident's opposition: the basis
 // ends (R1.4) and the card says nothing runs.
 // Last, the installer sees the camera's learnt tilt and no resident.
 //   node staff_app.mjs URL NAME PASSWORD SCREENSHOT_DIR OFFICER OFFICER_PASSWORD INSTALLER INSTALLER_PASSWORD
 import { chromium } from "playwright-core";
+import readline from "node:readline";
 
 const [url, name, password, shots, officer, officerPassword, installer, installerPassword] = process.argv.slice(2);
 const step = (what) => console.log(`e2e: ${what}`);
+const input = readline.createInterface({ input: process.stdin });
+const said = input[Symbol.asyncIterator]();
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -86,6 +92,19 @@ try {
   await page.waitForSelector("#board:not([hidden])");
   await page.waitForSelector("#deaf", { state: "hidden" });
   step("logged in again, the warning is gone");
+  step("restart the device");
+  if ((await said.next()).value !== "restarted") throw new Error("the device was not restarted");
+  const next = page.locator("li.alarm", { hasText: "Fald" });
+  await next.waitFor({ timeout: 90000 });
+  if (await page.isVisible("#login")) throw new Error("the restart logged the phone out");
+  await page.waitForSelector("#deaf", { state: "hidden" });
+  await page.screenshot({ path: `${shots}/5d-after-restart.png` });
+  step("after a restart of the device the phone is still logged in and the next fall arrived");
+  await next.locator("button.acknowledge").click();
+  await next.locator(".state", { hasText: "Kvitteret af" }).waitFor();
+  await next.locator("input.outcome").fill("Demo: faldet igen efter genstart");
+  await next.locator("button.resolve").click();
+  await next.waitFor({ state: "detached" });
   await page.selectOption("#language", "en");
   await page.waitForSelector("h2:text('Open alarms')");
   step("English on request");
@@ -147,5 +166,6 @@ try {
   await page.screenshot({ path: `${shots}/9-installer.png` });
   step(`the installer sees the camera's tilt and no resident (${await page.textContent("#camera")})`);
 } finally {
+  input.close();
   await browser.close();
 }
