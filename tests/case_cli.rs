@@ -376,4 +376,54 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
         dump.contains("$argon2id$") && !dump.contains("a long enough password"),
         "only the hash is stored"
     );
+    // A new password, and a user disabled and let in again; each audited.
+    let with_password = |args: &[&str], password: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tryghed"))
+            .args(["--data-dir", dir.path().to_str().unwrap(), "user"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = with_password(&["password", "--name", "hanne"], "a brand new password");
+    assert!(
+        text(&out.stdout).contains("user hanne: new password; 0 session(s) ended"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = with_password(&["password", "--name", "hanne"], "short");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = run(dir.path(), &["user", "disable", "--name", "hanne"]);
+    assert!(
+        text(&out.stdout).contains("user hanne disabled"),
+        "{}",
+        text(&out.stderr)
+    );
+    let store = tryghed::store::Store::open(dir.path()).unwrap();
+    assert!(store
+        .check_password("hanne", "a brand new password")
+        .unwrap()
+        .is_none());
+    drop(store);
+    let out = run(dir.path(), &["user", "enable", "--name", "hanne"]);
+    assert!(text(&out.stdout).contains("user hanne may log in again"));
+    let out = run(dir.path(), &["user", "disable", "--name", "nobody"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown user: {}",
+        text(&out.stderr)
+    );
+    let store = tryghed::store::Store::open(dir.path()).unwrap();
+    assert!(store
+        .check_password("hanne", "a brand new password")
+        .unwrap()
+        .is_some());
+    assert!(store.verify_audit().unwrap().intact());
 }
