@@ -202,16 +202,20 @@ pub enum DeviceFault {
     DiskNearlyFull,
     /// An outlet (MQTT, webhook) has not taken an alarm step in time.
     OutletDown,
+    /// The database takes nothing: alarms still reach the phones, and
+    /// wait in memory to be stored.
+    StorageFailing,
 }
 
 impl DeviceFault {
-    pub const ALL: [DeviceFault; 6] = [
+    pub const ALL: [DeviceFault; 7] = [
         DeviceFault::CameraSilent,
         DeviceFault::MicrophoneSilent,
         DeviceFault::ModelFailed,
         DeviceFault::PipelineStalled,
         DeviceFault::DiskNearlyFull,
         DeviceFault::OutletDown,
+        DeviceFault::StorageFailing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -222,6 +226,7 @@ impl DeviceFault {
             DeviceFault::PipelineStalled => "pipeline_stalled",
             DeviceFault::DiskNearlyFull => "disk_nearly_full",
             DeviceFault::OutletDown => "outlet_down",
+            DeviceFault::StorageFailing => "storage_failing",
         }
     }
 

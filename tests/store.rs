@@ -10,6 +10,9 @@ use tryghed::domain::{Kind, ResidentId};
 use tryghed::policy::*;
 use tryghed::store::{Store, StoreError, DATABASE_FILE};
 
+mod common;
+use common::Mounted;
+
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
@@ -298,7 +301,7 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
     // As the first release left it: no complaints or alarm tables, schema 1.
-    sqlite3(dir.path(), "DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
+    sqlite3(dir.path(), "DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store
@@ -324,33 +327,9 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     assert!(store.verify_audit().unwrap().intact());
 }
 
-/// A small filesystem of its own, unmounted however the test ends.
-struct Mounted {
-    data: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.data).status();
-    }
-}
-
 /// A tmpfs of `size` holding a filled store; `None` (said aloud) without root.
 fn small_filesystem(size: &str) -> Option<Mounted> {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-        .arg(&data)
-        .output();
-    if !mounted.map(|o| o.status.success()).unwrap_or(false) {
-        // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
-        eprintln!("not run: mounting a small filesystem needs root");
-        return None;
-    }
-    let mounted = Mounted { data, _dir: dir };
+    let mounted = Mounted::tmpfs(size)?;
     drop(filled_store(&mounted.data));
     Some(mounted)
 }
@@ -361,12 +340,7 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
         return;
     };
     let data = mounted.data.clone();
-    // Fill the disk to the last byte.
-    let mut filler = std::fs::File::create(data.join("filler")).unwrap();
-    let block = vec![0u8; 4096];
-    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
-    let _ = std::io::Write::write_all(&mut filler, &[0u8; 1]);
-    drop(filler);
+    let filler = mounted.fill();
     let mut store = Store::open(&data).unwrap();
     let mut recorded = 0;
     let mut error = None;
@@ -388,7 +362,7 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
     println!("disk full after {recorded} more records: {error}");
     assert!(error.to_string().contains("full"), "{error}");
     drop(store);
-    std::fs::remove_file(data.join("filler")).unwrap();
+    std::fs::remove_file(filler).unwrap();
     let store = Store::open(&data).unwrap();
     assert_eq!(
         store
@@ -409,13 +383,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
         return;
     };
     let data = mounted.data.clone();
-    // Root ignores file modes, so make the filesystem itself read-only.
-    let remount = Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(remount.success());
+    mounted.read_only(true);
     let now = t("2026-02-01T00:00:00Z");
     let result = Store::open(&data).and_then(|mut s| {
         s.record_opposition(
@@ -434,12 +402,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
         error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"),
         "{error}"
     );
-    let remount = Command::new("mount")
-        .args(["-o", "remount,rw"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(remount.success());
+    mounted.read_only(false);
     let store = Store::open(&data).unwrap();
     assert_eq!(
         store

@@ -42,6 +42,7 @@ pub struct DeviceWatch {
     /// Last beat per watched source, and whether its silence is reported.
     sources: BTreeMap<Source, (Time, bool)>,
     disk_reported: bool,
+    storage_reported: bool,
     model_reported: bool,
     /// Outlets whose lateness is reported.
     outlets_reported: std::collections::BTreeSet<String>,
@@ -69,8 +70,39 @@ impl DeviceWatch {
             silent_after,
             sources: sources.iter().map(|s| (*s, (now, false))).collect(),
             disk_reported: false,
+            storage_reported: false,
             model_reported: false,
             outlets_reported: Default::default(),
+        }
+    }
+
+    /// Watches these sources from now on: one the gate shut is no longer
+    /// missed, one it opened starts with a beat at `now`. Faults already
+    /// reported stay reported.
+    pub fn set_sources(&mut self, sources: &[Source], now: Time) {
+        self.sources.retain(|s, _| sources.contains(s));
+        for source in sources {
+            self.sources.entry(*source).or_insert((now, false));
+        }
+    }
+
+    /// The store failing (`failing`: why) or taking steps again.
+    pub fn storage(&mut self, failing: Option<&str>, waiting: usize) -> Option<DeviceChange> {
+        match (failing, self.storage_reported) {
+            (Some(why), false) => {
+                self.storage_reported = true;
+                Some(DeviceChange::Fault {
+                    fault: DeviceFault::StorageFailing,
+                    detail: format!("the database takes nothing ({why}); alarms still reach the phones, {waiting} alarm step(s) wait in memory"),
+                })
+            }
+            (None, true) => {
+                self.storage_reported = false;
+                Some(DeviceChange::Recovered {
+                    fault: DeviceFault::StorageFailing,
+                })
+            }
+            _ => None,
         }
     }
 

@@ -359,6 +359,57 @@ mod device_watch {
     }
 
     #[test]
+    fn a_failing_store_is_one_fault_until_it_takes_steps_again() {
+        let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));
+        assert_eq!(watch.storage(None, 0), None);
+        let Some(DeviceChange::Fault { fault, detail }) = watch.storage(Some("disk I/O error"), 3)
+        else {
+            panic!("a failing store is a fault");
+        };
+        assert_eq!(fault, DeviceFault::StorageFailing);
+        assert!(detail.contains("disk I/O error") && detail.contains("3 alarm step(s) wait"));
+        assert_eq!(
+            watch.storage(Some("disk I/O error"), 9),
+            None,
+            "once per spell"
+        );
+        assert_eq!(
+            watch.storage(None, 0),
+            Some(DeviceChange::Recovered {
+                fault: DeviceFault::StorageFailing
+            })
+        );
+        assert!(watch.storage(Some("database or disk is full"), 1).is_some());
+    }
+
+    #[test]
+    fn a_source_the_gate_shuts_is_no_longer_missed_and_reported_faults_stay() {
+        let mut watch = DeviceWatch::new(
+            &[Source::Camera, Source::Microphone],
+            Duration::seconds(10),
+            at(0),
+        );
+        let gb = 1_000_000_000u64;
+        assert!(watch.disk(gb, 100 * gb).is_some());
+        watch.set_sources(&[Source::Microphone], at(5));
+        watch.beat(Source::Microphone, at(15));
+        assert_eq!(watch.tick(at(20)), vec![], "the camera is shut, not silent");
+        assert_eq!(
+            watch.disk(gb, 100 * gb),
+            None,
+            "the full disk was said already"
+        );
+        watch.set_sources(&[Source::Microphone, Source::Camera], at(20));
+        watch.beat(Source::Microphone, at(28));
+        assert_eq!(
+            watch.tick(at(29)),
+            vec![],
+            "an opened camera starts with a beat"
+        );
+        assert_eq!(watch.tick(at(30)).len(), 1);
+    }
+
+    #[test]
     fn an_outlet_that_takes_nothing_in_time_is_one_fault_until_it_catches_up() {
         let late = Duration::seconds(60);
         let mut watch = DeviceWatch::new(&[], Duration::seconds(10), at(0));

@@ -10,9 +10,11 @@ use crate::capture::camera::{Camera, CameraError};
 use crate::capture::latest::{latest_frame, FrameReceiver};
 use crate::capture::replay::{Replay, ReplayError};
 
+mod device_loop;
 mod gate_watch;
 pub mod product;
 mod sound;
+pub mod systemd;
 pub use gate_watch::{watch_gate, GateWatch, GateWatchError, GATE_POLL};
 pub use sound::{spawn_microphone, SoundStage, MICROPHONE_STALL};
 

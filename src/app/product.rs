@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::alarm::device::{DeviceChange, DeviceWatch, Source};
-use crate::alarm::AlarmRequest;
+use super::device_loop::DeviceLoop;
+use crate::alarm::device::{DeviceChange, Source};
 use crate::audio::analyzer::{SoundAnalyzer, SoundOutput};
 use crate::audio::events::EventUpdate;
 use crate::audio::wav::WavSource;
@@ -27,7 +27,6 @@ use crate::deliver::{Clock, Hub};
 use crate::domain::{DeviceFault, Kind, ResidentId};
 use crate::inference::Runtime;
 use crate::photo_cases::DemoScene;
-use crate::policy::{may_open, permit_alarm, permit_device_fault};
 use crate::store::Store;
 use crate::vision::PoseTracker;
 
@@ -172,50 +171,9 @@ async fn serve(
     tokio::spawn(crate::deliver::serve::serve(listener, tls, router(state)));
     tokio::spawn(hub.clone().run_ticker());
 
-    let now = hub.now();
-    let case = hub.store().case_file(&options.resident)?;
-    // The gate before any source opens (R1, R2, R8.2); each opening audited.
-    let video = may_open(&case, Kind::Video, now);
-    let sound = may_open(&case, Kind::Sound, now);
-    let (has_camera, has_microphone) = (
-        !matches!(options.source, RoomSource::None),
-        !matches!(options.sound, SoundSource::None),
-    );
-    for (kind, decision, present) in [
-        (Kind::Video, &video, has_camera),
-        (Kind::Sound, &sound, has_microphone),
-    ] {
-        if !present {
-            say(format!("{}: none in this room", kind.name()));
-            continue;
-        }
-        let why = match decision {
-            Ok(permit) => format!("basis {}", permit.basis_id()),
-            Err(denial) => denial.to_string(),
-        };
-        let action = if decision.is_ok() {
-            "gate.open"
-        } else {
-            "gate.refused"
-        };
-        hub.store()
-            .audit_gate(action, &options.resident, kind, &why, "device", now)?;
-        say(format!(
-            "{}: {}",
-            kind.name(),
-            if decision.is_ok() {
-                format!("open ({why})")
-            } else {
-                format!("stays off: {why}")
-            }
-        ));
-    }
-    let video = video.is_ok() && has_camera;
-    let sound = sound.is_ok() && has_microphone;
-
     let beats = Arc::new(Beats::default());
-    let (events_tx, mut events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
-    let (faults_tx, mut faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
+    let (faults_tx, faults_rx) = tokio::sync::mpsc::channel::<DeviceChange>(64);
     // One care layer for the room, fed by whichever sources run: sound
     // alarms need no camera, and a source can shut and open again alone.
     let (care_tx, care_rx) = mpsc::sync_channel::<CareInput>(64);
@@ -254,173 +212,31 @@ async fn serve(
     let care_thread = std::thread::Builder::new()
         .name("care".into())
         .spawn(move || care_for_room(watch, care_rx, room, events_tx))?;
-    let started = starter.started;
-    let mut threads = Vec::new();
-    // One stop per source: the gate may shut sound and leave video running (R2.2).
-    let (mut stop_video, mut stop_sound) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    if video {
-        threads.push(starter.vision(stop_video.clone())?);
-    }
-    if sound {
-        threads.extend(starter.sound(stop_sound.clone())?);
-    }
-
-    // The device watches itself: every source that runs must keep beating.
-    let mut sources = Vec::new();
-    if video {
-        sources.extend([Source::Camera, Source::Pipeline]);
-    }
-    if sound {
-        sources.push(Source::Microphone);
-    }
-    let mut watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
-    let (mut video_running, mut sound_running) = (video, sound);
-    let mut seen_beats = [0u64; 3];
-    let mut health = tokio::time::interval(Duration::from_secs(1));
-    let mut seconds_since_disk_check = u32::MAX;
-    let mut ticks: u64 = 0;
-    let mut last_reported: std::collections::BTreeMap<DeviceFault, crate::policy::Time> =
-        std::collections::BTreeMap::new();
     let deadline = options
         .seconds
         .map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
-    let sleep_until = async {
-        match deadline {
-            Some(at) => tokio::time::sleep_until(at).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(sleep_until);
-    loop {
-        tokio::select! {
-            Some(event) = events_rx.recv() => {
-                let local = chrono::Local::now().time();
-                let level = config.alerts.level(event.kind.name(), Some(&options.resident.0), local);
-                let request = AlarmRequest {
-                    room: options.room.clone(),
-                    resident: Some(options.resident.clone()),
-                    kind: event.kind.name().to_string(),
-                    level,
-                    confidence: event.confidence,
-                    evidence: serde_json::json!({ "rule": event.evidence.rule, "values": event.evidence.values, "classes": event.evidence.classes }),
-                };
-                // The case is read again for every event: an opposition recorded a second ago counts.
-                let case = hub.store().case_file(&options.resident)?;
-                match permit_alarm(&case, event.kind.name(), event.kind.signal(), request, hub.now()) {
-                    Ok(permit) => {
-                        if let Some(step) = hub.raise(permit)? {
-                            say(format!("{:>7.1} s  alarm {} {} ({:?})", started.elapsed().as_secs_f64(), step.alarm.kind, serde_json::to_value(step.reason)?.as_str().unwrap_or(""), step.alarm.level));
-                        }
-                    }
-                    Err(denial) => tracing::debug!("{}: kept back by the gate: {denial}", event.kind),
-                }
-            }
-            Some(DeviceChange::Fault { fault, detail }) = faults_rx.recv() => {
-                // A model failing on every frame is one report a minute, not
-                // fifteen a second; once resolved, the next failure raises anew.
-                let now = hub.now();
-                if last_reported.get(&fault).is_none_or(|at| now - *at >= chrono::Duration::seconds(60)) {
-                    last_reported.insert(fault, now);
-                    hub.raise_fault(&options.room, permit_device_fault(fault, now), &detail)?;
-                    say(format!("device fault: {detail}"));
-                }
-            }
-            _ = health.tick() => {
-                let now = hub.now();
-                // The law can change while running: an opposition, an early
-                // stop, an expiry shuts the source within a second (R1.4,
-                // R10.3), audited; its silence is then no fault.
-                let case = hub.store().case_file(&options.resident)?;
-                // A new basis (recorded in the app) opens what was off, audited too.
-                for (kind, stop, running, source_list) in [(Kind::Video, &mut stop_video, &mut video_running, &[Source::Camera, Source::Pipeline][..]), (Kind::Sound, &mut stop_sound, &mut sound_running, &[Source::Microphone][..])] {
-                    match (may_open(&case, kind, now), *running) {
-                        (Err(denial), true) => {
-                            stop.store(true, Ordering::Relaxed);
-                            *running = false;
-                            sources.retain(|s| !source_list.contains(s));
-                            watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
-                            hub.store().audit_gate("gate.shut", &options.resident, kind, &denial.to_string(), "device", now)?;
-                            say(format!("{}: shut: {denial}", kind.name()));
-                        }
-                        (Ok(permit), false) if (kind == Kind::Video && has_camera) || (kind == Kind::Sound && has_microphone) => {
-                            *stop = Arc::new(AtomicBool::new(false));
-                            // Loading a model blocks: let the runtime's other work go on meanwhile.
-                            let opened = tokio::task::block_in_place(|| if kind == Kind::Video { starter.vision(stop.clone()).map(Some) } else { starter.sound(stop.clone()) });
-                            match opened {
-                                Ok(thread) => {
-                                    threads.extend(thread);
-                                    *running = true;
-                                    sources.extend_from_slice(source_list);
-                                    watch = DeviceWatch::new(&sources, chrono::Duration::seconds(10), now);
-                                    let why = format!("basis {}", permit.basis_id());
-                                    hub.store().audit_gate("gate.open", &options.resident, kind, &why, "device", now)?;
-                                    say(format!("{}: open ({why})", kind.name()));
-                                }
-                                // Allowed but the device will not start: staff must know (R13).
-                                Err(e) => {
-                                    let fault = if kind == Kind::Video { DeviceFault::CameraSilent } else { DeviceFault::MicrophoneSilent };
-                                    if last_reported.get(&fault).is_none_or(|at| now - *at >= chrono::Duration::seconds(60)) {
-                                        last_reported.insert(fault, now);
-                                        hub.raise_fault(&options.room, permit_device_fault(fault, now), &format!("{}: cannot open: {e}", kind.name()))?;
-                                        say(format!("device fault: {}: cannot open: {e}", kind.name()));
-                                    }
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                let mut changes = Vec::new();
-                for (i, source) in [Source::Camera, Source::Pipeline, Source::Microphone].into_iter().enumerate() {
-                    let beat = beats.get(source);
-                    if beat != seen_beats[i] && sources.contains(&source) {
-                        seen_beats[i] = beat;
-                        changes.extend(watch.beat(source, now));
-                    }
-                }
-                changes.extend(watch.tick(now));
-                // An outlet that has not taken a step in time: the nurse-call
-                // link is down, and staff must know it (R13).
-                ticks += 1;
-                if ticks.is_multiple_of(5) {
-                    let late = chrono::Duration::milliseconds((config.alarms.outlet_late_s * 1000.0) as i64);
-                    let backlogs: Result<Vec<_>, _> = config.outlets.names().into_iter().map(|outlet| hub.store().backlog(outlet)).collect();
-                    changes.extend(watch.outlets(&backlogs?, late, now));
-                }
-                seconds_since_disk_check = seconds_since_disk_check.saturating_add(1);
-                if seconds_since_disk_check >= 30 {
-                    seconds_since_disk_check = 0;
-                    if let (Ok(free), Ok(total)) = (fs2::available_space(&options.data_dir), fs2::total_space(&options.data_dir)) {
-                        changes.extend(watch.disk(free, total));
-                    }
-                }
-                for change in changes {
-                    match change {
-                        DeviceChange::Fault { fault, detail } => {
-                            hub.raise_fault(&options.room, permit_device_fault(fault, now), &detail)?;
-                            say(format!("device fault: {detail}"));
-                        }
-                        // The alarm stays until a person has dealt with it (R13).
-                        DeviceChange::Recovered { fault } => say(format!("device: {} is over", fault.name())),
-                    }
-                }
-            }
-            _ = &mut sleep_until => break,
-            _ = tokio::signal::ctrl_c() => break,
-        }
-    }
-    stop_video.store(true, Ordering::Relaxed);
-    stop_sound.store(true, Ordering::Relaxed);
-    for thread in threads {
-        let _ = thread.join();
-    }
+    let device = DeviceLoop::open(hub, config, &options, say, starter, beats)?;
+    device.run(events_rx, faults_rx, deadline).await;
     // The sources have ended; the care layer ends with its last sender.
-    drop(starter);
     let _ = care_thread.join();
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (how systemd stops a service): the device stops its
+/// sources and ends cleanly.
+pub(super) async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Heartbeats of the running sources, counted by their threads and read by
@@ -433,11 +249,11 @@ pub struct Beats {
 }
 
 impl Beats {
-    fn beat(&self, source: Source) {
+    pub(super) fn beat(&self, source: Source) {
         self.counter(source).fetch_add(1, Ordering::Relaxed);
     }
 
-    fn get(&self, source: Source) -> u64 {
+    pub(super) fn get(&self, source: Source) -> u64 {
         self.counter(source).load(Ordering::Relaxed)
     }
 
@@ -537,19 +353,22 @@ enum CareInput {
 
 /// Starts the room's sources, at start and again whenever the gate allows
 /// one that was off.
-struct Starter<'a> {
+pub(super) struct Starter<'a> {
     runtime: &'a Runtime,
     config: &'a Config,
     options: &'a ProductOptions,
     room: RoomView,
     care: mpsc::SyncSender<CareInput>,
     faults: tokio::sync::mpsc::Sender<DeviceChange>,
-    started: Instant,
+    pub(super) started: Instant,
 }
 
 impl Starter<'_> {
     /// The vision thread on the camera (or the demo scene).
-    fn vision(&self, stop: Arc<AtomicBool>) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    pub(super) fn vision(
+        &self,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<std::thread::JoinHandle<()>> {
         let tracker = PoseTracker::load(
             self.runtime,
             &self.config.models_dir,
@@ -584,7 +403,10 @@ impl Starter<'_> {
 
     /// The sound thread on the microphone (or the demo's recordings); none
     /// when the room has no microphone.
-    fn sound(&self, stop: Arc<AtomicBool>) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    pub(super) fn sound(
+        &self,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
         if matches!(self.options.sound, SoundSource::None) {
             return Ok(None);
         }

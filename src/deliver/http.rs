@@ -24,7 +24,7 @@ use serde_json::json;
 use super::case_api::{
     case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis,
 };
-use super::hub::{Hub, HubError};
+use super::hub::{Announced, Hub, HubError};
 use super::sessions::LogInLimit;
 use crate::alarm::AlarmError;
 use crate::store::{Role, Session};
@@ -463,39 +463,48 @@ async fn events(
     let after = query.after.or(last_seen).unwrap_or(i64::MAX);
     // Subscribe before reading the backlog, so nothing falls between them.
     let live = state.hub.subscribe();
+    // Where the store stands; unknown while it cannot be read, and then
+    // every step from now on is sent, waiting or stored.
     let after = if after == i64::MAX {
-        state.hub.store().last_step_place()?
+        state.hub.store().last_step_place().ok()
     } else {
-        after
+        Some(after)
     };
-    let queue = std::collections::VecDeque::<(i64, crate::alarm::Step)>::new();
+    let queue = std::collections::VecDeque::<Announced>::new();
     let stream = stream::unfold(
         (state.hub.clone(), session, live, after, queue),
         |(hub, session, mut live, mut after, mut queue)| async move {
             loop {
                 if let Some((place, step)) = queue.pop_front() {
-                    after = place;
+                    after = place.or(after);
                     if !sees(&session, &step.alarm) {
                         continue;
                     }
                     let data = serde_json::to_string(&step).unwrap_or_default();
-                    let event = Event::default()
-                        .id(place.to_string())
-                        .event("step")
-                        .data(data);
+                    let mut event = Event::default().event("step").data(data);
+                    // A step still waiting for the store has no place yet.
+                    if let Some(place) = place {
+                        event = event.id(place.to_string());
+                    }
                     return Some((Ok(event), (hub, session, live, after, queue)));
                 }
                 // Catch up from the store first, then wait for the next step.
-                let backlog = hub.store().steps_after(after, 100).unwrap_or_else(|e| {
-                    tracing::error!("event stream: {e}");
-                    Vec::new()
-                });
+                let backlog = match after {
+                    Some(after) => hub.store().steps_after(after, 100).unwrap_or_else(|e| {
+                        tracing::error!("event stream: {e}");
+                        Vec::new()
+                    }),
+                    None => Vec::new(),
+                };
                 if !backlog.is_empty() {
-                    queue.extend(backlog);
+                    queue.extend(backlog.into_iter().map(|(place, step)| (Some(place), step)));
                     continue;
                 }
                 match live.recv().await {
-                    Ok((place, step)) if place > after => queue.push_back((place, step)),
+                    Ok((Some(place), step)) if after.is_none_or(|a| place > a) => {
+                        queue.push_back((Some(place), step))
+                    }
+                    Ok((None, step)) => queue.push_back((None, step)),
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }

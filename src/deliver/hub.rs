@@ -1,8 +1,14 @@
 //! The hub: one owner for the alarm book and the store while the device
-//! runs. Every step is stored (with its audit row and outbox rows) before
-//! it is announced to the live listeners; a listener that missed steps
-//! reads them back from the store by place.
+//! runs. Every step is stored (with its audit row and outbox rows) and then
+//! announced to the live listeners by its place; a listener that missed
+//! steps reads them back from the store by place.
+//!
+//! A store that fails never silences an alarm: the step goes to the phones
+//! at once without a place, waits in memory (in order, bounded, counted),
+//! and is stored and announced again by place as soon as the store takes
+//! it. Phones know a step by its id, so they show it once.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -42,10 +48,54 @@ pub enum HubError {
     Store(#[from] StoreError),
 }
 
+/// Steps kept in memory at most while the store fails (about 1 KB each).
+pub const MAX_UNSTORED: usize = 10_000;
+/// The longest wait between tries of a failing store.
+const MAX_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A step as announced: its place in the store, or `None` while it waits
+/// in memory for a store that fails.
+pub type Announced = (Option<i64>, Step);
+
+/// Steps the store has not taken yet, oldest first, with who made each.
+#[derive(Default)]
+struct Unstored {
+    steps: VecDeque<(Step, String)>,
+    /// Steps given up because the queue was full.
+    dropped: u64,
+    /// Why the store last failed, while it fails.
+    failing: Option<String>,
+    retry_after: std::time::Duration,
+    next_try: Option<std::time::Instant>,
+}
+
+fn never_storable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Corrupt { .. } => true,
+        StoreError::Sqlite {
+            cause: rusqlite::Error::SqliteFailure(failure, _),
+            ..
+        } => failure.code == rusqlite::ErrorCode::ConstraintViolation,
+        _ => false,
+    }
+}
+
+/// How storing stands, for the device's own watch and the log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageHealth {
+    /// Why the store fails, while it does.
+    pub failing: Option<String>,
+    /// Steps waiting in memory.
+    pub waiting: usize,
+    /// Steps given up since start because too many were waiting.
+    pub dropped: u64,
+}
+
 pub struct Hub {
     store: Mutex<Store>,
     book: Mutex<AlarmBook>,
-    live: broadcast::Sender<(i64, Step)>,
+    unstored: Mutex<Unstored>,
+    live: broadcast::Sender<Announced>,
     /// Counts stored steps, so outlets wake at once rather than at their next look.
     stored: tokio::sync::watch::Sender<u64>,
     clock: Clock,
@@ -66,6 +116,7 @@ impl Hub {
         Ok(Hub {
             store: Mutex::new(store),
             book: Mutex::new(book),
+            unstored: Mutex::new(Unstored::default()),
             live,
             stored,
             clock,
@@ -87,7 +138,7 @@ impl Hub {
         self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<(i64, Step)> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Announced> {
         self.live.subscribe()
     }
 
@@ -96,19 +147,85 @@ impl Hub {
         self.stored.subscribe()
     }
 
-    fn commit(&self, step: Step, actor: &str) -> Result<Step, HubError> {
-        let place = self.store().record_step(&step, &self.outlets, actor)?;
-        // Nobody listening is fine: the step is in the store.
-        let _ = self.live.send((place, step.clone()));
-        self.stored.send_modify(|n| *n += 1);
-        Ok(step)
+    fn unstored(&self) -> MutexGuard<'_, Unstored> {
+        self.unstored.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues the step behind any that wait, stores what the store takes,
+    /// and announces the step at once even if it must wait.
+    fn commit(&self, step: Step, actor: &str) -> Step {
+        let mut unstored = self.unstored();
+        if unstored.steps.len() >= MAX_UNSTORED {
+            unstored.steps.pop_front();
+            unstored.dropped += 1;
+        }
+        unstored.steps.push_back((step.clone(), actor.to_string()));
+        self.store_waiting(&mut unstored);
+        if unstored.steps.iter().any(|(s, _)| s.id == step.id) {
+            // Nobody listening is fine: the step waits for the store.
+            let _ = self.live.send((None, step.clone()));
+        }
+        step
+    }
+
+    /// Stores waiting steps in order until the store refuses one.
+    fn store_waiting(&self, unstored: &mut Unstored) {
+        while let Some((step, actor)) = unstored.steps.front() {
+            match self.store().record_step(step, &self.outlets, actor) {
+                Ok(place) => {
+                    let _ = self.live.send((Some(place), step.clone()));
+                    self.stored.send_modify(|n| *n += 1);
+                    unstored.steps.pop_front();
+                    unstored.failing = None;
+                    unstored.retry_after = std::time::Duration::ZERO;
+                }
+                // A step the store can never take (it breaks a rule of the
+                // schema) must not hold back the ones behind it.
+                Err(e) if never_storable(&e) => {
+                    tracing::error!("alarm step {} given up: {e}", step.id);
+                    unstored.steps.pop_front();
+                    unstored.dropped += 1;
+                }
+                Err(e) => {
+                    if unstored.failing.is_none() {
+                        tracing::error!("alarm steps wait in memory: {e}");
+                    }
+                    unstored.failing = Some(e.to_string());
+                    unstored.retry_after = (unstored.retry_after * 2)
+                        .clamp(std::time::Duration::from_secs(1), MAX_RETRY);
+                    unstored.next_try = Some(std::time::Instant::now() + unstored.retry_after);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Tries the waiting steps again once their wait is over (1 s, doubling
+    /// to 30 s while the store keeps failing).
+    pub fn retry_waiting(&self) {
+        let mut unstored = self.unstored();
+        let due = unstored
+            .next_try
+            .is_none_or(|at| std::time::Instant::now() >= at);
+        if !unstored.steps.is_empty() && due {
+            self.store_waiting(&mut unstored);
+        }
+    }
+
+    pub fn storage_health(&self) -> StorageHealth {
+        let unstored = self.unstored();
+        StorageHealth {
+            failing: unstored.failing.clone(),
+            waiting: unstored.steps.len(),
+            dropped: unstored.dropped,
+        }
     }
 
     /// Raises what the gate let out; `None` when its level is silent.
     pub fn raise(&self, request: Permitted<AlarmRequest>) -> Result<Option<Step>, HubError> {
         let now = self.now();
         let step = self.book().raise(request, now);
-        step.map(|s| self.commit(s, "device")).transpose()
+        Ok(step.map(|s| self.commit(s, "device")))
     }
 
     pub fn raise_fault(
@@ -119,29 +236,30 @@ impl Hub {
     ) -> Result<Option<Step>, HubError> {
         let now = self.now();
         let step = self.book().raise_fault(room, fault, detail, now);
-        step.map(|s| self.commit(s, "device")).transpose()
+        Ok(step.map(|s| self.commit(s, "device")))
     }
 
     pub fn acknowledge(&self, id: &str, by: &str) -> Result<Step, HubError> {
         let now = self.now();
         let step = self.book().acknowledge(id, by, now)?;
-        self.commit(step, by)
+        Ok(self.commit(step, by))
     }
 
     pub fn resolve(&self, id: &str, by: &str, outcome: &str) -> Result<Step, HubError> {
         let now = self.now();
         let step = self.book().resolve(id, by, outcome, now)?;
-        self.commit(step, by)
+        Ok(self.commit(step, by))
     }
 
     /// Repeats and escalations due now.
     pub fn tick(&self) -> Result<Vec<Step>, HubError> {
         let now = self.now();
+        self.retry_waiting();
         let steps = self.book().tick(now);
-        steps
+        Ok(steps
             .into_iter()
             .map(|s| self.commit(s, "device"))
-            .collect()
+            .collect())
     }
 
     pub fn open_alarms(&self) -> Vec<crate::alarm::Alarm> {

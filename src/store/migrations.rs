@@ -64,6 +64,9 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user, ended_at);
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
+-- Written every few seconds, so a disk that takes nothing is noticed
+-- before an alarm needs it.
+CREATE TABLE store_probe (one INTEGER PRIMARY KEY CHECK (one = 1), at INTEGER NOT NULL);
 "#,
 ];
 

@@ -449,6 +449,17 @@ impl Store {
     }
 
     /// Every resident, by id.
+    /// A small write, to learn whether the disk still takes them.
+    pub fn probe(&mut self, now: Time) -> Result<(), StoreError> {
+        self.sql(|c| {
+            c.execute(
+                "INSERT INTO store_probe (one, at) VALUES (1, ?1) ON CONFLICT(one) DO UPDATE SET at = ?1",
+                params![now.timestamp()],
+            )
+        })
+        .map(|_| ())
+    }
+
     pub fn residents(&self) -> Result<Vec<Resident>, StoreError> {
         let sqlite = |cause| StoreError::Sqlite {
             file: self.file_name(),

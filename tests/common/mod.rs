@@ -113,3 +113,79 @@ pub fn text(bytes: &[u8]) -> String {
 /// The product's fixed random source, so every run tests the same cases.
 #[allow(unused_imports)] // each test binary uses part of common
 pub use tryghed::random::Random;
+
+/// A small filesystem of its own (tmpfs), unmounted however the test ends:
+/// lets a test fill the disk or make it read-only under a running store.
+pub struct Mounted {
+    pub data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Mounted {
+    /// A tmpfs of `size` (`"1m"`); `None`, said aloud, without root.
+    pub fn tmpfs(size: &str) -> Option<Mounted> {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&data)
+            .output();
+        if !mounted.map(|o| o.status.success()).unwrap_or(false) {
+            // Needs root (as in CI, where .ci/run runs as root); say so rather than pass quietly.
+            eprintln!("not run: mounting a small filesystem needs root");
+            return None;
+        }
+        Some(Mounted { data, _dir: dir })
+    }
+
+    /// Makes the directory read-only, or writable again. Root ignores file
+    /// modes, and a filesystem with files open for writing cannot be
+    /// remounted read-only, so a read-only bind mount is laid over it:
+    /// files already open stay open, and nothing new can be written there.
+    pub fn read_only(&self, read_only: bool) {
+        let run = |args: &[&str]| {
+            let status = Command::new(args[0])
+                .args(&args[1..])
+                .arg(&self.data)
+                .arg(&self.data)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{args:?}");
+        };
+        if read_only {
+            run(&["mount", "--bind"]);
+            let status = Command::new("mount")
+                .args(["-o", "remount,ro,bind"])
+                .arg(&self.data)
+                .status()
+                .unwrap();
+            assert!(status.success(), "mount -o remount,ro,bind");
+        } else {
+            let status = Command::new("umount").arg(&self.data).status().unwrap();
+            assert!(status.success(), "umount the read-only view");
+        }
+    }
+
+    /// Fills the disk to the last byte with one file; returns its path.
+    pub fn fill(&self) -> PathBuf {
+        let path = self.data.join("filler");
+        let mut filler = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+        let _ = std::io::Write::write_all(&mut filler, &[0u8; 1]);
+        path
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        // The read-only view, if one is left, then the filesystem.
+        for _ in 0..2 {
+            let _ = Command::new("umount")
+                .arg(&self.data)
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}

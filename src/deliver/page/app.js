@@ -11,7 +11,7 @@ const TEXTS = {
     deaf: "Denne telefon modtager ingen alarmer. Log ind igen.",
     deaf_stream: "Alarmerne når ikke frem til denne telefon: forbindelsen er væk. Prøver igen …",
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
-    kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
+    kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", storage_failing: "Databasen kan ikke skrives", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
     oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident eller navnet på værge/fremtidsfuldmægtig)",
     disclose: "Registrér AI-oplysning", disclosed_how: "Hvordan blev der oplyst om AI? (fx mundtligt med folder)",
@@ -38,7 +38,7 @@ const TEXTS = {
     deaf: "This phone receives no alarms. Log in again.",
     deaf_stream: "Alarms are not reaching this phone: the connection is lost. Trying again …",
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
-    kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", bed_mat: "Bed mat", door_contact: "Door contact" },
+    kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", storage_failing: "Storage failing", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
     oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's name)",
     disclose: "Record the AI disclosure", disclosed_how: "How were they told that AI is used?",
@@ -411,7 +411,18 @@ function report(error) {
   if (error.status === 401) showLogin("lost");
 }
 
+// A step the device could not store at once comes twice: at once, and
+// again once stored. It is shown and sounded once, by its id.
+const seenSteps = new Set();
+function firstTime(step) {
+  if (seenSteps.has(step.id)) return false;
+  seenSteps.add(step.id);
+  if (seenSteps.size > 1000) seenSteps.delete(seenSteps.values().next().value);
+  return true;
+}
+
 function apply(step) {
+  if (!firstTime(step)) return;
   if (step.type === "end") alarms.delete(step.alarm.id);
   else alarms.set(step.alarm.id, step.alarm);
   if (step.reason === "raised" || step.reason === "repeat" || step.reason === "escalated") signal(step.alarm);
