@@ -94,7 +94,7 @@ fn open_alarms_and_undelivered_steps_survive_a_restart() {
     );
     assert_eq!(store.undelivered("app").unwrap(), 1, "the repeat only");
     assert_eq!(store.undelivered("webhook").unwrap(), 2);
-    let mut book = AlarmBook::reopen(AlarmSettings::default(), open);
+    let mut book = AlarmBook::reopen(AlarmSettings::default(), open, at(130));
     let escalated: Vec<_> = (131..=250).flat_map(|s| book.tick(at(s))).collect();
     assert_eq!(escalated.len(), 1);
     assert_eq!(
@@ -159,6 +159,16 @@ fn a_failed_delivery_waits_longer_each_time_and_a_delivered_one_is_not_offered_a
         "then 1 s"
     );
     assert_eq!(store.due("webhook", at(2), 10).unwrap().len(), 1);
+    // The wall clock set back an hour (NTP on a board without a clock
+    // chip): the step is not held back for an hour.
+    assert_eq!(
+        store
+            .due("webhook", at(1) - Duration::hours(1), 10)
+            .unwrap()
+            .len(),
+        1,
+        "a wait longer than any retry's is a clock set back"
+    );
     store.delivered(&step.id, "webhook", at(2)).unwrap();
     assert!(store.due("webhook", at(1000), 10).unwrap().is_empty());
     assert_eq!(store.undelivered("webhook").unwrap(), 0);

@@ -566,6 +566,43 @@ async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
     );
 }
 
+/// NTP steps the wall clock of a board without a clock chip: an hour
+/// forwards ten seconds after an alarm, then three hours back. Repeats and
+/// escalation still come at two and four minutes by the steady clock.
+#[tokio::test(start_paused = true)]
+async fn a_wall_clock_stepped_forwards_and_back_moves_no_repeat_or_escalation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clock, wall) = Clock::steppable(start());
+    let state = state(dir.path(), clock);
+    let mut live = state.hub.subscribe();
+    tokio::spawn(state.hub.clone().run_ticker());
+    let began = tokio::time::Instant::now();
+    state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::MicrophoneSilent, start()),
+            "nothing from the microphone for 10 s",
+        )
+        .unwrap();
+    live.recv().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    wall.step(chrono::Duration::hours(1));
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    assert!(
+        live.try_recv().is_err(),
+        "an hour forwards escalates nothing"
+    );
+    wall.step(chrono::Duration::hours(-3));
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (_, step) = live.recv().await.unwrap();
+        let after = began.elapsed().as_secs();
+        seen.push((after, serde_json::to_value(step.reason).unwrap()));
+    }
+    assert_eq!(seen, [(120, "repeat".into()), (240, "escalated".into())]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     let dir = tempfile::tempdir().unwrap();

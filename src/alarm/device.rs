@@ -2,11 +2,14 @@
 //! model that fails, a pipeline that stops keeping up, a disk nearly full.
 //! Pure: beats and reports with their time in, faults out, each once per
 //! spell (a fault is raised again only after the source has recovered).
+//! Silences and lateness are measured on the steady clock: a wall clock
+//! set forwards hides no dark camera and raises no false one.
 
 use std::collections::BTreeMap;
 
 use chrono::Duration;
 
+use super::Now;
 pub use crate::domain::DeviceFault;
 use crate::policy::Time;
 
@@ -39,13 +42,17 @@ pub enum DeviceChange {
 #[derive(Debug, Clone)]
 pub struct DeviceWatch {
     silent_after: Duration,
-    /// Last beat per watched source, and whether its silence is reported.
-    sources: BTreeMap<Source, (Time, bool)>,
+    /// Last beat per watched source (steady seconds), and whether its
+    /// silence is reported.
+    sources: BTreeMap<Source, (f64, bool)>,
     disk_reported: bool,
     storage_reported: bool,
     model_reported: bool,
     /// Outlets whose lateness is reported.
     outlets_reported: std::collections::BTreeSet<String>,
+    /// Per outlet, its oldest waiting step (by the time it was taken) and
+    /// when that step began to wait on the steady clock.
+    outlets_waiting: BTreeMap<String, (Time, f64)>,
 }
 
 /// What an outlet still has to take: the oldest step waiting for it.
@@ -65,7 +72,8 @@ pub const DISK_FREE_BYTES: u64 = 500 * 1024 * 1024;
 impl DeviceWatch {
     /// `silent_after`: 10 s by default (issue text); each watched source
     /// starts with a beat at `now`.
-    pub fn new(sources: &[Source], silent_after: Duration, now: Time) -> DeviceWatch {
+    pub fn new(sources: &[Source], silent_after: Duration, now: impl Into<Now>) -> DeviceWatch {
+        let now = now.into().steady_s;
         DeviceWatch {
             silent_after,
             sources: sources.iter().map(|s| (*s, (now, false))).collect(),
@@ -73,13 +81,19 @@ impl DeviceWatch {
             storage_reported: false,
             model_reported: false,
             outlets_reported: Default::default(),
+            outlets_waiting: BTreeMap::new(),
         }
+    }
+
+    fn silent_after_s(&self) -> f64 {
+        self.silent_after.num_milliseconds() as f64 / 1000.0
     }
 
     /// Watches these sources from now on: one the gate shut is no longer
     /// missed, one it opened starts with a beat at `now`. Faults already
     /// reported stay reported.
-    pub fn set_sources(&mut self, sources: &[Source], now: Time) {
+    pub fn set_sources(&mut self, sources: &[Source], now: impl Into<Now>) {
+        let now = now.into().steady_s;
         self.sources.retain(|s, _| sources.contains(s));
         for source in sources {
             self.sources.entry(*source).or_insert((now, false));
@@ -107,7 +121,8 @@ impl DeviceWatch {
     }
 
     /// The source delivered something at `now`.
-    pub fn beat(&mut self, source: Source, now: Time) -> Option<DeviceChange> {
+    pub fn beat(&mut self, source: Source, now: impl Into<Now>) -> Option<DeviceChange> {
+        let now = now.into().steady_s;
         let entry = self.sources.entry(source).or_insert((now, false));
         let was_reported = entry.1;
         *entry = (now, false);
@@ -118,19 +133,21 @@ impl DeviceWatch {
 
     /// Sources silent for longer than allowed, once each. Analysis that
     /// stops because the camera did is the camera's fault, not a second one.
-    pub fn tick(&mut self, now: Time) -> Vec<DeviceChange> {
+    pub fn tick(&mut self, now: impl Into<Now>) -> Vec<DeviceChange> {
+        let now = now.into().steady_s;
+        let silent_after = self.silent_after_s();
         let mut changes = Vec::new();
         let camera_silent = self
             .sources
             .get(&Source::Camera)
-            .is_some_and(|(last, reported)| *reported || now - *last >= self.silent_after);
+            .is_some_and(|(last, reported)| *reported || now - *last >= silent_after);
         for (source, (last, reported)) in self.sources.iter_mut() {
             if *source == Source::Pipeline && camera_silent {
                 continue;
             }
-            if !*reported && now - *last >= self.silent_after {
+            if !*reported && now - *last >= silent_after {
                 *reported = true;
-                let seconds = (now - *last).num_milliseconds() as f64 / 1000.0;
+                let seconds = now - *last;
                 changes.push(DeviceChange::Fault {
                     fault: source.fault(),
                     detail: format!(
@@ -166,15 +183,18 @@ impl DeviceWatch {
         &mut self,
         backlogs: &[OutletBacklog],
         late: Duration,
-        now: Time,
+        now: impl Into<Now>,
     ) -> Vec<DeviceChange> {
+        let now = now.into();
+        let late_s = late.num_milliseconds() as f64 / 1000.0;
         let mut changes = Vec::new();
         for backlog in backlogs {
             let reported = self.outlets_reported.contains(&backlog.outlet);
+            let waited_s = self.waited_s(backlog, now);
             match backlog.oldest {
-                Some(oldest) if now - oldest >= late && !reported => {
+                Some(_) if waited_s >= late_s && !reported => {
                     self.outlets_reported.insert(backlog.outlet.clone());
-                    let waited = (now - oldest).num_seconds();
+                    let waited = waited_s.round() as i64;
                     let why = backlog
                         .last_error
                         .as_deref()
@@ -200,6 +220,28 @@ impl DeviceWatch {
             }
         }
         changes
+    }
+
+    /// How long the outlet's oldest step has waited, on the steady clock.
+    /// A step first seen waiting is taken as waiting since it was taken
+    /// (the wall clock read once, so a restart does not forget its wait).
+    fn waited_s(&mut self, backlog: &OutletBacklog, now: Now) -> f64 {
+        let Some(oldest) = backlog.oldest else {
+            self.outlets_waiting.remove(&backlog.outlet);
+            return 0.0;
+        };
+        let seen = self.outlets_waiting.get(&backlog.outlet);
+        let since = match seen {
+            Some((step, since)) if *step == oldest => *since,
+            _ => {
+                let age_s = (now.wall - oldest).num_milliseconds() as f64 / 1000.0;
+                let since = now.steady_s - age_s.max(0.0);
+                self.outlets_waiting
+                    .insert(backlog.outlet.clone(), (oldest, since));
+                since
+            }
+        };
+        now.steady_s - since
     }
 
     /// The data disk's free and total bytes.

@@ -3,6 +3,8 @@
 //! (by whom, with what outcome). While nobody acknowledges, an alarm
 //! repeats, and escalates to all staff. Pure: time is passed in, every call
 //! returns the steps it took, and the caller stores and delivers them.
+//! Repeats and escalation are timed on a clock that never steps ([`Now`]),
+//! so a board setting its clock at boot escalates nothing by itself.
 //! Imports `policy` (only a `Permitted<Alarm>` can be raised), `care` for
 //! levels, and `domain`.
 
@@ -16,6 +18,26 @@ use serde::{Deserialize, Serialize};
 use crate::care::levels::Level;
 use crate::domain::{DeviceFault, ResidentId};
 use crate::policy::{Permitted, Time};
+
+/// A reading of the clocks: the wall time, to show and to store, and the
+/// seconds on a clock that never steps (monotonic, from any start), for
+/// every duration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Now {
+    pub wall: Time,
+    pub steady_s: f64,
+}
+
+/// A wall time alone: the steady clock read as the same seconds, which
+/// holds while the wall clock does not step (tests, tools).
+impl From<Time> for Now {
+    fn from(wall: Time) -> Now {
+        Now {
+            wall,
+            steady_s: wall.timestamp_millis() as f64 / 1000.0,
+        }
+    }
+}
 
 /// One alarm: what happened, to whom, where, and its evidence (rules and
 /// values, never media).
@@ -209,11 +231,13 @@ pub struct AlarmRequest {
     pub evidence: serde_json::Value,
 }
 
-/// An open alarm and its sequence counter.
+/// An open alarm, its sequence counter, and when it was raised on the
+/// steady clock.
 #[derive(Debug, Clone)]
 struct Open {
     alarm: Alarm,
     sequence: u32,
+    raised_steady_s: f64,
 }
 
 /// Every open alarm of the device. A new request for a room and kind that
@@ -233,11 +257,28 @@ impl AlarmBook {
     }
 
     /// Takes back the open alarms the store kept over a restart, with the
-    /// last sequence number each reached.
-    pub fn reopen(settings: AlarmSettings, open: Vec<(Alarm, u32)>) -> AlarmBook {
+    /// last sequence number each reached. Their age is taken from the wall
+    /// clock once, here: the steady clock starts anew with each process.
+    pub fn reopen(
+        settings: AlarmSettings,
+        open: Vec<(Alarm, u32)>,
+        now: impl Into<Now>,
+    ) -> AlarmBook {
+        let now = now.into();
         let open = open
             .into_iter()
-            .map(|(alarm, sequence)| (alarm.id.clone(), Open { alarm, sequence }))
+            .map(|(alarm, sequence)| {
+                let age_s = (now.wall - alarm.raised_at).num_milliseconds() as f64 / 1000.0;
+                let raised_steady_s = now.steady_s - age_s.max(0.0);
+                (
+                    alarm.id.clone(),
+                    Open {
+                        alarm,
+                        sequence,
+                        raised_steady_s,
+                    },
+                )
+            })
             .collect();
         AlarmBook { settings, open }
     }
@@ -265,11 +306,12 @@ impl AlarmBook {
 
     /// Raises what the gate permitted. Silent levels raise nothing (they
     /// are kept in the event log, not sent). Returns the step taken.
-    pub fn raise(&mut self, request: Permitted<AlarmRequest>, now: Time) -> Option<Step> {
-        self.raise_request(request.into_inner(), now)
+    pub fn raise(&mut self, request: Permitted<AlarmRequest>, now: impl Into<Now>) -> Option<Step> {
+        self.raise_request(request.into_inner(), now.into())
     }
 
-    fn raise_request(&mut self, request: AlarmRequest, now: Time) -> Option<Step> {
+    fn raise_request(&mut self, request: AlarmRequest, now: Now) -> Option<Step> {
+        let (steady_s, now) = (now.steady_s, now.wall);
         if request.level == Level::Silent {
             return None;
         }
@@ -309,7 +351,11 @@ impl AlarmBook {
             repeats: 0,
             escalated: false,
         };
-        let open = self.open.entry(id).or_insert(Open { alarm, sequence: 0 });
+        let open = self.open.entry(id).or_insert(Open {
+            alarm,
+            sequence: 0,
+            raised_steady_s: steady_s,
+        });
         Some(Self::step(open, StepType::New, Reason::Raised, now))
     }
 
@@ -319,7 +365,7 @@ impl AlarmBook {
         room: &str,
         fault: Permitted<DeviceFault>,
         detail: &str,
-        now: Time,
+        now: impl Into<Now>,
     ) -> Option<Step> {
         let kind = fault.get().name().to_string();
         let request = AlarmRequest {
@@ -330,7 +376,7 @@ impl AlarmBook {
             confidence: 1.0,
             evidence: serde_json::json!({ "fault": detail }),
         };
-        self.raise_request(request, now)
+        self.raise_request(request, now.into())
     }
 
     /// A person has seen it and is on the way.
@@ -404,14 +450,18 @@ impl AlarmBook {
     /// Repeats and escalations due by `now`, for alarms nobody has
     /// acknowledged. Call it often (every second); a late call catches up
     /// with one repeat, not a burst.
-    pub fn tick(&mut self, now: Time) -> Vec<Step> {
+    pub fn tick(&mut self, now: impl Into<Now>) -> Vec<Step> {
+        let Now {
+            wall: now,
+            steady_s,
+        } = now.into();
         let mut steps = Vec::new();
         for open in self.open.values_mut() {
             if open.alarm.state != AlarmState::Raised {
                 continue;
             }
             let (repeat_s, escalate_s) = self.settings.times(&open.alarm.kind);
-            let age_s = (now - open.alarm.raised_at).num_milliseconds() as f64 / 1000.0;
+            let age_s = steady_s - open.raised_steady_s;
             if !open.alarm.escalated && age_s >= escalate_s {
                 open.alarm.escalated = true;
                 open.alarm.repeats = (age_s / repeat_s).floor() as u32;

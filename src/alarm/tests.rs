@@ -58,6 +58,50 @@ fn an_unacknowledged_alarm_repeats_every_two_minutes_and_escalates_after_four() 
     );
 }
 
+/// The wall clock at `wall` seconds, the steady clock at `steady`.
+fn read(wall: i64, steady: f64) -> Now {
+    Now {
+        wall: at(wall),
+        steady_s: steady,
+    }
+}
+
+#[test]
+fn a_wall_clock_set_forwards_or_back_neither_escalates_nor_delays() {
+    let mut book = AlarmBook::new(AlarmSettings::default());
+    let permit = permit_device_fault(DeviceFault::CameraSilent, at(0));
+    book.raise_fault("A12", permit, "dark", read(0, 0.0))
+        .unwrap();
+    // NTP sets the clock an hour forwards ten seconds later: nothing is due.
+    assert!(book.tick(read(3_610, 10.0)).is_empty());
+    assert!(book.tick(read(3_719, 119.0)).is_empty());
+    let repeat = book.tick(read(3_720, 120.0));
+    assert_eq!(repeat.len(), 1);
+    assert_eq!(repeat[0].reason, Reason::Repeat);
+    assert_eq!(repeat[0].at, at(3_720), "stamped with the wall time");
+    // Then two hours back: the escalation still comes at four minutes.
+    assert!(book.tick(read(-3_561, 239.0)).is_empty());
+    let escalated = book.tick(read(-3_560, 240.0));
+    assert_eq!(escalated[0].reason, Reason::Escalated);
+}
+
+#[test]
+fn reopened_alarms_keep_their_age_from_before_the_restart() {
+    let mut book = AlarmBook::new(AlarmSettings::default());
+    let permit = permit_device_fault(DeviceFault::CameraSilent, at(0));
+    let raised = book.raise_fault("A12", permit, "dark", at(0)).unwrap();
+    // Restarted at 200 s; the new process's steady clock starts at 0.
+    let mut book = AlarmBook::reopen(
+        AlarmSettings::default(),
+        vec![(raised.alarm, raised.sequence)],
+        read(200, 0.0),
+    );
+    let missed = book.tick(read(201, 1.0));
+    assert_eq!(missed[0].reason, Reason::Repeat, "the repeat due at 120 s, once");
+    assert!(book.tick(read(239, 39.0)).is_empty());
+    assert_eq!(book.tick(read(240, 40.0))[0].reason, Reason::Escalated);
+}
+
 #[test]
 fn acknowledging_stops_the_repeats_and_resolving_ends_it() {
     let mut book = AlarmBook::new(AlarmSettings::default());
@@ -199,7 +243,7 @@ fn a_book_taken_back_after_a_restart_goes_on_where_it_was() {
     let step = camera_fault(&mut book, "A12", at(0)).unwrap();
     run(&mut book, 1, 130);
     let kept: Vec<(Alarm, u32)> = book.open_alarms().map(|a| (a.clone(), 2)).collect();
-    let mut again = AlarmBook::reopen(AlarmSettings::default(), kept);
+    let mut again = AlarmBook::reopen(AlarmSettings::default(), kept, at(130));
     assert_eq!(
         run(&mut again, 131, 250),
         vec![(240, Reason::Escalated, true)],
@@ -355,6 +399,41 @@ mod device_watch {
             Some(DeviceChange::Recovered {
                 fault: DeviceFault::DiskNearlyFull
             })
+        );
+    }
+
+    #[test]
+    fn silences_are_timed_on_the_steady_clock() {
+        let read = |wall: i64, steady: f64| Now {
+            wall: at(wall),
+            steady_s: steady,
+        };
+        let mut watch = DeviceWatch::new(&[Source::Camera], Duration::seconds(10), read(0, 0.0));
+        assert_eq!(
+            watch.tick(read(3_600, 5.0)),
+            vec![],
+            "an hour forwards is 5 s"
+        );
+        assert_eq!(watch.tick(read(-3_600, 9.0)), vec![]);
+        assert_eq!(
+            watch.tick(read(-3_599, 10.0)).len(),
+            1,
+            "dark for 10 s, whatever the wall says"
+        );
+        // An outlet's oldest step waits on the steady clock once first seen.
+        let backlog = |oldest: i64| OutletBacklog {
+            outlet: "mqtt".into(),
+            oldest: Some(at(oldest)),
+            last_error: None,
+        };
+        let late = Duration::seconds(60);
+        assert!(watch.outlets(&[backlog(0)], late, read(0, 20.0)).is_empty());
+        assert!(watch
+            .outlets(&[backlog(0)], late, read(7_200, 79.0))
+            .is_empty());
+        assert_eq!(
+            watch.outlets(&[backlog(0)], late, read(-7_200, 80.0)).len(),
+            1
         );
     }
 

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::Receiver;
 use super::product::{Beats, ProductOptions, Say, Starter};
 use super::systemd;
 use crate::alarm::device::{DeviceChange, DeviceWatch, Source};
-use crate::alarm::AlarmRequest;
+use crate::alarm::{AlarmRequest, Now};
 use crate::care::CareEvent;
 use crate::config::Config;
 use crate::deliver::Hub;
@@ -67,7 +67,8 @@ pub(super) struct DeviceLoop<'a> {
     watch: DeviceWatch,
     seen_beats: [u64; 3],
     seconds: u64,
-    last_reported: BTreeMap<DeviceFault, Time>,
+    /// When each fault was last raised, on the steady clock.
+    last_reported: BTreeMap<DeviceFault, f64>,
     threads: Vec<JoinHandle<()>>,
     audits: VecDeque<GateAudit>,
     /// Whether systemd watches this process (`WatchdogSec`).
@@ -86,7 +87,7 @@ impl<'a> DeviceLoop<'a> {
         beats: Arc<Beats>,
     ) -> anyhow::Result<DeviceLoop<'a>> {
         let case = hub.store().case_file(&options.resident)?;
-        let now = hub.now();
+        let now = hub.read_clock();
         let gated = |present, watched| Gated {
             present,
             running: false,
@@ -127,22 +128,22 @@ impl<'a> DeviceLoop<'a> {
         Ok(device)
     }
 
-    fn open_at_start(&mut self, kind: Kind, now: Time) -> anyhow::Result<()> {
+    fn open_at_start(&mut self, kind: Kind, now: Now) -> anyhow::Result<()> {
         if !self.gated(kind).present {
             (self.say)(format!("{}: none in this room", kind.name()));
             return Ok(());
         }
-        match may_open(&self.case, kind, now) {
+        match may_open(&self.case, kind, now.wall) {
             Ok(permit) => {
                 let why = format!("basis {}", permit.basis_id());
-                self.audit("gate.open", kind, &why, now);
+                self.audit("gate.open", kind, &why, now.wall);
                 let stop = self.gated(kind).stop.clone();
                 let thread = self.start(kind, stop)?;
                 self.running(kind, thread, now);
                 (self.say)(format!("{}: open ({why})", kind.name()));
             }
             Err(denial) => {
-                self.audit("gate.refused", kind, &denial.to_string(), now);
+                self.audit("gate.refused", kind, &denial.to_string(), now.wall);
                 (self.say)(format!("{}: stays off: {denial}", kind.name()));
             }
         }
@@ -165,14 +166,14 @@ impl<'a> DeviceLoop<'a> {
         }
     }
 
-    fn running(&mut self, kind: Kind, thread: Option<JoinHandle<()>>, now: Time) {
+    fn running(&mut self, kind: Kind, thread: Option<JoinHandle<()>>, now: Now) {
         self.threads.extend(thread);
         self.gated(kind).running = true;
         self.watch_running(now);
     }
 
     /// The device watches the sources that run, and no others.
-    fn watch_running(&mut self, now: Time) {
+    fn watch_running(&mut self, now: Now) {
         let sources: Vec<Source> = [&self.video, &self.sound]
             .into_iter()
             .filter(|g| g.running)
@@ -203,7 +204,7 @@ impl<'a> DeviceLoop<'a> {
             tokio::select! {
                 Some(event) = events.recv() => self.on_event(event),
                 Some(DeviceChange::Fault { fault, detail }) = faults.recv() => {
-                    self.on_source_fault(fault, &detail, self.hub.now());
+                    self.on_source_fault(fault, &detail, self.hub.read_clock());
                 }
                 _ = health.tick() => self.every_second(),
                 _ = &mut until_deadline => break,
@@ -285,14 +286,14 @@ impl<'a> DeviceLoop<'a> {
 
     /// A fault a source reported: a model failing on every frame is one
     /// report a minute, not fifteen a second.
-    fn on_source_fault(&mut self, fault: DeviceFault, detail: &str, now: Time) {
+    fn on_source_fault(&mut self, fault: DeviceFault, detail: &str, now: Now) {
         let recent = self
             .last_reported
             .get(&fault)
-            .is_some_and(|at| now - *at < chrono::Duration::seconds(60));
+            .is_some_and(|at| now.steady_s - *at < 60.0);
         if !recent {
-            self.last_reported.insert(fault, now);
-            self.raise_fault(fault, detail, now);
+            self.last_reported.insert(fault, now.steady_s);
+            self.raise_fault(fault, detail, now.wall);
         }
     }
 
@@ -311,7 +312,7 @@ impl<'a> DeviceLoop<'a> {
         if self.watchdog {
             systemd::notify("WATCHDOG=1");
         }
-        let now = self.hub.now();
+        let now = self.hub.read_clock();
         self.seconds += 1;
         self.read_case();
         for kind in [Kind::Video, Kind::Sound] {
@@ -327,7 +328,12 @@ impl<'a> DeviceLoop<'a> {
             changes.extend(self.disk());
         }
         if self.seconds % PROBE_EVERY_S == 1 {
-            self.probe_failure = self.hub.store().probe(now).err().map(|e| e.to_string());
+            self.probe_failure = self
+                .hub
+                .store()
+                .probe(now.wall)
+                .err()
+                .map(|e| e.to_string());
         }
         let storage = self.hub.storage_health();
         let failing = [
@@ -341,7 +347,7 @@ impl<'a> DeviceLoop<'a> {
         changes.extend(self.watch.storage(failing.as_deref(), storage.waiting));
         for change in changes {
             match change {
-                DeviceChange::Fault { fault, detail } => self.raise_fault(fault, &detail, now),
+                DeviceChange::Fault { fault, detail } => self.raise_fault(fault, &detail, now.wall),
                 // The alarm stays until a person has dealt with it (R13).
                 DeviceChange::Recovered { fault } => {
                     (self.say)(format!("device: {} is over", fault.name()))
@@ -353,16 +359,16 @@ impl<'a> DeviceLoop<'a> {
     /// The law can change while running: an opposition, an early stop, an
     /// expiry shuts the source within a second (R1.4, R10.3), and its
     /// silence is then no fault; a new basis opens what was off. Audited.
-    fn follow_the_law(&mut self, kind: Kind, now: Time) {
+    fn follow_the_law(&mut self, kind: Kind, now: Now) {
         let gated = self.gated(kind);
         let (running, present) = (gated.running, gated.present);
-        match may_open(&self.case, kind, now) {
+        match may_open(&self.case, kind, now.wall) {
             Err(denial) if running => {
                 let gated = self.gated(kind);
                 gated.stop.store(true, Ordering::Relaxed);
                 gated.running = false;
                 self.watch_running(now);
-                self.audit("gate.shut", kind, &denial.to_string(), now);
+                self.audit("gate.shut", kind, &denial.to_string(), now.wall);
                 (self.say)(format!("{}: shut: {denial}", kind.name()));
             }
             Ok(permit) if !running && present => {
@@ -372,14 +378,14 @@ impl<'a> DeviceLoop<'a> {
         }
     }
 
-    fn reopen(&mut self, kind: Kind, why: String, now: Time) {
+    fn reopen(&mut self, kind: Kind, why: String, now: Now) {
         let stop = Arc::new(AtomicBool::new(false));
         // Loading a model blocks: let the runtime's other work go on meanwhile.
         match tokio::task::block_in_place(|| self.start(kind, stop.clone())) {
             Ok(thread) => {
                 self.gated(kind).stop = stop;
                 self.running(kind, thread, now);
-                self.audit("gate.open", kind, &why, now);
+                self.audit("gate.open", kind, &why, now.wall);
                 (self.say)(format!("{}: open ({why})", kind.name()));
             }
             // Allowed but the device will not start: staff must know (R13).
@@ -396,7 +402,7 @@ impl<'a> DeviceLoop<'a> {
     }
 
     /// Beats that came since the last look, per watched source.
-    fn beats_seen(&mut self, now: Time) -> Vec<DeviceChange> {
+    fn beats_seen(&mut self, now: Now) -> Vec<DeviceChange> {
         let mut changes = Vec::new();
         let sources = [Source::Camera, Source::Pipeline, Source::Microphone];
         for (seen, source) in self.seen_beats.iter_mut().zip(sources) {
@@ -411,7 +417,7 @@ impl<'a> DeviceLoop<'a> {
 
     /// An outlet that has not taken a step in time: the nurse-call link is
     /// down, and staff must know it (R13).
-    fn outlets_late(&mut self, now: Time) -> Vec<DeviceChange> {
+    fn outlets_late(&mut self, now: Now) -> Vec<DeviceChange> {
         let late =
             chrono::Duration::milliseconds((self.config.alarms.outlet_late_s * 1000.0) as i64);
         let backlogs: Result<Vec<_>, _> = self

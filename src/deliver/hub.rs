@@ -13,30 +13,73 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
 
-use crate::alarm::{AlarmBook, AlarmError, AlarmRequest, Step};
+use crate::alarm::{AlarmBook, AlarmError, AlarmRequest, Now, Step};
 use crate::domain::DeviceFault;
 use crate::policy::{Permitted, Time};
 use crate::store::{Store, StoreError};
 
-/// Where "now" comes from: the wall clock, or a test's own.
+/// Where time comes from: the wall clock, to show and to store, and a
+/// clock that never steps, for every duration (repeats, escalation,
+/// retries); or a test's own.
 #[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> Time + Send + Sync>);
+pub struct Clock(Arc<dyn Fn() -> Now + Send + Sync>);
 
 impl Clock {
     pub fn system() -> Clock {
-        Clock(Arc::new(chrono::Utc::now))
+        let start = std::time::Instant::now();
+        Clock(Arc::new(move || Now {
+            wall: chrono::Utc::now(),
+            steady_s: start.elapsed().as_secs_f64(),
+        }))
     }
 
     /// Time that runs with tokio's clock from `start` (paused in tests).
     pub fn tokio_from(start: Time) -> Clock {
-        let base = tokio::time::Instant::now();
-        Clock(Arc::new(move || {
-            start + chrono::Duration::from_std(base.elapsed()).unwrap_or_default()
-        }))
+        Clock::steppable(start).0
     }
 
+    /// As [`Clock::tokio_from`], with a wall clock the test can step
+    /// forwards or backwards (as NTP does to a board without a clock chip)
+    /// while the steady clock runs on.
+    pub fn steppable(start: Time) -> (Clock, WallStep) {
+        let base = tokio::time::Instant::now();
+        let step = WallStep::default();
+        let offset = step.clone();
+        let clock = Clock(Arc::new(move || {
+            let elapsed = base.elapsed();
+            Now {
+                wall: start
+                    + chrono::Duration::from_std(elapsed).unwrap_or_default()
+                    + offset.get(),
+                steady_s: elapsed.as_secs_f64(),
+            }
+        }));
+        (clock, step)
+    }
+
+    /// The wall time.
     pub fn now(&self) -> Time {
+        (self.0)().wall
+    }
+
+    /// Both clocks at once.
+    pub fn read(&self) -> Now {
         (self.0)()
+    }
+}
+
+/// How far a test has stepped its wall clock.
+#[derive(Clone, Default)]
+pub struct WallStep(Arc<std::sync::atomic::AtomicI64>);
+
+impl WallStep {
+    pub fn step(&self, by: chrono::Duration) {
+        self.0
+            .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn get(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds(self.0.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
 
@@ -110,7 +153,7 @@ impl Hub {
         outlets: Vec<&'static str>,
         clock: Clock,
     ) -> Result<Hub, StoreError> {
-        let book = AlarmBook::reopen(settings, store.open_alarms()?);
+        let book = AlarmBook::reopen(settings, store.open_alarms()?, clock.read());
         let (live, _) = broadcast::channel(1024);
         let (stored, _) = tokio::sync::watch::channel(0);
         Ok(Hub {
@@ -124,8 +167,14 @@ impl Hub {
         })
     }
 
+    /// The wall time.
     pub fn now(&self) -> Time {
         self.clock.now()
+    }
+
+    /// The wall time and the steady clock, for what measures durations.
+    pub fn read_clock(&self) -> Now {
+        self.clock.read()
     }
 
     /// The store, for reading. A poisoned lock (a panic elsewhere) is taken
@@ -223,7 +272,7 @@ impl Hub {
 
     /// Raises what the gate let out; `None` when its level is silent.
     pub fn raise(&self, request: Permitted<AlarmRequest>) -> Result<Option<Step>, HubError> {
-        let now = self.now();
+        let now = self.clock.read();
         let step = self.book().raise(request, now);
         Ok(step.map(|s| self.commit(s, "device")))
     }
@@ -234,7 +283,7 @@ impl Hub {
         fault: Permitted<DeviceFault>,
         detail: &str,
     ) -> Result<Option<Step>, HubError> {
-        let now = self.now();
+        let now = self.clock.read();
         let step = self.book().raise_fault(room, fault, detail, now);
         Ok(step.map(|s| self.commit(s, "device")))
     }
@@ -253,7 +302,7 @@ impl Hub {
 
     /// Repeats and escalations due now.
     pub fn tick(&self) -> Result<Vec<Step>, HubError> {
-        let now = self.now();
+        let now = self.clock.read();
         self.retry_waiting();
         let steps = self.book().tick(now);
         Ok(steps

@@ -15,4 +15,4 @@ pub mod serve;
 pub mod sessions;
 pub mod tls;
 
-pub use hub::{Clock, Hub, HubError};
+pub use hub::{Clock, Hub, HubError, WallStep};

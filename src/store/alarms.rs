@@ -132,7 +132,9 @@ impl Store {
         self.record_by_id("alarms", id)
     }
 
-    /// Up to `limit` steps due for `outlet` at `now`, oldest first.
+    /// Up to `limit` steps due for `outlet` at `now`, oldest first. A step
+    /// set to wait longer than any retry waits was set so by a wall clock
+    /// that has since been set back: it is due now, not in an hour.
     pub fn due(&self, outlet: &str, now: Time, limit: usize) -> Result<Vec<Pending>, StoreError> {
         let sqlite = |cause| StoreError::Sqlite {
             file: self.file_name(),
@@ -142,13 +144,16 @@ impl Store {
             .conn
             .prepare(
                 "SELECT s.data, o.attempts FROM outbox o JOIN alarm_steps s ON s.id = o.step
-                 WHERE o.outlet = ?1 AND o.delivered_at IS NULL AND o.next_at <= ?2 ORDER BY o.rowid LIMIT ?3",
+                 WHERE o.outlet = ?1 AND o.delivered_at IS NULL AND (o.next_at <= ?2 OR o.next_at > ?4)
+                 ORDER BY o.rowid LIMIT ?3",
             )
             .map_err(sqlite)?;
+        let longest = now + chrono::Duration::milliseconds(outbox::LONGEST_WAIT_MS + 1000);
         let rows = statement
-            .query_map(params![outlet, now.to_rfc3339(), limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
-            })
+            .query_map(
+                params![outlet, now.to_rfc3339(), limit as i64, longest.to_rfc3339()],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+            )
             .map_err(sqlite)?;
         let mut out = Vec::new();
         for row in rows {
