@@ -11,6 +11,7 @@ use crate::audio::analyzer::SoundSettings;
 use crate::care::levels::AlertSettings;
 use crate::care::CareSettings;
 use crate::deliver::outlets::OutletSettings;
+use crate::store::Retention;
 use crate::vision::VisionSettings;
 
 /// Where the models are when nothing else is said: the source tree's
@@ -36,6 +37,8 @@ pub struct Config {
     /// Which room and resident this device watches (`tryghed run`).
     pub device: Option<DeviceSettings>,
     pub server: ServerSettings,
+    /// How long alarm history and the audit trail are kept (R8.4).
+    pub retention: Retention,
 }
 
 /// `[device]`: what this device watches, set by the installer.
@@ -95,6 +98,7 @@ impl Default for Config {
             outlets: OutletSettings::default(),
             device: None,
             server: ServerSettings::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -118,6 +122,8 @@ struct RawConfig {
     device: Option<DeviceSettings>,
     #[serde(default)]
     server: ServerSettings,
+    #[serde(default)]
+    retention: Retention,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +199,12 @@ impl Config {
                 .into_iter()
                 .map(|p| format!("outlets.{p}")),
         );
+        problems.extend(
+            raw.retention
+                .problems()
+                .into_iter()
+                .map(|p| format!("retention.{p}")),
+        );
         match raw.server.bind.parse::<std::net::SocketAddr>() {
             Err(_) => problems.push(format!("server.bind {}: expected IP:PORT", raw.server.bind)),
             Ok(addr) if !addr.ip().is_loopback() && raw.server.tls == Some(false) => problems.push(format!("server.bind {addr}: off loopback the staff app needs TLS (R5.3); leave server.tls on")),
@@ -237,6 +249,7 @@ impl Config {
             outlets: raw.outlets,
             device,
             server: raw.server,
+            retention: raw.retention,
         })
     }
 }

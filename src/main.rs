@@ -262,6 +262,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Deletes now the alarm history and audit rows older than
+    /// `[retention]` keeps (the running device does so every hour).
+    Prune {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -542,6 +548,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { json },
         } => case_commands::audit_verify(&open_store()?, json),
+        Command::Prune { json } => {
+            let pruned = open_store()?.prune(&config.retention, &actor, now)?;
+            if json {
+                out!("{}", serde_json::to_string(&pruned)?);
+            } else {
+                out!(
+                    "deleted {} alarms ({} steps, {} outbox rows) older than {} days and {} audit rows older than {} days",
+                    pruned.alarms,
+                    pruned.steps,
+                    pruned.outbox_rows,
+                    config.retention.alarm_days,
+                    pruned.audit_rows,
+                    config.retention.audit_days
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig { file } => {
             Config::load(&file)?;
             out!("{}: ok", file.display());

@@ -427,3 +427,20 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
         .is_some());
     assert!(store.verify_audit().unwrap().intact());
 }
+
+#[test]
+fn prune_deletes_what_retention_no_longer_keeps_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let out = run(dir.path(), &["prune", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pruned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pruned["alarms"], 0, "nothing is old yet: {pruned}");
+    // Ten years on, every audit row but the newest is past five years.
+    let out = run(dir.path(), &["--now", "2036-06-01T00:00:00Z", "prune"]);
+    let said = text(&out.stdout);
+    assert!(said.contains("audit rows older than 1825 days"), "{said}");
+    assert!(!said.contains(" 0 audit rows"), "{said}");
+    let verify = run(dir.path(), &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+}

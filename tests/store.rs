@@ -301,7 +301,7 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
     // As the first release left it: no complaints or alarm tables, schema 1.
-    sqlite3(dir.path(), "DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
+    sqlite3(dir.path(), "DROP TABLE audit_anchor; DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store
@@ -581,4 +581,105 @@ fn a_disabled_user_or_a_new_password_ends_every_session_at_once() {
     }
     assert!(!actions.contains("another long password"));
     assert!(store.verify_audit().unwrap().intact());
+}
+
+#[test]
+fn old_alarm_history_and_audit_rows_are_deleted_and_the_chain_still_verifies() {
+    use tryghed::alarm::{AlarmBook, AlarmSettings};
+    use tryghed::domain::DeviceFault;
+    use tryghed::store::Retention;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let day = |d: i64| t("2026-01-01T00:00:00Z") + Duration::days(d);
+    let mut book = AlarmBook::new(AlarmSettings::default());
+    let mut record = |step: tryghed::alarm::Step| {
+        store.record_step(&step, &["mqtt"], "device").unwrap();
+        step
+    };
+    let fault = |d| permit_device_fault(DeviceFault::CameraSilent, day(d));
+    // Resolved on day 1: deleted. Never resolved: kept. Resolved on day 95: kept.
+    let old = record(book.raise_fault("A12", fault(0), "dark", day(0)).unwrap());
+    record(book.acknowledge(&old.alarm.id, "hanne", day(0)).unwrap());
+    record(
+        book.resolve(&old.alarm.id, "hanne", "cable", day(1))
+            .unwrap(),
+    );
+    let open = record(book.raise_fault("B03", fault(0), "dark", day(0)).unwrap());
+    let recent = record(book.raise_fault("A14", fault(95), "dark", day(95)).unwrap());
+    record(book.acknowledge(&recent.alarm.id, "ole", day(95)).unwrap());
+    record(
+        book.resolve(&recent.alarm.id, "ole", "lens", day(95))
+            .unwrap(),
+    );
+    let keep = Retention {
+        alarm_days: 90,
+        audit_days: 30,
+    };
+    let pruned = store.prune(&keep, "K", day(100)).unwrap();
+    println!("{pruned:?}");
+    assert_eq!(
+        (
+            pruned.alarms,
+            pruned.steps,
+            pruned.outbox_rows,
+            pruned.audit_rows
+        ),
+        (1, 3, 3, 4),
+        "the old alarm's three steps; the four audit rows of day 0 and 1"
+    );
+    let report = store.verify_audit().unwrap();
+    assert!(report.intact(), "{report:?}");
+    assert_eq!(report.rows, 4, "day 95's three rows and the pruning's own");
+    let kept: Vec<_> = store.steps_after(0, 100).unwrap();
+    let alarms: BTreeSet<_> = kept.iter().map(|(_, s)| s.alarm.id.clone()).collect();
+    assert_eq!(
+        alarms,
+        BTreeSet::from([open.alarm.id.clone(), recent.alarm.id.clone()])
+    );
+    assert_eq!(
+        store.open_alarms().unwrap().len(),
+        1,
+        "an open alarm is never deleted"
+    );
+    let again = store.prune(&keep, "K", day(100)).unwrap();
+    assert!(again.nothing());
+    assert_eq!(
+        store.verify_audit().unwrap().rows,
+        4,
+        "nothing deleted, nothing written"
+    );
+    drop(store);
+    // Behind the device's back: the oldest row deleted and the anchor moved on.
+    sqlite3(
+        dir.path(),
+        "UPDATE audit_anchor SET seq = seq + 1, hash = (SELECT hash FROM audit ORDER BY seq LIMIT 1);
+         DELETE FROM audit WHERE seq = (SELECT MIN(seq) FROM audit);",
+    );
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.problem.contains("no pruning in it names that start")),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn retention_settings_are_checked() {
+    let config = tryghed::config::Config::parse(
+        "room.toml",
+        "[retention]\nalarm_days = 0\naudit_days = 99999\n",
+    );
+    let error = config.unwrap_err().to_string();
+    assert!(
+        error.contains("retention.alarm_days 0") && error.contains("retention.audit_days 99999"),
+        "{error}"
+    );
+    let config =
+        tryghed::config::Config::parse("room.toml", "[retention]\nalarm_days = 30\n").unwrap();
+    assert_eq!(
+        (config.retention.alarm_days, config.retention.audit_days),
+        (30, 1825)
+    );
 }

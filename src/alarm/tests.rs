@@ -97,7 +97,11 @@ fn reopened_alarms_keep_their_age_from_before_the_restart() {
         read(200, 0.0),
     );
     let missed = book.tick(read(201, 1.0));
-    assert_eq!(missed[0].reason, Reason::Repeat, "the repeat due at 120 s, once");
+    assert_eq!(
+        missed[0].reason,
+        Reason::Repeat,
+        "the repeat due at 120 s, once"
+    );
     assert!(book.tick(read(239, 39.0)).is_empty());
     assert_eq!(book.tick(read(240, 40.0))[0].reason, Reason::Escalated);
 }

@@ -29,6 +29,8 @@ use crate::policy::{may_open, permit_alarm, permit_device_fault, CaseFile, Time}
 const MAX_WAITING_AUDITS: usize = 1_000;
 /// A source stays missed this long before it is a fault.
 const SILENT_AFTER_S: i64 = 10;
+/// How often what the retention settings no longer allow is deleted.
+const PRUNE_EVERY_S: u64 = 3600;
 /// How often the store is written to, so that a disk that takes nothing
 /// is an alarm within seconds, not when the next alarm needs it.
 const PROBE_EVERY_S: u64 = 10;
@@ -327,6 +329,9 @@ impl<'a> DeviceLoop<'a> {
         if self.seconds % 30 == 1 {
             changes.extend(self.disk());
         }
+        if self.seconds % PRUNE_EVERY_S == 2 {
+            self.prune(now.wall);
+        }
         if self.seconds % PROBE_EVERY_S == 1 {
             self.probe_failure = self
                 .hub
@@ -440,6 +445,20 @@ impl<'a> DeviceLoop<'a> {
         let dir = &self.options.data_dir;
         let (free, total) = (fs2::available_space(dir).ok()?, fs2::total_space(dir).ok()?);
         self.watch.disk(free, total)
+    }
+
+    /// Deletes the alarm history and audit rows older than the settings
+    /// keep (R8.4); audited. A failure waits for the next hour.
+    fn prune(&mut self, now: Time) {
+        let retention = self.config.retention;
+        match self.hub.store().prune(&retention, "device", now) {
+            Ok(pruned) if !pruned.nothing() => (self.say)(format!(
+                "retention: deleted {} alarms older than {} days ({} steps) and {} audit rows older than {} days",
+                pruned.alarms, retention.alarm_days, pruned.steps, pruned.audit_rows, retention.audit_days
+            )),
+            Ok(_) => {}
+            Err(e) => tracing::error!("retention: {e}"),
+        }
     }
 
     /// Audits a gate decision now, or as soon as the store takes it.

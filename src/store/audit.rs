@@ -77,13 +77,35 @@ pub fn append(
     Ok(())
 }
 
+/// The anchor a pruning row names in its detail.
+fn named_anchor(detail: &str) -> Option<(i64, String)> {
+    let detail: serde_json::Value = serde_json::from_str(detail).ok()?;
+    Some((
+        detail["anchor_seq"].as_i64()?,
+        detail["anchor_hash"].as_str()?.to_string(),
+    ))
+}
+
 pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
     let mut statement = conn.prepare(
         "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
     )?;
     let mut rows = statement.query([])?;
     let mut faults = Vec::new();
-    let (mut expected, mut prev, mut count) = (1i64, GENESIS.to_string(), 0u64);
+    // After a pruning the chain starts at its anchor, not at the genesis.
+    let anchor: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM audit_anchor WHERE one = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (mut expected, mut prev) = match &anchor {
+        Some((seq, hash)) => (seq + 1, hash.clone()),
+        None => (1i64, GENESIS.to_string()),
+    };
+    let mut count = 0u64;
+    let mut anchors_named = Vec::new();
     let mut last: Option<(i64, String)> = None;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
@@ -94,6 +116,9 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
             &fields[0], &fields[1], &fields[2], &fields[3], &fields[4], &fields[5], &fields[6],
         );
         count += 1;
+        if action == "retention.prune" {
+            anchors_named.push(named_anchor(detail));
+        }
         if seq != expected {
             let problem = if seq > expected {
                 format!("rows {expected} to {} are missing (deleted)", seq - 1)
@@ -117,6 +142,14 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
         prev = hash.clone();
         expected = seq + 1;
         last = Some((seq, hash.clone()));
+    }
+    if let Some(anchor) = anchor {
+        if !anchors_named.contains(&Some(anchor.clone())) {
+            faults.push(AuditFault {
+                seq: anchor.0 + 1,
+                problem: format!("the chain starts after row {}, but no pruning in it names that start: rows were deleted behind the device's back", anchor.0),
+            });
+        }
     }
     let head: Option<(i64, String)> = conn
         .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {

@@ -67,6 +67,8 @@ ALTER TABLE users ADD COLUMN disabled_at TEXT;
 -- Written every few seconds, so a disk that takes nothing is noticed
 -- before an alarm needs it.
 CREATE TABLE store_probe (one INTEGER PRIMARY KEY CHECK (one = 1), at INTEGER NOT NULL);
+-- Where the audit chain starts once its oldest rows have been deleted.
+CREATE TABLE audit_anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
 "#,
 ];
 

@@ -10,6 +10,7 @@ mod alarms;
 mod audit;
 mod camera;
 mod migrations;
+mod retention;
 mod sessions;
 mod users;
 
@@ -26,6 +27,7 @@ use crate::policy::{
 pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
 pub use camera::LearntUp;
+pub use retention::{Pruned, Retention};
 pub use sessions::Session;
 pub use users::{Credentials, Role, User, MIN_PASSWORD_CHARS};
 
