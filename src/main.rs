@@ -199,6 +199,8 @@ enum Command {
     },
     /// Check a settings file and list every problem in it.
     CheckConfig { file: PathBuf },
+    /// Print the staff app's OpenAPI document (as `/api/openapi.json` serves it).
+    Openapi,
     /// List the cameras this machine has.
     Cameras,
     /// List the microphones (sound inputs) this machine has.
@@ -364,6 +366,12 @@ enum BenchCommand {
         /// Reach the broker over TLS, trusting this authority (PEM).
         #[arg(long, value_name = "CA.pem", requires = "mqtt")]
         mqtt_ca: Option<PathBuf>,
+        /// Phones on the event stream, each with its own session.
+        #[arg(long, default_value_t = 1)]
+        phones: usize,
+        /// Real log-ins a second meanwhile (Argon2, a stored session each).
+        #[arg(long, default_value_t = 0.0)]
+        log_ins_per_second: f64,
         #[arg(long)]
         json: bool,
     },
@@ -563,6 +571,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     config.retention.audit_days
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi => {
+            out!(
+                "{}",
+                serde_json::to_string_pretty(&tryghed::deliver::http::openapi_document())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { file } => {
@@ -880,25 +895,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     interval_ms,
                     mqtt,
                     mqtt_ca,
+                    phones,
+                    log_ins_per_second,
                     json,
                 },
         } => {
             if count == 0 || count > 100_000 {
                 return Err(UsageError("--count: 1 to 100000 events".into()).into());
             }
-            let report = tryghed::bench::alarms::run(
+            if !(1..=200).contains(&phones) {
+                return Err(UsageError("--phones: 1 to 200".into()).into());
+            }
+            if !(0.0..=100.0).contains(&log_ins_per_second) {
+                return Err(UsageError("--log-ins-per-second: 0 to 100".into()).into());
+            }
+            let report = tryghed::bench::alarms::run(tryghed::bench::alarms::AlarmBenchOptions {
                 count,
-                std::time::Duration::from_millis(interval_ms),
+                interval: std::time::Duration::from_millis(interval_ms),
                 mqtt,
                 mqtt_ca,
-            )?;
+                phones,
+                log_ins_per_second,
+            })?;
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 let line = |name: &str, l: &tryghed::bench::alarms::Latency| {
                     format!("{name:<14} {:>4} of {count}  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", l.received, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms)
                 };
-                out!("{}", line("event stream", &report.event_stream));
+                let stream = &report.event_stream;
+                out!("event stream   {} of {} at {} phones  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms", stream.received, count * report.phones, report.phones, stream.p50_ms, stream.p95_ms, stream.p99_ms, stream.max_ms);
+                if let Some(load) = &report.log_ins {
+                    out!("log-ins        {} of {} let in ({}/s)  p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms", load.ok, load.attempted, load.per_second, load.took.p50_ms, load.took.p99_ms, load.took.max_ms);
+                }
                 if let Some(mqtt) = &report.mqtt {
                     out!(
                         "{}",

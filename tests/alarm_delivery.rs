@@ -726,6 +726,38 @@ fn bench_alarms_times_the_event_stream_and_mqtt_plain_and_over_tls() {
     }
 }
 
+/// The load bench in small: many phones on the stream while real log-ins
+/// (Argon2, a stored and audited session each) come in. Every step reaches
+/// every phone and every log-in is let in; the times are the bench's to
+/// report (`bench alarms --phones 50 --log-ins-per-second 20`, README).
+#[test]
+fn under_log_in_load_every_alarm_reaches_every_phone() {
+    let out = common::tryghed(&[
+        "bench",
+        "alarms",
+        "--count",
+        "20",
+        "--interval-ms",
+        "100",
+        "--phones",
+        "10",
+        "--log-ins-per-second",
+        "10",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("{report}");
+    assert_eq!(report["phones"], 10);
+    assert_eq!(
+        report["event_stream"]["received"], 200,
+        "20 steps at 10 phones"
+    );
+    let log_ins = &report["log_ins"];
+    assert!(log_ins["attempted"].as_u64().unwrap() >= 10, "{log_ins}");
+    assert_eq!(log_ins["ok"], log_ins["attempted"], "every log-in let in");
+}
+
 #[test]
 fn a_nurse_call_link_that_takes_nothing_is_an_alarm_in_the_staff_app() {
     // The broker never comes up: after outlet_late_s the device raises a

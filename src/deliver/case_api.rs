@@ -28,12 +28,8 @@ pub(super) async fn case_file(
     Ok(Json(json!({ "case": case, "now": assessment })))
 }
 
-fn party(text: &str) -> Result<crate::policy::Party, ApiError> {
-    match text.trim() {
-        "" => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "say who: `resident` or a representative's name",
-        )),
+fn party(who: &str) -> Result<crate::policy::Party, ApiError> {
+    match text(who, "say who: `resident` or a representative's name", 200)? {
         "resident" => Ok(crate::policy::Party::Resident),
         name => Ok(crate::policy::Party::Representative(name.to_string())),
     }
