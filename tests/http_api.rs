@@ -79,6 +79,7 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
         login_limit: Arc::new(LogInLimit::default()),
         live: Arc::new(Live::default()),
         tls: false,
+        certificate: None,
     }
 }
 
@@ -127,26 +128,20 @@ async fn login(state: &AppState, name: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-const PROTECTED: [(&str, &str); 18] = [
-    ("POST", "/api/residents/x/bases"),
-    ("GET", "/api/camera"),
-    ("GET", "/api/catalogue"),
-    ("GET", "/api/residents/x/case"),
-    ("POST", "/api/residents/x/opposition"),
-    ("POST", "/api/residents/x/disclosure"),
-    ("POST", "/api/bases/x/stop"),
-    ("GET", "/api/residents"),
-    ("POST", "/api/looks"),
-    ("GET", "/api/looks/x/view"),
-    ("GET", "/api/me"),
-    ("POST", "/api/logout"),
-    ("GET", "/api/openapi.json"),
-    ("GET", "/api/alarms"),
-    ("POST", "/api/alarms/x/acknowledge"),
-    ("POST", "/api/alarms/x/resolve"),
-    ("GET", "/api/events"),
-    ("GET", "/api/events?after=3"),
-];
+/// Every route the router has but the page, its assets, /health and the
+/// log-in, as (METHOD, path) with `x` for an id; and a query on the stream.
+/// A log-out comes before the event stream, which then answers 401 rather
+/// than stream for ever.
+fn protected() -> Vec<(String, String)> {
+    const PUBLIC: [&str; 5] = ["/", "/app.js", "/style.css", "/health", "/api/login"];
+    let mut routes: Vec<(String, String)> = tryghed::deliver::http::routes()
+        .into_iter()
+        .filter(|(path, _, _)| !PUBLIC.contains(path))
+        .map(|(path, method, _)| (method.to_uppercase(), path.replace("{id}", "x")))
+        .collect();
+    routes.push(("GET".into(), "/api/events?after=3".into()));
+    routes
+}
 
 #[tokio::test]
 async fn the_installer_sees_the_camera_tilt_the_device_learnt_and_staff_do_not() {
@@ -179,10 +174,34 @@ async fn the_installer_sees_the_camera_tilt_the_device_learnt_and_staff_do_not()
 }
 
 #[tokio::test]
+async fn the_installer_sees_the_certificate_phones_must_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = state(dir.path(), Clock::system());
+    let installer = login(&state, "ib").await;
+    let (status, body) = call(&state, "GET", "/api/certificate", Some(&installer), None).await;
+    assert_eq!(
+        (status, &body["certificate"]),
+        (StatusCode::OK, &Value::Null),
+        "plain loopback"
+    );
+    state.certificate = Some(Arc::new(tryghed::deliver::tls::Certificate {
+        fingerprint: "AB:CD".into(),
+        names: vec!["localhost".into(), "room-a12".into()],
+    }));
+    let (_, body) = call(&state, "GET", "/api/certificate", Some(&installer), None).await;
+    assert_eq!(body["certificate"]["fingerprint"], "AB:CD");
+    assert_eq!(body["certificate"]["names"][1], "room-a12");
+    let staff = login(&state, "hanne").await;
+    let (status, _) = call(&state, "GET", "/api/certificate", Some(&staff), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn every_endpoint_but_health_and_login_needs_a_session() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::system());
-    for (method, path) in PROTECTED {
+    for (method, path) in protected() {
+        let (method, path) = (method.as_str(), path.as_str());
         let (status, body) = call(&state, method, path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
         assert!(
@@ -205,7 +224,7 @@ async fn every_endpoint_but_health_and_login_needs_a_session() {
     // Its document lists every protected path.
     let token = login(&state, "hanne").await;
     let (_, document) = call(&state, "GET", "/api/openapi.json", Some(&token), None).await;
-    for (_, path) in PROTECTED {
+    for (_, path) in protected() {
         let path = path.split('?').next().unwrap().replace("/x/", "/{id}/");
         assert!(document["paths"][&path].is_object(), "{path} is documented");
     }
@@ -1498,9 +1517,13 @@ async fn every_response_carries_the_security_headers() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = state(dir.path(), Clock::system());
     let token = login(&state, "hanne").await;
-    let mut requests: Vec<(&str, &str, Option<&str>)> = PROTECTED
+    let protected = protected();
+    let mut requests: Vec<(&str, &str, Option<&str>)> = protected
         .iter()
-        .flat_map(|&(method, path)| [(method, path, None), (method, path, Some(token.as_str()))])
+        .flat_map(|(method, path)| {
+            let (method, path) = (method.as_str(), path.as_str());
+            [(method, path, None), (method, path, Some(token.as_str()))]
+        })
         .collect();
     requests.extend([
         ("GET", "/", None),
@@ -1567,6 +1590,7 @@ fn restarted(dir: &std::path::Path, clock: Clock) -> AppState {
         login_limit: Arc::new(LogInLimit::default()),
         live: Arc::new(Live::default()),
         tls: false,
+        certificate: None,
     }
 }
 

@@ -108,8 +108,9 @@ async fn the_staff_app_serves_tls_with_its_own_certificate() {
     let _ = demo.kill();
     let _ = demo.wait();
 
-    // The same certificate on the next start.
-    let (again, _) = tryghed::deliver::tls::load_or_create(&data, &["localhost".into()]).unwrap();
+    // The same certificate on the next start, on the same address.
+    let names = tryghed::deliver::tls::names_for(std::net::Ipv4Addr::LOCALHOST.into());
+    let (again, _) = tryghed::deliver::tls::load_or_create(&data, &names).unwrap();
     drop(again);
     assert_eq!(
         std::fs::read(&cert_file).unwrap(),
@@ -140,5 +141,35 @@ fn a_non_loopback_address_without_tls_is_refused_at_start() {
     assert!(
         !dir.path().join("demo").exists(),
         "refused before anything was made"
+    );
+}
+
+/// The certificate names what phones reach the device by, never
+/// `0.0.0.0`, and is made anew, with a new fingerprint, when that changes.
+#[test]
+fn the_certificate_names_real_addresses_and_follows_their_changes() {
+    use tryghed::deliver::tls::{load_or_create, names_for};
+    let all = names_for("0.0.0.0".parse().unwrap());
+    assert!(!all.iter().any(|n| n == "0.0.0.0"), "{all:?}");
+    assert!(all.iter().any(|n| n == "localhost"), "{all:?}");
+    let one = names_for("10.1.2.3".parse().unwrap());
+    assert!(one.iter().any(|n| n == "10.1.2.3"), "{one:?}");
+    println!("bound to all: {all:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let names = |extra: &str| vec!["localhost".to_string(), extra.to_string()];
+    let (_, first) = load_or_create(dir.path(), &names("10.1.2.3")).unwrap();
+    let (_, again) = load_or_create(dir.path(), &names("10.1.2.3")).unwrap();
+    assert_eq!(first, again, "kept while the names stand");
+    let (_, moved) = load_or_create(dir.path(), &names("10.1.2.4")).unwrap();
+    assert_ne!(first, moved, "a new address, a new certificate");
+    let (cert_file, _) = tryghed::deliver::tls::files(dir.path());
+    let pem = std::fs::read(cert_file).unwrap();
+    let der = rustls_pemfile::certs(&mut pem.as_slice())
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(
+        der.as_ref().windows(4).any(|w| w == [10, 1, 2, 4]),
+        "the new address is in the certificate"
     );
 }

@@ -144,29 +144,28 @@ async fn serve(
         say(format!("alarms also go to the webhook {}", webhook.url));
     }
     let live = Arc::new(Live::default());
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("{}: cannot listen", options.bind))?;
+    let address = listener.local_addr()?;
+    let (tls, certificate) = if options.tls {
+        let names = crate::deliver::tls::names_for(address.ip());
+        let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
+        say(format!("staff app: https://{address}/"));
+        say(format!("certificate for {}", names.join(", ")));
+        say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
+        let certificate = crate::deliver::tls::Certificate { fingerprint, names };
+        (Some(tls), Some(Arc::new(certificate)))
+    } else {
+        say(format!("staff app: http://{address}/"));
+        (None, None)
+    };
     let state = AppState {
         hub: hub.clone(),
         login_limit: Arc::new(LogInLimit::default()),
         live: live.clone(),
         tls: options.tls,
-    };
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .with_context(|| format!("{}: cannot listen", options.bind))?;
-    let address = listener.local_addr()?;
-    let tls = if options.tls {
-        let names = vec![
-            "localhost".to_string(),
-            address.ip().to_string(),
-            "tryghed.local".to_string(),
-        ];
-        let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
-        say(format!("staff app: https://{address}/"));
-        say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
-        Some(tls)
-    } else {
-        say(format!("staff app: http://{address}/"));
-        None
+        certificate,
     };
     tokio::spawn(crate::deliver::serve::serve(listener, tls, router(state)));
     tokio::spawn(hub.clone().run_ticker());

@@ -283,6 +283,7 @@ async fn serve(
         login_limit: Arc::new(LogInLimit::default()),
         live: Arc::new(Live::default()),
         tls: false,
+        certificate: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;

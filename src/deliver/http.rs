@@ -40,6 +40,8 @@ pub struct AppState {
     pub live: Arc<super::live::Live>,
     /// Cookies carry `Secure` when served over TLS.
     pub tls: bool,
+    /// The device's own certificate, when it serves TLS, for the installer.
+    pub certificate: Option<Arc<super::tls::Certificate>>,
 }
 
 /// The one error shape clients see: `{"error": "..."}` with a fitting status.
@@ -246,6 +248,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/bases/{id}/stop", "post", post(stop_basis)),
         ("/api/catalogue", "get", get(catalogue)),
         ("/api/camera", "get", get(camera)),
+        ("/api/certificate", "get", get(certificate)),
         ("/api/looks", "post", post(start_look)),
         ("/api/looks/{id}/view", "get", get(view_look)),
     ]
@@ -566,6 +569,16 @@ async fn residents(
         out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
     }
     Ok(Json(json!({ "residents": out })))
+}
+
+/// The device's certificate, for the installer to check a phone's trust
+/// against (`null` when the staff app serves plain HTTP on loopback).
+async fn certificate(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authed.require(&[Role::Installer, Role::Auditor])?;
+    Ok(Json(json!({ "certificate": state.certificate.as_deref() })))
 }
 
 /// What the device has learnt of its camera's tilt, for the installer

@@ -183,6 +183,7 @@ pub fn openapi_document() -> Value {
             "/api/events": { "get": events() },
             "/api/residents/{id}/bases": { "post": with_body(with_id(secured("Record a legal basis for the resident, decided by the logged-in case officer; refused with its rules (422) when the law does not allow it", "the basis and what the case allows now")), basis_properties(), &["id", "basis_type", "kinds", "signals", "reactive_alarm", "start"]) },
             "/api/camera": { "get": secured("How far the camera looks down, as the device learnt it from people standing, and from how many frames (installer, auditor)", "the learnt tilt, or learnt: false") },
+            "/api/certificate": { "get": secured("The device's TLS certificate: its SHA-256 fingerprint and the names it is made for, or null on plain loopback HTTP (installer, auditor)", "the certificate") },
             "/api/catalogue": { "get": secured("What a basis can name: kinds, basis types, signals with their kind", "the catalogue") },
             "/api/residents": { "get": secured("Residents with their legal status and current posture (staff: of their rooms; case officer, auditor: all)", "the residents") },
             "/api/looks": { "post": look },

@@ -27,6 +27,7 @@ const TEXTS = {
     residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
     look_minutes: "Hvor mange minutter?", minutes_left: "min tilbage", no_look: "Grundlaget tillader ikke tilsyn",
     postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
+    certificate: (c) => c ? `Enhedens certifikat (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Tjek fingeraftrykket på hver telefon, før den stoler på det.` : "Personaleappen kører uden TLS, kun på denne maskine.",
     camera: (c) => c.learnt ? `Kameraet ser ${Math.round(c.pitch_deg)}° ned (lært af ${c.standing_frames} billeder af stående personer)` : "Kameraets hældning er ikke lært endnu: den læres, når en person står helt i billedet.",
     legal: (r) => r.legal.kinds.length ? `Grundlag ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI oplyst" : ""}` : "Intet gyldigt grundlag: intet kører",
   },
@@ -54,6 +55,7 @@ const TEXTS = {
     residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
     look_minutes: "How many minutes?", minutes_left: "min left", no_look: "The basis allows no supervision",
     postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
+    certificate: (c) => c ? `The device's certificate (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Check the fingerprint on each phone before it trusts it.` : "The staff app runs without TLS, on this machine only.",
     camera: (c) => c.learnt ? `The camera looks ${Math.round(c.pitch_deg)}° down (learnt from ${c.standing_frames} frames of people standing)` : "The camera's tilt is not learnt yet: it is learnt when a person stands whole in view.",
     legal: (r) => r.legal.kinds.length ? `Basis ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI disclosed" : ""}` : "No valid basis: nothing runs",
   },
@@ -449,8 +451,10 @@ async function showBoard(user) {
   clearInterval(residentsTimer);
   // Installers see no resident's data, only the device's own state.
   $("camera").hidden = role !== "installer";
+  $("certificate").hidden = role !== "installer";
   if (role === "installer") {
     $("camera").textContent = t("camera")(await api("/api/camera"));
+    $("certificate").textContent = t("certificate")((await api("/api/certificate")).certificate);
   } else {
     await loadResidents();
     residentsTimer = setInterval(loadResidents, 5000);
@@ -478,6 +482,7 @@ function showLogin(why) {
   alarms.clear();
   render();
   $("camera").hidden = true;
+  $("certificate").hidden = true;
   $("basis-form").hidden = true;
   $("offline").hidden = true;
   $("board").hidden = true;
