@@ -67,6 +67,11 @@ fn state(dir: &std::path::Path, clock: Clock) -> AppState {
             start(),
         )
         .unwrap();
+    app(store, clock)
+}
+
+/// The staff app over `store`, as the device serves it on loopback.
+fn app(store: Store, clock: Clock) -> AppState {
     let hub = Hub::new(
         store,
         AlarmSettings::default(),
@@ -1577,21 +1582,7 @@ async fn every_response_carries_the_security_headers() {
 
 /// The device after a restart: a new hub over the same data directory.
 fn restarted(dir: &std::path::Path, clock: Clock) -> AppState {
-    let store = Store::open(dir).unwrap();
-    let hub = Hub::new(
-        store,
-        AlarmSettings::default(),
-        vec!["mqtt", "webhook"],
-        clock,
-    )
-    .unwrap();
-    AppState {
-        hub: Arc::new(hub),
-        login_limit: Arc::new(LogInLimit::default()),
-        live: Arc::new(Live::default()),
-        tls: false,
-        certificate: None,
-    }
+    app(Store::open(dir).unwrap(), clock)
 }
 
 #[tokio::test]

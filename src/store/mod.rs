@@ -98,6 +98,14 @@ impl Store {
         self.file.display().to_string()
     }
 
+    /// Runs a read on the connection, naming the file in any error.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        f(&self.conn).map_err(|cause| StoreError::Sqlite {
+            file: self.file_name(),
+            cause,
+        })
+    }
+
     fn sql<T>(
         &mut self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
@@ -161,18 +169,14 @@ impl Store {
         table: &str,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
-        let data: Option<String> = self
-            .conn
-            .query_row(
+        let data: Option<String> = self.read(|c| {
+            c.query_row(
                 &format!("SELECT data FROM {table} WHERE id = ?1"),
                 params![id],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|cause| StoreError::Sqlite {
-                file: self.file_name(),
-                cause,
-            })?;
+        })?;
         data.map(|d| self.parse(&d)).transpose()
     }
 

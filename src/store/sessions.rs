@@ -61,9 +61,8 @@ impl Store {
     /// The session of `token` while it lasts: not ended, not expired, and
     /// its user not disabled. The user's rooms are read afresh each time.
     pub fn session(&self, token: &str, now: Time) -> Result<Option<Session>, StoreError> {
-        let row: Option<(String, i64)> = self
-            .conn
-            .query_row(
+        let row: Option<(String, i64)> = self.read(|c| {
+            c.query_row(
                 "SELECT s.user, s.expires_at FROM sessions s JOIN users u ON u.name = s.user
                  WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2
                    AND u.disabled_at IS NULL",
@@ -71,10 +70,7 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
-            .map_err(|cause| StoreError::Sqlite {
-                file: self.file_name(),
-                cause,
-            })?;
+        })?;
         let Some((name, expires_at)) = row else {
             return Ok(None);
         };
@@ -85,18 +81,14 @@ impl Store {
     /// Ends the session of `token` (a log-out); false when none was running.
     pub fn end_session(&mut self, token: &str, now: Time) -> Result<bool, StoreError> {
         let hash = token_hash(token);
-        let user: Option<String> = self
-            .conn
-            .query_row(
+        let user: Option<String> = self.read(|c| {
+            c.query_row(
                 "SELECT user FROM sessions WHERE token_hash = ?1 AND ended_at IS NULL",
                 params![hash],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|cause| StoreError::Sqlite {
-                file: self.file_name(),
-                cause,
-            })?;
+        })?;
         let Some(user) = user else {
             return Ok(false);
         };
