@@ -210,7 +210,9 @@ impl Hub {
         }
         unstored.steps.push_back((step.clone(), actor.to_string()));
         self.store_waiting(&mut unstored);
-        if unstored.steps.iter().any(|(s, _)| s.id == step.id) {
+        // The queue is stored in order: if any step still waits, the
+        // newest, this one, does.
+        if !unstored.steps.is_empty() {
             // Nobody listening is fine: the step waits for the store.
             let _ = self.live.send((None, step.clone()));
         }
