@@ -399,7 +399,7 @@ fn a_read_only_data_directory_is_a_clear_error_and_loses_nothing() {
     let error = result.expect_err("nothing can be written");
     println!("read-only: {error}");
     assert!(
-        error.to_string().contains("tryghed.sqlite") && error.to_string().contains("read"),
+        error.to_string().contains("data") && error.to_string().contains("Read-only"),
         "{error}"
     );
     mounted.read_only(false);

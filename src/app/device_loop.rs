@@ -335,10 +335,9 @@ impl<'a> DeviceLoop<'a> {
         if self.seconds % PROBE_EVERY_S == 1 {
             self.probe_failure = self
                 .hub
-                .store()
-                .probe(now.wall)
+                .change(|s| s.probe(now.wall))
                 .err()
-                .map(|e| e.to_string());
+                .map(|e| self.hub.store().explain(&e));
         }
         let storage = self.hub.storage_health();
         let failing = [
@@ -451,7 +450,7 @@ impl<'a> DeviceLoop<'a> {
     /// keep (R8.4); audited. A failure waits for the next hour.
     fn prune(&mut self, now: Time) {
         let retention = self.config.retention;
-        match self.hub.store().prune(&retention, "device", now) {
+        match self.hub.change(|s| s.prune(&retention, "device", now)) {
             Ok(pruned) if !pruned.nothing() => (self.say)(format!(
                 "retention: deleted {} alarms older than {} days ({} steps) and {} audit rows older than {} days",
                 pruned.alarms, retention.alarm_days, pruned.steps, pruned.audit_rows, retention.audit_days
@@ -478,14 +477,17 @@ impl<'a> DeviceLoop<'a> {
 
     fn write_waiting_audits(&mut self) {
         while let Some(audit) = self.audits.front() {
-            let written = self.hub.store().audit_gate(
-                audit.action,
-                &self.options.resident,
-                audit.kind,
-                &audit.why,
-                "device",
-                audit.at,
-            );
+            let resident = &self.options.resident;
+            let written = self.hub.change(|s| {
+                s.audit_gate(
+                    audit.action,
+                    resident,
+                    audit.kind,
+                    &audit.why,
+                    "device",
+                    audit.at,
+                )
+            });
             if let Err(e) = written {
                 self.audit_failure = Some(e.to_string());
                 return;

@@ -483,7 +483,7 @@ fn keep_camera_up(watch: &RoomWatch, kept_frames: &mut u32, room: &RoomView) {
         frames,
         kept_at: room.hub.now(),
     };
-    if let Err(e) = room.hub.store().keep_camera_up(&learnt) {
+    if let Err(e) = room.hub.change(|s| s.keep_camera_up(&learnt)) {
         tracing::warn!("the camera's learnt tilt is not kept: {e}");
     }
 }

@@ -209,7 +209,8 @@ async fn measure(
         let permit = crate::policy::permit_alarm(&case, "fall", Kind::Video, request, hub.now())
             .map_err(|d| anyhow::anyhow!("{d}"))?;
         // The id is known only once raised; the clock started before the gate.
-        if let Some(step) = hub.raise(permit)? {
+        // Raised off the async workers, as the device loop raises on its own thread.
+        if let Some(step) = hub.blocking(move |hub| hub.raise(permit)).await? {
             sent.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(step.id, started);

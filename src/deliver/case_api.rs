@@ -22,8 +22,8 @@ pub(super) async fn case_file(
     authed.require(&[Role::CaseOfficer, Role::Auditor])?;
     let case = state
         .hub
-        .store()
-        .case_file(&crate::domain::ResidentId(id))?;
+        .read(move |s| s.case_file(&crate::domain::ResidentId(id)))
+        .await?;
     let assessment = crate::policy::assess(&case, state.hub.now());
     Ok(Json(json!({ "case": case, "now": assessment })))
 }
@@ -55,11 +55,18 @@ pub(super) async fn record_opposition(
         by: party(&request.by)?,
         at: state.hub.now(),
     };
-    state
+    let (recorded, by, now) = (
+        opposition.clone(),
+        session.user.name.clone(),
+        state.hub.now(),
+    );
+    let case = state
         .hub
-        .store()
-        .record_opposition(&opposition, &session.user.name, state.hub.now())?;
-    let case = state.hub.store().case_file(&opposition.resident)?;
+        .write(move |s| {
+            s.record_opposition(&recorded, &by, now)?;
+            s.case_file(&recorded.resident)
+        })
+        .await?;
     Ok(Json(
         json!({ "recorded": opposition, "now": crate::policy::assess(&case, state.hub.now()) }),
     ))
@@ -89,10 +96,11 @@ pub(super) async fn record_disclosure(
         at: now,
         how: how.to_string(),
     };
+    let (recorded, by) = (disclosure.clone(), session.user.name.clone());
     state
         .hub
-        .store()
-        .record_disclosure(&disclosure, &session.user.name, now)?;
+        .write(move |s| s.record_disclosure(&recorded, &by, now))
+        .await?;
     Ok(Json(json!({ "recorded": disclosure })))
 }
 
@@ -246,11 +254,14 @@ pub(super) async fn record_basis(
         stopped: None,
     };
     let now = state.hub.now();
-    state
+    let (recorded, by) = (basis.clone(), session.user.name.clone());
+    let case = state
         .hub
-        .store()
-        .record_basis(&basis, &session.user.name, now)?;
-    let case = state.hub.store().case_file(&basis.resident)?;
+        .write(move |s| {
+            s.record_basis(&recorded, &by, now)?;
+            s.case_file(&recorded.resident)
+        })
+        .await?;
     Ok(Json(
         json!({ "recorded": basis, "now": crate::policy::assess(&case, now) }),
     ))
@@ -294,9 +305,10 @@ pub(super) async fn stop_basis(
         by: session.user.name.clone(),
         reason: reason.to_string(),
     };
+    let (stopped, by) = (id.clone(), session.user.name.clone());
     state
         .hub
-        .store()
-        .stop_basis(&id, stop, &session.user.name, now)?;
+        .write(move |s| s.stop_basis(&stopped, stop.clone(), &by, now))
+        .await?;
     Ok(Json(json!({ "stopped": id, "at": now.to_rfc3339() })))
 }

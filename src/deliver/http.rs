@@ -142,7 +142,9 @@ impl FromRequestParts<AppState> for Authed {
     ) -> Result<Self, Self::Rejection> {
         let token = token(&parts.headers)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "log in first"))?;
-        let session = state.hub.store().session(&token, state.hub.now())?;
+        let now = state.hub.now();
+        let asked = token.clone();
+        let session = state.hub.read(move |s| s.session(&asked, now)).await?;
         session
             .map(|session| Authed { session, token })
             .ok_or_else(|| {
@@ -166,7 +168,8 @@ impl Authed {
         async move {
             loop {
                 tokio::time::sleep(STREAM_SESSION_CHECK).await;
-                let running = hub.store().session(&token, hub.now());
+                let (asked, now) = (token.clone(), hub.now());
+                let running = hub.read(move |s| s.session(&asked, now)).await;
                 // A store that cannot be read leaves the stream open: it
                 // still carries alarms, and the fault is raised elsewhere.
                 if matches!(running, Ok(None)) {
@@ -367,11 +370,13 @@ async fn login(
     }
     // Argon2 is slow on purpose: off the async threads, and outside the
     // store's lock so that alarms never wait for a log-in.
-    let credentials = state.hub.store().credentials(&login.name)?;
+    let name = login.name;
+    let credentials = state.hub.read(move |s| s.credentials(&name)).await?;
     let password = login.password;
-    let user = tokio::task::spawn_blocking(move || credentials.check(&password))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "log-in failed"))?;
+    let user = state
+        .hub
+        .blocking(move |_| credentials.check(&password))
+        .await;
     let Some(user) = user else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -382,10 +387,11 @@ async fn login(
     let token = super::sessions::new_token()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let expires_at = now + chrono::Duration::hours(super::sessions::SESSION_HOURS);
+    let (started, name) = (token.clone(), user.name.clone());
     state
         .hub
-        .store()
-        .start_session(&token, &user.name, expires_at, now)?;
+        .write(move |s| s.start_session(&started, &name, expires_at, now))
+        .await?;
     let session = Session { user, expires_at };
     let secure = if state.tls { "; Secure" } else { "" };
     let cookie = format!(
@@ -402,10 +408,8 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, authed: Authed) -> Result<Response, ApiError> {
-    state
-        .hub
-        .store()
-        .end_session(&authed.token, state.hub.now())?;
+    let (token, now) = (authed.token, state.hub.now());
+    state.hub.write(move |s| s.end_session(&token, now)).await?;
     let mut response = Json(json!({ "ok": true })).into_response();
     response.headers_mut().insert(
         SET_COOKIE,
@@ -425,7 +429,7 @@ async fn alarms(
     let session = authed.require(&[Role::Staff, Role::Auditor])?;
     // The place first: a client that follows /api/events?after=place from
     // here misses no step that comes while it reads the list.
-    let place = state.hub.store().last_step_place()?;
+    let place = state.hub.read(|s| s.last_step_place()).await?;
     let alarms: Vec<_> = state
         .hub
         .open_alarms()
@@ -442,7 +446,11 @@ async fn acknowledge(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     open_alarm_for(&state, session, &id)?;
-    let step = state.hub.acknowledge(&id, &session.user.name)?;
+    let by = session.user.name.clone();
+    let step = state
+        .hub
+        .blocking(move |hub| hub.acknowledge(&id, &by))
+        .await?;
     Ok(Json(json!({ "step": step })))
 }
 
@@ -461,7 +469,11 @@ async fn resolve(
     let session = authed.require(&[Role::Staff])?;
     open_alarm_for(&state, session, &id)?;
     let outcome = text(&resolution.outcome, "say what happened", 500)?;
-    let step = state.hub.resolve(&id, &session.user.name, outcome)?;
+    let (by, outcome) = (session.user.name.clone(), outcome.to_string());
+    let step = state
+        .hub
+        .blocking(move |hub| hub.resolve(&id, &by, &outcome))
+        .await?;
     Ok(Json(json!({ "step": step })))
 }
 
@@ -494,7 +506,7 @@ async fn events(
     // Where the store stands; unknown while it cannot be read, and then
     // every step from now on is sent, waiting or stored.
     let after = if after == i64::MAX {
-        state.hub.store().last_step_place().ok()
+        state.hub.read(|s| s.last_step_place()).await.ok()
     } else {
         Some(after)
     };
@@ -518,10 +530,13 @@ async fn events(
                 }
                 // Catch up from the store first, then wait for the next step.
                 let backlog = match after {
-                    Some(after) => hub.store().steps_after(after, 100).unwrap_or_else(|e| {
-                        tracing::error!("event stream: {e}");
-                        Vec::new()
-                    }),
+                    Some(after) => hub
+                        .read(move |s| s.steps_after(after, 100))
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::error!("event stream: {e}");
+                            Vec::new()
+                        }),
                     None => Vec::new(),
                 };
                 if !backlog.is_empty() {
@@ -552,14 +567,20 @@ async fn residents(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff, Role::CaseOfficer, Role::Auditor])?;
     let now = state.hub.now();
-    let store = state.hub.store();
+    let user = session.user.clone();
+    let cases = state
+        .hub
+        .read(move |store| {
+            store
+                .residents()?
+                .into_iter()
+                .filter(|r| user.role != Role::Staff || user.covers(&r.room))
+                .map(|r| store.case_file(&r.id).map(|case| (r, case)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
     let mut out = Vec::new();
-    for resident in store
-        .residents()?
-        .into_iter()
-        .filter(|r| session.user.role != Role::Staff || session.user.covers(&r.room))
-    {
-        let case = store.case_file(&resident.id)?;
+    for (resident, case) in cases {
         let assessment = crate::policy::assess(&case, now);
         let posture = state
             .live
@@ -588,7 +609,7 @@ async fn camera(
     authed: Authed,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authed.require(&[Role::Installer, Role::Auditor])?;
-    let kept = state.hub.store().camera_up()?;
+    let kept = state.hub.read(|s| s.camera_up()).await?;
     Ok(Json(match kept {
         Some(kept) => json!({
             "learnt": true,
@@ -633,23 +654,29 @@ async fn start_look(
     let now = state.hub.now();
     let resident = crate::domain::ResidentId(request.resident.clone());
     let by = session.user.name.clone();
-    let case = state.hub.store().case_file(&resident).map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("unknown resident {}", request.resident),
-        )
-    })?;
-    let audit = |action: &str, detail: serde_json::Value| {
+    let asked = resident.clone();
+    let case = state
+        .hub
+        .read(move |s| s.case_file(&asked))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("unknown resident {}", request.resident),
+            )
+        })?;
+    let audit = |action: &'static str, detail: serde_json::Value| {
+        let (subject, by) = (resident.0.clone(), by.clone());
         state
             .hub
-            .store()
-            .audit_action(action, &resident.0, &detail, &by, now)
+            .write(move |s| s.audit_action(action, &subject, &detail, &by, now))
     };
     if !session.user.covers(&case.resident.room) {
         audit(
             "look.refused",
             json!({ "reason": reason, "minutes": request.minutes, "why": "not one of the rooms this user answers for" }),
-        )?;
+        )
+        .await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "a look is for the staff of the resident's room",
@@ -661,7 +688,8 @@ async fn start_look(
             audit(
                 "look.refused",
                 json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }),
-            )?;
+            )
+            .await?;
             Err(ApiError::new(StatusCode::FORBIDDEN, denial.to_string()))
         }
         Ok(permit) => {
@@ -677,7 +705,8 @@ async fn start_look(
             audit(
                 "look.start",
                 json!({ "look": id, "reason": reason, "minutes": request.minutes, "until": until.to_rfc3339(), "basis": permit.basis_id() }),
-            )?;
+            )
+            .await?;
             state.live.start_look(super::live::Look {
                 id: id.clone(),
                 resident: resident.clone(),
@@ -692,13 +721,19 @@ async fn start_look(
             tokio::spawn(async move {
                 tokio::time::sleep(wait).await;
                 if let Some(look) = live.end_look(&look_id) {
-                    let _ = hub.store().audit_action(
-                        "look.end",
-                        &look.resident.0,
-                        &json!({ "look": look.id }),
-                        "device",
-                        hub.now(),
-                    );
+                    let now = hub.now();
+                    let ended = hub.write(move |s| {
+                        s.audit_action(
+                            "look.end",
+                            &look.resident.0,
+                            &json!({ "look": look.id }),
+                            "device",
+                            now,
+                        )
+                    });
+                    if let Err(e) = ended.await {
+                        tracing::error!("a look's end is not on record: {e}");
+                    }
                 }
             });
             Ok(Json(json!({ "look": id, "until": until.to_rfc3339() })))

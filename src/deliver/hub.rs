@@ -9,6 +9,7 @@
 //! it. Phones know a step by its id, so they show it once.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -134,8 +135,25 @@ pub struct StorageHealth {
     pub dropped: u64,
 }
 
+/// Readers beside the writer: enough that a slow read never queues the
+/// others on two cores.
+const READERS: usize = 4;
+
+/// How long the writer waits for another process's lock in one try. The
+/// writer is let go between tries, so nothing of this process queues
+/// behind a lock held elsewhere, and an alarm step waits no longer than
+/// this before it goes to the phones unstored.
+const LOCK_TRY: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub struct Hub {
+    /// The one writing connection, reached only from threads that may
+    /// block (the device loop, tools, and `write` and `blocking` below).
     store: Mutex<Store>,
+    /// Connections that only read, for the staff app; empty while the
+    /// writer cannot share the file, when reads go through the writer.
+    readers: Vec<Mutex<Store>>,
+    /// Which reader to wait for when all are busy, in turn.
+    next_reader: AtomicUsize,
     book: Mutex<AlarmBook>,
     unstored: Mutex<Unstored>,
     live: broadcast::Sender<Announced>,
@@ -153,11 +171,22 @@ impl Hub {
         outlets: Vec<&'static str>,
         clock: Clock,
     ) -> Result<Hub, StoreError> {
+        let mut store = store;
+        store.set_lock_wait(LOCK_TRY)?;
         let book = AlarmBook::reopen(settings, store.open_alarms()?, clock.read());
         let (live, _) = broadcast::channel(1024);
         let (stored, _) = tokio::sync::watch::channel(0);
+        let mut readers = Vec::new();
+        while readers.len() < READERS {
+            match store.reader()? {
+                Some(reader) => readers.push(Mutex::new(reader)),
+                None => break,
+            }
+        }
         Ok(Hub {
             store: Mutex::new(store),
+            readers,
+            next_reader: AtomicUsize::new(0),
             book: Mutex::new(book),
             unstored: Mutex::new(Unstored::default()),
             live,
@@ -177,10 +206,77 @@ impl Hub {
         self.clock.read()
     }
 
-    /// The store, for reading. A poisoned lock (a panic elsewhere) is taken
-    /// over: the store itself is transactional and stays whole.
+    /// The writing store, for threads that may block: never an async
+    /// task, which uses `read`, `write` or `blocking`. It waits only a
+    /// moment for another process's lock: changes go through `change`. A
+    /// poisoned lock (a panic elsewhere) is taken over: the store itself is
+    /// transactional and stays whole.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A free reader, or the next one to come free.
+    fn reader(&self) -> MutexGuard<'_, Store> {
+        if self.readers.is_empty() {
+            return self.store();
+        }
+        self.readers
+            .iter()
+            .find_map(|r| r.try_lock().ok())
+            .unwrap_or_else(|| {
+                let next = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+                self.readers[next].lock().unwrap_or_else(|p| p.into_inner())
+            })
+    }
+
+    /// Reads from the store on a thread that may block, so the async
+    /// workers carrying streams never wait for the disk.
+    pub async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.blocking(move |hub| read(&hub.reader())).await
+    }
+
+    /// Changes the store, tried again while another process holds the
+    /// lock (for up to the store's usual wait), letting go of the writer
+    /// between tries. For threads that may block.
+    pub fn change<T>(
+        &self,
+        mut change: impl FnMut(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            let out = change(&mut self.store());
+            match out {
+                Err(e) if Store::only_locked(&e) && started.elapsed() < crate::store::LOCK_WAIT => {
+                    std::thread::sleep(LOCK_TRY);
+                }
+                out => return out,
+            }
+        }
+    }
+
+    /// `change`, on a thread that may block (see `read`).
+    pub async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        change: impl FnMut(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.blocking(move |hub| hub.change(change)).await
+    }
+
+    /// Runs `work` (which may wait for the store) on a thread that may block.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Hub) -> T + Send + 'static,
+    ) -> T {
+        let hub = Arc::clone(self);
+        match tokio::task::spawn_blocking(move || work(&hub)).await {
+            Ok(out) => out,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down: nothing waits for this answer.
+            Err(_) => std::future::pending().await,
+        }
     }
 
     fn book(&self) -> MutexGuard<'_, AlarmBook> {
@@ -222,7 +318,8 @@ impl Hub {
     /// Stores waiting steps in order until the store refuses one.
     fn store_waiting(&self, unstored: &mut Unstored) {
         while let Some((step, actor)) = unstored.steps.front() {
-            match self.store().record_step(step, &self.outlets, actor) {
+            let mut store = self.store();
+            match store.record_step(step, &self.outlets, actor) {
                 Ok(place) => {
                     let _ = self.live.send((Some(place), step.clone()));
                     self.stored.send_modify(|n| *n += 1);
@@ -238,10 +335,17 @@ impl Hub {
                     unstored.dropped += 1;
                 }
                 Err(e) => {
-                    if unstored.failing.is_none() {
-                        tracing::error!("alarm steps wait in memory: {e}");
+                    // Another process holds the lock for a moment: the step
+                    // waits, but the store is not failing (the device's
+                    // probe says so if the lock is never let go).
+                    if Store::only_locked(&e) {
+                        tracing::warn!("alarm steps wait in memory for a moment: {e}");
+                    } else {
+                        if unstored.failing.is_none() {
+                            tracing::error!("alarm steps wait in memory: {e}");
+                        }
+                        unstored.failing = Some(store.explain(&e));
                     }
-                    unstored.failing = Some(e.to_string());
                     unstored.retry_after = (unstored.retry_after * 2)
                         .clamp(std::time::Duration::from_secs(1), MAX_RETRY);
                     unstored.next_try = Some(std::time::Instant::now() + unstored.retry_after);
@@ -323,7 +427,7 @@ impl Hub {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             interval.tick().await;
-            if let Err(e) = self.tick() {
+            if let Err(e) = self.blocking(|hub| hub.tick()).await {
                 tracing::error!("alarm repeats: {e}");
             }
         }

@@ -330,7 +330,8 @@ async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(
     loop {
         // A new step wakes it at once; the look every POLL serves retries.
         let _ = tokio::time::timeout(POLL, stored.changed()).await;
-        let due = match hub.store().due("webhook", hub.now(), BATCH) {
+        let now = hub.now();
+        let due = match hub.read(move |s| s.due("webhook", now, BATCH)).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!("webhook outbox: {e}");
@@ -357,14 +358,14 @@ async fn post_due_steps<C: Connect + Clone + Send + Sync + 'static>(
                 }
                 Err(e) => Err(e.to_string()),
             };
-            let now = hub.now();
+            let (now, step) = (hub.now(), pending.step.id);
             let recorded = match outcome {
-                Ok(()) => hub.store().delivered(&pending.step.id, "webhook", now),
+                Ok(()) => hub.write(move |s| s.delivered(&step, "webhook", now)).await,
                 Err(why) => {
                     tracing::warn!("webhook {}: {why}; trying again later", settings.url);
-                    let result =
-                        hub.store()
-                            .delivery_failed(&pending.step.id, "webhook", &why, now);
+                    let result = hub
+                        .write(move |s| s.delivery_failed(&step, "webhook", &why, now))
+                        .await;
                     // Keep the order: nothing after a step that did not go out.
                     if let Err(e) = result {
                         tracing::error!("webhook outbox: {e}");
@@ -439,7 +440,8 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<Cli
                 }
                 Ok(Event::Incoming(Packet::PubAck(ack))) => {
                     if let Some(Some(step)) = in_flight.remove(&ack.pkid) {
-                        if let Err(e) = hub.store().delivered(&step, "mqtt", hub.now()) {
+                        let now = hub.now();
+                        if let Err(e) = hub.write(move |s| s.delivered(&step, "mqtt", now)).await {
                             tracing::error!("mqtt outbox: {e}");
                         }
                     }
@@ -452,11 +454,16 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<Cli
                     }
                     connected = false;
                     let now = hub.now();
-                    for step in unsent.drain(..).chain(std::mem::take(&mut in_flight).into_values()).flatten() {
-                        let _ = hub.store().delivery_failed(&step, "mqtt", &why, now);
-                    }
-                    // Steps that could not even be sent say why too.
-                    if let Err(e) = hub.store().outlet_unreachable("mqtt", &why) {
+                    let failed: Vec<String> = unsent.drain(..).chain(std::mem::take(&mut in_flight).into_values()).flatten().collect();
+                    let reason = why.clone();
+                    let recorded = hub.write(move |s| {
+                        for step in &failed {
+                            s.delivery_failed(step, "mqtt", &reason, now)?;
+                        }
+                        // Steps that could not even be sent say why too.
+                        s.outlet_unreachable("mqtt", &reason)
+                    });
+                    if let Err(e) = recorded.await {
                         tracing::error!("mqtt outbox: {e}");
                     }
                     last_error = Some(why);
@@ -468,7 +475,8 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<Cli
                 if !connected || !unsent.is_empty() || !in_flight.is_empty() {
                     continue;
                 }
-                let due = match hub.store().due("mqtt", hub.now(), BATCH) {
+                let now = hub.now();
+                let due = match hub.read(move |s| s.due("mqtt", now, BATCH)).await {
                     Ok(due) => due,
                     Err(e) => {
                         tracing::error!("mqtt outbox: {e}");

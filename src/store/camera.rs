@@ -34,8 +34,8 @@ impl Store {
 
     /// What was kept, if anything (a row that does not read is nothing:
     /// the device learns again).
-    pub fn camera_up(&mut self) -> Result<Option<LearntUp>, StoreError> {
-        let row = self.sql(|c| {
+    pub fn camera_up(&self) -> Result<Option<LearntUp>, StoreError> {
+        let row = self.read(|c| {
             c.query_row(
                 "SELECT x, y, z, frames, kept_at FROM camera_up WHERE one = 1",
                 [],

@@ -2,9 +2,11 @@
 //! their outbox, and the audit trail. Never media, never keypoints: no type that holds either can be
 //! stored, because records are only the `policy` types.
 //!
-//! One writer: a `Store` owns the only connection of its process, and every
-//! change is one transaction together with its audit row, so nothing is
-//! ever half-written.
+//! One writer: a `Store` opened with [`Store::open`] is its process's only
+//! writing connection, and every change is one transaction together with
+//! its audit row, so nothing is ever half-written. Readers
+//! ([`Store::reader`]) are connections of their own that can only read; the
+//! journal is a write-ahead log, so they read while the writer writes.
 
 mod alarms;
 mod audit;
@@ -32,6 +34,13 @@ pub use sessions::Session;
 pub use users::{Credentials, Role, User, MIN_PASSWORD_CHARS};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";
+
+/// Whether a new file can be made in `dir` (the journal needs one).
+fn takes_files(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(".tryghed-probe");
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(probe)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,11 +76,34 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     file: PathBuf,
+    access: Access,
 }
 
+/// How a connection holds the database file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Access {
+    /// With readers beside it, sharing the write-ahead log's index file.
+    Shared,
+    /// For this process alone: no index file is needed.
+    Alone,
+}
+
+/// How long a change waits for another process's lock (a command line's).
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The write-ahead log is cut back to this after each checkpoint, so one
+/// big change (a pruning) does not leave a big file behind.
+const WAL_KEPT_BYTES: i64 = 4 << 20;
+
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir` and brings its
-    /// schema up to date.
+    /// Opens (creating if needed) the database in `data_dir` as its
+    /// writer and brings its schema up to date.
+    ///
+    /// The journal is a write-ahead log, whose readers share a small index
+    /// file beside the database. Where that file cannot be made (a full
+    /// disk at start), the store opens for this process alone: it reads,
+    /// and names the full disk on the first write, losing nothing. A disk
+    /// that takes no file at all (read-only) is named as the fault.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let dir_err = |cause| StoreError::DataDir {
             dir: data_dir.display().to_string(),
@@ -79,15 +111,114 @@ impl Store {
         };
         std::fs::create_dir_all(data_dir).map_err(dir_err)?;
         let file = data_dir.join(DATABASE_FILE);
-        let conn = Connection::open(&file).map_err(|cause| StoreError::Sqlite {
+        let mut fault = None;
+        for access in [Access::Shared, Access::Alone] {
+            match Store::open_as(&file, access) {
+                Ok(store) => {
+                    if let Some(fault) = fault {
+                        tracing::warn!("{}: opened {access:?}: {fault}", file.display());
+                    }
+                    return Ok(store);
+                }
+                Err(StoreError::Sqlite { cause, .. }) => fault = Some(cause),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Err(cause) = takes_files(data_dir) {
+            return Err(dir_err(cause));
+        }
+        Err(StoreError::Sqlite {
+            file: file.display().to_string(),
+            cause: fault.unwrap_or(rusqlite::Error::InvalidQuery),
+        })
+    }
+
+    fn open_as(file: &Path, access: Access) -> Result<Store, StoreError> {
+        let mut store = Store::connect(file, access)?;
+        migrations::migrate(&mut store)?;
+        match store.write_ahead() {
+            Ok(()) => Ok(store),
+            // A full disk keeps the journal the file has.
+            Err(_) if access == Access::Alone => Ok(store),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn connect(file: &Path, access: Access) -> Result<Store, StoreError> {
+        let conn = Connection::open(file).map_err(|cause| StoreError::Sqlite {
             file: file.display().to_string(),
             cause,
         })?;
-        let mut store = Store { conn, file };
-        store.sql(|c| c.busy_timeout(std::time::Duration::from_secs(5)))?;
+        let mut store = Store {
+            conn,
+            file: file.to_path_buf(),
+            access,
+        };
+        store.sql(|c| c.busy_timeout(LOCK_WAIT))?;
         store.sql(|c| c.pragma_update(None, "foreign_keys", "ON"))?;
-        migrations::migrate(&mut store)?;
+        if access == Access::Alone {
+            // Set before the first read, so no shared index is ever needed.
+            store.sql(|c| c.pragma_update(None, "locking_mode", "EXCLUSIVE"))?;
+        }
         Ok(store)
+    }
+
+    /// How long a change waits for another process's lock before it fails
+    /// as locked (5 s unless set).
+    pub fn set_lock_wait(&mut self, wait: std::time::Duration) -> Result<(), StoreError> {
+        self.sql(|c| c.busy_timeout(wait))
+    }
+
+    /// `e` in words, with what the disk says where SQLite says only
+    /// "disk I/O error" (a disk turned read-only, say).
+    pub fn explain(&self, e: &StoreError) -> String {
+        let io = matches!(
+            e,
+            StoreError::Sqlite {
+                cause: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } if failure.code == rusqlite::ErrorCode::SystemIoFailure
+        );
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        match takes_files(dir) {
+            Err(disk) if io => format!("{e} ({}: {disk})", dir.display()),
+            _ => e.to_string(),
+        }
+    }
+
+    /// Whether `e` says only that another process holds the lock.
+    pub fn only_locked(e: &StoreError) -> bool {
+        matches!(
+            e,
+            StoreError::Sqlite {
+                cause: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } if matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        )
+    }
+
+    fn write_ahead(&mut self) -> Result<(), StoreError> {
+        let mode: String =
+            self.sql(|c| c.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!("{}: the journal stays {mode}", self.file_name());
+        }
+        self.sql(|c| c.pragma_update(None, "journal_size_limit", WAL_KEPT_BYTES))
+    }
+
+    /// A connection of its own that can only read, for readers that must
+    /// not wait for the writer; `None` while the writer could not share
+    /// the file, when every read goes through the writer.
+    pub fn reader(&self) -> Result<Option<Store>, StoreError> {
+        if self.access != Access::Shared {
+            return Ok(None);
+        }
+        let mut reader = Store::connect(&self.file, Access::Shared)?;
+        reader.sql(|c| c.pragma_update(None, "query_only", true))?;
+        Ok(Some(reader))
     }
 
     pub fn file(&self) -> &Path {

@@ -139,6 +139,53 @@ impl Mounted {
         Some(Mounted { data, _dir: dir })
     }
 
+    /// An ext4 filesystem of `size` (`"8M"`) on a loop device, mounted to
+    /// turn read-only on an error as a data disk is; `None`, said aloud,
+    /// where loop devices cannot be used.
+    pub fn ext4(size: &str) -> Option<Mounted> {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("disk.img");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let ran = |program: &str, args: &[&std::ffi::OsStr]| {
+            Command::new(program)
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        let made = ran("truncate", &["-s".as_ref(), size.as_ref(), image.as_ref()])
+            && ran("mkfs.ext4", &["-q".as_ref(), image.as_ref()])
+            && ran(
+                "mount",
+                &[
+                    "-o".as_ref(),
+                    "loop,errors=remount-ro".as_ref(),
+                    image.as_ref(),
+                    data.as_ref(),
+                ],
+            );
+        if !made {
+            eprintln!("not run: mounting an ext4 image needs root and loop devices");
+            return None;
+        }
+        Some(Mounted { data, _dir: dir })
+    }
+
+    /// Makes the ext4 filesystem fail as a worn disk does: the kernel turns
+    /// it read-only at once, for files already open too, until it is
+    /// checked and mounted again.
+    pub fn fail_to_read_only(&self) {
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+        let device = mounts
+            .lines()
+            .find(|l| l.split(' ').nth(1) == self.data.to_str())
+            .and_then(|l| l.split(' ').next())
+            .and_then(|d| d.strip_prefix("/dev/"))
+            .expect("the ext4 image is mounted")
+            .to_string();
+        std::fs::write(format!("/sys/fs/ext4/{device}/trigger_fs_error"), "test").unwrap();
+    }
+
     /// Makes the directory read-only, or writable again. Root ignores file
     /// modes, and a filesystem with files open for writing cannot be
     /// remounted read-only, so a read-only bind mount is laid over it:
