@@ -1,7 +1,8 @@
 // Drives Debian's chromium, headless, through the staff app of a running
 // `tryghed demo`: log in, see an alarm arrive from the replayed room,
 // acknowledge it, resolve it. Screenshots go to the folder given.
-// A session ended behind the phone's back is a loud "no alarms" state.
+// A session ended behind the phone's back, or an alarm stream cut while
+// the device answers, is a loud "no alarms" state.
 // The device restarts under the logged-in page (the script prints "e2e:
 // restart the device" and waits for "restarted" on standard input): the
 // page stays logged in and the next fall reaches it.
@@ -78,6 +79,18 @@ try {
   step("a device that stops answering is a warning on the phone");
   await page.unroute("**/health");
   await page.waitForSelector("#offline", { state: "hidden", timeout: 20000 });
+  // Only the alarm stream is cut (the open one closed, new ones refused),
+  // while the device answers everything else: within about 15 s the phone
+  // says loudly that alarms do not reach it, and clears once they do.
+  await page.route("**/api/events*", (route) => route.abort());
+  await page.evaluate(() => source.close());
+  await page.waitForSelector("#deaf[data-loud=yes]:not([hidden])", { timeout: 40000 });
+  if (!(await page.isVisible("#board"))) throw new Error("a cut stream logged the phone out");
+  await page.screenshot({ path: `${shots}/5b-stream-cut.png` });
+  step("an alarm stream cut while the device answers is a loud 'no alarms' state");
+  await page.unroute("**/api/events*");
+  await page.waitForSelector("#deaf", { state: "hidden", timeout: 30000 });
+  step("the stream is back, the warning is gone");
   // The session ends without the phone's user asking (ended here from the
   // page's own script, as an expiry or a restart of the device would end
   // it): the phone says loudly that it receives no alarms until she is back.
