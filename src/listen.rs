@@ -1,7 +1,9 @@
 //! `tryghed listen`: the sound path on a live microphone, for installers
-//! checking a room. It prints what it recognises (labels and times only)
-//! and stops after a given length of sound, on Ctrl-C, or when the device
-//! fails, which it reports as a device fault.
+//! checking a room. It opens only through the live door (a resident's
+//! current basis, or a test permit for a room without a resident). It
+//! prints what it recognises (labels and times only) and stops after a
+//! given length of sound, on Ctrl-C, when the door shuts, or when the
+//! device fails, which it reports as a device fault.
 
 use std::io::Write;
 
@@ -26,6 +28,8 @@ pub struct ListenOptions {
     pub json: bool,
     /// Also print YAMNet's top classes for every patch.
     pub patches: bool,
+    /// The open door: listening stops the moment it shuts.
+    pub door: crate::app::GateWatch,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,8 @@ pub struct ListenSummary {
     pub events: usize,
     /// The device fault that ended listening, if one did.
     pub fault: Option<String>,
+    /// Why the door shut the microphone, if it did.
+    pub shut: Option<String>,
 }
 
 pub fn run(
@@ -85,12 +91,23 @@ pub fn run(
         if limit.is_some_and(|l| samples >= l) {
             break;
         }
+        if let Some((denial, _)) = options.door.shut() {
+            summary.shut = Some(denial.to_string());
+            break;
+        }
     }
     let outputs = analyzer.finish()?;
     show(&analyzer, outputs, options, out, &mut summary)?;
     summary.seconds = samples as f64 / f64::from(SAMPLE_RATE);
     // Stop the device before reading its last word.
     summary.fault = stage.stop().into_iter().next();
+    if let Some(shut) = &summary.shut {
+        if options.json {
+            writeln!(out, "{}", json!({ "type": "shut", "message": shut }))?;
+        } else {
+            writeln!(out, "the microphone was shut: {shut}")?;
+        }
+    }
     if let Some(fault) = &summary.fault {
         if options.json {
             writeln!(out, "{}", json!({ "type": "fault", "message": fault }))?;

@@ -22,6 +22,7 @@ macro_rules! out {
 mod case_commands;
 use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
+use tryghed::app::live_door::{close_live, open_live, LiveFor};
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES, DEFAULT_DEMO_SOUNDS};
 use tryghed::demo::{DemoSound, DemoSource};
@@ -103,13 +104,23 @@ enum Command {
         /// Replay rate, frames per second.
         #[arg(long, default_value_t = 15.0)]
         fps: f64,
-        /// Watch this live camera instead (see `tryghed cameras`).
+        /// Watch this live camera instead (see `tryghed cameras`), for a
+        /// resident (`--resident`) or a room without one (`--room`).
         #[arg(long, value_name = "INDEX", conflicts_with = "frames")]
         camera: Option<u32>,
         /// Run for this resident: the source opens only if the gate allows
         /// video now, and shuts the moment it no longer does.
         #[arg(long, value_name = "ID")]
         resident: Option<String>,
+        /// The live camera is in this room, where no resident lives, under
+        /// an installer's test permit (`tryghed room test-permit`).
+        #[arg(
+            long,
+            value_name = "ROOM",
+            requires = "camera",
+            conflicts_with = "resident"
+        )]
+        room: Option<String>,
         /// Replay the frames again and again (until the gate shuts them or Ctrl-C).
         #[arg(long = "loop")]
         looping: bool,
@@ -211,6 +222,13 @@ enum Command {
         /// An ALSA input device (see `tryghed microphones`); default: the system's.
         #[arg(long, value_name = "NAME")]
         microphone: Option<String>,
+        /// For this resident: her basis must allow sound now.
+        #[arg(long, value_name = "ID", required_unless_present = "room")]
+        resident: Option<String>,
+        /// In this room, where no resident lives, under an installer's test
+        /// permit (`tryghed room test-permit`).
+        #[arg(long, value_name = "ROOM", conflicts_with = "resident")]
+        room: Option<String>,
         /// Stop after this many seconds of sound.
         #[arg(long)]
         seconds: Option<f64>,
@@ -227,6 +245,13 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Rooms (installers): `room test-permit --room B07 --minutes 30
+    /// --reason TEXT` lets a live camera or microphone be tried in a room
+    /// where no resident lives.
+    Room {
+        #[command(subcommand)]
+        command: RoomCommand,
     },
     /// Residents (case officers).
     Resident {
@@ -269,6 +294,21 @@ enum Command {
     Prune {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomCommand {
+    /// A test permit for live sources in a room without a resident (audited).
+    TestPermit {
+        #[arg(long)]
+        room: String,
+        /// How long it holds, from now.
+        #[arg(long, default_value_t = 30)]
+        minutes: u32,
+        /// Why (for the audit trail).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -398,6 +438,17 @@ enum BenchCommand {
     },
 }
 
+/// `--now` is for records and reports: a live camera or microphone opens
+/// only at the real time, so a past time cannot revive an ended basis.
+fn live_at_real_time(now: &Option<String>) -> Result<(), UsageError> {
+    match now {
+        Some(_) => Err(UsageError(
+            "--now is for records and reports: a live camera or microphone opens only at the real time".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An error that is the user's to fix (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -425,11 +476,15 @@ fn main() -> ExitCode {
                         | tryghed::store::StoreError::UnknownUser(_)
                         | tryghed::store::StoreError::ResidentExists(_)
                         | tryghed::store::StoreError::BasisExists(_)
+                        | tryghed::store::StoreError::TestPermit(_)
                 )
             );
             let gate_refused = matches!(
                 error.downcast_ref::<tryghed::app::GateWatchError>(),
-                Some(tryghed::app::GateWatchError::Denied { .. })
+                Some(
+                    tryghed::app::GateWatchError::Denied { .. }
+                        | tryghed::app::GateWatchError::NoTestPermit { .. }
+                )
             );
             if refused
                 || gate_refused
@@ -527,6 +582,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out!("user {name} may log in again");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Room {
+            command:
+                RoomCommand::TestPermit {
+                    room,
+                    minutes,
+                    reason,
+                },
+        } => {
+            let permit = open_store()?.grant_test_permit(&room, minutes, &reason, &actor, now)?;
+            out!(
+                "test permit {} for room {}: live sources may be tried there until {} (by {})",
+                permit.id,
+                permit.room,
+                permit.until.to_rfc3339(),
+                permit.by
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Resident { command } => {
             case_commands::resident(&mut open_store()?, command, &actor, now)
         }
@@ -597,6 +670,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Listen {
             microphone,
+            resident,
+            room,
             seconds,
             patches,
             json,
@@ -604,15 +679,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
                 anyhow::bail!("--seconds must be a positive number");
             }
+            live_at_real_time(&cli.now)?;
+            let live_for = LiveFor::from_args(resident, room)
+                .ok_or_else(|| UsageError("listen needs --resident ID or --room ROOM".into()))?;
+            let door = open_live(&data_dir, &live_for, Kind::Sound, &actor)?;
             let runtime = Runtime::load()?;
             let options = tryghed::listen::ListenOptions {
                 microphone,
                 seconds,
                 json,
                 patches,
+                door,
             };
             let summary =
                 tryghed::listen::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
+            let how_long = serde_json::json!({ "seconds": summary.seconds });
+            close_live(&data_dir, &live_for, Kind::Sound, &how_long, &actor)?;
             // A device fault is its own exit status, for supervisors.
             Ok(if summary.fault.is_some() {
                 ExitCode::from(3)
@@ -654,6 +736,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
         Command::Run { seconds } => {
+            live_at_real_time(&cli.now)?;
             let Some(device) = config.device.clone() else {
                 return Err(UsageError("run needs a settings file (--config FILE) with a [device] table: room, resident, camera, microphone".into()).into());
             };
@@ -704,13 +787,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fps,
             camera,
             resident,
+            room,
             looping,
             audio,
         } => {
             // The gate first: no source opens, not even a replay, without it.
-            let gate = match &resident {
-                None => None,
-                Some(id) => {
+            let gate = match (&camera, &resident) {
+                (Some(_), _) => {
+                    live_at_real_time(&cli.now)?;
+                    let live_for = LiveFor::from_args(resident.clone(), room).ok_or_else(|| {
+                        UsageError("tour --camera needs --resident ID or --room ROOM".into())
+                    })?;
+                    Some(open_live(&data_dir, &live_for, Kind::Video, &actor)?)
+                }
+                (None, None) => None,
+                (None, Some(id)) => {
                     let (_permit, watch) = tryghed::app::watch_gate(
                         &data_dir,
                         &ResidentId(id.clone()),

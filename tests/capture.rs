@@ -83,7 +83,28 @@ fn camera_absence_is_a_clear_error() {
         let out = common::tryghed(&["cameras"]);
         assert!(out.status.success());
         assert_eq!(common::text(&out.stdout).trim(), "no camera found");
-        let out = common::tryghed(&["tour", "--camera", "0"]);
+        // The door opens (a test permit for an empty room), then no camera.
+        let records = tempfile::tempdir().unwrap();
+        let data_dir = records.path().to_str().unwrap();
+        let permit = [
+            "--data-dir",
+            data_dir,
+            "room",
+            "test-permit",
+            "--room",
+            "T1",
+        ];
+        let out = common::tryghed(&[&permit[..], &["--reason", "camera test"]].concat());
+        assert!(out.status.success(), "{}", common::text(&out.stderr));
+        let out = common::tryghed(&[
+            "--data-dir",
+            data_dir,
+            "tour",
+            "--camera",
+            "0",
+            "--room",
+            "T1",
+        ]);
         assert!(!out.status.success());
         let stderr = common::text(&out.stderr);
         assert!(

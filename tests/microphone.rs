@@ -35,6 +35,26 @@ fn raw_samples(fixture: &str) -> Vec<u8> {
         .collect()
 }
 
+/// An installer's test permit for room T1, where no resident lives, in the
+/// data folder under `home`: a live microphone opens only with one (R1.2).
+fn test_permit(home: &Path) {
+    let out = tryghed_in(
+        &[
+            "room",
+            "test-permit",
+            "--room",
+            "T1",
+            "--minutes",
+            "10",
+            "--reason",
+            "microphone test",
+        ],
+        home,
+        &[("HOME", home.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 fn lines(stdout: &[u8]) -> Vec<Value> {
     text(stdout)
         .lines()
@@ -48,6 +68,7 @@ fn speech_through_the_microphone_gives_speech_and_a_calling_event() {
     let raw = dir.path().join("speech.raw");
     std::fs::write(&raw, raw_samples("audio/speech_help_en.wav")).unwrap();
     let home = alsa_home(&raw);
+    test_permit(home.path());
     let home_path = home.path().to_str().unwrap();
     let listed = tryghed_in(&["microphones"], dir.path(), &[("HOME", home_path)]);
     assert!(
@@ -59,6 +80,8 @@ fn speech_through_the_microphone_gives_speech_and_a_calling_event() {
     let out = tryghed_in(
         &[
             "listen",
+            "--room",
+            "T1",
             "--microphone",
             "filein",
             "--seconds",
@@ -106,6 +129,7 @@ fn a_microphone_that_stops_delivering_is_a_device_fault() {
         .unwrap()
         .success());
     let home = alsa_home(&fifo);
+    test_permit(home.path());
     // One second of speech, then the device goes quiet while still open.
     let speech = raw_samples("audio/speech_help_en.wav");
     let writer_path = fifo.clone();
@@ -121,6 +145,8 @@ fn a_microphone_that_stops_delivering_is_a_device_fault() {
     let out = tryghed_in(
         &[
             "listen",
+            "--room",
+            "T1",
             "--microphone",
             "filein",
             "--seconds",
@@ -163,8 +189,9 @@ fn an_unknown_microphone_is_named_with_the_ones_there_are() {
     let raw = dir.path().join("x.raw");
     std::fs::write(&raw, [0u8; 64]).unwrap();
     let home = alsa_home(&raw);
+    test_permit(home.path());
     let out = tryghed_in(
-        &["listen", "--microphone", "attic"],
+        &["listen", "--room", "T1", "--microphone", "attic"],
         dir.path(),
         &[("HOME", home.path().to_str().unwrap())],
     );

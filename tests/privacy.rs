@@ -180,9 +180,30 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
         format!("pcm.filein {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n", raw.display()),
     )
     .unwrap();
+    // A live microphone opens only under a test permit (R1.2), kept with
+    // the records: the one file listening may write to is the database.
+    let records = tempfile::tempdir().unwrap();
+    let data_dir = records.path().to_str().unwrap();
+    let permit = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args([
+            "--data-dir",
+            data_dir,
+            "room",
+            "test-permit",
+            "--room",
+            "T1",
+        ])
+        .args(["--reason", "privacy test"])
+        .output()
+        .unwrap();
+    assert!(permit.status.success(), "{}", text(&permit.stderr));
     let (touched, out) = writes_and_sockets_with(
         &[
+            "--data-dir",
+            data_dir,
             "listen",
+            "--room",
+            "T1",
             "--microphone",
             "filein",
             "--seconds",
@@ -198,7 +219,8 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
         "the microphone was heard: {}",
         text(&out.stdout)
     );
-    let left = unexpected(&touched, &["/dev/null", "/dev/tty"]);
+    let database = format!("{data_dir}/tryghed.sqlite");
+    let left = unexpected(&touched, &["/dev/null", "/dev/tty", &database]);
     assert!(
         left.is_empty(),
         "unexpected writes or sockets while listening:\n{left:#?}"
@@ -211,5 +233,15 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
         entries,
         vec![std::ffi::OsString::from("speech.raw")],
         "nothing but the test's own input"
+    );
+    // And the database holds the permit and the opening, nothing heard.
+    let actions = Command::new("sqlite3")
+        .arg(&database)
+        .arg("SELECT action FROM audit ORDER BY seq")
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&actions.stdout),
+        "room.test_permit\nlive.open\nlive.close\n"
     );
 }

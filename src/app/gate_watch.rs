@@ -25,6 +25,12 @@ pub enum GateWatchError {
     Store(#[from] StoreError),
     #[error("cannot start watching the gate: {0}")]
     Thread(std::io::Error),
+    #[error("the {kind} source in room {room} does not open: {reason}")]
+    NoTestPermit {
+        room: String,
+        kind: &'static str,
+        reason: String,
+    },
     #[error("the gate does not open the {kind} source for {resident}: {denial}")]
     Denied {
         resident: ResidentId,
@@ -84,40 +90,73 @@ pub fn watch_gate(
         actor,
         now,
     )?;
-    let shut = Arc::new(Mutex::new(None));
-    let stop = Arc::new(AtomicBool::new(false));
-    let (thread_shut, thread_stop) = (shut.clone(), stop.clone());
     let (data_dir, resident, actor) =
         (PathBuf::from(data_dir), resident.clone(), actor.to_string());
     let started = Instant::now();
+    let watch = watch_while(move || {
+        let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+        let (denial, store) = case_denial(&data_dir, &resident, kind, at)?;
+        if let Some(mut store) = store {
+            let _ = store.audit_gate(
+                "gate.shut",
+                &resident,
+                kind,
+                &denial.to_string(),
+                &actor,
+                at,
+            );
+        }
+        tracing::warn!(resident = %resident, rule = denial.rule, "source shut by the gate");
+        Some(denial)
+    })?;
+    Ok((permit, watch))
+}
+
+/// Why the gate says no to `kind` for `resident` at `at`, with the store
+/// to audit it in (none when the records cannot be read, which is itself
+/// a reason to shut: the law can no longer be checked).
+fn case_denial(
+    data_dir: &Path,
+    resident: &ResidentId,
+    kind: Kind,
+    at: DateTime<Utc>,
+) -> Option<(Denial, Option<Store>)> {
+    match Store::open(data_dir).and_then(|s| s.case_file(resident).map(|case| (s, case))) {
+        Err(e) => Some((
+            Denial {
+                rule: "R1.2",
+                reason: format!("the records cannot be read: {e}"),
+            },
+            None,
+        )),
+        Ok((store, case)) => may_open(&case, kind, at).err().map(|d| (d, Some(store))),
+    }
+}
+
+/// Watches on a thread of its own: every [`GATE_POLL`] `denied` is asked
+/// whether the source must shut, until it says why (and has audited it).
+pub fn watch_while(
+    mut denied: impl FnMut() -> Option<Denial> + Send + 'static,
+) -> Result<GateWatch, GateWatchError> {
+    let shut = Arc::new(Mutex::new(None));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (thread_shut, thread_stop) = (shut.clone(), stop.clone());
     let thread = std::thread::Builder::new()
         .name("gate-watch".into())
         .spawn(move || {
             while !thread_stop.load(Ordering::Relaxed) {
                 std::thread::sleep(GATE_POLL);
-                let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
-                let denial = match Store::open(&data_dir).and_then(|s| s.case_file(&resident).map(|case| (s, case))) {
-                    // The records cannot be read: shut, since the law can no longer be checked.
-                    Err(e) => Some((Denial { rule: "R1.2", reason: format!("the records cannot be read: {e}") }, None)),
-                    Ok((store, case)) => may_open(&case, kind, at).err().map(|d| (d, Some(store))),
-                };
-                if let Some((denial, store)) = denial {
-                    if let Some(mut store) = store {
-                        let _ = store.audit_gate("gate.shut", &resident, kind, &denial.to_string(), &actor, at);
-                    }
-                    tracing::warn!(resident = %resident, rule = denial.rule, "source shut by the gate");
-                    *thread_shut.lock().unwrap_or_else(|p| p.into_inner()) = Some((denial, Utc::now()));
+                if let Some(denial) = denied() {
+                    *thread_shut.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((denial, Utc::now()));
                     return;
                 }
             }
         })
         .map_err(GateWatchError::Thread)?;
-    Ok((
-        permit,
-        GateWatch {
-            shut,
-            stop,
-            thread: Some(thread),
-        },
-    ))
+    Ok(GateWatch {
+        shut,
+        stop,
+        thread: Some(thread),
+    })
 }

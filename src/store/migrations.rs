@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -69,6 +69,19 @@ ALTER TABLE users ADD COLUMN disabled_at TEXT;
 CREATE TABLE store_probe (one INTEGER PRIMARY KEY CHECK (one = 1), at INTEGER NOT NULL);
 -- Where the audit chain starts once its oldest rows have been deleted.
 CREATE TABLE audit_anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+"#,
+    r#"
+-- Installers' test permits for a live source in a room without a
+-- resident (times in Unix seconds).
+CREATE TABLE test_permits (
+    id INTEGER PRIMARY KEY,
+    room TEXT NOT NULL,
+    by TEXT NOT NULL,
+    from_at INTEGER NOT NULL,
+    until_at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX test_permits_room ON test_permits (room, until_at);
 "#,
 ];
 

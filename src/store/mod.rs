@@ -14,6 +14,7 @@ mod camera;
 mod migrations;
 mod retention;
 mod sessions;
+mod test_permits;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use audit::{AuditFault, AuditReport};
 pub use camera::LearntUp;
 pub use retention::{Pruned, Retention};
 pub use sessions::Session;
+pub use test_permits::{TestPermit, MAX_TEST_MINUTES};
 pub use users::{Credentials, Role, User, MIN_PASSWORD_CHARS};
 
 pub const DATABASE_FILE: &str = "tryghed.sqlite";
@@ -69,6 +71,9 @@ pub enum StoreError {
     BasisExists(String),
     #[error("refused: {}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
     Refused(Vec<Refusal>),
+    /// A live source refused for a room, or a test permit not granted.
+    #[error("{0}")]
+    TestPermit(String),
     #[error("{file}: stored record does not parse: {reason}")]
     Corrupt { file: String, reason: String },
 }
