@@ -85,17 +85,8 @@ fn camera_absence_is_a_clear_error() {
         assert_eq!(common::text(&out.stdout).trim(), "no camera found");
         // The door opens (a test permit for an empty room), then no camera.
         let records = tempfile::tempdir().unwrap();
+        common::grant_test_permit(records.path(), "T1");
         let data_dir = records.path().to_str().unwrap();
-        let permit = [
-            "--data-dir",
-            data_dir,
-            "room",
-            "test-permit",
-            "--room",
-            "T1",
-        ];
-        let out = common::tryghed(&[&permit[..], &["--reason", "camera test"]].concat());
-        assert!(out.status.success(), "{}", common::text(&out.stderr));
         let out = common::tryghed(&[
             "--data-dir",
             data_dir,

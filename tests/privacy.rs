@@ -184,19 +184,7 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
     // the records: the one file listening may write to is the database.
     let records = tempfile::tempdir().unwrap();
     let data_dir = records.path().to_str().unwrap();
-    let permit = Command::new(env!("CARGO_BIN_EXE_tryghed"))
-        .args([
-            "--data-dir",
-            data_dir,
-            "room",
-            "test-permit",
-            "--room",
-            "T1",
-        ])
-        .args(["--reason", "privacy test"])
-        .output()
-        .unwrap();
-    assert!(permit.status.success(), "{}", text(&permit.stderr));
+    common::grant_test_permit(records.path(), "T1");
     let (touched, out) = writes_and_sockets_with(
         &[
             "--data-dir",

@@ -47,6 +47,23 @@ pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     command.output().expect("the tryghed binary runs")
 }
 
+/// Grants an installer's test permit for `room` (where no resident lives)
+/// in the records under `data_dir`: a live camera or microphone opens
+/// there only with one (R1.2).
+pub fn grant_test_permit(data_dir: &Path, room: &str) {
+    let data_dir = data_dir.to_str().unwrap();
+    let args = [
+        "--data-dir",
+        data_dir,
+        "room",
+        "test-permit",
+        "--room",
+        room,
+    ];
+    let out = tryghed(&[&args[..], &["--reason", "a test of the live path"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 /// A real data set under `../shared/datasets/NAME` made into `eval` cases
 /// by `scripts/eval/SCRIPT` (as a person would), then `tryghed eval` on
 /// them with the Markdown report kept in `target/REPORT`: the JSON result,
