@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::text;
+use common::{output_within, text, wait_within, PipeFeeder};
 use tryghed::domain::ResidentId;
 use tryghed::policy::{Opposition, Party, Resident};
 use tryghed::store::Store;
@@ -51,7 +50,7 @@ impl Room {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
+        output_within(&mut self.command(args), Duration::from_secs(120))
     }
 
     fn audit(&self) -> Vec<String> {
@@ -212,18 +211,7 @@ fn a_resident_moving_into_a_room_under_test_shuts_its_microphone_at_once() {
         "microphone test",
     ]);
     assert!(granted.status.success(), "{}", text(&granted.stderr));
-    // The microphone goes on delivering (silence) for up to 30 s.
-    let writer = std::thread::spawn(move || {
-        let Ok(mut pipe) = std::fs::OpenOptions::new().write(true).open(fifo) else {
-            return;
-        };
-        for _ in 0..300 {
-            if pipe.write_all(&[0u8; 3_200]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    });
+    let feeder = PipeFeeder::start(&fifo);
     let listening = room
         .command(&[
             "listen",
@@ -233,6 +221,7 @@ fn a_resident_moving_into_a_room_under_test_shuts_its_microphone_at_once() {
             "filein",
             "--json",
         ])
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -249,7 +238,8 @@ fn a_resident_moving_into_a_room_under_test_shuts_its_microphone_at_once() {
         .add_resident(&resident, "test", chrono::Utc::now())
         .unwrap();
     drop(store);
-    let out = listening.wait_with_output().unwrap();
+    let out = wait_within(listening, Duration::from_secs(120));
+    drop(feeder);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     let shut = stdout
@@ -262,5 +252,4 @@ fn a_resident_moving_into_a_room_under_test_shuts_its_microphone_at_once() {
         audit.iter().any(|row| row.starts_with("live.shut B07 ")),
         "{audit:#?}"
     );
-    writer.join().unwrap();
 }

@@ -133,14 +133,17 @@ fn a_microphone_that_stops_delivering_is_a_device_fault() {
     // One second of speech, then the device goes quiet while still open.
     let speech = raw_samples("audio/speech_help_en.wav");
     let writer_path = fifo.clone();
-    let writer = std::thread::spawn(move || {
+    // The sound system opens the device twice (a probe, then for real): a
+    // write that finds the probe gone is written again for the next reader.
+    let writer = std::thread::spawn(move || loop {
         let mut pipe = std::fs::OpenOptions::new()
             .write(true)
-            .open(writer_path)
+            .open(&writer_path)
             .unwrap();
-        pipe.write_all(&speech[..32_000]).unwrap();
-        pipe.flush().unwrap();
-        std::thread::sleep(Duration::from_secs(5));
+        if pipe.write_all(&speech[..32_000]).is_ok() {
+            std::thread::sleep(Duration::from_secs(5));
+            return;
+        }
     });
     let out = tryghed_in(
         &[

@@ -16,6 +16,10 @@ use crate::capture::microphone::{Microphone, MicrophoneError};
 /// one delivers a block every few tens of milliseconds, even in silence.
 pub const MICROPHONE_STALL: Duration = Duration::from_secs(2);
 
+/// A device that has not opened in this long is stuck (a driver waiting on
+/// something that never comes): the caller hears so rather than hanging.
+pub const MICROPHONE_OPEN_WAIT: Duration = Duration::from_secs(10);
+
 /// A microphone thread and what comes out of it.
 pub struct SoundStage {
     pub chunks: mpsc::Receiver<AudioChunk>,
@@ -75,7 +79,7 @@ pub fn spawn_microphone(name: Option<String>) -> Result<SoundStage, MicrophoneEr
             name: label.clone(),
             reason: e.to_string(),
         })?;
-    match opened.recv() {
+    match opened.recv_timeout(MICROPHONE_OPEN_WAIT) {
         Ok(Ok((rate, channels))) => Ok(SoundStage {
             chunks,
             faults,
@@ -84,7 +88,16 @@ pub fn spawn_microphone(name: Option<String>) -> Result<SoundStage, MicrophoneEr
             thread,
         }),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(MicrophoneError::Device {
+        // The stuck thread is left behind: it ends by itself if the device
+        // ever opens, as nothing listens for its sound any more.
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(MicrophoneError::Device {
+            name: label,
+            reason: format!(
+                "the device did not open within {} s",
+                MICROPHONE_OPEN_WAIT.as_secs()
+            ),
+        }),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(MicrophoneError::Device {
             name: label,
             reason: "the microphone thread ended before opening the device".into(),
         }),

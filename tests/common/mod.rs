@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use tryghed::config::DEFAULT_MODELS_DIR;
 use tryghed::inference::Runtime;
@@ -44,7 +46,46 @@ pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         command.env(k, v);
     }
-    command.output().expect("the tryghed binary runs")
+    output_within(&mut command, COMMAND_DEADLINE)
+}
+
+/// Longer than any command of the suite takes on a slow machine (a whole
+/// real data set through `eval`); a hung one fails its test, not the suite.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// Runs `command` as `Command::output` does, but kills it after `limit`.
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    wait_within(child, limit)
+}
+
+/// Waits for `child` and its output, killing it after `limit`: a test that
+/// would hang fails with what the child said so far.
+pub fn wait_within(child: Child, limit: Duration) -> Output {
+    let pid = child.id().to_string();
+    let (finished, wait) = mpsc::channel::<()>();
+    let guard = std::thread::spawn(move || {
+        let late = wait.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout);
+        if late {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+        late
+    });
+    let out = child.wait_with_output().expect("the child is waited for");
+    drop(finished);
+    let late = guard.join().expect("the guard thread ends");
+    assert!(
+        !late,
+        "still running after {limit:?}, killed\nstdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
 }
 
 /// Grants an installer's test permit for `room` (where no resident lives)
@@ -250,6 +291,56 @@ impl Drop for Mounted {
                 .arg(&self.data)
                 .stderr(std::process::Stdio::null())
                 .status();
+        }
+    }
+}
+
+/// Feeds a named pipe with silence at the pace of a 16 kHz, 16-bit mono
+/// microphone until dropped, opening it again whenever its reader goes
+/// (the sound system may open a device more than once).
+pub struct PipeFeeder {
+    path: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PipeFeeder {
+    pub fn start(path: &Path) -> PipeFeeder {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (fifo, stopped) = (path.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok(mut pipe) = std::fs::OpenOptions::new().write(true).open(&fifo) else {
+                    return;
+                };
+                while !stopped.load(Ordering::Relaxed) && pipe.write_all(&[0u8; 3_200]).is_ok() {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        });
+        PipeFeeder {
+            path: path.to_path_buf(),
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for PipeFeeder {
+    fn drop(&mut self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Linux's O_NONBLOCK: a reader that opens at once frees a writer
+        // waiting in `open` for one.
+        const O_NONBLOCK: i32 = 0o4000;
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&self.path);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
