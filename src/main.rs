@@ -23,6 +23,7 @@ mod case_commands;
 use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
 use tryghed::app::live_door::{close_live, open_live, LiveFor};
+use tryghed::app::look_door::{close_look, open_look, LookAsked, OpenLook};
 use tryghed::capture::{camera, Frame};
 use tryghed::config::{Config, DEFAULT_DEMO_FRAMES, DEFAULT_DEMO_SOUNDS};
 use tryghed::demo::{DemoSound, DemoSource};
@@ -108,8 +109,9 @@ enum Command {
         /// resident (`--resident`) or a room without one (`--room`).
         #[arg(long, value_name = "INDEX", conflicts_with = "frames")]
         camera: Option<u32>,
-        /// Run for this resident: the source opens only if the gate allows
-        /// video now, and shuts the moment it no longer does.
+        /// Run for this resident, as a look (R3.2): the source opens only if
+        /// her basis allows looks now, with `--reason`, and shuts at the
+        /// look's end or the moment the gate no longer allows it.
         #[arg(long, value_name = "ID")]
         resident: Option<String>,
         /// The live camera is in this room, where no resident lives, under
@@ -121,6 +123,14 @@ enum Command {
             conflicts_with = "resident"
         )]
         room: Option<String>,
+        /// With `--resident`: why you look (R3.2: a look is asked for with a
+        /// reason, and it is on record).
+        #[arg(long, value_name = "TEXT", requires = "resident")]
+        reason: Option<String>,
+        /// With `--resident`: how long the look lasts (default: the most the
+        /// basis allows); the tour ends with it.
+        #[arg(long, value_name = "N", requires = "resident")]
+        minutes: Option<u32>,
         /// Replay the frames again and again (until the gate shuts them or Ctrl-C).
         #[arg(long = "loop")]
         looping: bool,
@@ -788,30 +798,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             camera,
             resident,
             room,
+            reason,
+            minutes,
             looping,
             audio,
         } => {
             // The gate first: no source opens, not even a replay, without it.
-            let gate = match (&camera, &resident) {
-                (Some(_), _) => {
-                    live_at_real_time(&cli.now)?;
-                    let live_for = LiveFor::from_args(resident.clone(), room).ok_or_else(|| {
-                        UsageError("tour --camera needs --resident ID or --room ROOM".into())
-                    })?;
-                    Some(open_live(&data_dir, &live_for, Kind::Video, &actor)?)
-                }
-                (None, None) => None,
-                (None, Some(id)) => {
-                    let (_permit, watch) = tryghed::app::watch_gate(
-                        &data_dir,
-                        &ResidentId(id.clone()),
-                        Kind::Video,
-                        now,
-                        &actor,
-                    )?;
-                    Some(watch)
-                }
+            let door = TourDoor {
+                resident: resident.clone(),
+                room,
+                camera: camera.is_some(),
+                look: reason.map(|reason| LookAsked { minutes, reason }),
             };
+            let (gate, closing) = door.open(&data_dir, &cli.now, now, &actor)?;
             let sound_files = if audio.is_empty() {
                 tryghed::demo::wav_files(Path::new(DEFAULT_DEMO_SOUNDS)).with_context(|| {
                     format!("{DEFAULT_DEMO_SOUNDS}: cannot list the demo sounds")
@@ -870,7 +869,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 gate,
                 sound,
             };
-            tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock())?;
+            let started = std::time::Instant::now();
+            let toured =
+                tryghed::demo::run(&runtime, &config, &options, &mut std::io::stdout().lock());
+            let shut = options.gate.as_ref().is_some_and(|g| g.shut().is_some());
+            let ended = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            closing.record(&data_dir, shut, ended, &actor)?;
+            toured?;
             Ok(ExitCode::SUCCESS)
         }
         Command::AnalyzeAudio { files, json } => analyze_audio(&config, &files, json),
@@ -1349,5 +1354,83 @@ fn rooms_text(rooms: &[String]) -> String {
         "every room".into()
     } else {
         format!("rooms {}", rooms.join(", "))
+    }
+}
+
+/// Which door `tour` opens its video through.
+struct TourDoor {
+    resident: Option<String>,
+    room: Option<String>,
+    camera: bool,
+    look: Option<LookAsked>,
+}
+
+/// What is put on record when a tour ends.
+enum TourEnd {
+    /// A look at a resident, unless its watch ended it (and said so).
+    Look(ResidentId, OpenLook),
+    /// A live camera in a room without a resident, under a test permit.
+    Live(LiveFor),
+    /// The built-in frames of nobody.
+    Replay,
+}
+
+impl TourDoor {
+    /// For a resident the tour is a look (R3.2), live or replayed; a live
+    /// camera opens at the real time only; the built-in frames need nothing.
+    fn open(
+        self,
+        data_dir: &Path,
+        what_if: &Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+        actor: &str,
+    ) -> anyhow::Result<(Option<tryghed::app::GateWatch>, TourEnd)> {
+        if self.camera {
+            live_at_real_time(what_if)?;
+        }
+        let at = if self.camera { chrono::Utc::now() } else { now };
+        match (self.resident, self.look, self.room) {
+            (Some(id), Some(asked), _) => {
+                let resident = ResidentId(id);
+                let (look, watch) = open_look(data_dir, &resident, &asked, at, actor)?;
+                Ok((Some(watch), TourEnd::Look(resident, look)))
+            }
+            (Some(_), None, _) => Err(UsageError(
+                "tour --resident needs --reason TEXT: a look is asked for with a reason, and it is on record (R3.2)".into(),
+            )
+            .into()),
+            (None, _, Some(room)) => {
+                let live_for = LiveFor::EmptyRoom(room);
+                let watch = open_live(data_dir, &live_for, Kind::Video, actor)?;
+                Ok((Some(watch), TourEnd::Live(live_for)))
+            }
+            (None, _, None) if self.camera => Err(UsageError(
+                "tour --camera needs --resident ID or --room ROOM".into(),
+            )
+            .into()),
+            (None, _, None) => Ok((None, TourEnd::Replay)),
+        }
+    }
+}
+
+impl TourEnd {
+    fn record(
+        self,
+        data_dir: &Path,
+        shut: bool,
+        ended: chrono::DateTime<chrono::Utc>,
+        actor: &str,
+    ) -> anyhow::Result<()> {
+        match self {
+            TourEnd::Look(resident, look) if !shut => {
+                close_look(data_dir, &resident, &look, actor, ended)?
+            }
+            TourEnd::Live(live_for) => {
+                let detail = serde_json::json!({ "ended": ended.to_rfc3339() });
+                close_live(data_dir, &live_for, Kind::Video, &detail, actor)?
+            }
+            TourEnd::Look(..) | TourEnd::Replay => {}
+        }
+        Ok(())
     }
 }

@@ -37,6 +37,8 @@ fn resident_with_basis(data: &Path, end: Option<&str>) {
         "--kinds",
         "video",
         "--alarm",
+        "--supervision-minutes",
+        "5",
         "--start",
         "2026-01-01",
         "--decided-by",
@@ -69,8 +71,9 @@ fn resident_with_basis(data: &Path, end: Option<&str>) {
 fn running_demo(data: &Path, extra: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
         .args(["--data-dir", data.to_str().unwrap()])
-        .args(extra)
         .args(["tour", "--resident", "r-017", "--loop", "--fps", "30"])
+        .args(["--reason", "a test of the gate"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -92,7 +95,7 @@ fn running_demo(data: &Path, extra: &[&str]) -> (Child, BufReader<std::process::
 
 /// Reads until the gate's line; the child must then end by itself.
 fn shut_line(mut child: Child, mut stdout: BufReader<std::process::ChildStdout>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     let mut line = String::new();
     loop {
         line.clear();
@@ -155,7 +158,9 @@ fn an_opposition_shuts_the_running_source_within_a_second() {
         .unwrap();
     let actions = text(&actions.stdout);
     assert!(
-        actions.contains("gate.open") && actions.contains("gate.shut"),
+        actions.contains("look.start")
+            && actions.contains("gate.shut")
+            && actions.contains("look.end"),
         "{actions}"
     );
 }
@@ -185,6 +190,8 @@ fn no_source_opens_without_the_gate() {
         "tour",
         "--resident",
         "r-017",
+        "--reason",
+        "a test of the gate",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -211,6 +218,8 @@ fn a_basis_for_video_only_keeps_the_sound_closed() {
         "tour",
         "--resident",
         "r-017",
+        "--reason",
+        "a test of the gate",
         "--fps",
         "200",
         "--audio",
@@ -230,4 +239,49 @@ fn a_basis_for_video_only_keeps_the_sound_closed() {
         !stdout.contains("smoke_alarm"),
         "no sound was analysed: {stdout}"
     );
+}
+
+/// The tour for a resident is a look (R3.2): with a reason, for at most
+/// the minutes her basis allows, refused where it allows none, and shut
+/// at its end; each step on record.
+#[test]
+fn a_tour_for_a_resident_is_a_look_that_ends_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    resident_with_basis(dir.path(), None);
+    let data = dir.path().to_str().unwrap();
+    let tour = |extra: &[&str]| {
+        let args = ["--data-dir", data, "tour", "--resident", "r-017"];
+        common::tryghed(&[&args[..], extra].concat())
+    };
+    let out = tour(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--reason"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tour(&["--reason", "checking", "--minutes", "6"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("R3.2: a look may last 1 to 5 minutes"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stdout).contains("frame "), "nothing was shown");
+
+    // Allowed: one minute, then the tour ends by itself.
+    let (child, stdout) = running_demo(dir.path(), &["--minutes", "1"]);
+    let line = shut_line(child, stdout);
+    assert!(line.contains("R3.2: the look ended"), "{line}");
+    let actions = Command::new("sqlite3")
+        .arg(dir.path().join(tryghed::store::DATABASE_FILE))
+        .arg("SELECT action || ' ' || detail FROM audit ORDER BY seq")
+        .output()
+        .unwrap();
+    let actions = text(&actions.stdout);
+    let looks: Vec<_> = actions.lines().filter(|l| l.starts_with("look.")).collect();
+    assert_eq!(looks.len(), 3, "{actions}");
+    assert!(looks[0].starts_with("look.refused") && looks[0].contains("R3.2"));
+    assert!(looks[1].starts_with("look.start") && looks[1].contains("\"minutes\":1"));
+    assert!(looks[2].starts_with("look.end") && looks[2].contains("the look ended"));
 }

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 use tryghed::alarm::AlarmSettings;
 use tryghed::deliver::http::{router, AppState, MAX_BODY_BYTES};
@@ -537,7 +537,7 @@ async fn an_alarm_is_acknowledged_then_resolved_and_each_step_audited() {
         call(&state, "GET", "/api/alarms", Some(&hanne), None)
             .await
             .1["alarms"],
-        serde_json::json!([])
+        json!([])
     );
     let store = state.hub.store();
     assert!(store.verify_audit().unwrap().intact());
@@ -638,11 +638,11 @@ async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     let (bo, hanne) = (login(&state, "bo").await, login(&state, "hanne").await);
     assert_eq!(
         call(&state, "GET", "/api/me", Some(&bo), None).await.1["rooms"],
-        serde_json::json!(["B03", "B04"])
+        json!(["B03", "B04"])
     );
     assert_eq!(
         call(&state, "GET", "/api/me", Some(&hanne), None).await.1["rooms"],
-        serde_json::json!([]),
+        json!([]),
         "every room"
     );
     // Data minimisation: staff see the residents of their own rooms only.
@@ -714,7 +714,7 @@ async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     );
     assert_eq!(
         call(&state, "GET", "/api/alarms", Some(&bo), None).await.1["alarms"],
-        serde_json::json!([]),
+        json!([]),
         "not Bo's room"
     );
     let (status, _) = call(
@@ -1085,32 +1085,55 @@ async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
     );
 }
 
+/// The posture of every resident the user sees: `(id, posture, seen_in)`.
+async fn postures(state: &AppState, token: &str) -> Vec<(String, Value, Value)> {
+    let (status, body) = call(state, "GET", "/api/residents", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["posture"].clone(),
+                r["seen_in"].clone(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn residents_come_with_their_legal_status_and_posture() {
+async fn residents_come_with_their_legal_status_and_device_state() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(
         dir.path(),
         Clock::tokio_from(start() + chrono::Duration::hours(1)),
-    );
-    state.live.set_posture(
-        &tryghed::domain::ResidentId("demo-1".into()),
-        "lying_on_floor",
-        state.hub.now(),
     );
     let officer = login(&state, "karin").await;
     let (status, body) = call(&state, "GET", "/api/residents", Some(&officer), None).await;
     assert_eq!(status, StatusCode::OK);
     let resident = &body["residents"][0];
     assert_eq!(
-        (
-            resident["id"].as_str(),
-            resident["room"].as_str(),
-            resident["posture"].as_str()
-        ),
-        (Some("demo-1"), Some("A12"), Some("lying_on_floor"))
+        (resident["id"].as_str(), resident["room"].as_str()),
+        (Some("demo-1"), Some("A12"))
     );
     assert_eq!(resident["legal"]["supervision_max_minutes"], 5);
     assert_eq!(resident["legal"]["ai_disclosed"], true);
+    assert_eq!(resident["device"]["faults"], json!([]));
+    state
+        .hub
+        .raise_fault(
+            "A12",
+            permit_device_fault(DeviceFault::CameraSilent, state.hub.now()),
+            "no frame for 10 s",
+        )
+        .unwrap();
+    let (_, body) = call(&state, "GET", "/api/residents", Some(&officer), None).await;
+    assert_eq!(
+        body["residents"][0]["device"]["faults"],
+        json!(["camera_silent"])
+    );
     let installer = login(&state, "ib").await;
     assert_eq!(
         call(&state, "GET", "/api/residents", Some(&installer), None)
@@ -1119,6 +1142,136 @@ async fn residents_come_with_their_legal_status_and_posture() {
         StatusCode::FORBIDDEN,
         "an installer sees no resident's data"
     );
+}
+
+/// R3.2: what the camera made of a resident reaches a phone only inside an
+/// alarm about her or a look of that user's own; never as a standing view.
+#[tokio::test(start_paused = true)]
+async fn the_posture_shows_only_inside_an_alarm_or_the_users_own_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    let demo = tryghed::domain::ResidentId("demo-1".into());
+    state
+        .live
+        .set_posture(&demo, "lying_on_floor", state.hub.now());
+    let (hanne, ole, bo, karin) = (
+        login(&state, "hanne").await,
+        login(&state, "ole").await,
+        login(&state, "bo").await,
+        login(&state, "karin").await,
+    );
+    let hidden = (Value::Null, Value::Null);
+    let of_demo = |rows: Vec<(String, Value, Value)>| {
+        rows.into_iter()
+            .find(|(id, _, _)| id == "demo-1")
+            .map(|(_, posture, seen)| (posture, seen))
+    };
+    for token in [&hanne, &karin] {
+        assert_eq!(of_demo(postures(&state, token).await), Some(hidden.clone()));
+    }
+
+    // Hanne's own look: she sees it, Ole (same rooms) does not.
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some((
+            "application/json",
+            r#"{"resident":"demo-1","minutes":1,"reason":"heard a call, checking before going in"}"#,
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let on_floor = (json!("lying_on_floor"), json!("look"));
+    assert_eq!(of_demo(postures(&state, &hanne).await), Some(on_floor));
+    assert_eq!(of_demo(postures(&state, &ole).await), Some(hidden.clone()));
+    // Ended early by her, and only by her: so is the posture.
+    let look = body["look"].as_str().unwrap();
+    let end = format!("/api/looks/{look}/end");
+    assert_eq!(
+        call(&state, "POST", &end, Some(&ole), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&state, "POST", &end, Some(&hanne), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        of_demo(postures(&state, &hanne).await),
+        Some(hidden.clone())
+    );
+    assert!(audit_actions(&state)
+        .iter()
+        .any(|a| a.starts_with("look.end hanne") && a.contains("\"early\":true")));
+    assert_eq!(
+        call(&state, "POST", &end, Some(&hanne), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Another look ends by itself after its minute: so does the posture.
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some((
+            "application/json",
+            r#"{"resident":"demo-1","minutes":1,"reason":"checking once more"}"#,
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    state
+        .live
+        .set_posture(&demo, "lying_on_floor", state.hub.now());
+    assert_eq!(
+        of_demo(postures(&state, &hanne).await),
+        Some(hidden.clone())
+    );
+
+    // A fall alarm about her: the staff shown it see the posture with it,
+    // Bo of the B wing only once it is escalated; the case officer never.
+    let case = state.hub.store().case_file(&demo).unwrap();
+    let request = tryghed::alarm::AlarmRequest {
+        room: "A12".into(),
+        resident: Some(demo.clone()),
+        kind: "fall".into(),
+        level: tryghed::care::levels::Level::Alarm,
+        confidence: 0.9,
+        evidence: json!({}),
+    };
+    let permit = tryghed::policy::permit_alarm(
+        &case,
+        "fall",
+        tryghed::domain::Kind::Video,
+        request,
+        state.hub.now(),
+    )
+    .unwrap();
+    let raised = state.hub.raise(permit).unwrap().unwrap();
+    let in_alarm = Some((json!("lying_on_floor"), json!("alarm")));
+    assert_eq!(of_demo(postures(&state, &ole).await), in_alarm);
+    assert_eq!(
+        of_demo(postures(&state, &karin).await),
+        Some(hidden.clone())
+    );
+    assert_eq!(of_demo(postures(&state, &bo).await), None, "not his room");
+    // A posture older than 10 s is no posture: the device has stopped saying.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    assert_eq!(of_demo(postures(&state, &ole).await), Some(hidden.clone()));
+
+    // Resolved, the alarm shows nothing more.
+    state.live.set_posture(&demo, "standing", state.hub.now());
+    state.hub.acknowledge(&raised.alarm.id, "ole").unwrap();
+    state
+        .hub
+        .resolve(&raised.alarm.id, "ole", "helped up")
+        .unwrap();
+    assert_eq!(of_demo(postures(&state, &ole).await), Some(hidden));
 }
 
 #[tokio::test]
@@ -1141,7 +1294,7 @@ async fn case_officers_record_oppositions_disclosures_and_stops_and_each_is_audi
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["case"]["bases"][0]["id"], "demo-consent");
-    assert_eq!(body["now"]["kinds"], serde_json::json!(["sound", "video"]));
+    assert_eq!(body["now"]["kinds"], json!(["sound", "video"]));
     assert_eq!(
         call(
             &state,
@@ -1214,7 +1367,7 @@ async fn case_officers_record_oppositions_disclosures_and_stops_and_each_is_audi
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["now"]["kinds"], serde_json::json!([]), "{body}");
+    assert_eq!(body["now"]["kinds"], json!([]), "{body}");
     let (status, body) = call(
         &state,
         "POST",
@@ -1297,8 +1450,8 @@ fn any_json(rng: &mut Random, depth: u32) -> Value {
     match rng.below(if depth == 0 { 5 } else { 7 }) {
         0 => Value::Null,
         1 => Value::Bool(rng.below(2) == 0),
-        2 => serde_json::json!(rng.bits() as i64 >> rng.below(64)),
-        3 => serde_json::json!(-1.5e300),
+        2 => json!(rng.bits() as i64 >> rng.below(64)),
+        3 => json!(-1.5e300),
         4 => Value::String(rng.pick(&NASTY).to_string()),
         5 => Value::Array(
             (0..rng.below(4))
@@ -1348,17 +1501,9 @@ fn after_schema(schema: &Value, rng: &mut Random) -> Value {
                 .map(|_| after_schema(&schema["items"], rng))
                 .collect(),
         ),
-        Some("integer") => serde_json::json!(*rng.pick(&[
-            0i64,
-            1,
-            3,
-            5,
-            60,
-            61,
-            -1,
-            i64::MAX,
-            u32::MAX as i64 + 1
-        ])),
+        Some("integer") => {
+            json!(*rng.pick(&[0i64, 1, 3, 5, 60, 61, -1, i64::MAX, u32::MAX as i64 + 1]))
+        }
         Some("boolean") => Value::Bool(rng.below(2) == 0),
         _ => {
             if let Some(choices) = schema["enum"].as_array() {

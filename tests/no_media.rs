@@ -66,6 +66,8 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
             "--kinds",
             "video,sound",
             "--alarm",
+            "--supervision-minutes",
+            "5",
             "--start",
             "2026-01-01",
             "--decided-by",
@@ -101,6 +103,8 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
             "tour",
             "--resident",
             "r-017",
+            "--reason",
+            "checking that nothing is kept",
             "--fps",
             "120",
         ])

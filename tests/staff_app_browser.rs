@@ -126,11 +126,15 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     assert!(status.success(), "the browser run failed");
     for step in [
         "a wrong password is refused",
-        "the resident's card shows the legal basis",
-        "a look shows the live silhouette",
+        "the resident's card shows the legal basis and the device's state",
         "the fall alarm arrived",
+        "inside the alarm the card shows the posture",
         "acknowledged",
         "resolved: the card is gone",
+        "with no alarm open and no look, the card shows no posture",
+        "a look shows the live silhouette",
+        "during the look the card shows the posture",
+        "closing the view ends the look, and the posture goes with it",
         "a device that stops answering is a warning on the phone",
         "an alarm stream cut while the device answers is a loud 'no alarms' state",
         "the stream is back, the warning is gone",
@@ -164,8 +168,8 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
         "{audit}"
     );
     assert!(
-        audit.contains("look.start personale"),
-        "the look is audited: {audit}"
+        audit.contains("look.start personale") && audit.contains("look.end personale"),
+        "the look and its early end are audited: {audit}"
     );
     assert!(
         audit.contains("opposition.record visitator") && audit.contains("gate.shut device"),

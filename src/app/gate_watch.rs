@@ -25,6 +25,8 @@ pub enum GateWatchError {
     Store(#[from] StoreError),
     #[error("cannot start watching the gate: {0}")]
     Thread(std::io::Error),
+    #[error("no randomness for a look's id: {0}")]
+    Random(String),
     #[error("the {kind} source in room {room} does not open: {reason}")]
     NoTestPermit {
         room: String,
@@ -115,7 +117,7 @@ pub fn watch_gate(
 /// Why the gate says no to `kind` for `resident` at `at`, with the store
 /// to audit it in (none when the records cannot be read, which is itself
 /// a reason to shut: the law can no longer be checked).
-fn case_denial(
+pub(super) fn case_denial(
     data_dir: &Path,
     resident: &ResidentId,
     kind: Kind,

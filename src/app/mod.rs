@@ -13,6 +13,7 @@ use crate::capture::replay::{Replay, ReplayError};
 mod device_loop;
 mod gate_watch;
 pub mod live_door;
+pub mod look_door;
 pub mod product;
 mod sound;
 pub mod systemd;

@@ -26,6 +26,7 @@ use super::case_api::{
 };
 use super::hub::{Announced, Hub, HubError};
 use super::sessions::LogInLimit;
+use super::sight::{device_faults, shown_alarm, sight};
 use crate::alarm::AlarmError;
 use crate::store::{Role, Session};
 
@@ -254,6 +255,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/certificate", "get", get(certificate)),
         ("/api/looks", "post", post(start_look)),
         ("/api/looks/{id}/view", "get", get(view_look)),
+        ("/api/looks/{id}/end", "post", post(end_look)),
     ]
 }
 
@@ -322,11 +324,9 @@ fn me_of(session: &Session) -> Me {
     }
 }
 
-/// Whether `session` is shown `alarm`. Staff see the alarms of the rooms
-/// they answer for, and every alarm nobody took in time, once it is
-/// escalated to all staff (R13.1); auditors see every alarm.
+/// Whether `session` is shown `alarm` (see [`shown_alarm`]).
 fn sees(session: &Session, alarm: &crate::alarm::Alarm) -> bool {
-    session.user.role != Role::Staff || session.user.covers(&alarm.room) || alarm.escalated
+    shown_alarm(&session.user, alarm)
 }
 
 /// The open alarm `id` when `session` is shown it; otherwise the same 404
@@ -558,9 +558,10 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// Each resident with the legal status and, while the device runs, the
-/// current posture as a word (the app shows an icon, never an image).
-/// Staff see the residents of the rooms they answer for, no others.
+/// Each resident with the legal status and the device's state; her current
+/// posture as a word (the app shows an icon, never an image) only inside an
+/// alarm or a look of this user's (R3.2, [`sight`]). Staff see the
+/// residents of the rooms they answer for, no others.
 async fn residents(
     State(state): State<AppState>,
     authed: Authed,
@@ -579,15 +580,20 @@ async fn residents(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
+    let (alarms, looks) = (state.hub.open_alarms(), state.live.looks(now));
     let mut out = Vec::new();
     for (resident, case) in cases {
         let assessment = crate::policy::assess(&case, now);
-        let posture = state
-            .live
-            .posture(&resident.id)
-            .filter(|(_, at)| now - *at < chrono::Duration::seconds(10))
-            .map(|(p, _)| p);
-        out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "legal": assessment }));
+        let seen = sight(&session.user, &resident.id, &alarms, &looks, now).and_then(|why| {
+            state
+                .live
+                .posture(&resident.id)
+                .filter(|(_, at)| now - *at < chrono::Duration::seconds(10))
+                .map(|(posture, _)| (posture, why))
+        });
+        let (posture, seen) = (seen.map(|s| s.0), seen.map(|s| s.1));
+        let device = json!({ "faults": device_faults(&resident.room, &alarms) });
+        out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "seen_in": seen, "device": device, "legal": assessment }));
     }
     Ok(Json(json!({ "residents": out })))
 }
@@ -741,8 +747,41 @@ async fn start_look(
     }
 }
 
+/// Ends the user's own look before its time: the posture and the
+/// silhouette stop at once, and the end is on record.
+async fn end_look(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let session = authed.require(&[Role::Staff])?;
+    let now = state.hub.now();
+    let look = state
+        .live
+        .look(&id, now)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
+    if look.by != session.user.name {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a look is for the one who asked for it",
+        ));
+    }
+    if let Some(look) = state.live.end_look(&id) {
+        let by = session.user.name.clone();
+        state
+            .hub
+            .write(move |s| {
+                let detail = json!({ "look": look.id, "early": true });
+                s.audit_action("look.end", &look.resident.0, &detail, &by, now)
+            })
+            .await?;
+    }
+    Ok(Json(json!({ "ended": true })))
+}
+
 /// The live silhouette of a look, as server-sent events, until the look
-/// ends; then an `end` event and the stream closes.
+/// ends (by its time or by its owner); then an `end` event and the stream
+/// closes.
 async fn view_look(
     State(state): State<AppState>,
     authed: Authed,
@@ -762,22 +801,29 @@ async fn view_look(
     }
     let silhouettes = state.live.silhouettes(&look.resident);
     let ends = tokio::time::Instant::now() + (look.until - now).to_std().unwrap_or_default();
+    // Whether the look still lasts: it may be ended early by its owner.
+    let (live, hub) = (state.live.clone(), state.hub.clone());
+    let lasts = Arc::new(move || live.look(&id, hub.now()).is_some());
+    let end = || Event::default().event("end").data("{}");
     let stream = stream::unfold(
         (silhouettes, false),
-        move |(mut silhouettes, ended)| async move {
-            if ended {
-                return None;
-            }
-            tokio::select! {
-                changed = silhouettes.changed() => {
-                    if changed.is_err() {
-                        return Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true)));
-                    }
-                    let view = silhouettes.borrow_and_update().clone();
-                    let data = serde_json::to_string(&view).unwrap_or_default();
-                    Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
+        move |(mut silhouettes, ended)| {
+            let lasts = lasts.clone();
+            async move {
+                if ended {
+                    return None;
                 }
-                _ = tokio::time::sleep_until(ends) => Some((Ok(Event::default().event("end").data("{}")), (silhouettes, true))),
+                tokio::select! {
+                    changed = silhouettes.changed() => {
+                        if changed.is_err() || !lasts() {
+                            return Some((Ok(end()), (silhouettes, true)));
+                        }
+                        let view = silhouettes.borrow_and_update().clone();
+                        let data = serde_json::to_string(&view).unwrap_or_default();
+                        Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
+                    }
+                    _ = tokio::time::sleep_until(ends) => Some((Ok(end()), (silhouettes, true))),
+                }
             }
         },
     )

@@ -1,6 +1,7 @@
 //! What staff may see of a room while the device runs: each resident's
-//! current posture (a word, shown as an icon), and, only during a
-//! time-bounded look that the gate allowed (R3.2), the live silhouette.
+//! current posture (a word, shown as an icon, and only inside an alarm or
+//! a look: see `sight`), and, only during a time-bounded look that the
+//! gate allowed (R3.2), the live silhouette.
 //! Silhouettes are drawn only while someone looks (data minimisation,
 //! R8.4), kept only as the latest one, and never stored.
 
@@ -71,6 +72,17 @@ impl Live {
             .get(id)
             .filter(|l| l.until > now)
             .cloned()
+    }
+
+    /// The looks that last at `now`.
+    pub fn looks(&self, now: Time) -> Vec<Look> {
+        self.looks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|l| l.until > now)
+            .cloned()
+            .collect()
     }
 
     /// Ends a look; returns it when it was open.

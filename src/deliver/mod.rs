@@ -13,6 +13,7 @@ pub mod outlet_tls;
 pub mod outlets;
 pub mod serve;
 pub mod sessions;
+pub mod sight;
 pub mod tls;
 
 pub use hub::{Clock, Hub, HubError, WallStep};

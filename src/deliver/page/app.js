@@ -26,6 +26,7 @@ const TEXTS = {
     kind_names: { video: "video", sound: "lyd", movement: "bevægelse", location: "lokalisering" },
     residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
     look_minutes: "Hvor mange minutter?", minutes_left: "min tilbage", no_look: "Grundlaget tillader ikke tilsyn",
+    seen_in: { alarm: "under alarmen", look: "under dit kig" }, device_ok: "Enheden virker", device_fault: "Enheden:",
     postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
     certificate: (c) => c ? `Enhedens certifikat (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Tjek fingeraftrykket på hver telefon, før den stoler på det.` : "Personaleappen kører uden TLS, kun på denne maskine.",
     camera: (c) => c.learnt ? `Kameraet ser ${Math.round(c.pitch_deg)}° ned (lært af ${c.standing_frames} billeder af stående personer)` : "Kameraets hældning er ikke lært endnu: den læres, når en person står helt i billedet.",
@@ -54,6 +55,7 @@ const TEXTS = {
     kind_names: { video: "video", sound: "sound", movement: "movement", location: "location" },
     residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
     look_minutes: "How many minutes?", minutes_left: "min left", no_look: "The basis allows no supervision",
+    seen_in: { alarm: "during the alarm", look: "during your look" }, device_ok: "The device works", device_fault: "The device:",
     postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
     certificate: (c) => c ? `The device's certificate (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Check the fingerprint on each phone before it trusts it.` : "The staff app runs without TLS, on this machine only.",
     camera: (c) => c.learnt ? `The camera looks ${Math.round(c.pitch_deg)}° down (learnt from ${c.standing_frames} frames of people standing)` : "The camera's tilt is not learnt yet: it is learnt when a person stands whole in view.",
@@ -81,6 +83,7 @@ let language = localStorage.getItem("language") || "da";
 let residents = [];
 let lookSource = null;
 let lookTimer = null;
+let lookId = null;
 let residentsTimer = null;
 let role = null;
 let me = null;
@@ -250,7 +253,12 @@ function renderResidents() {
     card.querySelector(".posture-icon").innerHTML = icon(resident.posture);
     card.querySelector(".name").textContent = resident.name;
     card.querySelector(".room").textContent = `${t("room")} ${resident.room}`;
-    card.querySelector(".posture").textContent = resident.posture ? TEXTS[language].postures[resident.posture] || resident.posture : "";
+    // The posture comes only inside an alarm or this user's own look (R3.2).
+    card.querySelector(".posture").textContent = resident.posture
+      ? `${TEXTS[language].postures[resident.posture] || resident.posture} (${TEXTS[language].seen_in[resident.seen_in] || ""})`
+      : "";
+    const faults = resident.device.faults.map((kind) => TEXTS[language].kinds[kind] || kind);
+    card.querySelector(".device").textContent = faults.length ? `${t("device_fault")} ${faults.join(", ")}` : t("device_ok");
     card.querySelector(".legal").textContent = TEXTS[language].legal(resident);
     const ask = card.querySelector(".ask-look");
     ask.textContent = t("look");
@@ -383,11 +391,15 @@ function drawSilhouette(view) {
   }
 }
 
+// Closing the view ends the look itself: nothing of the room is shown
+// for longer than the one who looks wants.
 function closeLook() {
   if (lookSource) lookSource.close();
   lookSource = null;
   clearInterval(lookTimer);
   $("look").hidden = true;
+  if (lookId) api(`/api/looks/${encodeURIComponent(lookId)}/end`, { method: "POST" }).then(loadResidents, report);
+  lookId = null;
 }
 
 async function askLook(resident, max) {
@@ -397,6 +409,8 @@ async function askLook(resident, max) {
   try {
     const { look, until } = await api("/api/looks", { method: "POST", body: JSON.stringify({ resident: resident.id, minutes, reason }) });
     closeLook();
+    lookId = look;
+    loadResidents();
     $("look").hidden = false;
     const ends = new Date(until);
     const left = () => { $("look-left").textContent = `(${Math.max(0, Math.ceil((ends - Date.now()) / 60000))} ${t("minutes_left")})`; };
@@ -404,7 +418,7 @@ async function askLook(resident, max) {
     lookTimer = setInterval(left, 5000);
     lookSource = new EventSource(`/api/looks/${encodeURIComponent(look)}/view`);
     lookSource.addEventListener("silhouette", (event) => { const view = JSON.parse(event.data); if (view) drawSilhouette(view); });
-    lookSource.addEventListener("end", closeLook);
+    lookSource.addEventListener("end", () => { lookId = null; closeLook(); loadResidents(); });
   } catch (error) { report(error); }
 }
 
