@@ -141,6 +141,8 @@ fn tryghed_run_needs_its_device_settings_and_says_when_the_camera_is_missing() {
             "--kinds",
             "video",
             "--alarm",
+            "--signals",
+            "fall",
             "--start",
             "2026-01-01",
             "--decided-by",

@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::text;
+use sha2::{Digest, Sha256};
 
 fn run(data: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec![
@@ -147,6 +148,73 @@ fn audit_verify_names_an_edited_row_and_fails() {
     assert!(!out.status.success());
     assert!(
         text(&out.stdout).starts_with("row 1: edited"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+fn sqlite(data: &Path, sql: &str) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .arg(data.join(tryghed::store::DATABASE_FILE))
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
+
+/// A basis edited in the database behind the product's back (60-minute
+/// looks instead of 5): the gate does not obey it, loudly, and `audit
+/// verify` names it. Edited together with its seal, the gate cannot tell,
+/// but the chain can.
+#[test]
+fn a_record_edited_behind_the_products_back_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let now = ["--now", "2026-02-01T00:00:00Z"];
+    assert!(run(dir.path(), &[&now[..], &["status", "r-017"]].concat())
+        .status
+        .success());
+    let widened = "json_set(data, '$.supervision_max_minutes', 60)";
+    sqlite(
+        dir.path(),
+        &format!("UPDATE bases SET data = {widened} WHERE id = 'b1'"),
+    );
+    let out = run(dir.path(), &[&now[..], &["status", "r-017"]].concat());
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "the gate obeyed an edited basis");
+    assert!(
+        stderr.contains("bases b1: the record does not match the audit chain"),
+        "{stderr}"
+    );
+    let out = run(dir.path(), &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("bases b1"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The seal recomputed as tryghed would: the gate follows, the chain does not.
+    let data = sqlite(dir.path(), "SELECT data FROM bases WHERE id = 'b1'");
+    let mut hasher = Sha256::new();
+    for part in ["bases", "b1", data.as_str()] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    let resealed = hex::encode(hasher.finalize());
+    sqlite(
+        dir.path(),
+        &format!(
+            "UPDATE record_seals SET sha256 = '{resealed}' WHERE tbl = 'bases' AND key = 'b1'"
+        ),
+    );
+    let out = run(dir.path(), &[&now[..], &["status", "r-017"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(dir.path(), &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("bases b1: the record and its seal were changed together"),
         "{}",
         text(&out.stdout)
     );

@@ -39,6 +39,8 @@ fn resident_with_basis(data: &Path, end: Option<&str>) {
         "--alarm",
         "--supervision-minutes",
         "5",
+        "--signals",
+        "fall",
         "--start",
         "2026-01-01",
         "--decided-by",

@@ -455,6 +455,7 @@ async fn a_burst_of_log_ins_cannot_slip_past_the_limit() {
     assert_eq!((tried, waited), (5, 15), "{statuses:?}");
 }
 
+/// R13.1: a person handles an alarm: acknowledged, then resolved.
 #[tokio::test]
 async fn an_alarm_is_acknowledged_then_resolved_and_each_step_audited() {
     let dir = tempfile::tempdir().unwrap();
@@ -548,6 +549,7 @@ async fn an_alarm_is_acknowledged_then_resolved_and_each_step_audited() {
     );
 }
 
+/// R13.1: an alarm nobody acknowledges repeats, then goes to all staff.
 #[tokio::test(start_paused = true)]
 async fn repeats_every_two_minutes_and_all_staff_after_four_on_paused_time() {
     let dir = tempfile::tempdir().unwrap();

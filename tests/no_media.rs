@@ -68,6 +68,8 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
             "--alarm",
             "--supervision-minutes",
             "5",
+            "--signals",
+            "fall,scream",
             "--start",
             "2026-01-01",
             "--decided-by",

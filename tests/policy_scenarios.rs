@@ -1020,10 +1020,18 @@ fn an_alarm_leaves_only_for_a_signal_the_basis_switched_on() {
             .rule,
         "R8.4"
     );
-    // With no signals named, every signal of an allowed kind may leave.
-    let mut open = basis(BasisType::Consent);
-    open.signals.clear();
-    assert!(permit_alarm(&case(open), "bed_exit", Kind::Video, (), at).is_ok());
+    // R8.4: a basis that names no signal (an old record) lets no alarm
+    // through, and the case officer is told.
+    let mut none = basis(BasisType::Consent);
+    none.signals.clear();
+    let c = case(none);
+    assert_eq!(
+        permit_alarm(&c, "fall", Kind::Video, (), at)
+            .unwrap_err()
+            .rule,
+        "R8.4"
+    );
+    assert!(assess(&c, at).problems.iter().any(|p| p.rule == "R8.4"));
     // The kind still rules first: a sound alarm under a video-only basis is refused by R2.
     let mut video_only = basis(BasisType::Consent);
     video_only.kinds = kinds(&[Kind::Video]);
@@ -1033,5 +1041,180 @@ fn an_alarm_leaves_only_for_a_signal_the_basis_switched_on() {
             .unwrap_err()
             .rule
             .starts_with("R2")
+    );
+}
+
+/// Recording `b` into `c`: the basis' own rules, then those against what
+/// the case file already holds.
+fn recording(b: LegalBasis, c: &CaseFile) -> Expect {
+    let mut refusals = validate(&b, &c.resident);
+    refusals.extend(check_against_case(&b, c, b.start));
+    refusals.first().map_or(Allow, |r| Refuse(r.rule))
+}
+
+fn no_bases() -> CaseFile {
+    let mut c = case(basis(BasisType::Consent));
+    c.bases.clear();
+    c
+}
+
+const BEFORE_START: &str = "2025-12-28T08:00:00Z";
+
+#[test]
+fn the_rules_that_could_be_walked_around_are_closed() {
+    let with = |f: &dyn Fn(&mut LegalBasis), base: BasisType| {
+        let mut b = basis(base);
+        f(&mut b);
+        b
+    };
+    let guardian = || Party::Representative("Guardian G".into());
+    let opposed = || oppose(no_bases(), guardian(), BEFORE_START);
+    let heard = |who: &str| {
+        let who = who.to_string();
+        move |b: &mut LegalBasis| b.hearing.as_mut().unwrap().heard = who.clone()
+    };
+    let scenarios: Vec<(&str, &str, Expect, Expect)> = vec![
+        (
+            "R8.4",
+            "a basis that switches on no signal",
+            validation(with(&|b| b.signals.clear(), BasisType::Sel136e)),
+            Refuse("R8.4"),
+        ),
+        (
+            "R1.4",
+            "§ 136 e with fresh informing after the guardian opposed",
+            recording(
+                with(
+                    &|b| b.informed.iter_mut().for_each(|i| i.at = b.start),
+                    BasisType::Sel136e,
+                ),
+                &opposed(),
+            ),
+            Refuse("R1.4"),
+        ),
+        (
+            "R1.4",
+            "§ 136 e after the resident herself opposed",
+            recording(
+                basis(BasisType::Sel136e),
+                &oppose(no_bases(), Party::Resident, BEFORE_START),
+            ),
+            Refuse("R1.4"),
+        ),
+        (
+            "R1.4",
+            "a § 128 b decision after the opposition",
+            recording(basis(BasisType::Sel128b), &opposed()),
+            Allow,
+        ),
+        (
+            "R10.1",
+            "§ 128 b without time limit, never opposed",
+            recording(basis(BasisType::Sel128bUnlimited), &no_bases()),
+            Refuse("R10.1"),
+        ),
+        (
+            "R10.1",
+            "§ 128 b without time limit after the guardian opposed",
+            recording(basis(BasisType::Sel128bUnlimited), &opposed()),
+            Allow,
+        ),
+        (
+            "R10.1",
+            "an opposition by a representative whose mandate does not cover personal matters opens no way to § 136 e stk. 5",
+            recording(
+                basis(BasisType::Sel128bUnlimited),
+                &oppose(
+                    no_bases(),
+                    Party::Representative("Attorney F".into()),
+                    BEFORE_START,
+                ),
+            ),
+            Refuse("R10.1"),
+        ),
+        (
+            "R10.2",
+            "§ 128 b: a hearing of someone not on record",
+            validation(with(&heard("a neighbour"), BasisType::Sel128b)),
+            Refuse("R10.2"),
+        ),
+        (
+            "R10.2",
+            "§ 128 b: the resident heard",
+            validation(with(&heard("resident"), BasisType::Sel128b)),
+            Allow,
+        ),
+        (
+            "R10.2",
+            "§ 128 b without time limit: only the resident heard, not her guardian",
+            validation(with(&heard("resident"), BasisType::Sel128bUnlimited)),
+            Refuse("R10.2"),
+        ),
+        (
+            "R1.4",
+            "a § 136 e basis already running is closed by a later opposition",
+            open(
+                &oppose(
+                    case(basis(BasisType::Sel136e)),
+                    guardian(),
+                    "2026-02-01T12:00:00Z",
+                ),
+                Kind::Video,
+                DURING,
+            ),
+            Refuse("R1.4"),
+        ),
+        (
+            "R1.4",
+            "a § 136 e basis written in after an opposition still yields to it",
+            open(
+                &oppose(
+                    case(with(
+                        &|b| b.informed.iter_mut().for_each(|i| i.at = b.start),
+                        BasisType::Sel136e,
+                    )),
+                    guardian(),
+                    BEFORE_START,
+                ),
+                Kind::Video,
+                DURING,
+            ),
+            Refuse("R1.4"),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (rule, what, got, expected) in &scenarios {
+        println!("{rule:6} {what}: {got:?}");
+        if got != expected {
+            wrong.push(format!("{rule} {what}: expected {expected:?}, got {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// R1.4: an opposition comes from the resident or from an attorney or
+/// guardian on record whose mandate covers personal matters, named exactly
+/// as recorded; a name spelt otherwise is refused, not stored to stop nothing.
+#[test]
+fn an_opposition_names_someone_on_record_who_may_oppose() {
+    let by = |party: Party| {
+        let o = Opposition {
+            resident: ResidentId("r-017".into()),
+            by: party,
+            at: t(DURING),
+        };
+        validate_opposition(&o, &resident())
+            .first()
+            .map_or(Allow, |r| Refuse(r.rule))
+    };
+    assert_eq!(by(Party::Resident), Allow);
+    assert_eq!(by(Party::Representative("Guardian G".into())), Allow);
+    assert_eq!(
+        by(Party::Representative("Guardian  G".into())),
+        Refuse("R1.4")
+    );
+    assert_eq!(
+        by(Party::Representative("Attorney F".into())),
+        Refuse("R1.4")
     );
 }

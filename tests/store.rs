@@ -301,7 +301,7 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
     // As the first release left it: no complaints or alarm tables, schema 1.
-    sqlite3(dir.path(), "DROP TABLE test_permits; DROP TABLE audit_anchor; DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
+    sqlite3(dir.path(), "DROP TABLE record_seals; DROP TABLE test_permits; DROP TABLE audit_anchor; DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store
@@ -344,10 +344,10 @@ fn a_full_data_directory_is_a_clear_error_and_loses_nothing() {
     let mut store = Store::open(&data).unwrap();
     let mut recorded = 0;
     let mut error = None;
-    for i in 0..500 {
+    for _ in 0..20_000 {
         let opposition = Opposition {
             resident: ResidentId("r-017".into()),
-            by: Party::Representative(format!("rep {i} {}", "x".repeat(2000))),
+            by: Party::Resident,
             at: t("2026-02-01T00:00:00Z"),
         };
         match store.record_opposition(&opposition, "K", t("2026-02-01T00:00:00Z")) {
@@ -681,5 +681,54 @@ fn retention_settings_are_checked() {
     assert_eq!(
         (config.retention.alarm_days, config.retention.audit_days),
         (30, 1825)
+    );
+}
+
+/// A pruning deletes the rows that first sealed the records; its own row
+/// carries their seals again, so a record edited with its seal after it is
+/// still caught: the record stays bound to the chain.
+#[test]
+fn records_stay_bound_to_the_chain_after_its_oldest_rows_are_deleted() {
+    use sha2::{Digest, Sha256};
+    use tryghed::store::Retention;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = filled_store(dir.path());
+    let keep = Retention {
+        alarm_days: 90,
+        audit_days: 30,
+    };
+    let pruned = store.prune(&keep, "K", t("2026-06-01T00:00:00Z")).unwrap();
+    assert!(pruned.audit_rows > 0, "{pruned:?}");
+    assert!(store.verify_audit().unwrap().intact());
+    drop(store);
+    sqlite3(
+        dir.path(),
+        "UPDATE bases SET data = json_set(data, '$.supervision_max_minutes', 60) WHERE id = 'b1'",
+    );
+    let data = String::from_utf8(
+        Command::new("sqlite3")
+            .arg(dir.path().join(DATABASE_FILE))
+            .arg("SELECT data FROM bases WHERE id = 'b1'")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut hasher = Sha256::new();
+    for part in ["bases", "b1", data.trim_end_matches('\n')] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    let resealed = hex::encode(hasher.finalize());
+    sqlite3(
+        dir.path(),
+        &format!("UPDATE record_seals SET sha256 = '{resealed}' WHERE key = 'b1'"),
+    );
+    let report = Store::open(dir.path()).unwrap().verify_audit().unwrap();
+    assert!(
+        report.faults.iter().any(|f| f
+            .problem
+            .contains("bases b1: the record and its seal were changed together")),
+        "{report:?}"
     );
 }

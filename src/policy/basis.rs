@@ -4,7 +4,8 @@
 use chrono::Months;
 
 use super::records::{
-    signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Party, Resident,
+    signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Opposition, Party,
+    Resident,
 };
 use super::Time;
 
@@ -64,6 +65,12 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
     if basis.decided_by.trim().is_empty() {
         out.push(refuse("R1.2", "who decided must be recorded"));
     }
+    if basis.signals.is_empty() {
+        out.push(refuse(
+            "R8.4",
+            "a basis must switch on the signals the situation needs (data minimisation): name at least one",
+        ));
+    }
     for signal in &basis.signals {
         match signal_kind(signal) {
             None => out.push(refuse("R8.4", format!("unknown signal `{signal}`"))),
@@ -81,7 +88,7 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
         BasisType::Consent => check_consent(basis, &mut out),
         BasisType::Sel136e => check_informed(basis, resident, &mut out),
         BasisType::Sel128b => {
-            check_decision(basis, &mut out);
+            check_decision(basis, resident, &mut out);
             match basis.end {
                 None => out.push(refuse("R10.1", "a § 128 b decision must end: at most 12 months (unlimited only under § 136 e stk. 5)")),
                 Some(end) => {
@@ -95,7 +102,10 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
                 }
             }
         }
-        BasisType::Sel128bUnlimited => check_decision(basis, &mut out),
+        BasisType::Sel128bUnlimited => {
+            check_decision(basis, resident, &mut out);
+            check_guardian_heard(basis, resident, &mut out);
+        }
     }
     out
 }
@@ -152,8 +162,14 @@ fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
     }
 }
 
+/// Whom a hearing may be of (R10.2): the resident, or a recorded attorney
+/// or guardian, by the name recorded on the resident.
+fn may_be_heard(heard: &str, resident: &Resident) -> bool {
+    heard == "resident" || resident.representatives.iter().any(|r| r.name == heard)
+}
+
 /// A municipal decision: hearing, documents, DPIA assessment.
-fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
+fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal>) {
     match &basis.hearing {
         None => out.push(refuse(
             "R10.2",
@@ -162,6 +178,15 @@ fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
         Some(hearing) if hearing.at > basis.start => out.push(refuse(
             "R10.2",
             "the hearing must come before the decision takes effect",
+        )),
+        Some(hearing) if !may_be_heard(&hearing.heard, resident) => out.push(refuse(
+            "R10.2",
+            format!(
+                "`{}` is neither the resident nor a recorded attorney or guardian of {} ({}); record the representative first",
+                hearing.heard,
+                resident.id,
+                representative_names(resident)
+            ),
         )),
         Some(_) => {}
     }
@@ -185,6 +210,91 @@ fn check_decision(basis: &LegalBasis, out: &mut Vec<Refusal>) {
             Some(dpia) if dpia.at > basis.start => out.push(refuse("R8.3", "the DPIA assessment must come before the decision")),
             Some(_) => {}
         }
+    }
+}
+
+/// § 136 e stk. 5: where an attorney or guardian covers personal matters,
+/// one of them is heard before a decision without time limit (R1.2, R10.2).
+fn check_guardian_heard(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal>) {
+    let mut covering = resident
+        .representatives
+        .iter()
+        .filter(|r| r.covers_personal_matters);
+    let Some(first) = covering.next() else {
+        return;
+    };
+    let heard = basis.hearing.as_ref().map(|h| h.heard.as_str());
+    if heard != Some(first.name.as_str()) && !covering.any(|r| Some(r.name.as_str()) == heard) {
+        out.push(refuse(
+            "R10.2",
+            format!(
+                "§ 128 b without time limit: the attorney or guardian ({}) must be heard first",
+                first.name
+            ),
+        ));
+    }
+}
+
+/// The recorded representatives, for a refusal to name.
+fn representative_names(resident: &Resident) -> String {
+    let names: Vec<_> = resident
+        .representatives
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none recorded".into()
+    } else {
+        format!("recorded: {}", names.join(", "))
+    }
+}
+
+/// Every rule a new basis breaks against what the case file already holds:
+/// an overlap with a current basis (R1.2); after a standing opposition only
+/// a § 128 b decision (R1.4); § 128 b without time limit only after an
+/// opposition (R10.1, § 136 e stk. 5).
+pub fn check_against_case(new: &LegalBasis, case: &CaseFile, now: Time) -> Vec<Refusal> {
+    let mut out: Vec<Refusal> = check_overlap(new, case, now).into_iter().collect();
+    let opposition = super::gate::standing_opposition(case, new.start);
+    match (new.basis_type, opposition) {
+        (BasisType::Sel136e, Some(o)) => out.push(refuse(
+            "R1.4",
+            format!(
+                "{} opposed on {}: after an opposition only a § 128 b decision may allow monitoring",
+                o.by.describe(),
+                o.at.format("%Y-%m-%d")
+            ),
+        )),
+        (BasisType::Sel128bUnlimited, None) => out.push(refuse(
+            "R10.1",
+            "§ 128 b without time limit (§ 136 e stk. 5) only after the resident, attorney or guardian has opposed; otherwise at most 12 months",
+        )),
+        _ => {}
+    }
+    out
+}
+
+/// Every rule an opposition breaks: it comes from the resident, or from an
+/// attorney or guardian recorded on her whose mandate covers personal
+/// matters, named exactly as recorded (R1.4).
+pub fn validate_opposition(opposition: &Opposition, resident: &Resident) -> Vec<Refusal> {
+    let Party::Representative(name) = &opposition.by else {
+        return Vec::new();
+    };
+    match resident.representatives.iter().find(|r| &r.name == name) {
+        Some(r) if r.covers_personal_matters => Vec::new(),
+        Some(_) => vec![refuse(
+            "R1.4",
+            format!("{name}'s mandate does not cover personal matters: only the resident, or an attorney or guardian whose mandate does, can oppose"),
+        )],
+        None => vec![refuse(
+            "R1.4",
+            format!(
+                "`{name}` is not a recorded attorney or guardian of {} ({})",
+                resident.id,
+                representative_names(resident)
+            ),
+        )],
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use serde::Serialize;
 
-use super::records::{BasisType, CaseFile, LegalBasis, Party, Time};
+use super::records::{BasisType, CaseFile, LegalBasis, Opposition, Party, Time};
 use crate::domain::{Kind, ResidentId};
 
 /// Days before expiry on which case officers are warned.
@@ -115,13 +115,40 @@ pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<
                     .any(|r| &r.name == name && r.covers_personal_matters)
         }
     };
+    // Consent is the resident's own word, withdrawn by her opposing after
+    // it; a § 136 e basis yields to any standing opposition, however fresh
+    // its informing (R1.4: after an opposition only § 128 b may allow it).
+    let since = match basis.basis_type {
+        BasisType::Sel136e => None,
+        _ => Some(informed_from),
+    };
     case.oppositions
         .iter()
         .filter(|o| {
-            o.resident == basis.resident && o.at <= now && o.at >= informed_from && counts(&o.by)
+            o.resident == basis.resident
+                && o.at <= now
+                && since.is_none_or(|from| o.at >= from)
+                && counts(&o.by)
         })
         .map(|o| o.at)
         .min()
+}
+
+/// The first opposition standing at `at` from the resident or an attorney
+/// or guardian covering personal matters (R1.4).
+pub(crate) fn standing_opposition(case: &CaseFile, at: Time) -> Option<&Opposition> {
+    case.oppositions
+        .iter()
+        .filter(|o| o.at <= at)
+        .filter(|o| match &o.by {
+            Party::Resident => true,
+            Party::Representative(name) => case
+                .resident
+                .representatives
+                .iter()
+                .any(|r| &r.name == name && r.covers_personal_matters),
+        })
+        .min_by_key(|o| o.at)
 }
 
 /// The basis in force at `now`, or why there is none.
@@ -259,8 +286,8 @@ pub fn permit_event<T>(
 }
 
 /// May an alarm for `signal` (`fall`, `scream`, …) leave now? As
-/// [`permit_event`], and the basis must have switched that signal on when
-/// it names any (data minimisation, R8.4).
+/// [`permit_event`], and the basis must have switched that signal on: a
+/// basis that names none lets no alarm through (data minimisation, R8.4).
 pub fn permit_alarm<T>(
     case: &CaseFile,
     signal: &str,
@@ -270,7 +297,7 @@ pub fn permit_alarm<T>(
 ) -> Result<Permitted<T>, Denial> {
     let permitted = permit_event(case, kind, event, now)?;
     let basis = usable(case, kind, now)?;
-    if !basis.signals.is_empty() && !basis.signals.contains(signal) {
+    if !basis.signals.contains(signal) {
         return Err(deny(
             "R8.4",
             format!(
@@ -376,6 +403,15 @@ pub fn assess(case: &CaseFile, now: Time) -> Assessment {
                         basis.id
                     ));
                 }
+            }
+            if basis.signals.is_empty() {
+                assessment.problems.push(deny(
+                    "R8.4",
+                    format!(
+                        "basis {} switches on no signal: no alarm can leave",
+                        basis.id
+                    ),
+                ));
             }
             if basis.kinds.iter().any(|k| k.uses_ai()) && !disclosed {
                 assessment.problems.push(deny(

@@ -9,7 +9,10 @@ mod basis;
 mod gate;
 mod records;
 
-pub use basis::{check_overlap, validate, validate_complaint, Refusal, COMPLAINT_WEEKS};
+pub use basis::{
+    check_against_case, check_overlap, validate, validate_complaint, validate_opposition, Refusal,
+    COMPLAINT_WEEKS,
+};
 pub use gate::{
     assess, may_open, permit_alarm, permit_device_fault, permit_event, permit_supervision,
     Assessment, Denial, EventGate, Permitted, SourceOpen, Supervision, EXPIRY_WARNING_DAYS,

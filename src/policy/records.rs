@@ -76,6 +76,16 @@ pub enum Party {
     Representative(String),
 }
 
+impl Party {
+    /// As a refusal names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Party::Resident => "the resident".into(),
+            Party::Representative(name) => name.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Informed {
     pub party: Party,

@@ -107,6 +107,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
     let mut count = 0u64;
     let mut anchors_named = Vec::new();
     let mut last: Option<(i64, String)> = None;
+    let mut sealed = std::collections::BTreeMap::new();
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
         let fields: Vec<String> = (1..8)
@@ -118,6 +119,10 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
         count += 1;
         if action == "retention.prune" {
             anchors_named.push(named_anchor(detail));
+        }
+        let parsed = serde_json::from_str(detail).unwrap_or_default();
+        for (table, key, sha256) in super::seals::carried(&parsed) {
+            sealed.insert((table, key), (seq, sha256));
         }
         if seq != expected {
             let problem = if seq > expected {
@@ -143,6 +148,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
         expected = seq + 1;
         last = Some((seq, hash.clone()));
     }
+    let pruned = anchor.is_some();
     if let Some(anchor) = anchor {
         if !anchors_named.contains(&Some(anchor.clone())) {
             faults.push(AuditFault {
@@ -168,6 +174,8 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditReport> {
         }),
         _ => {}
     }
+    // The chain's own faults first: a broken chain explains missing seals.
+    faults.extend(super::seals::verify(conn, &sealed, pruned)?);
     Ok(AuditReport {
         rows: count,
         faults,

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -83,7 +83,16 @@ CREATE TABLE test_permits (
 );
 CREATE INDEX test_permits_room ON test_permits (room, until_at);
 "#,
+    r#"
+-- Each resident's record sealed with the SHA-256 of its stored text; the
+-- same seal is in the audit row of the change that wrote it.
+CREATE TABLE record_seals (tbl TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (tbl, key));
+"#,
 ];
+
+/// The migration that brought seals: the records written before it are
+/// sealed as they stand, once, on the chain.
+const SEALS_SINCE: i64 = 9;
 
 pub fn migrate(store: &mut Store) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
@@ -103,6 +112,9 @@ pub fn migrate(store: &mut Store) -> Result<(), StoreError> {
             tx.pragma_update(None, "user_version", version)?;
             tx.commit()
         })?;
+        if version == SEALS_SINCE {
+            store.seal_existing_records()?;
+        }
     }
     Ok(())
 }

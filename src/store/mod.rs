@@ -13,6 +13,7 @@ mod audit;
 mod camera;
 mod migrations;
 mod retention;
+mod seals;
 mod sessions;
 mod test_permits;
 mod users;
@@ -31,6 +32,7 @@ pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
 pub use camera::LearntUp;
 pub use retention::{Pruned, Retention};
+pub use seals::Tampered;
 pub use sessions::Session;
 pub use test_permits::{TestPermit, MAX_TEST_MINUTES};
 pub use users::{Credentials, Role, User, MIN_PASSWORD_CHARS};
@@ -76,6 +78,8 @@ pub enum StoreError {
     TestPermit(String),
     #[error("{file}: stored record does not parse: {reason}")]
     Corrupt { file: String, reason: String },
+    #[error(transparent)]
+    Tampered(#[from] Tampered),
 }
 
 pub struct Store {
@@ -260,6 +264,44 @@ impl Store {
         detail: &serde_json::Value,
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.change_with(actor, now, action, subject, detail, |tx| {
+            change(tx).map(|out| (out, None))
+        })
+    }
+
+    /// A change of a resident's record: `write` returns the record as
+    /// written (table, key, text), which is sealed, and the seal goes into
+    /// the change's audit row, binding the record to the chain.
+    fn change_record(
+        &mut self,
+        actor: &str,
+        now: Time,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<Written, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.change_with(actor, now, action, subject, detail, |tx| {
+            let (table, key, data) = write(tx)?;
+            let seal = seals::seal(tx, table, &key, &data).map_err(|cause| StoreError::Sqlite {
+                file: tx.path().unwrap_or("database").to_string(),
+                cause,
+            })?;
+            Ok(((), Some(seal)))
+        })
+    }
+
+    fn change_with<T>(
+        &mut self,
+        actor: &str,
+        now: Time,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+        change: impl FnOnce(
+            &rusqlite::Transaction<'_>,
+        ) -> Result<(T, Option<serde_json::Value>), StoreError>,
+    ) -> Result<T, StoreError> {
         let file = self.file_name();
         let sqlite = |cause| StoreError::Sqlite {
             file: file.clone(),
@@ -269,8 +311,17 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
-        let out = change(&tx)?;
-        audit::append(&tx, actor, now, action, subject, detail).map_err(sqlite)?;
+        let (out, seal) = change(&tx)?;
+        let detail = match (seal, detail) {
+            (None, detail) => detail.clone(),
+            (Some(seal), serde_json::Value::Object(fields)) => {
+                let mut fields = fields.clone();
+                fields.insert("seal".into(), seal);
+                serde_json::Value::Object(fields)
+            }
+            (Some(seal), detail) => serde_json::json!({ "detail": detail, "seal": seal }),
+        };
+        audit::append(&tx, actor, now, action, subject, &detail).map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
         Ok(out)
     }
@@ -285,12 +336,13 @@ impl Store {
             return Err(StoreError::ResidentExists(resident.id.clone()));
         }
         let json = to_json(resident);
-        self.change(actor, now, "resident.add", &resident.id.0, &json, |tx| {
+        self.change_record(actor, now, "resident.add", &resident.id.0, &json, |tx| {
             write(
                 tx,
                 "INSERT INTO residents (id, data) VALUES (?1, ?2)",
                 params![resident.id.0, json.to_string()],
-            )
+            )?;
+            Ok(("residents", resident.id.0.clone(), json.to_string()))
         })
     }
 
@@ -313,6 +365,10 @@ impl Store {
             )
             .optional()
         })?;
+        let sealed = seals::SEALED.iter().any(|(t, _)| *t == table);
+        if let (true, Some(data)) = (sealed, &data) {
+            seals::check(&self.conn, table, id, data)?;
+        }
         data.map(|d| self.parse(&d)).transpose()
     }
 
@@ -330,17 +386,18 @@ impl Store {
             return Err(StoreError::BasisExists(basis.id.clone()));
         }
         let mut refusals = policy::validate(basis, &resident);
-        refusals.extend(policy::check_overlap(basis, &case, now));
+        refusals.extend(policy::check_against_case(basis, &case, now));
         if !refusals.is_empty() {
             return Err(StoreError::Refused(refusals));
         }
         let json = to_json(basis);
-        self.change(actor, now, "basis.record", &basis.id, &json, |tx| {
+        self.change_record(actor, now, "basis.record", &basis.id, &json, |tx| {
             write(
                 tx,
                 "INSERT INTO bases (id, resident, data) VALUES (?1, ?2, ?3)",
                 params![basis.id, basis.resident.0, json.to_string()],
-            )
+            )?;
+            Ok(("bases", basis.id.clone(), json.to_string()))
         })
     }
 
@@ -372,7 +429,7 @@ impl Store {
         }
         basis.stopped = Some(stop);
         let json = to_json(&basis);
-        self.change(
+        self.change_record(
             actor,
             now,
             "basis.stop",
@@ -383,7 +440,8 @@ impl Store {
                     tx,
                     "UPDATE bases SET data = ?2 WHERE id = ?1",
                     params![id, json.to_string()],
-                )
+                )?;
+                Ok(("bases", id.to_string(), json.to_string()))
             },
         )
     }
@@ -396,7 +454,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.resident(&disclosure.resident)?;
         let json = to_json(disclosure);
-        self.change(
+        self.change_record(
             actor,
             now,
             "disclosure.record",
@@ -407,7 +465,9 @@ impl Store {
                     tx,
                     "INSERT INTO disclosures (resident, data) VALUES (?1, ?2)",
                     params![disclosure.resident.0, json.to_string()],
-                )
+                )?;
+                let key = tx.last_insert_rowid().to_string();
+                Ok(("disclosures", key, json.to_string()))
             },
         )
     }
@@ -418,9 +478,13 @@ impl Store {
         actor: &str,
         now: Time,
     ) -> Result<(), StoreError> {
-        self.resident(&opposition.resident)?;
+        let resident = self.resident(&opposition.resident)?;
+        let refusals = policy::validate_opposition(opposition, &resident);
+        if !refusals.is_empty() {
+            return Err(StoreError::Refused(refusals));
+        }
         let json = to_json(opposition);
-        self.change(
+        self.change_record(
             actor,
             now,
             "opposition.record",
@@ -431,7 +495,9 @@ impl Store {
                     tx,
                     "INSERT INTO oppositions (resident, data) VALUES (?1, ?2)",
                     params![opposition.resident.0, json.to_string()],
-                )
+                )?;
+                let key = tx.last_insert_rowid().to_string();
+                Ok(("oppositions", key, json.to_string()))
             },
         )
     }
@@ -456,12 +522,13 @@ impl Store {
             return Err(StoreError::Refused(refusals));
         }
         let json = to_json(complaint);
-        self.change(actor, now, "complaint.record", &complaint.id, &json, |tx| {
+        self.change_record(actor, now, "complaint.record", &complaint.id, &json, |tx| {
             write(
                 tx,
                 "INSERT INTO complaints (id, resident, data) VALUES (?1, ?2, ?3)",
                 params![complaint.id, complaint.resident.0, json.to_string()],
-            )
+            )?;
+            Ok(("complaints", complaint.id.clone(), json.to_string()))
         })
     }
 
@@ -492,7 +559,7 @@ impl Store {
         }
         complaint.reassessment = Some(reassessment);
         let json = to_json(&complaint);
-        self.change(
+        self.change_record(
             actor,
             now,
             "complaint.reassess",
@@ -503,7 +570,8 @@ impl Store {
                     tx,
                     "UPDATE complaints SET data = ?2 WHERE id = ?1",
                     params![id, json.to_string()],
-                )
+                )?;
+                Ok(("complaints", id.to_string(), json.to_string()))
             },
         )
     }
@@ -517,41 +585,39 @@ impl Store {
         let resident = self.resident(id)?;
         Ok(CaseFile {
             resident,
-            bases: self.records(
-                "SELECT data FROM bases WHERE resident = ?1 ORDER BY rowid",
-                id,
-            )?,
-            disclosures: self.records(
-                "SELECT data FROM disclosures WHERE resident = ?1 ORDER BY rowid",
-                id,
-            )?,
-            oppositions: self.records(
-                "SELECT data FROM oppositions WHERE resident = ?1 ORDER BY rowid",
-                id,
-            )?,
-            complaints: self.records(
-                "SELECT data FROM complaints WHERE resident = ?1 ORDER BY rowid",
-                id,
-            )?,
+            bases: self.records("bases", "id", id)?,
+            disclosures: self.records("disclosures", "rowid", id)?,
+            oppositions: self.records("oppositions", "rowid", id)?,
+            complaints: self.records("complaints", "id", id)?,
         })
     }
 
+    /// A resident's records in `table` (keyed by `key`), each checked
+    /// against its seal.
     fn records<T: serde::de::DeserializeOwned>(
         &self,
-        query: &str,
+        table: &str,
+        key: &str,
         id: &ResidentId,
     ) -> Result<Vec<T>, StoreError> {
         let sqlite = |cause| StoreError::Sqlite {
             file: self.file_name(),
             cause,
         };
-        let mut statement = self.conn.prepare(query).map_err(sqlite)?;
+        let query = format!(
+            "SELECT CAST({key} AS TEXT), data FROM {table} WHERE resident = ?1 ORDER BY rowid"
+        );
+        let mut statement = self.conn.prepare(&query).map_err(sqlite)?;
         let rows = statement
-            .query_map(params![id.0], |r| r.get::<_, String>(0))
+            .query_map(params![id.0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(sqlite)?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(self.parse(&row.map_err(sqlite)?)?);
+            let (key, data) = row.map_err(sqlite)?;
+            seals::check(&self.conn, table, &key, &data)?;
+            out.push(self.parse(&data)?);
         }
         Ok(out)
     }
@@ -622,6 +688,27 @@ impl Store {
     }
 
     /// Checks the audit chain from the first row to the head.
+    /// Seals the records written before records were sealed, in one
+    /// audited change (none on a new database).
+    fn seal_existing_records(&mut self) -> Result<(), StoreError> {
+        // Every other record belongs to a resident.
+        let any: bool =
+            self.sql(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM residents)", [], |r| r.get(0)))?;
+        if !any {
+            return Ok(());
+        }
+        let now = chrono::Utc::now();
+        let detail = serde_json::json!({ "why": "records written before they were sealed" });
+        let file = self.file_name();
+        self.change_with("tryghed", now, "records.sealed", "records", &detail, |tx| {
+            let seals = seals::seal_existing(tx).map_err(|cause| StoreError::Sqlite {
+                file: file.clone(),
+                cause,
+            })?;
+            Ok(((), Some(serde_json::Value::Array(seals))))
+        })
+    }
+
     pub fn verify_audit(&self) -> Result<AuditReport, StoreError> {
         audit::verify(&self.conn).map_err(|cause| StoreError::Sqlite {
             file: self.file_name(),
@@ -647,3 +734,6 @@ fn write(
             cause,
         })
 }
+
+/// A record as written: its table, key and stored text.
+type Written = (&'static str, String, String);

@@ -106,6 +106,8 @@ impl Store {
             if let Some((seq, hash, _)) = anchor {
                 detail["anchor_seq"] = seq.into();
                 detail["anchor_hash"] = hash.into();
+                // The deleted rows carried records' seals: the chain keeps them.
+                detail["seal"] = super::seals::carry_all(&tx).map_err(sqlite_error(&tx))?;
             }
             super::audit::append(&tx, actor, now, "retention.prune", "store", &detail)
                 .map_err(sqlite_error(&tx))?;
