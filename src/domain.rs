@@ -205,10 +205,13 @@ pub enum DeviceFault {
     /// The database takes nothing: alarms still reach the phones, and
     /// wait in memory to be stored.
     StorageFailing,
+    /// A resident's record does not match the seal the audit chain holds:
+    /// it was changed outside tryghed, so the gate opens nothing.
+    RecordsTampered,
 }
 
 impl DeviceFault {
-    pub const ALL: [DeviceFault; 7] = [
+    pub const ALL: [DeviceFault; 8] = [
         DeviceFault::CameraSilent,
         DeviceFault::MicrophoneSilent,
         DeviceFault::ModelFailed,
@@ -216,6 +219,7 @@ impl DeviceFault {
         DeviceFault::DiskNearlyFull,
         DeviceFault::OutletDown,
         DeviceFault::StorageFailing,
+        DeviceFault::RecordsTampered,
     ];
 
     pub fn name(self) -> &'static str {
@@ -227,6 +231,7 @@ impl DeviceFault {
             DeviceFault::DiskNearlyFull => "disk_nearly_full",
             DeviceFault::OutletDown => "outlet_down",
             DeviceFault::StorageFailing => "storage_failing",
+            DeviceFault::RecordsTampered => "records_tampered",
         }
     }
 

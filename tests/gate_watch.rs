@@ -287,3 +287,97 @@ fn a_tour_for_a_resident_is_a_look_that_ends_by_itself() {
     assert!(looks[1].starts_with("look.start") && looks[1].contains("\"minutes\":1"));
     assert!(looks[2].starts_with("look.end") && looks[2].contains("the look ended"));
 }
+
+/// Widens the basis' looks to 60 minutes in the database, as someone
+/// going round tryghed would.
+fn widen_basis_behind_the_products_back(data: &Path, basis: &str) {
+    let out = Command::new("sqlite3")
+        .arg(data.join(tryghed::store::DATABASE_FILE))
+        .arg(format!(
+            "UPDATE bases SET data = json_set(data, '$.supervision_max_minutes', 60) WHERE id = '{basis}'"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_record_changed_behind_the_products_back_shuts_the_running_source() {
+    let dir = tempfile::tempdir().unwrap();
+    resident_with_basis(dir.path(), None);
+    let (child, stdout) = running_demo(dir.path(), &[]);
+    widen_basis_behind_the_products_back(dir.path(), "b1");
+    let line = shut_line(child, stdout);
+    assert!(
+        line.contains("records: bases b1: the record does not match the audit chain"),
+        "{line}"
+    );
+}
+
+/// The device as shipped: a basis edited in its database while it runs is
+/// a `records_tampered` alarm and shuts camera and microphone (audited);
+/// started again on the edited records, it opens nothing and says why.
+#[test]
+fn the_device_shuts_its_sources_and_raises_an_alarm_on_an_edited_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = common::tryghed(&[
+        "--data-dir",
+        data,
+        "demo",
+        "--port",
+        "0",
+        "--seconds",
+        "0.5",
+    ]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+        .args(["--data-dir", data, "demo", "--port", "0", "--seconds", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(demo.stdout.take().unwrap());
+    let mut said = String::new();
+    let mut read_until = |what: &str, said: &mut String| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut line = String::new();
+        while !line.contains(what) {
+            line.clear();
+            let read = stdout.read_line(&mut line).unwrap();
+            said.push_str(&line);
+            assert!(
+                read > 0 && Instant::now() < deadline,
+                "never `{what}`: {said}"
+            );
+        }
+    };
+    read_until("video: open", &mut said);
+    widen_basis_behind_the_products_back(dir.path(), "demo-consent");
+    read_until("video: shut", &mut said);
+    read_until("sound: shut", &mut said);
+    assert!(
+        said.contains(
+            "device fault: bases demo-consent: the record does not match the audit chain"
+        ),
+        "{said}"
+    );
+    let _ = common::wait_within(demo, common::COMMAND_DEADLINE);
+    let db = dir.path().join(tryghed::store::DATABASE_FILE);
+    let query = |sql: &str| {
+        let out = Command::new("sqlite3").arg(&db).arg(sql).output().unwrap();
+        text(&out.stdout)
+    };
+    let alarms = query("SELECT json_extract(data, '$.kind') || ' ' || open FROM alarms");
+    assert!(alarms.contains("records_tampered 1"), "{alarms}");
+    let shut = query("SELECT detail FROM audit WHERE action = 'gate.shut'");
+    assert!(shut.contains("does not match the audit chain"), "{shut}");
+
+    let again = common::tryghed(&["--data-dir", data, "demo", "--port", "0", "--seconds", "2"]);
+    let said = text(&again.stdout);
+    assert!(
+        said.contains("video: stays off: records: bases demo-consent"),
+        "{said}"
+    );
+    assert!(said.contains("sound: stays off"), "{said}");
+}

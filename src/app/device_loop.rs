@@ -6,7 +6,10 @@
 //! No storage error ends it. The gate falls back on the last case file
 //! read, whose basis still ends on time; gate audit rows wait in memory
 //! until the store takes them; alarm steps wait in the hub; and the
-//! failing store is itself a device fault alarm.
+//! failing store is itself a device fault alarm. A record that does not
+//! match its seal on the audit chain is different: the law can no longer
+//! be read, so the gate opens nothing until it is restored, and says so
+//! as a device fault alarm.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +26,11 @@ use crate::care::CareEvent;
 use crate::config::Config;
 use crate::deliver::Hub;
 use crate::domain::{DeviceFault, Kind};
-use crate::policy::{may_open, permit_alarm, permit_device_fault, CaseFile, Time};
+use crate::policy::{
+    may_open, permit_alarm, permit_device_fault, CaseFile, Denial, Permitted, Resident, SourceOpen,
+    Time,
+};
+use crate::store::{StoreError, Tampered};
 
 /// Gate audit rows kept in memory at most while the store fails.
 const MAX_WAITING_AUDITS: usize = 1_000;
@@ -62,6 +69,8 @@ pub(super) struct DeviceLoop<'a> {
     case: CaseFile,
     /// Why the store could not be read or written, while it cannot.
     read_failure: Option<String>,
+    /// A record that does not match the chain, while it does not.
+    tampered: Option<Tampered>,
     audit_failure: Option<String>,
     probe_failure: Option<String>,
     video: Gated,
@@ -88,7 +97,11 @@ impl<'a> DeviceLoop<'a> {
         starter: Starter<'a>,
         beats: Arc<Beats>,
     ) -> anyhow::Result<DeviceLoop<'a>> {
-        let case = hub.store().case_file(&options.resident)?;
+        let (case, tampered) = match hub.store().case_file(&options.resident) {
+            Ok(case) => (case, None),
+            Err(StoreError::Tampered(tampered)) => (closed_case(options), Some(tampered)),
+            Err(e) => return Err(e.into()),
+        };
         let now = hub.read_clock();
         let gated = |present, watched| Gated {
             present,
@@ -114,6 +127,7 @@ impl<'a> DeviceLoop<'a> {
             beats,
             case,
             read_failure: None,
+            tampered: None,
             audit_failure: None,
             probe_failure: None,
             seen_beats: [0; 3],
@@ -123,6 +137,9 @@ impl<'a> DeviceLoop<'a> {
             audits: VecDeque::new(),
             watchdog: systemd::watchdog().is_some(),
         };
+        if let Some(tampered) = tampered {
+            device.records_tampered(tampered, now.wall);
+        }
         for kind in [Kind::Video, Kind::Sound] {
             device.open_at_start(kind, now)?;
         }
@@ -135,7 +152,7 @@ impl<'a> DeviceLoop<'a> {
             (self.say)(format!("{}: none in this room", kind.name()));
             return Ok(());
         }
-        match may_open(&self.case, kind, now.wall) {
+        match self.may_open(kind, now.wall) {
             Ok(permit) => {
                 let why = format!("basis {}", permit.basis_id());
                 self.audit("gate.open", kind, &why, now.wall);
@@ -272,10 +289,22 @@ impl<'a> DeviceLoop<'a> {
     /// The case file as the store has it; while it cannot be read, the last
     /// one read stands (its basis still ends on time, the gate reads its dates).
     fn read_case(&mut self) {
-        match self.hub.store().case_file(&self.options.resident) {
+        let read = self.hub.store().case_file(&self.options.resident);
+        match read {
             Ok(case) => {
                 self.case = case;
                 self.read_failure = None;
+                if let Some(was) = self.tampered.take() {
+                    (self.say)(format!(
+                        "device: the records match the chain again ({})",
+                        was.table
+                    ));
+                }
+            }
+            Err(StoreError::Tampered(tampered)) => {
+                self.read_failure = None;
+                let now = self.hub.now();
+                self.records_tampered(tampered, now);
             }
             Err(e) => {
                 if self.read_failure.is_none() {
@@ -284,6 +313,27 @@ impl<'a> DeviceLoop<'a> {
                 self.read_failure = Some(e.to_string());
             }
         }
+    }
+
+    /// The gate's answer for a source now: nothing opens while a record
+    /// does not match the chain.
+    fn may_open(&self, kind: Kind, now: Time) -> Result<Permitted<SourceOpen>, Denial> {
+        match &self.tampered {
+            Some(tampered) => Err(Denial::records_tampered(tampered)),
+            None => may_open(&self.case, kind, now),
+        }
+    }
+
+    /// A record changed outside tryghed: no record of this resident is
+    /// relied on any more (no alarm, no source), and staff are told once
+    /// per spell.
+    fn records_tampered(&mut self, tampered: Tampered, now: Time) {
+        self.case = closed_case_of(self.case.resident.clone());
+        if self.tampered.as_ref() != Some(&tampered) {
+            tracing::error!("{tampered}");
+            self.raise_fault(DeviceFault::RecordsTampered, &tampered.to_string(), now);
+        }
+        self.tampered = Some(tampered);
     }
 
     /// A fault a source reported: a model failing on every frame is one
@@ -366,7 +416,7 @@ impl<'a> DeviceLoop<'a> {
     fn follow_the_law(&mut self, kind: Kind, now: Now) {
         let gated = self.gated(kind);
         let (running, present) = (gated.running, gated.present);
-        match may_open(&self.case, kind, now.wall) {
+        match self.may_open(kind, now.wall) {
             Err(denial) if running => {
                 let gated = self.gated(kind);
                 gated.stop.store(true, Ordering::Relaxed);
@@ -495,5 +545,26 @@ impl<'a> DeviceLoop<'a> {
             self.audits.pop_front();
         }
         self.audit_failure = None;
+    }
+}
+
+/// A case file with no records: what the gate may rely on for a resident
+/// whose records do not match the chain.
+fn closed_case(options: &ProductOptions) -> CaseFile {
+    closed_case_of(Resident {
+        id: options.resident.clone(),
+        room: options.room.clone(),
+        display_name: String::new(),
+        representatives: Vec::new(),
+    })
+}
+
+fn closed_case_of(resident: Resident) -> CaseFile {
+    CaseFile {
+        resident,
+        bases: Vec::new(),
+        disclosures: Vec::new(),
+        oppositions: Vec::new(),
+        complaints: Vec::new(),
     }
 }

@@ -123,15 +123,20 @@ pub(super) fn case_denial(
     kind: Kind,
     at: DateTime<Utc>,
 ) -> Option<(Denial, Option<Store>)> {
-    match Store::open(data_dir).and_then(|s| s.case_file(resident).map(|case| (s, case))) {
-        Err(e) => Some((
-            Denial {
-                rule: "R1.2",
-                reason: format!("the records cannot be read: {e}"),
-            },
-            None,
-        )),
-        Ok((store, case)) => may_open(&case, kind, at).err().map(|d| (d, Some(store))),
+    let cannot_read = |e: StoreError| Denial {
+        rule: "R1.2",
+        reason: format!("the records cannot be read: {e}"),
+    };
+    let store = match Store::open(data_dir) {
+        Ok(store) => store,
+        Err(e) => return Some((cannot_read(e), None)),
+    };
+    match store.case_file(resident) {
+        Err(StoreError::Tampered(tampered)) => {
+            Some((Denial::records_tampered(&tampered), Some(store)))
+        }
+        Err(e) => Some((cannot_read(e), None)),
+        Ok(case) => may_open(&case, kind, at).err().map(|d| (d, Some(store))),
     }
 }
 

@@ -93,6 +93,11 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::ResidentExists(_) | StoreError::BasisExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, e.to_string())
             }
+            // Loud, and for the user too: the records need restoring.
+            StoreError::Tampered(_) => {
+                tracing::error!("store: {e}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
             other => {
                 // The detail (a file, an SQL error) is for the log, not the client.
                 tracing::error!("store: {other}");

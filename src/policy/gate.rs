@@ -49,6 +49,14 @@ impl std::fmt::Display for Denial {
     }
 }
 
+impl Denial {
+    /// A record the gate would rely on does not match the audit chain: the
+    /// law can no longer be read, so nothing opens.
+    pub fn records_tampered(why: &impl std::fmt::Display) -> Denial {
+        deny("records", why.to_string())
+    }
+}
+
 fn deny(rule: &'static str, reason: impl Into<String>) -> Denial {
     Denial {
         rule,
