@@ -100,6 +100,20 @@ pub struct BasisArgs {
     /// Comma-separated signals switched on (R8.4), e.g. fall,on_floor,scream.
     #[arg(long, value_delimiter = ',')]
     signals: Vec<String>,
+    /// The target-group assessment (R1.1): reduced-function:REF or
+    /// progressive-decline:REF, REF where it is documented.
+    #[arg(long)]
+    target_group: Option<String>,
+    /// Comma-separated purposes (R8.1): injury-risk, safety, dignity, care.
+    #[arg(long, value_delimiter = ',')]
+    purpose: Vec<String>,
+    /// Comma-separated catalogue items granted (R14): sensor-alarm,
+    /// door-alarm, seizure-alarm, gps-tracking.
+    #[arg(long, value_delimiter = ',', conflicts_with = "beyond_catalogue")]
+    catalogue: Vec<String>,
+    /// Granted beyond the catalogue: the individual assessment's reference (R14).
+    #[arg(long)]
+    beyond_catalogue: Option<String>,
 }
 
 /// Parses an ISO 8601 time with offset, or a date (midnight UTC).
@@ -287,6 +301,13 @@ fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
         dpia,
         signals: a.signals.into_iter().collect(),
         stopped: None,
+        facts: BasisFacts::parse(
+            a.target_group.as_deref(),
+            &a.purpose,
+            &a.catalogue,
+            a.beyond_catalogue,
+        )
+        .map_err(UsageError)?,
     })
 }
 

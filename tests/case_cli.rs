@@ -35,8 +35,7 @@ fn setup(data: &Path) {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = run(
-        data,
+    let basis = [
         &[
             "--now",
             "2026-01-01T09:00:00Z",
@@ -63,8 +62,11 @@ fn setup(data: &Path) {
             "Guardian G@2025-12-20",
             "--signals",
             "fall,scream",
-        ],
-    );
+        ][..],
+        common::FACTS_136E,
+    ]
+    .concat();
+    let out = run(data, &basis);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 

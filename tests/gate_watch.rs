@@ -48,6 +48,7 @@ fn resident_with_basis(data: &Path, end: Option<&str>) {
         "--informed",
         "resident@2025-12-20",
     ];
+    basis.extend_from_slice(common::FACTS_136E);
     if let Some(end) = end {
         basis.extend_from_slice(&["--end", end]);
     }

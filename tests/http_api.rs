@@ -82,6 +82,7 @@ fn app(store: Store, clock: Clock) -> AppState {
     AppState {
         hub: Arc::new(hub),
         login_limit: Arc::new(LogInLimit::default()),
+        reads: Default::default(),
         live: Arc::new(Live::default()),
         tls: false,
         certificate: None,
@@ -1070,6 +1071,7 @@ async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
     let actions = audit_actions(&state);
     assert!(
         actions.iter().any(|a| a.starts_with("look.start hanne"))
+            && actions.iter().any(|a| a.starts_with("look.view hanne"))
             && actions.iter().any(|a| a.starts_with("look.end device")),
         "{actions:?}"
     );
@@ -1798,4 +1800,127 @@ async fn an_alarm_stream_closes_when_its_session_ends() {
             "{how}: and cannot be opened again"
         );
     }
+}
+
+/// A look lasts only while the gate allows it: an opposition recorded
+/// during it ends it at once, on record with its rule (R1.4, R3.2), and
+/// its silhouette stream ends.
+#[tokio::test]
+async fn a_look_ends_on_record_when_the_law_changes_during_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Tokio's clock, not paused: the look's watch runs in real time.
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    let hanne = login(&state, "hanne").await;
+    let karin = login(&state, "karin").await;
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some((
+            "application/json",
+            r#"{"resident":"demo-1","minutes":5,"reason":"a call from the room"}"#,
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let look = body["look"].as_str().unwrap().to_string();
+    let (status, body) = call(
+        &state,
+        "POST",
+        "/api/residents/demo-1/opposition",
+        Some(&karin),
+        Some(("application/json", r#"{"by":"resident"}"#)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resident = tryghed::domain::ResidentId("demo-1".into());
+    for _ in 0..50 {
+        if !state.live.watched(&resident, state.hub.now()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        !state.live.watched(&resident, state.hub.now()),
+        "the look still lasts 5 s after the opposition"
+    );
+    let view = format!("/api/looks/{look}/view");
+    assert_eq!(
+        call(&state, "GET", &view, Some(&hanne), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let ended: Vec<String> = audit_actions(&state)
+        .into_iter()
+        .filter(|a| a.starts_with("look.end device") && a.contains(&look))
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(ended[0].contains("opposition recorded"), "{ended:?}");
+}
+
+/// Every read of a resident's case file is on record under the reader;
+/// the residents' list, which phones poll, once an hour per user; a
+/// refused log-in under the name when it is a user's, never the text
+/// typed when it is not (it may be a password).
+#[tokio::test(start_paused = true)]
+async fn reads_of_residents_data_and_refused_log_ins_are_on_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    let karin = login(&state, "karin").await;
+    let hanne = login(&state, "hanne").await;
+    for _ in 0..2 {
+        let (status, _) = call(
+            &state,
+            "GET",
+            "/api/residents/demo-1/case",
+            Some(&karin),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            call(&state, "GET", "/api/residents", Some(&hanne), None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+    tokio::time::advance(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(
+        call(&state, "GET", "/api/residents", Some(&hanne), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    for (name, password) in [("hanne", "not her password"), ("Tr0ub4dor&3", "x")] {
+        let body = format!(r#"{{"name":"{name}","password":"{password}"}}"#);
+        let (status, _) = call(
+            &state,
+            "POST",
+            "/api/login",
+            None,
+            Some(("application/json", &body)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let actions = audit_actions(&state);
+    let count = |prefix: &str| actions.iter().filter(|a| a.starts_with(prefix)).count();
+    assert_eq!(count("case.read karin"), 2, "{actions:?}");
+    assert_eq!(count("residents.read hanne"), 2, "{actions:?}");
+    assert_eq!(count("session.refused hanne"), 1, "{actions:?}");
+    assert_eq!(count("session.refused unknown"), 1, "{actions:?}");
+    assert!(
+        !actions.iter().any(|a| a.contains("Tr0ub4dor")),
+        "a name nobody has is not kept: {actions:?}"
+    );
+    assert!(state.hub.store().verify_audit().unwrap().intact());
 }

@@ -59,7 +59,16 @@ fn basis(basis_type: BasisType) -> LegalBasis {
         dpia: None,
         signals: ["fall", "scream"].iter().map(|s| s.to_string()).collect(),
         stopped: None,
+        facts: BasisFacts::default(),
     };
+    if basis_type != BasisType::Consent {
+        b.facts = facts();
+        b.documents = documents();
+        b.dpia = Some(DpiaAssessment {
+            at: before,
+            outcome: DpiaOutcome::NotNeeded,
+        });
+    }
     match basis_type {
         BasisType::Consent => {
             b.consent = Some(ConsentGiven {
@@ -84,22 +93,36 @@ fn basis(basis_type: BasisType) -> LegalBasis {
                 heard: "Guardian G".into(),
                 at: before,
             });
-            b.documents = CaseDocuments {
-                diagnosis: Some("memory clinic 2025-114".into()),
-                earlier_efforts: Some("care plan 7".into()),
-                action_plan: Some("plan 2026-02".into()),
-                skema_3: Some("skema3-7781".into()),
-            };
-            b.dpia = Some(DpiaAssessment {
-                at: before,
-                outcome: DpiaOutcome::NotNeeded,
-            });
             if basis_type == BasisType::Sel128b {
                 b.end = Some(start.checked_add_months(Months::new(12)).unwrap());
             }
         }
     }
     b
+}
+
+/// The facts of a basis under the order (R1.1, R8.1, R14).
+fn facts() -> BasisFacts {
+    BasisFacts {
+        target_group: Some(TargetGroup {
+            ground: TargetGround::ProgressiveDecline,
+            reference: "memory clinic 2025-114".into(),
+        }),
+        purposes: [Purpose::InjuryRisk, Purpose::Safety].into_iter().collect(),
+        catalogue: Some(CatalogueGrant::Items(
+            [CatalogueItem::SensorAlarm].into_iter().collect(),
+        )),
+    }
+}
+
+/// References to the case documents (R11).
+fn documents() -> CaseDocuments {
+    CaseDocuments {
+        diagnosis: Some("memory clinic 2025-114".into()),
+        earlier_efforts: Some("care plan 7".into()),
+        action_plan: Some("plan 2026-02".into()),
+        skema_3: Some("skema3-7781".into()),
+    }
 }
 
 fn disclosed() -> AiDisclosure {
@@ -1217,4 +1240,128 @@ fn an_opposition_names_someone_on_record_who_may_oppose() {
         by(Party::Representative("Attorney F".into())),
         Refuse("R1.4")
     );
+}
+
+/// The facts a basis under the order records (R1.1 the target group, R8.1
+/// the purpose, R8.6 the AI rules for § 136 e, R11 its case documents, R14
+/// the catalogue), each row refused by the rule it breaks; a consent basis
+/// needs none of them (the order does not apply, § 1 stk. 2).
+#[test]
+fn the_facts_of_a_basis_under_the_order_are_recorded_and_checked() {
+    type Change = fn(&mut LegalBasis);
+    let rows: [(&str, BasisType, Change, Option<&str>); 11] = [
+        ("whole § 136 e", BasisType::Sel136e, |_| {}, None),
+        (
+            "no target group",
+            BasisType::Sel136e,
+            |b| b.facts.target_group = None,
+            Some("R1.1"),
+        ),
+        (
+            "target group without its reference",
+            BasisType::Sel128b,
+            |b| b.facts.target_group.as_mut().unwrap().reference = " ".into(),
+            Some("R1.1"),
+        ),
+        (
+            "§ 136 e without a purpose",
+            BasisType::Sel136e,
+            |b| b.facts.purposes.clear(),
+            Some("R8.6"),
+        ),
+        (
+            "§ 128 b for dignity alone",
+            BasisType::Sel128b,
+            |b| b.facts.purposes = [Purpose::Dignity].into_iter().collect(),
+            Some("R8.1"),
+        ),
+        (
+            "§ 136 e with video and no DPIA assessment",
+            BasisType::Sel136e,
+            |b| b.dpia = None,
+            Some("R8.6"),
+        ),
+        (
+            "§ 136 e without case documents",
+            BasisType::Sel136e,
+            |b| b.documents = CaseDocuments::default(),
+            Some("R11"),
+        ),
+        (
+            "not related to the catalogue",
+            BasisType::Sel128b,
+            |b| b.facts.catalogue = None,
+            Some("R14"),
+        ),
+        (
+            "a fall under a door alarm",
+            BasisType::Sel136e,
+            |b| {
+                b.facts.catalogue = Some(CatalogueGrant::Items(
+                    [CatalogueItem::DoorAlarm].into_iter().collect(),
+                ))
+            },
+            Some("R14"),
+        ),
+        (
+            "beyond the catalogue with no assessment",
+            BasisType::Sel136e,
+            |b| b.facts.catalogue = Some(CatalogueGrant::Beyond("".into())),
+            Some("R14"),
+        ),
+        (
+            "consent records none",
+            BasisType::Consent,
+            |b| b.facts = BasisFacts::default(),
+            None,
+        ),
+    ];
+    for (what, basis_type, change, rule) in rows {
+        let mut b = basis(basis_type);
+        change(&mut b);
+        let refusals = validate(&b, &resident());
+        let mut rules: Vec<&str> = refusals.iter().map(|r| r.rule).collect();
+        rules.dedup();
+        match rule {
+            None => assert!(refusals.is_empty(), "{what}: {refusals:?}"),
+            Some(rule) => assert_eq!(rules, [rule], "{what}: {refusals:?}"),
+        }
+    }
+    let parsed = BasisFacts::parse(
+        Some("progressive-decline:memory clinic"),
+        &["care".into()],
+        &["seizure-alarm".into()],
+        None,
+    )
+    .unwrap();
+    assert_eq!(parsed.purposes, [Purpose::Care].into_iter().collect());
+    for (group, purpose, item, says) in [
+        (
+            Some("dementia:x"),
+            "care",
+            "sensor-alarm",
+            "--target-group `dementia`",
+        ),
+        (
+            Some("no reference"),
+            "care",
+            "sensor-alarm",
+            "expected reduced-function:REF",
+        ),
+        (
+            None,
+            "comfort",
+            "sensor-alarm",
+            "--purpose `comfort`: one of injury-risk",
+        ),
+        (
+            None,
+            "care",
+            "camera",
+            "--catalogue `camera`: one of sensor-alarm",
+        ),
+    ] {
+        let err = BasisFacts::parse(group, &[purpose.into()], &[item.into()], None).unwrap_err();
+        assert!(err.contains(says), "{err}");
+    }
 }

@@ -61,6 +61,14 @@ fn basis_128b(id: &str, resident: &str, start: &str, months: u32) -> LegalBasis 
         }),
         signals: ["fall".to_string()].into_iter().collect(),
         stopped: None,
+        facts: BasisFacts {
+            target_group: Some(TargetGroup {
+                ground: TargetGround::ReducedFunction,
+                reference: "t-1".into(),
+            }),
+            purposes: [Purpose::InjuryRisk].into_iter().collect(),
+            catalogue: Some(CatalogueGrant::Beyond("assessment 12".into())),
+        },
     }
 }
 
@@ -731,4 +739,56 @@ fn records_stay_bound_to_the_chain_after_its_oldest_rows_are_deleted() {
             .contains("bases b1: the record and its seal were changed together")),
         "{report:?}"
     );
+}
+
+/// A device stopped during a look (a crash, a power cut) leaves its start
+/// on record with no end: the next start ends it there, once; a look from
+/// a terminal that may still run in its own process is left alone until
+/// its time is past (R3.2: a look is time-bounded, on record too).
+#[test]
+fn a_look_left_open_by_a_stop_is_ended_on_record_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = filled_store(dir.path());
+    let now = t("2026-01-02T10:00:00Z");
+    let start = |store: &mut Store, look: &str, until: &str, from: Option<&str>| {
+        let mut detail = serde_json::json!({ "look": look, "until": until });
+        if let Some(from) = from {
+            detail["from"] = from.into();
+        }
+        store
+            .audit_action("look.start", "r-017", &detail, "hanne", now)
+            .unwrap();
+    };
+    start(&mut store, "app", "2026-01-02T10:05:00Z", None);
+    start(&mut store, "ended", "2026-01-02T10:05:00Z", None);
+    store
+        .audit_action(
+            "look.end",
+            "r-017",
+            &serde_json::json!({ "look": "ended" }),
+            "hanne",
+            now,
+        )
+        .unwrap();
+    start(
+        &mut store,
+        "tour-running",
+        "2026-01-02T10:05:00Z",
+        Some("terminal"),
+    );
+    start(
+        &mut store,
+        "tour-killed",
+        "2026-01-02T09:05:00Z",
+        Some("terminal"),
+    );
+    let left: Vec<String> = store
+        .end_looks_left_open(now)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.look)
+        .collect();
+    assert_eq!(left, ["app", "tour-killed"]);
+    assert!(store.end_looks_left_open(now).unwrap().is_empty(), "once");
+    assert!(store.verify_audit().unwrap().intact());
 }

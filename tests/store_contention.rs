@@ -42,6 +42,7 @@ fn app(dir: &std::path::Path) -> AppState {
     AppState {
         hub: Arc::new(hub),
         login_limit: Arc::new(LogInLimit::default()),
+        reads: Default::default(),
         live: Arc::new(Live::default()),
         tls: false,
         certificate: None,

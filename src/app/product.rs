@@ -104,7 +104,8 @@ async fn serve(
     options: ProductOptions,
     say: Arc<Say>,
 ) -> anyhow::Result<()> {
-    let store = Store::open(&options.data_dir)?;
+    let mut store = Store::open(&options.data_dir)?;
+    end_looks_left_open(&mut store, &say);
     let hub = Arc::new(Hub::new(
         store,
         config.alarms.clone(),
@@ -163,6 +164,7 @@ async fn serve(
     let state = AppState {
         hub: hub.clone(),
         login_limit: Arc::new(LogInLimit::default()),
+        reads: Default::default(),
         live: live.clone(),
         tls: options.tls,
         certificate,
@@ -691,6 +693,22 @@ fn listen_to(
     }
 }
 
+/// Puts on record the end of every look the device stopped during; a
+/// store that cannot take it now is tried again at the next start.
+fn end_looks_left_open(store: &mut Store, say: &Say) {
+    match store.end_looks_left_open(chrono::Utc::now()) {
+        Ok(left) => {
+            for open in left {
+                say(format!(
+                    "look {} ended on record: the device stopped while it lasted",
+                    open.look
+                ));
+            }
+        }
+        Err(e) => tracing::warn!("looks left open by a stop are not ended on record yet: {e}"),
+    }
+}
+
 /// A demo log-in: name, role, password.
 pub type DemoLogin = (String, crate::store::Role, String);
 
@@ -742,6 +760,8 @@ pub fn demo_records(
             .map(|(s, _)| s.to_string())
             .collect(),
         stopped: None,
+        // Consent: the order, and so its facts, do not apply (§ 1 stk. 2).
+        facts: Default::default(),
     };
     store.record_basis(&basis, "demo", now)?;
     store.record_disclosure(

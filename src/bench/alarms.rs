@@ -282,6 +282,7 @@ async fn serve(
     let state = AppState {
         hub: hub.clone(),
         login_limit: Arc::new(LogInLimit::default()),
+        reads: Default::default(),
         live: Arc::new(Live::default()),
         tls: false,
         certificate: None,

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{text, ApiError, ApiJson, AppState, Authed};
+use super::http::{audit_by, text, ApiError, ApiJson, AppState, Authed};
 use crate::store::Role;
 
 /// A resident's whole case as the gate reads it, with what it allows now
@@ -19,11 +19,11 @@ pub(super) async fn case_file(
     authed: Authed,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authed.require(&[Role::CaseOfficer, Role::Auditor])?;
-    let case = state
-        .hub
-        .read(move |s| s.case_file(&crate::domain::ResidentId(id)))
-        .await?;
+    let session = authed.require(&[Role::CaseOfficer, Role::Auditor])?;
+    let asked = crate::domain::ResidentId(id.clone());
+    let case = state.hub.read(move |s| s.case_file(&asked)).await?;
+    let detail = json!({ "bases": case.bases.len() });
+    audit_by(&state, &session.user.name, "case.read", &id, detail).await?;
     let assessment = crate::policy::assess(&case, state.hub.now());
     Ok(Json(json!({ "case": case, "now": assessment })))
 }
@@ -127,6 +127,21 @@ pub(super) struct BasisRequest {
     documents: DocumentsRequest,
     #[serde(default)]
     dpia: Option<DpiaRequest>,
+    #[serde(default)]
+    target_group: Option<TargetGroupRequest>,
+    #[serde(default)]
+    purposes: std::collections::BTreeSet<crate::policy::Purpose>,
+    #[serde(default)]
+    catalogue: std::collections::BTreeSet<crate::policy::CatalogueItem>,
+    #[serde(default)]
+    beyond_catalogue: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetGroupRequest {
+    ground: crate::policy::TargetGround,
+    reference: String,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +182,33 @@ fn reference(value: Option<String>, what: &str, max: usize) -> Result<Option<Str
         None | Some("") => Ok(None),
         Some(v) => text(v, what, max).map(|v| Some(v.to_string())),
     }
+}
+
+/// The facts of R1.1, R8.1 and R14 as the request gives them.
+fn facts(
+    target_group: Option<TargetGroupRequest>,
+    purposes: std::collections::BTreeSet<crate::policy::Purpose>,
+    catalogue: std::collections::BTreeSet<crate::policy::CatalogueItem>,
+    beyond: Option<String>,
+) -> Result<crate::policy::BasisFacts, ApiError> {
+    use crate::policy::{BasisFacts, CatalogueGrant, TargetGroup};
+    let target_group = match target_group {
+        Some(t) => Some(TargetGroup {
+            ground: t.ground,
+            reference: text(&t.reference, "the target-group reference", 200)?.to_string(),
+        }),
+        None => None,
+    };
+    let catalogue = match reference(beyond, "the reference beyond the catalogue", 200)? {
+        Some(reference) => Some(CatalogueGrant::Beyond(reference)),
+        None if catalogue.is_empty() => None,
+        None => Some(CatalogueGrant::Items(catalogue)),
+    };
+    Ok(BasisFacts {
+        target_group,
+        purposes,
+        catalogue,
+    })
 }
 
 /// A new legal basis for the resident (R1-R3, R8-R11), decided by the
@@ -225,6 +267,12 @@ pub(super) async fn record_basis(
         }
         None => None,
     };
+    let facts = facts(
+        request.target_group,
+        request.purposes,
+        request.catalogue,
+        request.beyond_catalogue,
+    )?;
     let d = request.documents;
     let documents = CaseDocuments {
         diagnosis: reference(d.diagnosis, "the diagnosis reference", 200)?,
@@ -252,6 +300,7 @@ pub(super) async fn record_basis(
         dpia,
         signals: request.signals,
         stopped: None,
+        facts,
     };
     let now = state.hub.now();
     let (recorded, by) = (basis.clone(), session.user.name.clone());

@@ -25,6 +25,7 @@ use super::case_api::{
     case_file, catalogue, record_basis, record_disclosure, record_opposition, stop_basis,
 };
 use super::hub::{Announced, Hub, HubError};
+use super::look_api::{end_look, start_look, view_look};
 use super::sessions::LogInLimit;
 use super::sight::{device_faults, shown_alarm, sight};
 use crate::alarm::AlarmError;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub login_limit: Arc<LogInLimit>,
     pub live: Arc<super::live::Live>,
+    /// Which polled reads of residents' data are on record already.
+    pub reads: Arc<super::reads::ReadAudit>,
     /// Cookies carry `Secure` when served over TLS.
     pub tls: bool,
     /// The device's own certificate, when it serves TLS, for the installer.
@@ -169,7 +172,10 @@ impl Authed {
     /// Resolves once this session has ended (log-out, expiry, a disabled
     /// user or a new password), so that streams close with it and the
     /// phone learns it receives nothing.
-    fn ended(&self, hub: Arc<Hub>) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(super) fn ended(
+        &self,
+        hub: Arc<Hub>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let token = self.token.clone();
         async move {
             loop {
@@ -377,12 +383,18 @@ async fn login(
     // store's lock so that alarms never wait for a log-in.
     let name = login.name;
     let credentials = state.hub.read(move |s| s.credentials(&name)).await?;
+    let known = credentials.known_name();
     let password = login.password;
     let user = state
         .hub
         .blocking(move |_| credentials.check(&password))
         .await;
     let Some(user) = user else {
+        let who = known.unwrap_or_else(|| "unknown".into());
+        let detail = json!({ "address": address, "why": "wrong name or password" });
+        if let Err(e) = audit_by(&state, &who, "session.refused", &who, detail).await {
+            tracing::warn!("a refused log-in is not on record: {}", e.message);
+        }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong name or password",
@@ -600,7 +612,35 @@ async fn residents(
         let device = json!({ "faults": device_faults(&resident.room, &alarms) });
         out.push(json!({ "id": resident.id, "room": resident.room, "name": resident.display_name, "posture": posture, "seen_in": seen, "device": device, "legal": assessment }));
     }
+    let steady_s = state.hub.read_clock().steady_s;
+    if state.reads.due(&session.user.name, "residents", steady_s) {
+        let ids: Vec<&serde_json::Value> = out.iter().map(|r| &r["id"]).collect();
+        let detail = json!({ "residents": ids, "polled": "on record once an hour per user" });
+        // A failing store is an alarm of its own; the phone keeps its list.
+        let user = &session.user.name;
+        let audited = audit_by(&state, user, "residents.read", "residents", detail);
+        if let Err(e) = audited.await {
+            tracing::warn!("a read of the residents is not on record: {}", e.message);
+        }
+    }
     Ok(Json(json!({ "residents": out })))
+}
+
+/// Puts an action (a read of residents' data, a refused log-in) on the
+/// audit chain under `actor`.
+pub(super) async fn audit_by(
+    state: &AppState,
+    actor: &str,
+    action: &'static str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    let (now, actor, subject) = (state.hub.now(), actor.to_string(), subject.to_string());
+    state
+        .hub
+        .write(move |s| s.audit_action(action, &subject, &detail, &actor, now))
+        .await?;
+    Ok(())
 }
 
 /// The device's certificate, for the installer to check a phone's trust
@@ -642,198 +682,6 @@ pub(super) fn text<'a>(value: &'a str, what: &str, max: usize) -> Result<&'a str
         ));
     }
     Ok(value)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LookRequest {
-    resident: String,
-    minutes: u32,
-    reason: String,
-}
-
-/// A time-bounded look (R3.2): allowed only where the resident's basis
-/// allows supervision, for at most its minutes; asked for with a reason;
-/// refused or granted, it is audited.
-async fn start_look(
-    State(state): State<AppState>,
-    authed: Authed,
-    ApiJson(request): ApiJson<LookRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authed.require(&[Role::Staff])?;
-    let reason = text(&request.reason, "give a reason for the look", 300)?;
-    let now = state.hub.now();
-    let resident = crate::domain::ResidentId(request.resident.clone());
-    let by = session.user.name.clone();
-    let asked = resident.clone();
-    let case = state
-        .hub
-        .read(move |s| s.case_file(&asked))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("unknown resident {}", request.resident),
-            )
-        })?;
-    let audit = |action: &'static str, detail: serde_json::Value| {
-        let (subject, by) = (resident.0.clone(), by.clone());
-        state
-            .hub
-            .write(move |s| s.audit_action(action, &subject, &detail, &by, now))
-    };
-    if !session.user.covers(&case.resident.room) {
-        audit(
-            "look.refused",
-            json!({ "reason": reason, "minutes": request.minutes, "why": "not one of the rooms this user answers for" }),
-        )
-        .await?;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a look is for the staff of the resident's room",
-        ));
-    }
-    match crate::policy::permit_supervision(&case, crate::domain::Kind::Video, request.minutes, now)
-    {
-        Err(denial) => {
-            audit(
-                "look.refused",
-                json!({ "reason": reason, "minutes": request.minutes, "rule": denial.rule, "why": denial.reason }),
-            )
-            .await?;
-            Err(ApiError::new(StatusCode::FORBIDDEN, denial.to_string()))
-        }
-        Ok(permit) => {
-            let until = permit.get().until;
-            let mut bytes = [0u8; 12];
-            getrandom::fill(&mut bytes).map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "no randomness for a look",
-                )
-            })?;
-            let id = hex::encode(bytes);
-            audit(
-                "look.start",
-                json!({ "look": id, "reason": reason, "minutes": request.minutes, "until": until.to_rfc3339(), "basis": permit.basis_id() }),
-            )
-            .await?;
-            state.live.start_look(super::live::Look {
-                id: id.clone(),
-                resident: resident.clone(),
-                by: by.clone(),
-                reason: reason.to_string(),
-                until,
-            });
-            // The look closes by itself at its end, and that is audited too.
-            let (live, hub) = (state.live.clone(), state.hub.clone());
-            let look_id = id.clone();
-            let wait = (until - now).to_std().unwrap_or_default();
-            tokio::spawn(async move {
-                tokio::time::sleep(wait).await;
-                if let Some(look) = live.end_look(&look_id) {
-                    let now = hub.now();
-                    let ended = hub.write(move |s| {
-                        s.audit_action(
-                            "look.end",
-                            &look.resident.0,
-                            &json!({ "look": look.id }),
-                            "device",
-                            now,
-                        )
-                    });
-                    if let Err(e) = ended.await {
-                        tracing::error!("a look's end is not on record: {e}");
-                    }
-                }
-            });
-            Ok(Json(json!({ "look": id, "until": until.to_rfc3339() })))
-        }
-    }
-}
-
-/// Ends the user's own look before its time: the posture and the
-/// silhouette stop at once, and the end is on record.
-async fn end_look(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let session = authed.require(&[Role::Staff])?;
-    let now = state.hub.now();
-    let look = state
-        .live
-        .look(&id, now)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
-    if look.by != session.user.name {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a look is for the one who asked for it",
-        ));
-    }
-    if let Some(look) = state.live.end_look(&id) {
-        let by = session.user.name.clone();
-        state
-            .hub
-            .write(move |s| {
-                let detail = json!({ "look": look.id, "early": true });
-                s.audit_action("look.end", &look.resident.0, &detail, &by, now)
-            })
-            .await?;
-    }
-    Ok(Json(json!({ "ended": true })))
-}
-
-/// The live silhouette of a look, as server-sent events, until the look
-/// ends (by its time or by its owner); then an `end` event and the stream
-/// closes.
-async fn view_look(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let session = authed.require(&[Role::Staff])?;
-    let now = state.hub.now();
-    let look = state
-        .live
-        .look(&id, now)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
-    if look.by != session.user.name {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a look is for the one who asked for it",
-        ));
-    }
-    let silhouettes = state.live.silhouettes(&look.resident);
-    let ends = tokio::time::Instant::now() + (look.until - now).to_std().unwrap_or_default();
-    // Whether the look still lasts: it may be ended early by its owner.
-    let (live, hub) = (state.live.clone(), state.hub.clone());
-    let lasts = Arc::new(move || live.look(&id, hub.now()).is_some());
-    let end = || Event::default().event("end").data("{}");
-    let stream = stream::unfold(
-        (silhouettes, false),
-        move |(mut silhouettes, ended)| {
-            let lasts = lasts.clone();
-            async move {
-                if ended {
-                    return None;
-                }
-                tokio::select! {
-                    changed = silhouettes.changed() => {
-                        if changed.is_err() || !lasts() {
-                            return Some((Ok(end()), (silhouettes, true)));
-                        }
-                        let view = silhouettes.borrow_and_update().clone();
-                        let data = serde_json::to_string(&view).unwrap_or_default();
-                        Some((Ok(Event::default().event("silhouette").data(data)), (silhouettes, false)))
-                    }
-                    _ = tokio::time::sleep_until(ends) => Some((Ok(end()), (silhouettes, true))),
-                }
-            }
-        },
-    )
-    .take_until(authed.ended(state.hub.clone()));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 async fn openapi(_: Authed) -> Json<serde_json::Value> {

@@ -95,7 +95,12 @@ fn basis_properties() -> Value {
             "diagnosis": nullable_words(200), "earlier_efforts": nullable_words(200),
             "action_plan": nullable_words(200), "skema_3": nullable_words(200) } },
         "dpia": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["at", "outcome"],
-                  "properties": { "at": date_time(), "outcome": words(200) } }
+                  "properties": { "at": date_time(), "outcome": words(200) } },
+        "target_group": { "type": "object", "nullable": true, "additionalProperties": false, "required": ["ground", "reference"],
+                          "properties": { "ground": { "type": "string", "enum": ["reduced-function", "progressive-decline"] }, "reference": words(200) } },
+        "purposes": { "type": "array", "items": { "type": "string", "enum": ["injury-risk", "safety", "dignity", "care"] } },
+        "catalogue": { "type": "array", "items": { "type": "string", "enum": ["sensor-alarm", "door-alarm", "seizure-alarm", "gps-tracking"] } },
+        "beyond_catalogue": nullable_words(200)
     })
 }
 

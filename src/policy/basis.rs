@@ -4,8 +4,8 @@
 use chrono::Months;
 
 use super::records::{
-    signal_kind, BasisType, CaseFile, Complainant, Complaint, LegalBasis, Opposition, Party,
-    Resident,
+    catalogue_item, signal_kind, BasisType, CaseFile, CatalogueGrant, CatalogueItem, Complainant,
+    Complaint, LegalBasis, Opposition, Party, Purpose, Resident,
 };
 use super::Time;
 
@@ -84,9 +84,17 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
             Some(_) => {}
         }
     }
+    if basis.basis_type != BasisType::Consent {
+        check_facts(basis, &mut out);
+    }
     match basis.basis_type {
         BasisType::Consent => check_consent(basis, &mut out),
-        BasisType::Sel136e => check_informed(basis, resident, &mut out),
+        BasisType::Sel136e => {
+            check_informed(basis, resident, &mut out);
+            check_documents(basis, &mut out);
+            // R8.1–R8.4 bind staff under § 136 e too (R8.6).
+            check_dpia(basis, "R8.6", &mut out);
+        }
         BasisType::Sel128b => {
             check_decision(basis, resident, &mut out);
             match basis.end {
@@ -190,6 +198,12 @@ fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
         )),
         Some(_) => {}
     }
+    check_documents(basis, out);
+    check_dpia(basis, "R8.3", out);
+}
+
+/// The case documents, by reference (R11).
+fn check_documents(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     let docs = &basis.documents;
     for (name, reference) in [
         ("diagnosis", &docs.diagnosis),
@@ -204,11 +218,62 @@ fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
             ));
         }
     }
-    if basis.kinds.iter().any(|k| k.uses_ai()) {
-        match &basis.dpia {
-            None => out.push(refuse("R8.3", "the assessment of whether an impact assessment (DPIA) is needed must be recorded before the decision")),
-            Some(dpia) if dpia.at > basis.start => out.push(refuse("R8.3", "the DPIA assessment must come before the decision")),
-            Some(_) => {}
+}
+
+/// Where AI processes personal data, the assessment of whether an impact
+/// assessment is needed, made before the basis starts (R8.3; R8.6 for
+/// § 136 e).
+fn check_dpia(basis: &LegalBasis, rule: &'static str, out: &mut Vec<Refusal>) {
+    if !basis.kinds.iter().any(|k| k.uses_ai()) {
+        return;
+    }
+    match &basis.dpia {
+        None => out.push(refuse(rule, "the assessment of whether an impact assessment (DPIA) is needed must be recorded before the technology is used")),
+        Some(dpia) if dpia.at > basis.start => out.push(refuse(rule, "the DPIA assessment must come before the basis starts")),
+        Some(_) => {}
+    }
+}
+
+/// The facts of a basis under the order: who it is for (R1.1), what it
+/// serves (R8.1, and R8.6 for § 136 e), and the catalogue grant (R14).
+fn check_facts(basis: &LegalBasis, out: &mut Vec<Refusal>) {
+    let facts = &basis.facts;
+    match &facts.target_group {
+        None => out.push(refuse("R1.1", "the target-group assessment must be recorded: a significant and lasting reduction of mental function (reduced-function) or an acquired, progressive decline such as dementia (progressive-decline), with the reference where it is documented")),
+        Some(group) if group.reference.trim().is_empty() => out.push(refuse("R1.1", "the target-group assessment needs the reference where it is documented")),
+        Some(_) => {}
+    }
+    let purpose_rule = if basis.basis_type == BasisType::Sel136e {
+        "R8.6"
+    } else {
+        "R8.1"
+    };
+    if facts.purposes.is_empty() {
+        out.push(refuse(
+            purpose_rule,
+            "the purpose must be recorded: injury-risk, safety, dignity or care",
+        ));
+    } else if basis.basis_type.is_decision() && !facts.purposes.contains(&Purpose::InjuryRisk) {
+        out.push(refuse("R8.1", "a § 128 b decision serves a risk of personal injury (§ 128 b stk. 2): the purposes must include injury-risk"));
+    }
+    check_catalogue(basis, out);
+}
+
+/// Every signal a basis switches on is granted by a catalogue item it
+/// names, or the basis refers to an individual assessment beyond the
+/// catalogue (R14).
+fn check_catalogue(basis: &LegalBasis, out: &mut Vec<Refusal>) {
+    match &basis.facts.catalogue {
+        None => out.push(refuse("R14", "relate the basis to the municipality's catalogue: the items it grants (sensor-alarm, door-alarm, seizure-alarm, gps-tracking), or the reference of an individual assessment beyond it")),
+        Some(CatalogueGrant::Beyond(reference)) if reference.trim().is_empty() => out.push(refuse("R14", "a grant beyond the catalogue needs the reference of its individual assessment")),
+        Some(CatalogueGrant::Beyond(_)) => {}
+        Some(CatalogueGrant::Items(items)) => {
+            for signal in &basis.signals {
+                let item = catalogue_item(signal);
+                if item.is_some_and(|item| !items.contains(&item)) {
+                    out.push(refuse("R14", format!("signal `{signal}` is granted as {}, which the basis does not name", item.map_or("", CatalogueItem::name))));
+                }
+            }
         }
     }
 }

@@ -338,16 +338,7 @@ pub fn permit_supervision(
     minutes: u32,
     now: Time,
 ) -> Result<Permitted<Supervision>, Denial> {
-    let basis = usable(case, kind, now)?;
-    let Some(max) = basis.supervision_max_minutes else {
-        return Err(deny(
-            "R3.3",
-            format!(
-                "basis {} allows reactive alarms only, not supervision",
-                basis.id
-            ),
-        ));
-    };
+    let (basis, max) = supervising(case, kind, now)?;
     if minutes == 0 || minutes > max {
         return Err(deny(
             "R3.2",
@@ -370,6 +361,28 @@ pub fn permit_supervision(
         basis_id: basis.id.clone(),
         decided_at: now,
     })
+}
+
+/// May a look that was allowed go on now? Only while its basis still
+/// allows supervision (R3.2): an opposition, an early stop or an expiry
+/// ends it at once (R1.4, R10.3).
+pub fn look_may_go_on(case: &CaseFile, kind: Kind, now: Time) -> Result<(), Denial> {
+    supervising(case, kind, now).map(|_| ())
+}
+
+/// The usable basis that allows supervision (R3.3), with its longest look.
+fn supervising(case: &CaseFile, kind: Kind, now: Time) -> Result<(&LegalBasis, u32), Denial> {
+    let basis = usable(case, kind, now)?;
+    match basis.supervision_max_minutes {
+        Some(max) => Ok((basis, max)),
+        None => Err(deny(
+            "R3.3",
+            format!(
+                "basis {} allows reactive alarms only, not supervision",
+                basis.id
+            ),
+        )),
+    }
 }
 
 /// What is allowed now, why not, and what is coming (for `tryghed status`).

@@ -14,7 +14,8 @@ pub use basis::{
     COMPLAINT_WEEKS,
 };
 pub use gate::{
-    assess, may_open, permit_alarm, permit_device_fault, permit_event, permit_supervision,
-    Assessment, Denial, EventGate, Permitted, SourceOpen, Supervision, EXPIRY_WARNING_DAYS,
+    assess, look_may_go_on, may_open, permit_alarm, permit_device_fault, permit_event,
+    permit_supervision, Assessment, Denial, EventGate, Permitted, SourceOpen, Supervision,
+    EXPIRY_WARNING_DAYS,
 };
 pub use records::*;

@@ -137,6 +137,155 @@ pub struct EarlyStop {
     pub reason: String,
 }
 
+/// Why the order applies to the resident (R1.1), as documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetGround {
+    /// A significant and lasting reduction of mental function (SEL § 124 a).
+    ReducedFunction,
+    /// An acquired, progressive mental decline such as dementia (SEL § 136 b).
+    ProgressiveDecline,
+}
+
+/// The target-group assessment (R1.1): the ground and where it is documented.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroup {
+    pub ground: TargetGround,
+    /// A reference to the documentation, never the document.
+    pub reference: String,
+}
+
+/// What the technology serves (R8.1): § 128 b stk. 2 (a risk of personal
+/// injury) or § 136 e stk. 1 (the resident's safety, dignity, care).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    InjuryRisk,
+    Safety,
+    Dignity,
+    Care,
+}
+
+/// The items of the municipality's catalogue of grants (R14, Lolland's
+/// "Indsatskatalog").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogueItem {
+    /// GPS tracking systems.
+    GpsTracking,
+    /// Sensor alarms and floor mats.
+    SensorAlarm,
+    DoorAlarm,
+    /// Seizure and epilepsy alarms.
+    SeizureAlarm,
+}
+
+/// How a basis relates to the catalogue (R14): the items it grants, or an
+/// individual assessment for what the catalogue does not hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CatalogueGrant {
+    Items(BTreeSet<CatalogueItem>),
+    /// Beyond the catalogue; the reference to the individual assessment.
+    Beyond(String),
+}
+
+/// The facts a basis under the order records besides its terms (R1.1,
+/// R8.1, R14). Records from before they were asked for have none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BasisFacts {
+    pub target_group: Option<TargetGroup>,
+    pub purposes: BTreeSet<Purpose>,
+    pub catalogue: Option<CatalogueGrant>,
+}
+
+impl BasisFacts {
+    /// The facts as the command line and the API give them: the target
+    /// group as GROUND:REF, purposes and catalogue items by name, or the
+    /// reference of an assessment beyond the catalogue. The error names
+    /// the flag and what it takes.
+    pub fn parse(
+        target_group: Option<&str>,
+        purposes: &[String],
+        catalogue: &[String],
+        beyond_catalogue: Option<String>,
+    ) -> Result<BasisFacts, String> {
+        let target_group = target_group.map(parse_target_group).transpose()?;
+        let purposes = purposes
+            .iter()
+            .map(|p| named(p, &Purpose::ALL, Purpose::name, "--purpose"))
+            .collect::<Result<_, _>>()?;
+        let items = catalogue
+            .iter()
+            .map(|c| named(c, &CatalogueItem::ALL, CatalogueItem::name, "--catalogue"))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let catalogue = match beyond_catalogue {
+            Some(reference) => Some(CatalogueGrant::Beyond(reference)),
+            None if items.is_empty() => None,
+            None => Some(CatalogueGrant::Items(items)),
+        };
+        Ok(BasisFacts {
+            target_group,
+            purposes,
+            catalogue,
+        })
+    }
+}
+
+fn parse_target_group(text: &str) -> Result<TargetGroup, String> {
+    let (ground, reference) = text.split_once(':').ok_or_else(|| {
+        format!("--target-group `{text}`: expected reduced-function:REF or progressive-decline:REF")
+    })?;
+    let ground = match ground {
+        "reduced-function" => TargetGround::ReducedFunction,
+        "progressive-decline" => TargetGround::ProgressiveDecline,
+        other => {
+            return Err(format!(
+                "--target-group `{other}`: one of reduced-function, progressive-decline"
+            ))
+        }
+    };
+    Ok(TargetGroup {
+        ground,
+        reference: reference.to_string(),
+    })
+}
+
+/// The one of `all` whose name is `text`.
+fn named<T: Copy>(
+    text: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    flag: &str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|t| name(*t) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            format!("{flag} `{text}`: one of {}", names.join(", "))
+        })
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 4] = [
+        Purpose::InjuryRisk,
+        Purpose::Safety,
+        Purpose::Dignity,
+        Purpose::Care,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::InjuryRisk => "injury-risk",
+            Purpose::Safety => "safety",
+            Purpose::Dignity => "dignity",
+            Purpose::Care => "care",
+        }
+    }
+}
+
 /// One legal basis for one resident (R1–R3, R8–R11).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegalBasis {
@@ -161,6 +310,8 @@ pub struct LegalBasis {
     /// The signals switched on, each of an allowed kind (data minimisation, R8.4).
     pub signals: BTreeSet<String>,
     pub stopped: Option<EarlyStop>,
+    #[serde(default)]
+    pub facts: BasisFacts,
 }
 
 /// The AI disclosure (R8.2): who was informed that AI is used, by whom,
@@ -214,6 +365,38 @@ pub const SIGNALS: [(&str, Kind); 18] = [
     ("bed_mat", Kind::Movement),
     ("door_contact", Kind::Movement),
 ];
+
+/// The catalogue item that grants a signal (R14): sensor alarms for what
+/// the camera, the microphone or a bed mat senses in the room, door alarms
+/// for leaving it, seizure alarms for seizures.
+pub fn catalogue_item(signal: &str) -> Option<CatalogueItem> {
+    match signal {
+        "room_exit" | "door_contact" => Some(CatalogueItem::DoorAlarm),
+        "seizure" => Some(CatalogueItem::SeizureAlarm),
+        other => signal_kind(other).map(|kind| match kind {
+            Kind::Location => CatalogueItem::GpsTracking,
+            _ => CatalogueItem::SensorAlarm,
+        }),
+    }
+}
+
+impl CatalogueItem {
+    pub const ALL: [CatalogueItem; 4] = [
+        CatalogueItem::SensorAlarm,
+        CatalogueItem::DoorAlarm,
+        CatalogueItem::SeizureAlarm,
+        CatalogueItem::GpsTracking,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CatalogueItem::GpsTracking => "gps-tracking",
+            CatalogueItem::SensorAlarm => "sensor-alarm",
+            CatalogueItem::DoorAlarm => "door-alarm",
+            CatalogueItem::SeizureAlarm => "seizure-alarm",
+        }
+    }
+}
 
 pub fn signal_kind(signal: &str) -> Option<Kind> {
     SIGNALS

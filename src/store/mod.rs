@@ -11,6 +11,7 @@
 mod alarms;
 mod audit;
 mod camera;
+mod looks;
 mod migrations;
 mod retention;
 mod seals;
@@ -31,6 +32,7 @@ use crate::policy::{
 pub use alarms::Pending;
 pub use audit::{AuditFault, AuditReport};
 pub use camera::LearntUp;
+pub use looks::LeftOpen;
 pub use retention::{Pruned, Retention};
 pub use seals::Tampered;
 pub use sessions::Session;
@@ -656,7 +658,6 @@ impl Store {
         self.change(actor, now, action, subject, detail, |_| Ok(()))
     }
 
-    /// Every resident, by id.
     /// A small write, to learn whether the disk still takes them.
     pub fn probe(&mut self, now: Time) -> Result<(), StoreError> {
         self.sql(|c| {
@@ -668,6 +669,7 @@ impl Store {
         .map(|_| ())
     }
 
+    /// Every resident, by id.
     pub fn residents(&self) -> Result<Vec<Resident>, StoreError> {
         let sqlite = |cause| StoreError::Sqlite {
             file: self.file_name(),

@@ -292,6 +292,12 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// The name, when it is an enabled user's (a name nobody has is not
+    /// repeated: it may be a password typed in the wrong field).
+    pub fn known_name(&self) -> Option<String> {
+        self.user.as_ref().map(|u| u.name.clone())
+    }
+
     pub fn check(self, password: &str) -> Option<User> {
         let matches = verify_password(password, &self.hash);
         self.user.filter(|_| matches)

@@ -88,6 +88,31 @@ pub fn wait_within(child: Child, limit: Duration) -> Output {
     out
 }
 
+/// What a § 136 e basis records besides its terms, dated before 2026: the
+/// target group (R1.1), the purpose (R8.1), the catalogue item (R14), the
+/// case documents (R11) and the DPIA assessment (R8.6).
+#[allow(dead_code)]
+pub const FACTS_136E: &[&str] = &[
+    "--target-group",
+    "progressive-decline:memory clinic 2025-114",
+    "--purpose",
+    "safety",
+    "--catalogue",
+    "sensor-alarm",
+    "--diagnosis",
+    "memory clinic 2025-114",
+    "--earlier-efforts",
+    "care plan 7",
+    "--action-plan",
+    "plan 2026-02",
+    "--skema3",
+    "skema3-7781",
+    "--dpia",
+    "not-needed",
+    "--dpia-at",
+    "2025-12-01",
+];
+
 /// Grants an installer's test permit for `room` (where no resident lives)
 /// in the records under `data_dir`: a live camera or microphone opens
 /// there only with one (R1.2).

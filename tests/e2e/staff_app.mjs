@@ -182,6 +182,10 @@ try {
   await page.fill("#doc-earlier", "notat 2026-12");
   await page.fill("#doc-plan", "handleplan 2026-14");
   await page.fill("#doc-skema3", "skema 3 2026-77");
+  await page.selectOption("#basis-target", "progressive-decline");
+  await page.fill("#basis-target-ref", "hukommelsesklinik 2026-02");
+  await page.check("#basis-form input[name=purpose][value=injury-risk]");
+  await page.check("#basis-form input[name=catalogue][value=sensor-alarm]");
   await page.click("#basis-form button[type=submit]");
   await page.waitForSelector("#basis-form", { state: "hidden", timeout: 5000 }).catch(async (error) => {
     throw new Error(`the basis was not saved: ${await page.textContent("#basis-error")}`);

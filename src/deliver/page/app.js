@@ -21,7 +21,7 @@ const TEXTS = {
     basis_minutes: "Tidsbegrænset tilsyn, minutter pr. kig (0: ikke tilladt)", basis_start: "Gælder fra", basis_end: "Gælder til (§ 128 b: højst 12 måneder)",
     basis_informed: "Borgeren oplyst den", basis_consent: "Samtykke givet den (kun samtykke)", basis_heard: "Partshøring: hvem blev hørt (§ 128 b)",
     basis_heard_at: "Hørt den", basis_documents: "Sagens dokumenter (henvisninger)", doc_diagnosis: "Diagnose", doc_earlier: "Tidligere indsatser",
-    doc_plan: "Handleplan", doc_skema3: "Skema 3", basis_dpia: "Konsekvensanalyse (DPIA): \"not-needed\" eller henvisning", basis_dpia_at: "Vurderet den",
+    doc_plan: "Handleplan", doc_skema3: "Skema 3", basis_dpia: "Konsekvensanalyse (DPIA): \"not-needed\" eller henvisning", basis_dpia_at: "Vurderet den", basis_target: "Målgruppe (R1.1)", target_reduced: "Betydelig og varigt nedsat psykisk funktionsevne (§ 124 a)", target_progressive: "Erhvervet, fremadskridende mental svækkelse, fx demens (§ 136 b)", basis_target_ref: "Dokumenteret i (henvisning)", basis_purposes: "Formål (R8.1)", purpose_injury: "Risiko for personskade", purpose_safety: "Tryghed og sikkerhed", purpose_dignity: "Værdighed", purpose_care: "Omsorg", basis_catalogue: "Indsatskatalog (R14)", item_sensor: "Sensoralarm og gulvmåtte", item_door: "Døralarm", item_seizure: "Anfaldsalarm", item_gps: "GPS", basis_beyond: "Ud over kataloget: henvisning til den individuelle vurdering",
     basis_save: "Gem grundlaget", basis_saved: "Grundlaget er gemt",
     kind_names: { video: "video", sound: "lyd", movement: "bevægelse", location: "lokalisering" },
     residents: "Beboere", look: "Se silhuet", look_title: "Silhuet", close: "Luk", look_reason: "Hvorfor vil du se ind? (bliver logget)",
@@ -50,7 +50,7 @@ const TEXTS = {
     basis_minutes: "Time-bounded supervision, minutes per look (0: not allowed)", basis_start: "From", basis_end: "Until (§ 128 b: at most 12 months)",
     basis_informed: "Resident informed on", basis_consent: "Consent given on (consent only)", basis_heard: "Hearing: who was heard (§ 128 b)",
     basis_heard_at: "Heard on", basis_documents: "Case documents (references)", doc_diagnosis: "Diagnosis", doc_earlier: "Earlier efforts",
-    doc_plan: "Action plan", doc_skema3: "Skema 3", basis_dpia: "Impact assessment (DPIA): \"not-needed\" or a reference", basis_dpia_at: "Assessed on",
+    doc_plan: "Action plan", doc_skema3: "Skema 3", basis_dpia: "Impact assessment (DPIA): \"not-needed\" or a reference", basis_dpia_at: "Assessed on", basis_target: "Target group (R1.1)", target_reduced: "Significant, lasting reduction of mental function (§ 124 a)", target_progressive: "Acquired, progressive mental decline such as dementia (§ 136 b)", basis_target_ref: "Documented in (reference)", basis_purposes: "Purpose (R8.1)", purpose_injury: "Risk of personal injury", purpose_safety: "Safety", purpose_dignity: "Dignity", purpose_care: "Care", basis_catalogue: "Catalogue of grants (R14)", item_sensor: "Sensor alarm and floor mat", item_door: "Door alarm", item_seizure: "Seizure alarm", item_gps: "GPS", basis_beyond: "Beyond the catalogue: reference to the individual assessment",
     basis_save: "Save the basis", basis_saved: "The basis is saved",
     kind_names: { video: "video", sound: "sound", movement: "movement", location: "location" },
     residents: "Residents", look: "See silhouette", look_title: "Silhouette", close: "Close", look_reason: "Why do you want to look in? (this is logged)",
@@ -357,6 +357,10 @@ $("basis-form").addEventListener("submit", async (event) => {
     hearing: heard ? { heard, at: dateField("basis-heard-at") || dateField("basis-start") } : null,
     documents: { diagnosis: text("doc-diagnosis"), earlier_efforts: text("doc-earlier"), action_plan: text("doc-plan"), skema_3: text("doc-skema3") },
     dpia: dpia ? { outcome: dpia, at: dateField("basis-dpia-at") || dateField("basis-start") } : null,
+    target_group: $("basis-target").value ? { ground: $("basis-target").value, reference: text("basis-target-ref") || "" } : null,
+    purposes: values("purpose"),
+    catalogue: values("catalogue"),
+    beyond_catalogue: text("basis-beyond"),
   };
   try {
     await api(`/api/residents/${encodeURIComponent(basisFor.id)}/bases`, { method: "POST", body: JSON.stringify(body) });
