@@ -392,9 +392,7 @@ async fn login(
     let Some(user) = user else {
         let who = known.unwrap_or_else(|| "unknown".into());
         let detail = json!({ "address": address, "why": "wrong name or password" });
-        if let Err(e) = audit_by(&state, &who, "session.refused", &who, detail).await {
-            tracing::warn!("a refused log-in is not on record: {}", e.message);
-        }
+        audit_later(&state, &who, "session.refused", &who, detail);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "wrong name or password",
@@ -616,14 +614,28 @@ async fn residents(
     if state.reads.due(&session.user.name, "residents", steady_s) {
         let ids: Vec<&serde_json::Value> = out.iter().map(|r| &r["id"]).collect();
         let detail = json!({ "residents": ids, "polled": "on record once an hour per user" });
-        // A failing store is an alarm of its own; the phone keeps its list.
         let user = &session.user.name;
-        let audited = audit_by(&state, user, "residents.read", "residents", detail);
-        if let Err(e) = audited.await {
-            tracing::warn!("a read of the residents is not on record: {}", e.message);
-        }
+        audit_later(&state, user, "residents.read", "residents", detail);
     }
     Ok(Json(json!({ "residents": out })))
+}
+
+/// `audit_by` without waiting for it: a read or a refusal answers at once
+/// while another process holds the store's lock, and its row follows. A
+/// failing store is an alarm of its own.
+fn audit_later(
+    state: &AppState,
+    actor: &str,
+    action: &'static str,
+    subject: &str,
+    detail: serde_json::Value,
+) {
+    let (state, actor, subject) = (state.clone(), actor.to_string(), subject.to_string());
+    tokio::spawn(async move {
+        if let Err(e) = audit_by(&state, &actor, action, &subject, detail).await {
+            tracing::warn!("{action} by {actor} is not on record: {}", e.message);
+        }
+    });
 }
 
 /// Puts an action (a read of residents' data, a refused log-in) on the

@@ -118,6 +118,20 @@ pub(super) async fn start_look(
     }
 }
 
+/// The look `id` while it lasts, for the one who asked for it alone.
+fn own_look(live: &Live, id: &str, user: &str, now: crate::policy::Time) -> Result<Look, ApiError> {
+    let look = live
+        .look(id, now)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
+    if look.by != user {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a look is for the one who asked for it",
+        ));
+    }
+    Ok(look)
+}
+
 /// Ends the user's own look before its time: the posture and the
 /// silhouette stop at once, and the end is on record.
 pub(super) async fn end_look(
@@ -127,25 +141,17 @@ pub(super) async fn end_look(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     let now = state.hub.now();
-    let look = state
-        .live
-        .look(&id, now)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
-    if look.by != session.user.name {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a look is for the one who asked for it",
-        ));
-    }
+    own_look(&state.live, &id, &session.user.name, now)?;
     if let Some(look) = state.live.end_look(&id) {
-        let by = session.user.name.clone();
-        state
-            .hub
-            .write(move |s| {
-                let detail = json!({ "look": look.id, "early": true });
-                s.audit_action("look.end", &look.resident.0, &detail, &by, now)
-            })
-            .await?;
+        let detail = json!({ "look": look.id, "early": true });
+        audit_by(
+            &state,
+            &session.user.name,
+            "look.end",
+            &look.resident.0,
+            detail,
+        )
+        .await?;
     }
     Ok(Json(json!({ "ended": true })))
 }
@@ -160,16 +166,7 @@ pub(super) async fn view_look(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let session = authed.require(&[Role::Staff])?;
     let now = state.hub.now();
-    let look = state
-        .live
-        .look(&id, now)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such look, or it has ended"))?;
-    if look.by != session.user.name {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "a look is for the one who asked for it",
-        ));
-    }
+    let look = own_look(&state.live, &id, &session.user.name, now)?;
     let detail = json!({ "look": look.id });
     audit_by(
         &state,
