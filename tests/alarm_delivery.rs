@@ -207,13 +207,7 @@ fn follow_events(url: &str, password: &str, after: i64, into: Arc<Mutex<Vec<(i64
 /// A query by Debian's sqlite3 beside the running device; it waits while
 /// the device is writing instead of answering nothing.
 fn sqlite(db: &Path, query: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg("-cmd")
-        .arg(".timeout 5000")
-        .arg(db)
-        .arg(query)
-        .output()
-        .unwrap();
+    let out = common::sqlite3(db, query);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 

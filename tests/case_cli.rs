@@ -140,11 +140,11 @@ fn audit_verify_names_an_edited_row_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
     let db = dir.path().join(tryghed::store::DATABASE_FILE);
-    let edit = std::process::Command::new("sqlite3")
-        .arg(&db)
-        .arg("UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE seq = 1")
-        .status()
-        .unwrap();
+    let edit = common::sqlite3(
+        &db,
+        "UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE seq = 1",
+    )
+    .status;
     assert!(edit.success());
     let out = run(dir.path(), &["audit", "verify"]);
     assert!(!out.status.success());
@@ -156,11 +156,7 @@ fn audit_verify_names_an_edited_row_and_fails() {
 }
 
 fn sqlite(data: &Path, sql: &str) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(data.join(tryghed::store::DATABASE_FILE))
-        .arg(sql)
-        .output()
-        .unwrap();
+    let out = common::sqlite3(data.join(tryghed::store::DATABASE_FILE), sql);
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout).trim().to_string()
 }
@@ -410,12 +406,11 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
     drop(store);
     assert!(text(&rooms(&["--name", "bo", "--rooms", ""]).stdout).contains("user bo: every room"));
     let trail = text(
-        &std::process::Command::new("sqlite3")
-            .arg(dir.path().join("tryghed.sqlite"))
-            .arg("SELECT action || ' ' || detail FROM audit WHERE action = 'user.rooms'")
-            .output()
-            .unwrap()
-            .stdout,
+        &common::sqlite3(
+            dir.path().join("tryghed.sqlite"),
+            "SELECT action || ' ' || detail FROM audit WHERE action = 'user.rooms'",
+        )
+        .stdout,
     );
     assert_eq!(
         trail.lines().collect::<Vec<_>>(),
@@ -434,14 +429,7 @@ fn log_ins_are_added_with_the_password_on_standard_input_and_stored_hashed() {
         .check_password("hanne", "a long enough passwore")
         .unwrap()
         .is_none());
-    let dump = text(
-        &std::process::Command::new("sqlite3")
-            .arg(dir.path().join("tryghed.sqlite"))
-            .arg(".dump")
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let dump = text(&common::sqlite3(dir.path().join("tryghed.sqlite"), ".dump").stdout);
     assert!(
         dump.contains("$argon2id$") && !dump.contains("a long enough password"),
         "only the hash is stored"

@@ -154,11 +154,7 @@ fn an_opposition_shuts_the_running_source_within_a_second() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     let db = dir.path().join(tryghed::store::DATABASE_FILE);
-    let actions = Command::new("sqlite3")
-        .arg(&db)
-        .arg("SELECT action FROM audit ORDER BY seq")
-        .output()
-        .unwrap();
+    let actions = common::sqlite3(&db, "SELECT action FROM audit ORDER BY seq");
     let actions = text(&actions.stdout);
     assert!(
         actions.contains("look.start")
@@ -276,11 +272,10 @@ fn a_tour_for_a_resident_is_a_look_that_ends_by_itself() {
     let (child, stdout) = running_demo(dir.path(), &["--minutes", "1"]);
     let line = shut_line(child, stdout);
     assert!(line.contains("R3.2: the look ended"), "{line}");
-    let actions = Command::new("sqlite3")
-        .arg(dir.path().join(tryghed::store::DATABASE_FILE))
-        .arg("SELECT action || ' ' || detail FROM audit ORDER BY seq")
-        .output()
-        .unwrap();
+    let actions = common::sqlite3(
+        dir.path().join(tryghed::store::DATABASE_FILE),
+        "SELECT action || ' ' || detail FROM audit ORDER BY seq",
+    );
     let actions = text(&actions.stdout);
     let looks: Vec<_> = actions.lines().filter(|l| l.starts_with("look.")).collect();
     assert_eq!(looks.len(), 3, "{actions}");
@@ -292,13 +287,10 @@ fn a_tour_for_a_resident_is_a_look_that_ends_by_itself() {
 /// Widens the basis' looks to 60 minutes in the database, as someone
 /// going round tryghed would.
 fn widen_basis_behind_the_products_back(data: &Path, basis: &str) {
-    let out = Command::new("sqlite3")
-        .arg(data.join(tryghed::store::DATABASE_FILE))
-        .arg(format!(
-            "UPDATE bases SET data = json_set(data, '$.supervision_max_minutes', 60) WHERE id = '{basis}'"
-        ))
-        .output()
-        .unwrap();
+    let sql = format!(
+        "UPDATE bases SET data = json_set(data, '$.supervision_max_minutes', 60) WHERE id = '{basis}'"
+    );
+    let out = common::sqlite3(data.join(tryghed::store::DATABASE_FILE), sql);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
@@ -366,7 +358,7 @@ fn the_device_shuts_its_sources_and_raises_an_alarm_on_an_edited_record() {
     let _ = common::wait_within(demo, common::COMMAND_DEADLINE);
     let db = dir.path().join(tryghed::store::DATABASE_FILE);
     let query = |sql: &str| {
-        let out = Command::new("sqlite3").arg(&db).arg(sql).output().unwrap();
+        let out = common::sqlite3(&db, sql);
         text(&out.stdout)
     };
     let alarms = query("SELECT json_extract(data, '$.kind') || ' ' || open FROM alarms");

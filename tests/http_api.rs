@@ -917,11 +917,10 @@ async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
 
 fn audit_actions(state: &AppState) -> Vec<String> {
     let db = state.hub.store().file().to_path_buf();
-    let out = std::process::Command::new("sqlite3")
-        .arg(db)
-        .arg("SELECT action || ' ' || actor || ' ' || detail FROM audit ORDER BY seq")
-        .output()
-        .unwrap();
+    let out = common::sqlite3(
+        db,
+        "SELECT action || ' ' || actor || ' ' || detail FROM audit ORDER BY seq",
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)

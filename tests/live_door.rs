@@ -54,11 +54,10 @@ impl Room {
     }
 
     fn audit(&self) -> Vec<String> {
-        let out = Command::new("sqlite3")
-            .arg(self.data.path().join(tryghed::store::DATABASE_FILE))
-            .arg("SELECT action || ' ' || subject || ' ' || detail FROM audit ORDER BY seq")
-            .output()
-            .unwrap();
+        let out = common::sqlite3(
+            self.data.path().join(tryghed::store::DATABASE_FILE),
+            "SELECT action || ' ' || subject || ' ' || detail FROM audit ORDER BY seq",
+        );
         text(&out.stdout).lines().map(str::to_string).collect()
     }
 }

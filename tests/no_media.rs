@@ -156,14 +156,7 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
 
     // Inside the database: no blobs, no keypoints, no coordinates.
     let db = data.path().join(tryghed::store::DATABASE_FILE);
-    let dump = text(
-        &Command::new("sqlite3")
-            .arg(&db)
-            .arg(".dump")
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let dump = text(&common::sqlite3(&db, ".dump").stdout);
     assert!(dump.contains("gate.open"), "the run was audited");
     for forbidden in ["X'", "keypoint", "visibility", "silhouette", "[["] {
         assert!(
@@ -275,12 +268,11 @@ fn the_running_product_keeps_no_media_and_its_alarms_carry_no_keypoints() {
         );
     }
     let dump = text(
-        &Command::new("sqlite3")
-            .arg(data.path().join("demo").join(tryghed::store::DATABASE_FILE))
-            .arg(".dump")
-            .output()
-            .unwrap()
-            .stdout,
+        &common::sqlite3(
+            data.path().join("demo").join(tryghed::store::DATABASE_FILE),
+            ".dump",
+        )
+        .stdout,
     );
     assert!(
         dump.contains("alarm.raised") && dump.contains("drop_body_sizes"),

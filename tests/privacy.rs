@@ -223,11 +223,7 @@ fn sound_analysis_writes_nothing_and_opens_no_socket() {
         "nothing but the test's own input"
     );
     // And the database holds the permit and the opening, nothing heard.
-    let actions = Command::new("sqlite3")
-        .arg(&database)
-        .arg("SELECT action FROM audit ORDER BY seq")
-        .output()
-        .unwrap();
+    let actions = common::sqlite3(&database, "SELECT action FROM audit ORDER BY seq");
     assert_eq!(
         text(&actions.stdout),
         "room.test_permit\nlive.open\nlive.close\n"

@@ -151,11 +151,10 @@ fn a_fall_reaches_the_staff_app_and_is_acknowledged_and_resolved() {
     // The store holds each step, by whom, in an intact audit chain.
     let store = tryghed::store::Store::open(&records).unwrap();
     assert!(store.verify_audit().unwrap().intact());
-    let audit = Command::new("sqlite3")
-        .arg(records.join(tryghed::store::DATABASE_FILE))
-        .arg("SELECT action || ' ' || actor FROM audit")
-        .output()
-        .unwrap();
+    let audit = common::sqlite3(
+        records.join(tryghed::store::DATABASE_FILE),
+        "SELECT action || ' ' || actor FROM audit",
+    );
     let audit = String::from_utf8_lossy(&audit.stdout);
     assert_eq!(
         audit.matches("session.start personale").count(),

@@ -210,11 +210,10 @@ fn the_device_keeps_watching_through_a_full_disk_and_stores_what_waited() {
     );
     let store = Store::open(&disk.data).unwrap();
     assert!(store.verify_audit().unwrap().intact());
-    let audit = Command::new("sqlite3")
-        .arg(disk.data.join(DATABASE_FILE))
-        .arg("SELECT at || ' ' || detail FROM audit WHERE action LIKE 'alarm.%'")
-        .output()
-        .unwrap();
+    let audit = common::sqlite3(
+        disk.data.join(DATABASE_FILE),
+        "SELECT at || ' ' || detail FROM audit WHERE action LIKE 'alarm.%'",
+    );
     let audit = String::from_utf8_lossy(&audit.stdout);
     // A step is audited at its own time, so these were raised while the
     // disk was full and stored after.

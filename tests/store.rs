@@ -3,7 +3,6 @@
 //! behind the device's back (with the real `sqlite3` tool).
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use chrono::{DateTime, Duration, Months, Utc};
 use tryghed::domain::{Kind, ResidentId};
@@ -106,11 +105,7 @@ fn filled_store(dir: &std::path::Path) -> Store {
 }
 
 fn sqlite3(dir: &std::path::Path, sql: &str) {
-    let out = Command::new("sqlite3")
-        .arg(dir.join(DATABASE_FILE))
-        .arg(sql)
-        .output()
-        .expect("sqlite3 runs (scripts/setup installs it)");
+    let out = common::sqlite3(dir.join(DATABASE_FILE), sql);
     assert!(
         out.status.success(),
         "{}",
@@ -451,11 +446,7 @@ fn the_cameras_learnt_tilt_survives_a_restart_and_the_newest_is_kept() {
 }
 
 fn dump(dir: &std::path::Path) -> String {
-    let out = Command::new("sqlite3")
-        .arg(dir.join(DATABASE_FILE))
-        .arg(".dump")
-        .output()
-        .unwrap();
+    let out = common::sqlite3(dir.join(DATABASE_FILE), ".dump");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -714,12 +705,11 @@ fn records_stay_bound_to_the_chain_after_its_oldest_rows_are_deleted() {
         "UPDATE bases SET data = json_set(data, '$.supervision_max_minutes', 60) WHERE id = 'b1'",
     );
     let data = String::from_utf8(
-        Command::new("sqlite3")
-            .arg(dir.path().join(DATABASE_FILE))
-            .arg("SELECT data FROM bases WHERE id = 'b1'")
-            .output()
-            .unwrap()
-            .stdout,
+        common::sqlite3(
+            dir.path().join(DATABASE_FILE),
+            "SELECT data FROM bases WHERE id = 'b1'",
+        )
+        .stdout,
     )
     .unwrap();
     let mut hasher = Sha256::new();

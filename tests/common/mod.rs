@@ -49,6 +49,18 @@ pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     output_within(&mut command, COMMAND_DEADLINE)
 }
 
+/// Debian's sqlite3 on a device's database, as an auditor or an attacker
+/// would use it. It waits while the running device writes (busy timeout)
+/// instead of failing with "database is locked".
+pub fn sqlite3(db: impl AsRef<Path>, sql: impl AsRef<std::ffi::OsStr>) -> Output {
+    let mut command = Command::new("sqlite3");
+    command
+        .args(["-cmd", ".timeout 10000"])
+        .arg(db.as_ref())
+        .arg(sql);
+    output_within(&mut command, Duration::from_secs(60))
+}
+
 /// Longer than any command of the suite takes on a slow machine (a whole
 /// real data set through `eval`); a hung one fails its test, not the suite.
 pub const COMMAND_DEADLINE: Duration = Duration::from_secs(15 * 60);
