@@ -369,7 +369,7 @@ impl Store {
         })?;
         let sealed = seals::SEALED.iter().any(|(t, _)| *t == table);
         if let (true, Some(data)) = (sealed, &data) {
-            seals::check(&self.conn, table, id, data)?;
+            self.check_seal(table, id, data)?;
         }
         data.map(|d| self.parse(&d)).transpose()
     }
@@ -618,10 +618,20 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (key, data) = row.map_err(sqlite)?;
-            seals::check(&self.conn, table, &key, &data)?;
+            self.check_seal(table, &key, &data)?;
             out.push(self.parse(&data)?);
         }
         Ok(out)
+    }
+
+    fn check_seal(&self, table: &str, key: &str, data: &str) -> Result<(), StoreError> {
+        let checked = seals::check(&self.conn, table, key, data).map_err(|cause| {
+            StoreError::Sqlite {
+                file: self.file_name(),
+                cause,
+            }
+        })?;
+        Ok(checked?)
     }
 
     fn parse<T: serde::de::DeserializeOwned>(&self, data: &str) -> Result<T, StoreError> {

@@ -56,26 +56,32 @@ pub fn seal(
     Ok(serde_json::json!({ "table": table, "key": key, "sha256": sha256 }))
 }
 
-/// Whether the record as read matches its seal.
-pub fn check(conn: &Connection, table: &str, key: &str, data: &str) -> Result<(), Tampered> {
+/// Whether the record as read matches its seal. The outer error is the
+/// database failing to answer, which is not tampering: a failing disk must
+/// raise its own fault, not blame a case officer's record.
+pub fn check(
+    conn: &Connection,
+    table: &str,
+    key: &str,
+    data: &str,
+) -> rusqlite::Result<Result<(), Tampered>> {
     let sealed: Option<String> = conn
         .query_row(
             "SELECT sha256 FROM record_seals WHERE tbl = ?1 AND key = ?2",
             params![table, key],
             |r| r.get(0),
         )
-        .optional()
-        .unwrap_or(None);
+        .optional()?;
     let why = match sealed {
         None => "it has no seal",
         Some(s) if s != digest(table, key, data) => "its text differs from what was sealed",
-        Some(_) => return Ok(()),
+        Some(_) => return Ok(Ok(())),
     };
-    Err(Tampered {
+    Ok(Err(Tampered {
         table: table.into(),
         key: key.into(),
         why,
-    })
+    }))
 }
 
 /// Every record there is, as (table, key, data).
@@ -146,7 +152,7 @@ pub fn verify(
 ) -> rusqlite::Result<Vec<AuditFault>> {
     let mut faults = Vec::new();
     for (table, key, data) in all_records(conn)? {
-        if let Err(tampered) = check(conn, &table, &key, &data) {
+        if let Err(tampered) = check(conn, &table, &key, &data)? {
             faults.push(AuditFault {
                 seq: 0,
                 problem: tampered.to_string(),
