@@ -1147,6 +1147,40 @@ async fn residents_come_with_their_legal_status_and_device_state() {
     );
 }
 
+/// A record edited behind the product's back marks its own resident's
+/// card, by name; every other card stays readable (the list is not lost).
+#[tokio::test(start_paused = true)]
+async fn an_edited_record_marks_its_own_card_and_leaves_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start()));
+    let edit = common::sqlite3(
+        dir.path().join(tryghed::store::DATABASE_FILE),
+        "UPDATE residents SET data = json_set(data, '$.display_name', 'Else') WHERE id = 'r-2'",
+    );
+    assert!(edit.status.success(), "{}", common::text(&edit.stderr));
+    let officer = login(&state, "karin").await;
+    let (status, body) = call(&state, "GET", "/api/residents", Some(&officer), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let card = |id: &str| {
+        body["residents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let (edited, untouched) = (card("r-2"), card("demo-1"));
+    let why = edited["legal"]["tampered"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("residents r-2: the record does not match the audit chain"),
+        "{edited}"
+    );
+    assert_eq!(edited["legal"]["kinds"], json!([]), "nothing runs for her");
+    assert!(untouched["legal"]["tampered"].is_null(), "{untouched}");
+    assert_eq!(untouched["legal"]["supervision_max_minutes"], 5);
+}
+
 /// R3.2: what the camera made of a resident reaches a phone only inside an
 /// alarm about her or a look of that user's own; never as a standing view.
 #[tokio::test(start_paused = true)]

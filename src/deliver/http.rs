@@ -591,14 +591,17 @@ async fn residents(
                 .residents()?
                 .into_iter()
                 .filter(|r| user.role != Role::Staff || user.covers(&r.room))
-                .map(|r| store.case_file(&r.id).map(|case| (r, case)))
+                .map(|r| case_or_tampered(store, &r).map(|case| (r, case)))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
     let (alarms, looks) = (state.hub.open_alarms(), state.live.looks(now));
     let mut out = Vec::new();
     for (resident, case) in cases {
-        let assessment = crate::policy::assess(&case, now);
+        let assessment = match case {
+            Ok(case) => json!(crate::policy::assess(&case, now)),
+            Err(tampered) => json!({ "kinds": [], "tampered": tampered.to_string() }),
+        };
         let seen = sight(&session.user, &resident.id, &alarms, &looks, now).and_then(|why| {
             state
                 .live
@@ -618,6 +621,23 @@ async fn residents(
         audit_later(&state, user, "residents.read", "residents", detail);
     }
     Ok(Json(json!({ "residents": out })))
+}
+
+/// A resident's case file, or the record of it that does not match the
+/// chain: one edited record marks its own card (loudly, by name) and
+/// leaves every other resident's card readable.
+fn case_or_tampered(
+    store: &crate::store::Store,
+    resident: &crate::policy::Resident,
+) -> Result<Result<crate::policy::CaseFile, crate::store::Tampered>, crate::store::StoreError> {
+    match store.case_file(&resident.id) {
+        Ok(case) => Ok(Ok(case)),
+        Err(crate::store::StoreError::Tampered(tampered)) => {
+            tracing::error!("store: {tampered}");
+            Ok(Err(tampered))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// `audit_by` without waiting for it: a read or a refusal answers at once

@@ -190,7 +190,7 @@ pub fn openapi_document() -> Value {
             "/api/camera": { "get": secured("How far the camera looks down, as the device learnt it from people standing, and from how many frames (installer, auditor)", "the learnt tilt, or learnt: false") },
             "/api/certificate": { "get": secured("The device's TLS certificate: its SHA-256 fingerprint and the names it is made for, or null on plain loopback HTTP (installer, auditor)", "the certificate") },
             "/api/catalogue": { "get": secured("What a basis can name: kinds, basis types, signals with their kind", "the catalogue") },
-            "/api/residents": { "get": secured("Residents with their legal status and device state (staff: of their rooms; case officer, auditor: all); the posture word only inside an alarm about the resident or the user's own look (R3.2), with `seen_in` saying which", "the residents") },
+            "/api/residents": { "get": secured("Residents with their legal status and device state (staff: of their rooms; case officer, auditor: all); the posture word only inside an alarm about the resident or the user's own look (R3.2), with `seen_in` saying which; a resident whose record was changed outside tryghed has `legal.tampered` naming it instead of an assessment", "the residents") },
             "/api/looks": { "post": look },
             "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
             "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": party() }), &["by"]) },

@@ -625,12 +625,11 @@ impl Store {
     }
 
     fn check_seal(&self, table: &str, key: &str, data: &str) -> Result<(), StoreError> {
-        let checked = seals::check(&self.conn, table, key, data).map_err(|cause| {
-            StoreError::Sqlite {
+        let checked =
+            seals::check(&self.conn, table, key, data).map_err(|cause| StoreError::Sqlite {
                 file: self.file_name(),
                 cause,
-            }
-        })?;
+            })?;
         Ok(checked?)
     }
 

@@ -30,7 +30,7 @@ const TEXTS = {
     postures: { standing: "står", walking: "går", sitting: "sidder", sitting_on_bed: "sidder i sengen", sitting_on_bed_edge: "sidder på sengekanten", lying_in_bed: "ligger i sengen", lying_on_floor: "ligger på gulvet", kneeling_or_crawling: "knæler eller kravler", not_in_view: "ikke i billedet" },
     certificate: (c) => c ? `Enhedens certifikat (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Tjek fingeraftrykket på hver telefon, før den stoler på det.` : "Personaleappen kører uden TLS, kun på denne maskine.",
     camera: (c) => c.learnt ? `Kameraet ser ${Math.round(c.pitch_deg)}° ned (lært af ${c.standing_frames} billeder af stående personer)` : "Kameraets hældning er ikke lært endnu: den læres, når en person står helt i billedet.",
-    legal: (r) => r.legal.kinds.length ? `Grundlag ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI oplyst" : ""}` : "Intet gyldigt grundlag: intet kører",
+    legal: (r) => r.legal.tampered ? `Optegnelsen er ændret uden om tryghed, intet kører: ${r.legal.tampered}` : r.legal.kinds.length ? `Grundlag ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI oplyst" : ""}` : "Intet gyldigt grundlag: intet kører",
   },
   en: {
     login_title: "Log in", name: "Name", password: "Password", login: "Log in", logout: "Log out",
@@ -59,7 +59,7 @@ const TEXTS = {
     postures: { standing: "standing", walking: "walking", sitting: "sitting", sitting_on_bed: "sitting in bed", sitting_on_bed_edge: "on the bed edge", lying_in_bed: "lying in bed", lying_on_floor: "lying on the floor", kneeling_or_crawling: "kneeling or crawling", not_in_view: "not in view" },
     certificate: (c) => c ? `The device's certificate (SHA-256): ${c.fingerprint}, for ${c.names.join(", ")}. Check the fingerprint on each phone before it trusts it.` : "The staff app runs without TLS, on this machine only.",
     camera: (c) => c.learnt ? `The camera looks ${Math.round(c.pitch_deg)}° down (learnt from ${c.standing_frames} frames of people standing)` : "The camera's tilt is not learnt yet: it is learnt when a person stands whole in view.",
-    legal: (r) => r.legal.kinds.length ? `Basis ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI disclosed" : ""}` : "No valid basis: nothing runs",
+    legal: (r) => r.legal.tampered ? `The record was changed outside tryghed, nothing runs: ${r.legal.tampered}` : r.legal.kinds.length ? `Basis ${r.legal.basis_id}: ${r.legal.kinds.join(", ")}${r.legal.ai_disclosed ? ", AI disclosed" : ""}` : "No valid basis: nothing runs",
   },
 };
 
@@ -260,6 +260,7 @@ function renderResidents() {
     const faults = resident.device.faults.map((kind) => TEXTS[language].kinds[kind] || kind);
     card.querySelector(".device").textContent = faults.length ? `${t("device_fault")} ${faults.join(", ")}` : t("device_ok");
     card.querySelector(".legal").textContent = TEXTS[language].legal(resident);
+    card.classList.toggle("tampered", Boolean(resident.legal.tampered));
     const ask = card.querySelector(".ask-look");
     ask.textContent = t("look");
     const max = resident.legal.supervision_max_minutes;
