@@ -233,6 +233,9 @@ fn basis_from(a: BasisArgs) -> Result<LegalBasis, UsageError> {
         "136e" => BasisType::Sel136e,
         "128b" => BasisType::Sel128b,
         "128b-unlimited" => BasisType::Sel128bUnlimited,
+        other if tryghed::policy::is_situational_look_in(other) => {
+            return Err(UsageError(tryghed::policy::NO_SITUATIONAL_LOOK_IN.into()))
+        }
         other => {
             return Err(UsageError(format!(
                 "--type `{other}`: one of consent, 136e, 128b, 128b-unlimited"

@@ -276,8 +276,9 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
             "127.0.0.1",
             "-p",
             &mqtt_port.to_string(),
+            // Every topic: nothing may go anywhere but the alarms (R8.5).
             "-t",
-            "tryghed/#",
+            "#",
             "-v",
             "-q",
             "1",
@@ -377,6 +378,58 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
         .unwrap()
         .iter()
         .any(|l| l == "tryghed/room-a12/availability online"));
+    only_alarm_steps_left(&mqtt_lines.lock().unwrap());
+}
+
+/// The documented fields of an alarm step as outlets send it (README).
+const STEP_FIELDS: [&str; 16] = [
+    "id",
+    "alarm",
+    "type",
+    "reason",
+    "at",
+    "room",
+    "kind",
+    "level",
+    "state",
+    "resident",
+    "confidence",
+    "to_all_staff",
+    "acknowledged_by",
+    "resolved_by",
+    "outcome",
+    "evidence",
+];
+
+/// R8.5: what the models made of the resident left the device only as
+/// alarm steps for staff's systems, with the documented fields and the
+/// evidence of the event (its rule, values and sound classes); nothing
+/// else was published on any topic: no posture, keypoints or silhouette.
+fn only_alarm_steps_left(mqtt_lines: &[String]) {
+    let evidence_fields: BTreeSet<&str> = ["rule", "values", "classes", "fault"].into();
+    for line in mqtt_lines {
+        let (topic, message) = line.split_once(' ').unwrap();
+        if topic.ends_with("/availability") {
+            assert!(["online", "offline"].contains(&message), "{line}");
+            continue;
+        }
+        assert!(topic.starts_with("tryghed/A12/"), "{line}");
+        let payload: serde_json::Value = serde_json::from_str(message).unwrap();
+        let fields: BTreeSet<&str> = payload
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, STEP_FIELDS.into(), "{line}");
+        let evidence = payload["evidence"].as_object().unwrap();
+        assert!(
+            evidence
+                .keys()
+                .all(|k| evidence_fields.contains(k.as_str())),
+            "{line}"
+        );
+    }
 }
 
 /// A certificate authority, and a certificate it signed for this machine.

@@ -222,7 +222,7 @@ fn a_record_edited_behind_the_products_back_is_refused_and_named() {
 fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["status", "r-404"], "unknown resident r-404"),
         (
             &[
@@ -309,6 +309,27 @@ fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
                 "K",
             ],
             "unknown kind `smell`",
+        ),
+        // R1.3: a situational look-in is not a basis this product records.
+        (
+            &[
+                "basis",
+                "record",
+                "--id",
+                "b6",
+                "--resident",
+                "r-017",
+                "--type",
+                "128b-situational",
+                "--kinds",
+                "video",
+                "--alarm",
+                "--start",
+                "2026-06-01",
+                "--decided-by",
+                "K",
+            ],
+            "R1.3: a situational camera look-in (SEL § 128 b stk. 1",
         ),
         (
             &["basis", "stop", "--id", "b9", "--reason", "x"],

@@ -915,6 +915,65 @@ async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
     );
 }
 
+/// R1.3: a situational camera look-in is not a feature. No basis type
+/// records one, whatever a case officer calls it, and no look opens
+/// without a basis that allows time-bounded looks (R3.2).
+#[tokio::test(start_paused = true)]
+async fn a_situational_look_in_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    let officer = login(&state, "karin").await;
+    let at = (start() + chrono::Duration::minutes(30)).to_rfc3339();
+    for asked in ["sel128b-situational", "situational-look-in", "kameraindkig"] {
+        let body = format!(
+            r#"{{"id":"b-s","basis_type":"{asked}","kinds":["video"],"signals":["fall"],"reactive_alarm":false,"supervision_max_minutes":5,"start":"{at}","end":null}}"#
+        );
+        let (status, answer) = call(
+            &state,
+            "POST",
+            "/api/residents/r-2/bases",
+            Some(&officer),
+            Some(("application/json", &body)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{asked}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("R1.3: a situational camera look-in"),
+            "{asked}: {error}"
+        );
+    }
+    let (_, catalogue) = call(&state, "GET", "/api/catalogue", Some(&officer), None).await;
+    let types: Vec<&str> = catalogue["basis_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["consent", "sel136e", "sel128b", "sel128b-unlimited"]
+    );
+    // Ellen (r-2) has no basis: a look at her is refused, and on record.
+    let hanne = login(&state, "hanne").await;
+    let ask = r#"{"resident":"r-2","minutes":1,"reason":"just to see her"}"#;
+    let (status, answer) = call(
+        &state,
+        "POST",
+        "/api/looks",
+        Some(&hanne),
+        Some(("application/json", ask)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(audit_actions(&state)
+        .iter()
+        .any(|a| a.starts_with("look.refused hanne")));
+}
+
 fn audit_actions(state: &AppState) -> Vec<String> {
     let db = state.hub.store().file().to_path_buf();
     let out = common::sqlite3(
@@ -1085,6 +1144,86 @@ async fn a_look_needs_a_basis_that_allows_it_and_closes_by_itself() {
         .await
         .0,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// R5.1, real time only: a look shows what the camera sees while it lasts
+/// and nothing from before; when it ends, by its owner or by its time,
+/// the last silhouette goes too, so the next look cannot see the past.
+#[tokio::test(start_paused = true)]
+async fn a_look_shows_only_the_present_and_keeps_nothing_after_it() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(
+        dir.path(),
+        Clock::tokio_from(start() + chrono::Duration::hours(1)),
+    );
+    let resident = tryghed::domain::ResidentId("demo-1".into());
+    let view = |cells: &str| SilhouetteView {
+        width: 4,
+        height: 3,
+        cells: cells.into(),
+    };
+    let hanne = login(&state, "hanne").await;
+    let start_look = || {
+        let (state, hanne) = (state.clone(), hanne.clone());
+        async move {
+            let ask = r#"{"resident":"demo-1","minutes":1,"reason":"heard a call"}"#;
+            let (status, body) = call(
+                &state,
+                "POST",
+                "/api/looks",
+                Some(&hanne),
+                Some(("application/json", ask)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["look"].as_str().unwrap().to_string()
+        }
+    };
+    // A look ended by its owner.
+    let first = start_look().await;
+    state.live.publish(&resident, view("111111111111"));
+    let path = format!("/api/looks/{first}/end");
+    assert_eq!(
+        call(&state, "POST", &path, Some(&hanne), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        *state.live.silhouettes(&resident).borrow(),
+        None,
+        "nothing kept"
+    );
+    // A look that runs out.
+    start_look().await;
+    state.live.publish(&resident, view("222222222222"));
+    tokio::time::sleep(std::time::Duration::from_secs(62)).await;
+    assert_eq!(
+        *state.live.silhouettes(&resident).borrow(),
+        None,
+        "nothing kept"
+    );
+
+    // The next look sees the first frame drawn after it began, no older one.
+    let third = start_look().await;
+    let request = Request::builder()
+        .uri(format!("/api/looks/{third}/view"))
+        .header("cookie", format!("tryghed_session={hanne}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body().into_data_stream();
+    state.live.publish(&resident, view("000001110020"));
+    let mut seen = String::new();
+    while !seen.contains("event: silhouette") {
+        let chunk = body.next().await.expect("a silhouette").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("000001110020"), "{seen}");
+    assert!(
+        !seen.contains("111111111111") && !seen.contains("222222222222"),
+        "{seen}"
     );
 }
 

@@ -37,7 +37,7 @@ pub struct Representative {
 
 /// The legal basis types of R1.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum BasisType {
     /// The resident consents; recorded with who and when.
     Consent,
@@ -48,6 +48,35 @@ pub enum BasisType {
     /// SEL § 128 b after opposition, under § 136 e stk. 5: no time limit,
     /// but the attorney or guardian must be heard first.
     Sel128bUnlimited,
+}
+
+/// Why a situational look-in is refused wherever a basis type is asked for.
+pub const NO_SITUATIONAL_LOOK_IN: &str = "R1.3: a situational camera look-in (SEL § 128 b stk. 1, situationsbestemt kameraindkig) is outside the rules for welfare technology and is not a feature of tryghed; record a basis that allows time-bounded looks (R3.2) instead";
+
+/// Whether a basis type asked for is the situational look-in (R1.3), in
+/// the words a case officer might use.
+pub fn is_situational_look_in(name: &str) -> bool {
+    let name = name.to_lowercase();
+    ["situational", "look-in", "indkig", "128b-stk1", "128b-1"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+impl TryFrom<String> for BasisType {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<BasisType, String> {
+        match name.as_str() {
+            "consent" => Ok(BasisType::Consent),
+            "sel136e" => Ok(BasisType::Sel136e),
+            "sel128b" => Ok(BasisType::Sel128b),
+            "sel128b-unlimited" => Ok(BasisType::Sel128bUnlimited),
+            other if is_situational_look_in(other) => Err(NO_SITUATIONAL_LOOK_IN.into()),
+            other => Err(format!(
+                "unknown basis type `{other}`: one of consent, sel136e, sel128b, sel128b-unlimited"
+            )),
+        }
+    }
 }
 
 impl BasisType {
