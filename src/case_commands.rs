@@ -30,6 +30,45 @@ pub enum ResidentCommand {
         #[arg(long = "representative", value_name = "ROLE:NAME[:personal]")]
         representatives: Vec<String>,
     },
+    /// Record an attorney's or guardian's mandate; prints the id that
+    /// oppositions, informing and hearings refer to.
+    AddRepresentative {
+        #[arg(long)]
+        resident: String,
+        /// guardian (værge) or attorney (fremtidsfuldmægtig).
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+        /// The mandate covers personal matters.
+        #[arg(long)]
+        personal: bool,
+        /// When the mandate began (ISO 8601); default: before any record.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// Correct how a representative's name is spelt; the mandate stays.
+    RenameRepresentative {
+        #[arg(long)]
+        resident: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// End a representative's mandate (a guardianship lifted, a power
+    /// revoked). A changed mandate is a new one: end this, add that.
+    EndRepresentative {
+        #[arg(long)]
+        resident: String,
+        #[arg(long)]
+        id: String,
+        /// When it ended (ISO 8601); default now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,12 +111,12 @@ pub struct BasisArgs {
     end: Option<String>,
     #[arg(long)]
     decided_by: String,
-    /// Who was heard, and when (R10.2).
+    /// Who was heard, and when (R10.2): `resident` or a representative's id.
     #[arg(long)]
     heard: Option<String>,
     #[arg(long)]
     heard_at: Option<String>,
-    /// Who was informed and when: `resident@TIME` or `NAME@TIME`. Repeatable (R9.1).
+    /// Who was informed and when: `resident@TIME` or `REP-ID@TIME`. Repeatable (R9.1).
     #[arg(long = "informed", value_name = "WHO@TIME")]
     informed: Vec<String>,
     /// When the resident consented (consent bases).
@@ -142,32 +181,39 @@ fn party(text: &str) -> Party {
     }
 }
 
-fn representative(text: &str) -> Result<Representative, UsageError> {
+fn role(flag: &str, text: &str) -> Result<RepresentativeRole, UsageError> {
+    match text {
+        "guardian" => Ok(RepresentativeRole::Guardian),
+        "attorney" => Ok(RepresentativeRole::Attorney),
+        _ => Err(UsageError(format!("{flag} `{text}`: guardian or attorney"))),
+    }
+}
+
+/// `ROLE:NAME[:personal]`, the `number`th of `resident add` (ids rep-1, rep-2, …).
+fn representative(text: &str, number: usize) -> Result<Representative, UsageError> {
     let parts: Vec<&str> = text.split(':').collect();
-    let role = match parts.first().copied() {
-        Some("guardian") => RepresentativeRole::Guardian,
-        Some("attorney") => RepresentativeRole::Attorney,
+    let (name, personal) = match parts.as_slice() {
+        [_, name] => (*name, false),
+        [_, name, "personal"] => (*name, true),
         _ => {
             return Err(UsageError(format!(
-                "--representative `{text}`: start with guardian: or attorney:"
+                "--representative `{text}`: expected ROLE:NAME or ROLE:NAME:personal"
             )))
         }
     };
-    match parts.as_slice() {
-        [_, name] if !name.trim().is_empty() => Ok(Representative {
-            name: name.to_string(),
-            role,
-            covers_personal_matters: false,
-        }),
-        [_, name, "personal"] if !name.trim().is_empty() => Ok(Representative {
-            name: name.to_string(),
-            role,
-            covers_personal_matters: true,
-        }),
-        _ => Err(UsageError(format!(
-            "--representative `{text}`: expected ROLE:NAME or ROLE:NAME:personal"
-        ))),
+    if name.trim().is_empty() {
+        return Err(UsageError(format!(
+            "--representative `{text}`: the name is empty"
+        )));
     }
+    Ok(Representative {
+        id: format!("rep-{number}"),
+        name: name.trim().to_string(),
+        role: role("--representative", parts[0])?,
+        covers_personal_matters: personal,
+        since: None,
+        ended: None,
+    })
 }
 
 pub fn resident(
@@ -176,15 +222,59 @@ pub fn resident(
     actor: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let ResidentCommand::Add {
-        id,
-        room,
-        name,
-        representatives,
-    } = command;
+    let (resident, change) = match command {
+        ResidentCommand::Add {
+            id,
+            room,
+            name,
+            representatives,
+        } => return add_resident(store, id, room, name, &representatives, actor, now),
+        ResidentCommand::AddRepresentative {
+            resident,
+            role: asked,
+            name,
+            personal,
+            since,
+        } => (
+            resident,
+            RepresentativeChange::Add {
+                name,
+                role: role("--role", &asked)?,
+                covers_personal_matters: personal,
+                since: optional_time("--since", &since)?,
+            },
+        ),
+        ResidentCommand::RenameRepresentative { resident, id, name } => {
+            (resident, RepresentativeChange::Rename { id, name })
+        }
+        ResidentCommand::EndRepresentative {
+            resident,
+            id,
+            at,
+            reason,
+        } => {
+            let at = optional_time("--at", &at)?.unwrap_or(now);
+            (resident, RepresentativeChange::End { id, at, reason })
+        }
+    };
+    let rep = store.change_representative(&ResidentId(resident), change, actor, now)?;
+    out!("{}", describe_representative(&rep));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn add_resident(
+    store: &mut Store,
+    id: String,
+    room: String,
+    name: String,
+    representatives: &[String],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     let representatives = representatives
         .iter()
-        .map(|r| representative(r))
+        .enumerate()
+        .map(|(i, r)| representative(r, i + 1))
         .collect::<Result<Vec<_>, _>>()?;
     let resident = Resident {
         id: ResidentId(id),
@@ -194,7 +284,36 @@ pub fn resident(
     };
     store.add_resident(&resident, actor, now)?;
     out!("resident {} recorded", resident.id);
+    for rep in &resident.representatives {
+        out!("  {}", describe_representative(rep));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line a case officer reads: the id to refer to, and the mandate.
+fn describe_representative(rep: &Representative) -> String {
+    let role = match rep.role {
+        RepresentativeRole::Guardian => "guardian",
+        RepresentativeRole::Attorney => "attorney",
+    };
+    let scope = if rep.covers_personal_matters {
+        ", personal matters"
+    } else {
+        ""
+    };
+    let since = rep
+        .since
+        .map(|s| format!(", since {}", s.format("%Y-%m-%d")))
+        .unwrap_or_default();
+    let ended = rep
+        .ended
+        .as_ref()
+        .map(|e| format!(", ended {}: {}", e.at.format("%Y-%m-%d"), e.reason))
+        .unwrap_or_default();
+    format!(
+        "representative {}: {} ({role}{scope}{since}{ended})",
+        rep.id, rep.name
+    )
 }
 
 pub fn basis(

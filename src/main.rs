@@ -328,7 +328,7 @@ enum DisclosureCommand {
     Record {
         #[arg(long)]
         resident: String,
-        /// `resident` or the representative's name.
+        /// `resident` or the representative's id (rep-1, …).
         #[arg(long)]
         informed: String,
         /// When (ISO 8601); default now.
@@ -345,7 +345,7 @@ enum OppositionCommand {
     Record {
         #[arg(long)]
         resident: String,
-        /// `resident` or the representative's name.
+        /// `resident` or the representative's id (rep-1, …).
         #[arg(long)]
         by: String,
         /// When (ISO 8601); default now.

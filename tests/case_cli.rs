@@ -59,7 +59,7 @@ fn setup(data: &Path) {
             "--informed",
             "resident@2025-12-20",
             "--informed",
-            "Guardian G@2025-12-20",
+            "rep-1@2025-12-20",
             "--signals",
             "fall,scream",
         ][..],
@@ -117,7 +117,7 @@ fn a_case_from_resident_to_opposition() {
             "--resident",
             "r-017",
             "--by",
-            "Guardian G",
+            "rep-1",
             "--at",
             "2026-02-05T00:00:00Z",
         ],
@@ -133,6 +133,116 @@ fn a_case_from_resident_to_opposition() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// Representatives are added, corrected and ended over time, each on the
+/// chain, and referred to by id: a name opposes nothing, an ended mandate
+/// opposes nothing, the guardian added later does (R1.4).
+#[test]
+fn representatives_change_over_time_and_are_referred_to_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let refused = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+        text(&out.stderr)
+    };
+    let oppose = |by: &str, at: &str| {
+        let args = [
+            "opposition",
+            "record",
+            "--resident",
+            "r-017",
+            "--by",
+            by,
+            "--at",
+            at,
+        ];
+        args.map(str::to_string)
+    };
+    let said = ok(&[
+        "resident",
+        "rename-representative",
+        "--resident",
+        "r-017",
+        "--id",
+        "rep-1",
+        "--name",
+        "Gitte Hansen",
+    ]);
+    assert!(
+        said.contains("representative rep-1: Gitte Hansen (guardian, personal matters)"),
+        "{said}"
+    );
+    let said = ok(&[
+        "resident",
+        "end-representative",
+        "--resident",
+        "r-017",
+        "--id",
+        "rep-1",
+        "--at",
+        "2026-02-01",
+        "--reason",
+        "guardianship lifted",
+    ]);
+    assert!(
+        said.contains("ended 2026-02-01: guardianship lifted"),
+        "{said}"
+    );
+    let said = ok(&[
+        "resident",
+        "add-representative",
+        "--resident",
+        "r-017",
+        "--role",
+        "attorney",
+        "--name",
+        "Frida Holm",
+        "--personal",
+        "--since",
+        "2026-02-01",
+    ]);
+    assert!(
+        said.contains(
+            "representative rep-2: Frida Holm (attorney, personal matters, since 2026-02-01)"
+        ),
+        "{said}"
+    );
+
+    let by_name = oppose("Frida Holm", "2026-02-10");
+    let why = refused(&by_name.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(why.contains("R1.4: `Frida Holm` is not an attorney or guardian of r-017 with a mandate on 2026-02-10 (recorded: rep-2 (Frida Holm))"), "{why}");
+    let ended = oppose("rep-1", "2026-02-10");
+    let why = refused(&ended.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        why.contains("`rep-1` is not an attorney or guardian"),
+        "{why}"
+    );
+    let by_id = oppose("rep-2", "2026-02-10");
+    ok(&by_id.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let actions = sqlite(dir.path(), "SELECT action FROM audit WHERE action LIKE 'representative.%' OR action LIKE 'opposition.%' ORDER BY seq");
+    assert_eq!(
+        actions.lines().collect::<Vec<_>>(),
+        [
+            "representative.rename",
+            "representative.end",
+            "representative.add",
+            "opposition.record"
+        ]
+    );
+    assert!(text(&run(dir.path(), &["audit", "verify"]).stdout).contains("intact"));
 }
 
 #[test]
@@ -266,7 +376,7 @@ fn bad_case_input_is_refused_with_the_rule_or_the_flag() {
                 "--informed",
                 "resident@2026-05-01",
                 "--informed",
-                "Guardian G@2026-05-01",
+                "rep-1@2026-05-01",
             ],
             "overlaps basis b1",
         ),

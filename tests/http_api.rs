@@ -974,6 +974,83 @@ async fn a_situational_look_in_is_refused_by_name() {
         .any(|a| a.starts_with("look.refused hanne")));
 }
 
+/// A case officer adds, corrects and ends a representative from the app,
+/// each on the chain; an opposition refers to them by id (R1.4).
+#[tokio::test(start_paused = true)]
+async fn representatives_are_changed_from_the_app_and_referred_to_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Clock::tokio_from(start()));
+    let officer = login(&state, "karin").await;
+    let post = |path: &'static str, token: String, body: &'static str| {
+        let state = state.clone();
+        async move {
+            call(
+                &state,
+                "POST",
+                path,
+                Some(&token),
+                Some(("application/json", body)),
+            )
+            .await
+        }
+    };
+    let path = "/api/residents/r-2/representatives";
+    let add = r#"{"change":"add","name":"Gitte Hansen","role":"guardian","covers_personal_matters":true}"#;
+    let (status, body) = post(path, officer.clone(), add).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["representative"]["id"], "rep-1", "{body}");
+    let staff = login(&state, "hanne").await;
+    assert_eq!(post(path, staff, add).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = post(path, officer.clone(), r#"{"change":"add","name":"X"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no role: {body}");
+    let rename = r#"{"change":"rename","representative":"rep-1","name":"Gitte Hansen-Holm"}"#;
+    assert_eq!(post(path, officer.clone(), rename).await.0, StatusCode::OK);
+
+    let oppose = "/api/residents/r-2/opposition";
+    let (status, body) = post(oppose, officer.clone(), r#"{"by":"Gitte Hansen-Holm"}"#).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a name opposes nothing: {body}"
+    );
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("rep-1 (Gitte Hansen-Holm)"),
+        "{body}"
+    );
+    let end = r#"{"change":"end","representative":"rep-1","reason":"guardianship lifted"}"#;
+    let (status, body) = post(path, officer.clone(), end).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["representative"]["ended"]["reason"],
+        "guardianship lifted"
+    );
+    let (status, _) = post(path, officer.clone(), end).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "ended once");
+    let (status, _) = post(oppose, officer.clone(), r#"{"by":"rep-1"}"#).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an ended mandate opposes nothing"
+    );
+    let actions = audit_actions(&state);
+    let changes: Vec<&str> = actions
+        .iter()
+        .filter(|a| a.starts_with("representative."))
+        .map(|a| a.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "representative.add",
+            "representative.rename",
+            "representative.end"
+        ]
+    );
+}
+
 fn audit_actions(state: &AppState) -> Vec<String> {
     let db = state.hub.store().file().to_path_buf();
     let out = common::sqlite3(

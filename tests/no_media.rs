@@ -78,7 +78,7 @@ fn the_pipeline_keeps_no_media_no_keypoints_and_logs_no_names() {
                 "--informed",
                 "resident@2025-12-20",
                 "--informed",
-                "Karen Jensen@2025-12-20",
+                "rep-1@2025-12-20",
             ],
             common::FACTS_136E.to_vec(),
         ]

@@ -21,14 +21,20 @@ fn resident() -> Resident {
         display_name: "Ellen".into(),
         representatives: vec![
             Representative {
+                id: "rep-1".into(),
                 name: "Guardian G".into(),
                 role: RepresentativeRole::Guardian,
                 covers_personal_matters: true,
+                since: None,
+                ended: None,
             },
             Representative {
+                id: "rep-2".into(),
                 name: "Attorney F".into(),
                 role: RepresentativeRole::Attorney,
                 covers_personal_matters: false,
+                since: None,
+                ended: None,
             },
         ],
     }
@@ -83,14 +89,14 @@ fn basis(basis_type: BasisType) -> LegalBasis {
                     at: before,
                 },
                 Informed {
-                    party: Party::Representative("Guardian G".into()),
+                    party: Party::Representative("rep-1".into()),
                     at: before,
                 },
             ]
         }
         BasisType::Sel128b | BasisType::Sel128bUnlimited => {
             b.hearing = Some(Hearing {
-                heard: "Guardian G".into(),
+                heard: "rep-1".into(),
                 at: before,
             });
             if basis_type == BasisType::Sel128b {
@@ -260,7 +266,7 @@ fn the_law_scenario_by_scenario() {
             "R1.2",
             "consent by a representative is not the resident's consent",
             validation(with(
-                &|b| b.consent.as_mut().unwrap().by = Party::Representative("Guardian G".into()),
+                &|b| b.consent.as_mut().unwrap().by = Party::Representative("rep-1".into()),
                 BasisType::Consent,
             )),
             Refuse("R1.2"),
@@ -663,7 +669,7 @@ fn the_law_scenario_by_scenario() {
             open(
                 &oppose(
                     case(basis(BasisType::Sel136e)),
-                    Party::Representative("Guardian G".into()),
+                    Party::Representative("rep-1".into()),
                     "2026-02-01T00:00:00Z",
                 ),
                 Kind::Video,
@@ -677,7 +683,7 @@ fn the_law_scenario_by_scenario() {
             open(
                 &oppose(
                     case(basis(BasisType::Sel136e)),
-                    Party::Representative("Attorney F".into()),
+                    Party::Representative("rep-2".into()),
                     "2026-02-01T00:00:00Z",
                 ),
                 Kind::Video,
@@ -733,7 +739,7 @@ fn the_law_scenario_by_scenario() {
             open(
                 &oppose(
                     case(basis(BasisType::Sel128bUnlimited)),
-                    Party::Representative("Guardian G".into()),
+                    Party::Representative("rep-1".into()),
                     "2026-02-01T00:00:00Z",
                 ),
                 Kind::Video,
@@ -826,7 +832,7 @@ fn the_law_scenario_by_scenario() {
             "R12.1",
             "the guardian complains",
             complaining(complaint(
-                Complainant::Representative("Guardian G".into()),
+                Complainant::Representative("rep-1".into()),
                 false,
                 "2026-01-20T00:00:00Z",
             )),
@@ -1090,7 +1096,7 @@ fn the_rules_that_could_be_walked_around_are_closed() {
         f(&mut b);
         b
     };
-    let guardian = || Party::Representative("Guardian G".into());
+    let guardian = || Party::Representative("rep-1".into());
     let opposed = || oppose(no_bases(), guardian(), BEFORE_START);
     let heard = |who: &str| {
         let who = who.to_string();
@@ -1149,7 +1155,7 @@ fn the_rules_that_could_be_walked_around_are_closed() {
                 basis(BasisType::Sel128bUnlimited),
                 &oppose(
                     no_bases(),
-                    Party::Representative("Attorney F".into()),
+                    Party::Representative("rep-2".into()),
                     BEFORE_START,
                 ),
             ),
@@ -1231,14 +1237,97 @@ fn an_opposition_names_someone_on_record_who_may_oppose() {
             .map_or(Allow, |r| Refuse(r.rule))
     };
     assert_eq!(by(Party::Resident), Allow);
-    assert_eq!(by(Party::Representative("Guardian G".into())), Allow);
+    assert_eq!(by(Party::Representative("rep-1".into())), Allow);
+    // By id only: a name, however spelt, refers to nobody.
+    assert_eq!(
+        by(Party::Representative("Guardian G".into())),
+        Refuse("R1.4")
+    );
     assert_eq!(
         by(Party::Representative("Guardian  G".into())),
         Refuse("R1.4")
     );
-    assert_eq!(
-        by(Party::Representative("Attorney F".into())),
-        Refuse("R1.4")
+    assert_eq!(by(Party::Representative("rep-2".into())), Refuse("R1.4"));
+}
+
+/// Mandates over time (R1.4, R9.1, R10.2): a guardian whose mandate has
+/// ended may no longer oppose or be heard, nor need be informed; one added
+/// later counts from the day the mandate began. Ids are never reused.
+#[test]
+fn representatives_count_only_while_their_mandate_holds() {
+    let during = t(DURING);
+    let ended = change_representative(
+        &resident(),
+        RepresentativeChange::End {
+            id: "rep-1".into(),
+            at: during - Duration::days(1),
+            reason: "guardianship lifted".into(),
+        },
+    )
+    .unwrap()
+    .0;
+    let opposes = |resident: &Resident, id: &str| {
+        let o = Opposition {
+            resident: ResidentId("r-017".into()),
+            by: Party::Representative(id.into()),
+            at: during,
+        };
+        validate_opposition(&o, resident)
+            .first()
+            .map_or(Allow, |r| Refuse(r.rule))
+    };
+    assert_eq!(opposes(&ended, "rep-1"), Refuse("R1.4"));
+    let (added, new) = change_representative(
+        &ended,
+        RepresentativeChange::Add {
+            name: "Guardian H".into(),
+            role: RepresentativeRole::Guardian,
+            covers_personal_matters: true,
+            since: Some(during),
+        },
+    )
+    .unwrap();
+    assert_eq!(new.id, "rep-3", "a new id, never an ended one's");
+    assert_eq!(opposes(&added, "rep-3"), Allow);
+    let before = Opposition {
+        resident: ResidentId("r-017".into()),
+        by: Party::Representative("rep-3".into()),
+        at: during - Duration::days(2),
+    };
+    assert!(
+        !validate_opposition(&before, &added).is_empty(),
+        "not before the mandate began"
+    );
+    // Ending twice, or before the mandate began, is refused.
+    for (id, at) in [("rep-1", during), ("rep-3", during - Duration::days(1))] {
+        let end = RepresentativeChange::End {
+            id: id.into(),
+            at,
+            reason: "x".into(),
+        };
+        assert!(change_representative(&added, end).is_err(), "{id}");
+    }
+    let rename = RepresentativeChange::Rename {
+        id: "rep-9".into(),
+        name: "X".into(),
+    };
+    assert!(change_representative(&added, rename).is_err());
+    // § 136 e from a day the old guardian had ended: only the new one, by id,
+    // must be informed (R9.1).
+    let mut b = basis(BasisType::Sel136e);
+    b.start = during + Duration::days(1);
+    let informed: Vec<String> = validate(&b, &added)
+        .into_iter()
+        .filter(|r| r.rule == "R9.1")
+        .map(|r| r.message)
+        .collect();
+    assert!(
+        informed.iter().any(|m| m.contains("rep-3 (Guardian H)")),
+        "{informed:?}"
+    );
+    assert!(
+        !informed.iter().any(|m| m.contains("rep-1")),
+        "{informed:?}"
     );
 }
 

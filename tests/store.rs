@@ -22,9 +22,12 @@ fn resident(id: &str) -> Resident {
         room: "A12".into(),
         display_name: "Ellen".into(),
         representatives: vec![Representative {
+            id: "rep-1".into(),
             name: "Guardian G".into(),
             role: RepresentativeRole::Guardian,
             covers_personal_matters: true,
+            since: None,
+            ended: None,
         }],
     }
 }
@@ -43,7 +46,7 @@ fn basis_128b(id: &str, resident: &str, start: &str, months: u32) -> LegalBasis 
         end: start.checked_add_months(Months::new(months)),
         decided_by: "case officer K".into(),
         hearing: Some(Hearing {
-            heard: "Guardian G".into(),
+            heard: "rep-1".into(),
             at: before,
         }),
         informed: vec![],

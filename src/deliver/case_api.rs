@@ -29,9 +29,13 @@ pub(super) async fn case_file(
 }
 
 fn party(who: &str) -> Result<crate::policy::Party, ApiError> {
-    match text(who, "say who: `resident` or a representative's name", 200)? {
+    match text(
+        who,
+        "say who: `resident` or a representative's id (rep-1, …)",
+        200,
+    )? {
         "resident" => Ok(crate::policy::Party::Resident),
-        name => Ok(crate::policy::Party::Representative(name.to_string())),
+        id => Ok(crate::policy::Party::Representative(id.to_string())),
     }
 }
 

@@ -260,6 +260,11 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             post(record_disclosure),
         ),
         ("/api/residents/{id}/bases", "post", post(record_basis)),
+        (
+            "/api/residents/{id}/representatives",
+            "post",
+            post(super::representative_api::change_representative),
+        ),
         ("/api/bases/{id}/stop", "post", post(stop_basis)),
         ("/api/catalogue", "get", get(catalogue)),
         ("/api/camera", "get", get(camera)),

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod outlet_tls;
 pub mod outlets;
 pub mod reads;
+pub mod representative_api;
 pub mod serve;
 pub mod sessions;
 pub mod sight;

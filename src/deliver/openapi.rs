@@ -62,11 +62,25 @@ fn nullable_words(max: usize) -> Value {
     schema
 }
 
-/// `resident`, or the name of a representative on the resident's record.
+/// `resident`, or the id of a representative on the resident's record.
 fn party() -> Value {
     let mut schema = words(200);
-    schema["description"] = json!("`resident` or a representative's name");
+    schema["description"] = json!("`resident` or a representative's id (rep-1, …)");
     schema
+}
+
+fn representative_properties() -> Value {
+    let nullable_time = json!({ "type": "string", "format": "date-time", "nullable": true });
+    json!({
+        "change": { "type": "string", "enum": ["add", "rename", "end"] },
+        "representative": nullable_words(200),
+        "name": nullable_words(200),
+        "role": { "type": "string", "enum": ["guardian", "attorney"], "nullable": true },
+        "covers_personal_matters": { "type": "boolean" },
+        "since": nullable_time,
+        "at": nullable_time,
+        "reason": nullable_words(200),
+    })
 }
 
 fn date_time() -> Value {
@@ -195,6 +209,7 @@ pub fn openapi_document() -> Value {
             "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
             "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": party() }), &["by"]) },
             "/api/residents/{id}/disclosure": { "post": with_body(with_id(secured("Record the AI disclosure (R8.2) (case officer)", "recorded")), json!({ "informed": party(), "how": words(300) }), &["informed", "how"]) },
+            "/api/residents/{id}/representatives": { "post": with_body(with_id(secured("Add an attorney or guardian (change: add, with name, role, covers_personal_matters, since), correct a name's spelling (rename, with representative and name) or end a mandate (end, with representative, reason, at); on the chain (case officer). Answers with the representative and the id every other record refers to", "the representative as recorded")), representative_properties(), &["change"]) },
             "/api/bases/{id}/stop": { "post": with_body(with_id(secured("Stop a legal basis now (R10.3) (case officer)", "stopped")), json!({ "reason": words(300) }), &["reason"]) },
             "/api/looks/{id}/view": { "get": view },
             "/api/looks/{id}/end": { "post": with_id(secured("End one's own look before its time (staff); audited as look.end", "ended")) },

@@ -5,7 +5,7 @@ use chrono::Months;
 
 use super::records::{
     catalogue_item, signal_kind, BasisType, CaseFile, CatalogueGrant, CatalogueItem, Complainant,
-    Complaint, LegalBasis, Opposition, Party, Purpose, Resident,
+    Complaint, Hearing, LegalBasis, Opposition, Party, Purpose, Representative, Resident,
 };
 use super::Time;
 
@@ -27,7 +27,7 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
+pub(super) fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
     Refusal {
         rule,
         message: message.into(),
@@ -153,27 +153,26 @@ fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
             "the resident must be informed before the technology is used",
         ));
     }
-    for rep in resident
-        .representatives
-        .iter()
-        .filter(|r| r.covers_personal_matters)
-    {
-        if !informed_before(&Party::Representative(rep.name.clone())) {
+    for rep in resident.personal_representatives(basis.start) {
+        if !informed_before(&Party::Representative(rep.id.clone())) {
             out.push(refuse(
                 "R9.1",
                 format!(
                     "{} (covering personal matters) must be informed before the technology is used",
-                    rep.name
+                    rep.describe()
                 ),
             ));
         }
     }
 }
 
-/// Whom a hearing may be of (R10.2): the resident, or a recorded attorney
-/// or guardian, by the name recorded on the resident.
-fn may_be_heard(heard: &str, resident: &Resident) -> bool {
-    heard == "resident" || resident.representatives.iter().any(|r| r.name == heard)
+/// Whom a hearing may be of (R10.2): the resident, or an attorney or
+/// guardian by the id recorded on the resident, with a mandate then.
+fn may_be_heard(hearing: &Hearing, resident: &Resident) -> bool {
+    hearing.heard == "resident"
+        || resident
+            .representative(&hearing.heard, hearing.at)
+            .is_some()
 }
 
 /// A municipal decision: hearing, documents, DPIA assessment.
@@ -187,13 +186,13 @@ fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
             "R10.2",
             "the hearing must come before the decision takes effect",
         )),
-        Some(hearing) if !may_be_heard(&hearing.heard, resident) => out.push(refuse(
+        Some(hearing) if !may_be_heard(hearing, resident) => out.push(refuse(
             "R10.2",
             format!(
-                "`{}` is neither the resident nor a recorded attorney or guardian of {} ({}); record the representative first",
+                "`{}` is neither the resident nor an attorney or guardian of {} with a mandate then ({}); record the representative first and refer to them by id",
                 hearing.heard,
                 resident.id,
-                representative_names(resident)
+                representative_names(resident, hearing.at)
             ),
         )),
         Some(_) => {}
@@ -281,31 +280,29 @@ fn check_catalogue(basis: &LegalBasis, out: &mut Vec<Refusal>) {
 /// § 136 e stk. 5: where an attorney or guardian covers personal matters,
 /// one of them is heard before a decision without time limit (R1.2, R10.2).
 fn check_guardian_heard(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal>) {
-    let mut covering = resident
-        .representatives
-        .iter()
-        .filter(|r| r.covers_personal_matters);
+    let mut covering = resident.personal_representatives(basis.start);
     let Some(first) = covering.next() else {
         return;
     };
     let heard = basis.hearing.as_ref().map(|h| h.heard.as_str());
-    if heard != Some(first.name.as_str()) && !covering.any(|r| Some(r.name.as_str()) == heard) {
+    if heard != Some(first.id.as_str()) && !covering.any(|r| Some(r.id.as_str()) == heard) {
         out.push(refuse(
             "R10.2",
             format!(
                 "§ 128 b without time limit: the attorney or guardian ({}) must be heard first",
-                first.name
+                first.describe()
             ),
         ));
     }
 }
 
-/// The recorded representatives, for a refusal to name.
-fn representative_names(resident: &Resident) -> String {
+/// The representatives with a mandate at `at`, for a refusal to name.
+fn representative_names(resident: &Resident, at: Time) -> String {
     let names: Vec<_> = resident
         .representatives
         .iter()
-        .map(|r| r.name.as_str())
+        .filter(|r| r.holds_at(at))
+        .map(Representative::describe)
         .collect();
     if names.is_empty() {
         "none recorded".into()
@@ -343,21 +340,22 @@ pub fn check_against_case(new: &LegalBasis, case: &CaseFile, now: Time) -> Vec<R
 /// attorney or guardian recorded on her whose mandate covers personal
 /// matters, named exactly as recorded (R1.4).
 pub fn validate_opposition(opposition: &Opposition, resident: &Resident) -> Vec<Refusal> {
-    let Party::Representative(name) = &opposition.by else {
+    let Party::Representative(id) = &opposition.by else {
         return Vec::new();
     };
-    match resident.representatives.iter().find(|r| &r.name == name) {
+    match resident.representative(id, opposition.at) {
         Some(r) if r.covers_personal_matters => Vec::new(),
-        Some(_) => vec![refuse(
+        Some(r) => vec![refuse(
             "R1.4",
-            format!("{name}'s mandate does not cover personal matters: only the resident, or an attorney or guardian whose mandate does, can oppose"),
+            format!("{}'s mandate does not cover personal matters: only the resident, or an attorney or guardian whose mandate does, can oppose", r.describe()),
         )],
         None => vec![refuse(
             "R1.4",
             format!(
-                "`{name}` is not a recorded attorney or guardian of {} ({})",
+                "`{id}` is not an attorney or guardian of {} with a mandate on {} ({}); refer to a representative by id",
                 resident.id,
-                representative_names(resident)
+                opposition.at.format("%Y-%m-%d"),
+                representative_names(resident, opposition.at)
             ),
         )],
     }
@@ -423,7 +421,7 @@ pub fn validate_complaint(
     match &complaint.by {
         Complainant::Resident => {}
         Complainant::Representative(name) => {
-            if !resident.representatives.iter().any(|r| &r.name == name) {
+            if resident.representative(name, complaint.received).is_none() {
                 out.push(refuse(
                     "R12.1",
                     format!(

@@ -111,16 +111,12 @@ pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<
         .chain(basis.consent.as_ref().map(|c| c.at))
         .min()
         .unwrap_or(basis.start);
-    let counts = |party: &Party| match party {
+    let counts = |o: &Opposition| match &o.by {
         Party::Resident => true,
         // Only the resident can withdraw consent; a representative opposes § 136 e.
-        Party::Representative(name) => {
+        Party::Representative(id) => {
             basis.basis_type == BasisType::Sel136e
-                && case
-                    .resident
-                    .representatives
-                    .iter()
-                    .any(|r| &r.name == name && r.covers_personal_matters)
+                && case.resident.personal_representative(id, o.at)
         }
     };
     // Consent is the resident's own word, withdrawn by her opposing after
@@ -136,7 +132,7 @@ pub(crate) fn opposed(case: &CaseFile, basis: &LegalBasis, now: Time) -> Option<
             o.resident == basis.resident
                 && o.at <= now
                 && since.is_none_or(|from| o.at >= from)
-                && counts(&o.by)
+                && counts(o)
         })
         .map(|o| o.at)
         .min()
@@ -150,11 +146,7 @@ pub(crate) fn standing_opposition(case: &CaseFile, at: Time) -> Option<&Oppositi
         .filter(|o| o.at <= at)
         .filter(|o| match &o.by {
             Party::Resident => true,
-            Party::Representative(name) => case
-                .resident
-                .representatives
-                .iter()
-                .any(|r| &r.name == name && r.covers_personal_matters),
+            Party::Representative(id) => case.resident.personal_representative(id, o.at),
         })
         .min_by_key(|o| o.at)
 }

@@ -8,6 +8,7 @@
 mod basis;
 mod gate;
 mod records;
+mod representatives;
 
 pub use basis::{
     check_against_case, check_overlap, validate, validate_complaint, validate_opposition, Refusal,
@@ -19,3 +20,4 @@ pub use gate::{
     EXPIRY_WARNING_DAYS,
 };
 pub use records::*;
+pub use representatives::{change_representative, RepresentativeChange};

@@ -26,13 +26,89 @@ pub enum RepresentativeRole {
     Attorney,
 }
 
+/// An attorney or guardian with a mandate for the resident. Every record
+/// refers to them by `id`, never by the spelling of a name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RepresentativeRecord")]
 pub struct Representative {
+    pub id: String,
     pub name: String,
     pub role: RepresentativeRole,
     /// Whether the mandate covers personal matters; only then must they be
     /// informed and may they oppose (R1.2, R9.1).
     pub covers_personal_matters: bool,
+    /// When the mandate began; none when it predates the records.
+    pub since: Option<Time>,
+    /// When and why it ended (a guardianship lifted, a power revoked).
+    pub ended: Option<MandateEnd>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MandateEnd {
+    pub at: Time,
+    pub reason: String,
+}
+
+/// A representative as stored: records from before representatives had
+/// ids are referred to by their name, as they were then.
+#[derive(Deserialize)]
+struct RepresentativeRecord {
+    id: Option<String>,
+    name: String,
+    role: RepresentativeRole,
+    covers_personal_matters: bool,
+    #[serde(default)]
+    since: Option<Time>,
+    #[serde(default)]
+    ended: Option<MandateEnd>,
+}
+
+impl From<RepresentativeRecord> for Representative {
+    fn from(r: RepresentativeRecord) -> Representative {
+        Representative {
+            id: r.id.unwrap_or_else(|| r.name.clone()),
+            name: r.name,
+            role: r.role,
+            covers_personal_matters: r.covers_personal_matters,
+            since: r.since,
+            ended: r.ended,
+        }
+    }
+}
+
+impl Representative {
+    /// Whether the mandate holds at `at`.
+    pub fn holds_at(&self, at: Time) -> bool {
+        self.since.is_none_or(|s| s <= at) && self.ended.as_ref().is_none_or(|e| at < e.at)
+    }
+
+    /// As a refusal or a list names them.
+    pub fn describe(&self) -> String {
+        format!("{} ({})", self.id, self.name)
+    }
+}
+
+impl Resident {
+    /// The representative `id` refers to, if their mandate holds at `at`.
+    pub fn representative(&self, id: &str, at: Time) -> Option<&Representative> {
+        self.representatives
+            .iter()
+            .find(|r| r.id == id && r.holds_at(at))
+    }
+
+    /// Whether `id` is a representative whose mandate covers personal
+    /// matters at `at`: only they must be informed and may oppose.
+    pub fn personal_representative(&self, id: &str, at: Time) -> bool {
+        self.representative(id, at)
+            .is_some_and(|r| r.covers_personal_matters)
+    }
+
+    /// The representatives whose mandate covers personal matters at `at`.
+    pub fn personal_representatives(&self, at: Time) -> impl Iterator<Item = &Representative> {
+        self.representatives
+            .iter()
+            .filter(move |r| r.covers_personal_matters && r.holds_at(at))
+    }
 }
 
 /// The legal basis types of R1.2.
@@ -101,7 +177,8 @@ impl BasisType {
 #[serde(rename_all = "lowercase", tag = "party", content = "name")]
 pub enum Party {
     Resident,
-    /// A representative, by name as recorded on the resident.
+    /// A representative, by the id recorded on the resident (in records
+    /// from before ids, the name, which is then their id).
     Representative(String),
 }
 
@@ -123,7 +200,7 @@ pub struct Informed {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hearing {
-    /// Who was heard (høring), by name.
+    /// Who was heard (høring): `resident`, or a representative's id.
     pub heard: String,
     pub at: Time,
 }
@@ -439,7 +516,7 @@ pub fn signal_kind(signal: &str) -> Option<Kind> {
 #[serde(rename_all = "lowercase", tag = "who", content = "name")]
 pub enum Complainant {
     Resident,
-    /// A recorded guardian or attorney, by name.
+    /// A recorded guardian or attorney, by id.
     Representative(String),
     /// A relative or other representative: only when the resident cannot complain.
     Relative(String),

@@ -26,7 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::domain::ResidentId;
 use crate::policy::{
     self, AiDisclosure, CaseFile, Complaint, EarlyStop, LegalBasis, Opposition, Reassessment,
-    Refusal, Resident, Time,
+    Refusal, Representative, Resident, Time,
 };
 
 pub use alarms::Pending;
@@ -346,6 +346,32 @@ impl Store {
             )?;
             Ok(("residents", resident.id.0.clone(), json.to_string()))
         })
+    }
+
+    /// Adds, renames or ends a resident's representative, on the chain;
+    /// returns the representative as now recorded.
+    pub fn change_representative(
+        &mut self,
+        resident: &ResidentId,
+        change: policy::RepresentativeChange,
+        actor: &str,
+        now: Time,
+    ) -> Result<Representative, StoreError> {
+        let action = change.action();
+        let (changed, representative) =
+            policy::change_representative(&self.resident(resident)?, change)
+                .map_err(StoreError::Refused)?;
+        let json = to_json(&changed);
+        let detail = serde_json::json!({ "representative": representative });
+        self.change_record(actor, now, action, &resident.0, &detail, |tx| {
+            write(
+                tx,
+                "UPDATE residents SET data = ?2 WHERE id = ?1",
+                params![resident.0, json.to_string()],
+            )?;
+            Ok(("residents", resident.0.clone(), json.to_string()))
+        })?;
+        Ok(representative)
     }
 
     pub fn resident(&self, id: &ResidentId) -> Result<Resident, StoreError> {
