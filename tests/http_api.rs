@@ -841,6 +841,23 @@ async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["error"].as_str().unwrap().contains("scream"), "{body}");
+    // Each refusal by its rule, in English and in Danish for the Danish page.
+    let refusal = &body["refusals"][0];
+    assert_eq!(refusal["rule"], "R8.4", "{body}");
+    assert!(
+        refusal["en"]
+            .as_str()
+            .unwrap()
+            .contains("signal `scream` is of kind sound"),
+        "{body}"
+    );
+    assert!(
+        refusal["da"]
+            .as_str()
+            .unwrap()
+            .contains("signalet `scream` er af slagsen `sound`"),
+        "{body}"
+    );
     assert!(!audit_actions(&state)
         .iter()
         .any(|a| a.starts_with("basis.record karin")));
@@ -1003,6 +1020,13 @@ async fn representatives_are_changed_from_the_app_and_referred_to_by_id() {
     assert_eq!(post(path, staff, add).await.0, StatusCode::FORBIDDEN);
     let (status, body) = post(path, officer.clone(), r#"{"change":"add","name":"X"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no role: {body}");
+    let extra = r#"{"change":"rename","representative":"rep-1","name":"G","role":"guardian"}"#;
+    let (status, body) = post(path, officer.clone(), extra).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a rename changes no role: {body}"
+    );
     let rename = r#"{"change":"rename","representative":"rep-1","name":"Gitte Hansen-Holm"}"#;
     assert_eq!(post(path, officer.clone(), rename).await.0, StatusCode::OK);
 

@@ -53,6 +53,9 @@ pub struct AppState {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Each rule refusing a record, in English and Danish, so each page
+    /// shows them in its own language.
+    refusals: Vec<serde_json::Value>,
 }
 
 impl ApiError {
@@ -60,13 +63,30 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            refusals: Vec::new(),
+        }
+    }
+
+    fn refused(refusals: &[crate::policy::Refusal], message: String) -> ApiError {
+        let refusals = refusals
+            .iter()
+            .map(|r| json!({ "rule": r.rule, "en": r.message, "da": r.danish }))
+            .collect();
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message,
+            refusals,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let body = match self.refusals.is_empty() {
+            true => json!({ "error": self.message }),
+            false => json!({ "error": self.message, "refusals": self.refusals }),
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 
@@ -87,9 +107,7 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::StoreError;
         match e {
             // A refusal names its rule: the client's to fix.
-            StoreError::Refused(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
+            StoreError::Refused(ref refusals) => ApiError::refused(refusals, e.to_string()),
             StoreError::UnknownResident(_)
             | StoreError::UnknownBasis(_)
             | StoreError::UnknownUser(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),

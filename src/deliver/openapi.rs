@@ -39,10 +39,17 @@ fn with_id(mut op: Value) -> Value {
 
 /// With a JSON body of `properties`: 400 when it breaks the schema, 413
 /// when too large, 415 when not JSON, 422 when a rule refuses it.
-fn with_body(mut op: Value, properties: Value, required: &[&str]) -> Value {
-    op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
+fn with_body(op: Value, properties: Value, required: &[&str]) -> Value {
+    let schema = json!({
         "type": "object", "additionalProperties": false, "required": required, "properties": properties
-    } } } });
+    });
+    with_schema(op, schema)
+}
+
+/// With a JSON body of `schema`, answering as [`with_body`] does.
+fn with_schema(mut op: Value, schema: Value) -> Value {
+    op["requestBody"] =
+        json!({ "required": true, "content": { "application/json": { "schema": schema } } });
     let responses = &mut op["responses"];
     responses["400"] = error("the body breaks this schema, or is not JSON");
     responses["413"] = error(&format!("the body is larger than {MAX_BODY_BYTES} bytes"));
@@ -69,18 +76,25 @@ fn party() -> Value {
     schema
 }
 
-fn representative_properties() -> Value {
+/// One change of a representative: which fields it takes depends on `change`.
+fn representative_change() -> Value {
     let nullable_time = json!({ "type": "string", "format": "date-time", "nullable": true });
-    json!({
-        "change": { "type": "string", "enum": ["add", "rename", "end"] },
-        "representative": nullable_words(200),
-        "name": nullable_words(200),
-        "role": { "type": "string", "enum": ["guardian", "attorney"], "nullable": true },
-        "covers_personal_matters": { "type": "boolean" },
-        "since": nullable_time,
-        "at": nullable_time,
-        "reason": nullable_words(200),
-    })
+    let change = |name: &str, properties: Value, required: &[&str]| {
+        let mut properties = properties;
+        properties["change"] = json!({ "type": "string", "enum": [name] });
+        let required: Vec<&str> = ["change"].iter().chain(required).copied().collect();
+        json!({ "type": "object", "additionalProperties": false, "required": required, "properties": properties })
+    };
+    json!({ "oneOf": [
+        change("add", json!({
+            "name": words(200),
+            "role": { "type": "string", "enum": ["guardian", "attorney"] },
+            "covers_personal_matters": { "type": "boolean" },
+            "since": nullable_time,
+        }), &["name", "role"]),
+        change("rename", json!({ "representative": words(200), "name": words(200) }), &["representative", "name"]),
+        change("end", json!({ "representative": words(200), "reason": words(200), "at": nullable_time }), &["representative", "reason"]),
+    ] })
 }
 
 fn date_time() -> Value {
@@ -209,13 +223,19 @@ pub fn openapi_document() -> Value {
             "/api/residents/{id}/case": { "get": with_id(secured("A resident's case file and what it allows now (case officer, auditor)", "the case")) },
             "/api/residents/{id}/opposition": { "post": with_body(with_id(secured("Record an opposition (R1.4) (case officer)", "recorded")), json!({ "by": party() }), &["by"]) },
             "/api/residents/{id}/disclosure": { "post": with_body(with_id(secured("Record the AI disclosure (R8.2) (case officer)", "recorded")), json!({ "informed": party(), "how": words(300) }), &["informed", "how"]) },
-            "/api/residents/{id}/representatives": { "post": with_body(with_id(secured("Add an attorney or guardian (change: add, with name, role, covers_personal_matters, since), correct a name's spelling (rename, with representative and name) or end a mandate (end, with representative, reason, at); on the chain (case officer). Answers with the representative and the id every other record refers to", "the representative as recorded")), representative_properties(), &["change"]) },
+            "/api/residents/{id}/representatives": { "post": with_schema(with_id(secured("Add an attorney or guardian (change: add, with name, role, covers_personal_matters, since), correct a name's spelling (rename, with representative and name) or end a mandate (end, with representative, reason, at); on the chain (case officer). Answers with the representative and the id every other record refers to", "the representative as recorded")), representative_change()) },
             "/api/bases/{id}/stop": { "post": with_body(with_id(secured("Stop a legal basis now (R10.3) (case officer)", "stopped")), json!({ "reason": words(300) }), &["reason"]) },
             "/api/looks/{id}/view": { "get": view },
             "/api/looks/{id}/end": { "post": with_id(secured("End one's own look before its time (staff); audited as look.end", "ended")) },
         },
         "components": {
-            "schemas": { "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string" } } } },
+            "schemas": { "Error": { "type": "object", "required": ["error"], "properties": {
+                "error": { "type": "string" },
+                "refusals": { "type": "array", "description": "with a 422: each rule that refuses the record, by its id, in English and Danish", "items": {
+                    "type": "object", "required": ["rule", "en", "da"],
+                    "properties": { "rule": { "type": "string" }, "en": { "type": "string" }, "da": { "type": "string" } }
+                } }
+            } } },
             "securitySchemes": {
                 "session": { "type": "apiKey", "in": "cookie", "name": COOKIE },
                 "bearer": { "type": "http", "scheme": "bearer" }

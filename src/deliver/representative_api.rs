@@ -12,58 +12,62 @@ use super::http::{text, ApiError, ApiJson, AppState, Authed};
 use crate::policy::{RepresentativeChange, RepresentativeRole, Time};
 use crate::store::Role;
 
+/// One change, as the OpenAPI document's `oneOf` describes it: the fields
+/// each change takes, and no others.
 #[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum ChangeKind {
-    Add,
-    Rename,
-    End,
-}
-
-/// One change; which fields it needs depends on `change`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RepresentativeRequest {
-    change: ChangeKind,
-    /// The representative changed (rename, end).
-    representative: Option<String>,
-    name: Option<String>,
-    role: Option<RepresentativeRole>,
-    #[serde(default)]
-    covers_personal_matters: bool,
-    since: Option<Time>,
-    /// When a mandate ended; default now.
-    at: Option<Time>,
-    reason: Option<String>,
-}
-
-fn needed<'a>(value: &'a Option<String>, what: &str) -> Result<&'a str, ApiError> {
-    text(value.as_deref().unwrap_or_default(), what, 200)
+#[serde(tag = "change", rename_all = "lowercase", deny_unknown_fields)]
+pub(super) enum RepresentativeRequest {
+    Add {
+        name: String,
+        role: RepresentativeRole,
+        #[serde(default)]
+        covers_personal_matters: bool,
+        since: Option<Time>,
+    },
+    Rename {
+        representative: String,
+        name: String,
+    },
+    End {
+        representative: String,
+        reason: String,
+        /// When the mandate ended; default now.
+        at: Option<Time>,
+    },
 }
 
 impl RepresentativeRequest {
     fn change(self, now: Time) -> Result<RepresentativeChange, ApiError> {
-        let id = || needed(&self.representative, "say which representative (its id)");
-        Ok(match self.change {
-            ChangeKind::Add => RepresentativeChange::Add {
-                name: needed(&self.name, "give the name")?.to_string(),
-                role: self.role.ok_or_else(|| {
-                    ApiError::new(
-                        axum::http::StatusCode::BAD_REQUEST,
-                        "give the role: guardian or attorney",
-                    )
-                })?,
-                covers_personal_matters: self.covers_personal_matters,
-                since: self.since,
+        let named = |value: &str| text(value, "give the name", 200).map(str::to_string);
+        let id =
+            |value: &str| text(value, "say which representative (its id)", 200).map(str::to_string);
+        Ok(match self {
+            RepresentativeRequest::Add {
+                name,
+                role,
+                covers_personal_matters,
+                since,
+            } => RepresentativeChange::Add {
+                name: named(&name)?,
+                role,
+                covers_personal_matters,
+                since,
             },
-            ChangeKind::Rename => RepresentativeChange::Rename {
-                id: id()?.to_string(),
-                name: needed(&self.name, "give the name")?.to_string(),
+            RepresentativeRequest::Rename {
+                representative,
+                name,
+            } => RepresentativeChange::Rename {
+                id: id(&representative)?,
+                name: named(&name)?,
             },
-            ChangeKind::End => RepresentativeChange::End {
-                id: id()?.to_string(),
-                at: self.at.unwrap_or(now),
-                reason: needed(&self.reason, "give the reason")?.to_string(),
+            RepresentativeRequest::End {
+                representative,
+                reason,
+                at,
+            } => RepresentativeChange::End {
+                id: id(&representative)?,
+                at: at.unwrap_or(now),
+                reason: text(&reason, "give the reason", 200)?.to_string(),
             },
         })
     }

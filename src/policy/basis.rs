@@ -19,6 +19,18 @@ pub const MAX_SUPERVISION_MINUTES: u32 = 60;
 pub struct Refusal {
     pub rule: &'static str,
     pub message: String,
+    /// The same, in Danish, for the Danish staff app.
+    pub danish: String,
+}
+
+impl Refusal {
+    pub fn new(
+        rule: &'static str,
+        message: impl Into<String>,
+        danish: impl Into<String>,
+    ) -> Refusal {
+        refuse(rule, message, danish)
+    }
 }
 
 impl std::fmt::Display for Refusal {
@@ -27,12 +39,21 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-pub(super) fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
+pub(super) fn refuse(
+    rule: &'static str,
+    message: impl Into<String>,
+    danish: impl Into<String>,
+) -> Refusal {
     Refusal {
         rule,
         message: message.into(),
+        danish: danish.into(),
     }
 }
+
+/// "recorded" and "none recorded", in English and in Danish.
+const EN: (&str, &str) = ("recorded", "none recorded");
+const DA: (&str, &str) = ("registreret", "ingen registreret");
 
 /// Every rule the basis breaks, for this resident. Empty when it may be recorded.
 pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
@@ -41,43 +62,58 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
         out.push(refuse(
             "R1.2",
             format!("the basis is for {}, not {}", basis.resident, resident.id),
+            format!("grundlaget gælder {}, ikke {}", basis.resident, resident.id),
         ));
     }
     if basis.kinds.is_empty() {
         out.push(refuse(
             "R2",
-            "a basis must name at least one kind of technology (movement, sound, video, location)",
-        ));
+            "a basis must name at least one kind of technology (movement, sound, video, location)", "et grundlag skal nævne mindst én slags teknologi (bevægelse, lyd, video, lokalisering)"));
     }
     if !basis.reactive_alarm && basis.supervision_max_minutes.is_none() {
-        out.push(refuse("R3.3", "a basis must allow at least one way of use: reactive alarm or time-bounded supervision"));
+        out.push(refuse("R3.3", "a basis must allow at least one way of use: reactive alarm or time-bounded supervision", "et grundlag skal tillade mindst én anvendelse: reaktiv alarm eller tidsafgrænset tilsyn"));
     }
     if let Some(minutes) = basis.supervision_max_minutes {
         if !(1..=MAX_SUPERVISION_MINUTES).contains(&minutes) {
-            out.push(refuse("R3.2", format!("supervision must be time-bounded: 1 to {MAX_SUPERVISION_MINUTES} minutes per look, got {minutes}")));
+            out.push(refuse("R3.2", format!("supervision must be time-bounded: 1 to {MAX_SUPERVISION_MINUTES} minutes per look, got {minutes}"), format!("tilsyn skal være tidsafgrænset: 1 til {MAX_SUPERVISION_MINUTES} minutter pr. kig, ikke {minutes}")));
         }
     }
     if let Some(end) = basis.end {
         if end <= basis.start {
-            out.push(refuse("R1.2", "the basis ends before it starts"));
+            out.push(refuse(
+                "R1.2",
+                "the basis ends before it starts",
+                "grundlaget slutter, før det begynder",
+            ));
         }
     }
     if basis.decided_by.trim().is_empty() {
-        out.push(refuse("R1.2", "who decided must be recorded"));
+        out.push(refuse(
+            "R1.2",
+            "who decided must be recorded",
+            "hvem der har truffet beslutningen, skal registreres",
+        ));
     }
     if basis.signals.is_empty() {
         out.push(refuse(
             "R8.4",
-            "a basis must switch on the signals the situation needs (data minimisation): name at least one",
-        ));
+            "a basis must switch on the signals the situation needs (data minimisation): name at least one", "et grundlag skal slå de signaler til, som situationen kræver (dataminimering): nævn mindst ét"));
     }
     for signal in &basis.signals {
         match signal_kind(signal) {
-            None => out.push(refuse("R8.4", format!("unknown signal `{signal}`"))),
+            None => out.push(refuse(
+                "R8.4",
+                format!("unknown signal `{signal}`"),
+                format!("ukendt signal `{signal}`"),
+            )),
             Some(kind) if !basis.kinds.contains(&kind) => out.push(refuse(
                 "R8.4",
                 format!(
                     "signal `{signal}` is of kind {}, which the basis does not allow",
+                    kind.name()
+                ),
+                format!(
+                    "signalet `{signal}` er af slagsen `{}`, som grundlaget ikke tillader",
                     kind.name()
                 ),
             )),
@@ -98,14 +134,13 @@ pub fn validate(basis: &LegalBasis, resident: &Resident) -> Vec<Refusal> {
         BasisType::Sel128b => {
             check_decision(basis, resident, &mut out);
             match basis.end {
-                None => out.push(refuse("R10.1", "a § 128 b decision must end: at most 12 months (unlimited only under § 136 e stk. 5)")),
+                None => out.push(refuse("R10.1", "a § 128 b decision must end: at most 12 months (unlimited only under § 136 e stk. 5)", "en afgørelse efter § 128 b skal have en slutdato: højst 12 måneder (uden tidsbegrænsning kun efter § 136 e, stk. 5)")),
                 Some(end) => {
                     let limit = basis.start.checked_add_months(Months::new(MAX_128B_MONTHS));
                     if limit.is_some_and(|limit| end > limit) {
                         out.push(refuse(
                             "R10.1",
-                            "a § 128 b decision may last at most 12 months; longer only as § 128 b under § 136 e stk. 5 with a hearing",
-                        ));
+                            "a § 128 b decision may last at most 12 months; longer only as § 128 b under § 136 e stk. 5 with a hearing", "en afgørelse efter § 128 b må højst vare 12 måneder; længere kun som § 128 b efter § 136 e, stk. 5, med partshøring"));
                     }
                 }
             }
@@ -123,16 +158,18 @@ fn check_consent(basis: &LegalBasis, out: &mut Vec<Refusal>) {
         None => out.push(refuse(
             "R1.2",
             "consent must be recorded with who gave it and when",
+            "samtykke skal registreres med, hvem der gav det og hvornår",
         )),
         Some(consent) => {
             if consent.at > basis.start {
                 out.push(refuse(
                     "R1.2",
                     "consent must be given before the basis starts",
+                    "samtykket skal være givet, før grundlaget begynder",
                 ));
             }
             if consent.by != Party::Resident {
-                out.push(refuse("R1.2", "only the resident can consent; without the resident's consent use § 136 e or § 128 b"));
+                out.push(refuse("R1.2", "only the resident can consent; without the resident's consent use § 136 e or § 128 b", "kun borgeren selv kan give samtykke; uden borgerens samtykke bruges § 136 e eller § 128 b"));
             }
         }
     }
@@ -151,6 +188,7 @@ fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
         out.push(refuse(
             "R9.1",
             "the resident must be informed before the technology is used",
+            "borgeren skal være oplyst, før teknologien tages i brug",
         ));
     }
     for rep in resident.personal_representatives(basis.start) {
@@ -160,8 +198,7 @@ fn check_informed(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
                 format!(
                     "{} (covering personal matters) must be informed before the technology is used",
                     rep.describe()
-                ),
-            ));
+                ), format!("{} (med mandat til personlige forhold) skal være oplyst, før teknologien tages i brug", rep.describe())));
         }
     }
 }
@@ -180,21 +217,18 @@ fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
     match &basis.hearing {
         None => out.push(refuse(
             "R10.2",
-            "the resident and/or attorney or guardian must be heard before the decision",
-        )),
+            "the resident and/or attorney or guardian must be heard before the decision", "borgeren og/eller værgen eller fremtidsfuldmægtigen skal høres før afgørelsen")),
         Some(hearing) if hearing.at > basis.start => out.push(refuse(
             "R10.2",
-            "the hearing must come before the decision takes effect",
-        )),
+            "the hearing must come before the decision takes effect", "partshøringen skal ligge før afgørelsen får virkning")),
         Some(hearing) if !may_be_heard(hearing, resident) => out.push(refuse(
             "R10.2",
             format!(
                 "`{}` is neither the resident nor an attorney or guardian of {} with a mandate then ({}); record the representative first and refer to them by id",
                 hearing.heard,
                 resident.id,
-                representative_names(resident, hearing.at)
-            ),
-        )),
+                representative_names(resident, hearing.at, EN)
+            ), format!("`{}` er hverken borgeren eller en værge eller fremtidsfuldmægtig for {} med mandat på det tidspunkt ({}); registrér repræsentanten først og henvis til vedkommendes id", hearing.heard, resident.id, representative_names(resident, hearing.at, DA)))),
         Some(_) => {}
     }
     check_documents(basis, out);
@@ -204,16 +238,21 @@ fn check_decision(basis: &LegalBasis, resident: &Resident, out: &mut Vec<Refusal
 /// The case documents, by reference (R11).
 fn check_documents(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     let docs = &basis.documents;
-    for (name, reference) in [
-        ("diagnosis", &docs.diagnosis),
-        ("earlier efforts", &docs.earlier_efforts),
-        ("action plan", &docs.action_plan),
-        ("Skema 3", &docs.skema_3),
+    for (name, navn, reference) in [
+        ("diagnosis", "diagnosen", &docs.diagnosis),
+        (
+            "earlier efforts",
+            "de tidligere indsatser",
+            &docs.earlier_efforts,
+        ),
+        ("action plan", "handleplanen", &docs.action_plan),
+        ("Skema 3", "Skema 3", &docs.skema_3),
     ] {
         if reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
             out.push(refuse(
                 "R11",
                 format!("a reference to the {name} must be recorded before the grant"),
+                format!("en henvisning til {navn} skal registreres før bevillingen"),
             ));
         }
     }
@@ -227,8 +266,8 @@ fn check_dpia(basis: &LegalBasis, rule: &'static str, out: &mut Vec<Refusal>) {
         return;
     }
     match &basis.dpia {
-        None => out.push(refuse(rule, "the assessment of whether an impact assessment (DPIA) is needed must be recorded before the technology is used")),
-        Some(dpia) if dpia.at > basis.start => out.push(refuse(rule, "the DPIA assessment must come before the basis starts")),
+        None => out.push(refuse(rule, "the assessment of whether an impact assessment (DPIA) is needed must be recorded before the technology is used", "vurderingen af, om der skal laves en konsekvensanalyse (DPIA), skal registreres, før teknologien tages i brug")),
+        Some(dpia) if dpia.at > basis.start => out.push(refuse(rule, "the DPIA assessment must come before the basis starts", "DPIA-vurderingen skal ligge før grundlaget begynder")),
         Some(_) => {}
     }
 }
@@ -238,8 +277,8 @@ fn check_dpia(basis: &LegalBasis, rule: &'static str, out: &mut Vec<Refusal>) {
 fn check_facts(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     let facts = &basis.facts;
     match &facts.target_group {
-        None => out.push(refuse("R1.1", "the target-group assessment must be recorded: a significant and lasting reduction of mental function (reduced-function) or an acquired, progressive decline such as dementia (progressive-decline), with the reference where it is documented")),
-        Some(group) if group.reference.trim().is_empty() => out.push(refuse("R1.1", "the target-group assessment needs the reference where it is documented")),
+        None => out.push(refuse("R1.1", "the target-group assessment must be recorded: a significant and lasting reduction of mental function (reduced-function) or an acquired, progressive decline such as dementia (progressive-decline), with the reference where it is documented", "målgruppevurderingen skal registreres: væsentlig og varigt nedsat psykisk funktionsevne (reduced-function) eller erhvervet, fremadskridende mental svækkelse som demens (progressive-decline), med henvisning til hvor det er dokumenteret")),
+        Some(group) if group.reference.trim().is_empty() => out.push(refuse("R1.1", "the target-group assessment needs the reference where it is documented", "målgruppevurderingen skal have en henvisning til, hvor den er dokumenteret")),
         Some(_) => {}
     }
     let purpose_rule = if basis.basis_type == BasisType::Sel136e {
@@ -250,10 +289,9 @@ fn check_facts(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     if facts.purposes.is_empty() {
         out.push(refuse(
             purpose_rule,
-            "the purpose must be recorded: injury-risk, safety, dignity or care",
-        ));
+            "the purpose must be recorded: injury-risk, safety, dignity or care", "formålet skal registreres: injury-risk (risiko for personskade), safety (sikkerhed), dignity (værdighed) eller care (omsorg)"));
     } else if basis.basis_type.is_decision() && !facts.purposes.contains(&Purpose::InjuryRisk) {
-        out.push(refuse("R8.1", "a § 128 b decision serves a risk of personal injury (§ 128 b stk. 2): the purposes must include injury-risk"));
+        out.push(refuse("R8.1", "a § 128 b decision serves a risk of personal injury (§ 128 b stk. 2): the purposes must include injury-risk", "en afgørelse efter § 128 b skal forhindre personskade (§ 128 b, stk. 2): formålene skal omfatte injury-risk"));
     }
     check_catalogue(basis, out);
 }
@@ -263,14 +301,14 @@ fn check_facts(basis: &LegalBasis, out: &mut Vec<Refusal>) {
 /// catalogue (R14).
 fn check_catalogue(basis: &LegalBasis, out: &mut Vec<Refusal>) {
     match &basis.facts.catalogue {
-        None => out.push(refuse("R14", "relate the basis to the municipality's catalogue: the items it grants (sensor-alarm, door-alarm, seizure-alarm, gps-tracking), or the reference of an individual assessment beyond it")),
-        Some(CatalogueGrant::Beyond(reference)) if reference.trim().is_empty() => out.push(refuse("R14", "a grant beyond the catalogue needs the reference of its individual assessment")),
+        None => out.push(refuse("R14", "relate the basis to the municipality's catalogue: the items it grants (sensor-alarm, door-alarm, seizure-alarm, gps-tracking), or the reference of an individual assessment beyond it", "knyt grundlaget til kommunens indsatskatalog: de punkter, det bevilger (sensor-alarm, door-alarm, seizure-alarm, gps-tracking), eller henvisningen til en individuel vurdering ud over kataloget")),
+        Some(CatalogueGrant::Beyond(reference)) if reference.trim().is_empty() => out.push(refuse("R14", "a grant beyond the catalogue needs the reference of its individual assessment", "en bevilling ud over kataloget skal have henvisningen til sin individuelle vurdering")),
         Some(CatalogueGrant::Beyond(_)) => {}
         Some(CatalogueGrant::Items(items)) => {
             for signal in &basis.signals {
                 let item = catalogue_item(signal);
                 if item.is_some_and(|item| !items.contains(&item)) {
-                    out.push(refuse("R14", format!("signal `{signal}` is granted as {}, which the basis does not name", item.map_or("", CatalogueItem::name))));
+                    out.push(refuse("R14", format!("signal `{signal}` is granted as {}, which the basis does not name", item.map_or("", CatalogueItem::name)), format!("signalet `{signal}` bevilges som {}, som grundlaget ikke nævner", item.map_or("", CatalogueItem::name))));
                 }
             }
         }
@@ -291,13 +329,13 @@ fn check_guardian_heard(basis: &LegalBasis, resident: &Resident, out: &mut Vec<R
             format!(
                 "§ 128 b without time limit: the attorney or guardian ({}) must be heard first",
                 first.describe()
-            ),
-        ));
+            ), format!("§ 128 b uden tidsbegrænsning: værgen eller fremtidsfuldmægtigen ({}) skal høres først", first.describe())));
     }
 }
 
-/// The representatives with a mandate at `at`, for a refusal to name.
-fn representative_names(resident: &Resident, at: Time) -> String {
+/// The representatives with a mandate at `at`, for a refusal to name, in
+/// its language's words for "recorded" and "none recorded".
+fn representative_names(resident: &Resident, at: Time, words: (&str, &str)) -> String {
     let names: Vec<_> = resident
         .representatives
         .iter()
@@ -305,9 +343,9 @@ fn representative_names(resident: &Resident, at: Time) -> String {
         .map(Representative::describe)
         .collect();
     if names.is_empty() {
-        "none recorded".into()
+        words.1.into()
     } else {
-        format!("recorded: {}", names.join(", "))
+        format!("{}: {}", words.0, names.join(", "))
     }
 }
 
@@ -325,12 +363,10 @@ pub fn check_against_case(new: &LegalBasis, case: &CaseFile, now: Time) -> Vec<R
                 "{} opposed on {}: after an opposition only a § 128 b decision may allow monitoring",
                 o.by.describe(),
                 o.at.format("%Y-%m-%d")
-            ),
-        )),
+            ), format!("{} gjorde indsigelse den {}: efter en indsigelse kan kun en afgørelse efter § 128 b tillade overvågning", o.by.describe_da(), o.at.format("%Y-%m-%d")))),
         (BasisType::Sel128bUnlimited, None) => out.push(refuse(
             "R10.1",
-            "§ 128 b without time limit (§ 136 e stk. 5) only after the resident, attorney or guardian has opposed; otherwise at most 12 months",
-        )),
+            "§ 128 b without time limit (§ 136 e stk. 5) only after the resident, attorney or guardian has opposed; otherwise at most 12 months", "§ 128 b uden tidsbegrænsning (§ 136 e, stk. 5) kun efter at borgeren, værgen eller fremtidsfuldmægtigen har gjort indsigelse; ellers højst 12 måneder")),
         _ => {}
     }
     out
@@ -347,17 +383,15 @@ pub fn validate_opposition(opposition: &Opposition, resident: &Resident) -> Vec<
         Some(r) if r.covers_personal_matters => Vec::new(),
         Some(r) => vec![refuse(
             "R1.4",
-            format!("{}'s mandate does not cover personal matters: only the resident, or an attorney or guardian whose mandate does, can oppose", r.describe()),
-        )],
+            format!("{}'s mandate does not cover personal matters: only the resident, or an attorney or guardian whose mandate does, can oppose", r.describe()), format!("mandatet for {} omfatter ikke personlige forhold: kun borgeren eller en værge eller fremtidsfuldmægtig, hvis mandat gør, kan gøre indsigelse", r.describe()))],
         None => vec![refuse(
             "R1.4",
             format!(
                 "`{id}` is not an attorney or guardian of {} with a mandate on {} ({}); refer to a representative by id",
                 resident.id,
                 opposition.at.format("%Y-%m-%d"),
-                representative_names(resident, opposition.at)
-            ),
-        )],
+                representative_names(resident, opposition.at, EN)
+            ), format!("`{id}` er ikke værge eller fremtidsfuldmægtig for {} med mandat den {} ({}); henvis til en repræsentant ved id", resident.id, opposition.at.format("%Y-%m-%d"), representative_names(resident, opposition.at, DA)))],
     }
 }
 
@@ -392,6 +426,12 @@ pub fn check_overlap(new: &LegalBasis, case: &CaseFile, now: Time) -> Option<Ref
                         b.basis_type.name(),
                         b.start.to_rfc3339()
                     ),
+                    format!(
+                        "overlapper grundlag {} ({} fra {}); stop det først",
+                        b.id,
+                        b.basis_type.name(),
+                        b.start.to_rfc3339()
+                    ),
                 )
             })
         })
@@ -411,10 +451,12 @@ pub fn validate_complaint(
         None => out.push(refuse(
             "R12",
             format!("unknown basis {} for {}", complaint.basis_id, resident.id),
+            format!("ukendt grundlag {} for {}", complaint.basis_id, resident.id),
         )),
         Some(b) if b.resident != resident.id => out.push(refuse(
             "R12",
             format!("basis {} is not {}'s", b.id, resident.id),
+            format!("grundlag {} tilhører ikke {}", b.id, resident.id),
         )),
         Some(_) => {}
     }
@@ -428,6 +470,10 @@ pub fn validate_complaint(
                         "{name} is not a recorded guardian or attorney of {}",
                         resident.id
                     ),
+                    format!(
+                        "{name} er ikke registreret som værge eller fremtidsfuldmægtig for {}",
+                        resident.id
+                    ),
                 ));
             }
         }
@@ -435,6 +481,7 @@ pub fn validate_complaint(
             out.push(refuse(
                 "R12.1",
                 "a relative may complain only when the resident cannot",
+                "en pårørende kan kun klage, når borgeren ikke selv kan",
             ));
         }
         Complainant::Relative(_) => {}
@@ -443,6 +490,7 @@ pub fn validate_complaint(
         out.push(refuse(
             "R12.2",
             "the complaint is dated before the decision was received",
+            "klagen er dateret før afgørelsen blev modtaget",
         ));
     } else if complaint.received
         > complaint.decision_received + chrono::Duration::weeks(COMPLAINT_WEEKS)
@@ -450,6 +498,7 @@ pub fn validate_complaint(
         out.push(refuse(
             "R12.2",
             "the complaint came more than 4 weeks after the resident received the decision",
+            "klagen kom mere end 4 uger efter, at borgeren modtog afgørelsen",
         ));
     }
     out

@@ -190,6 +190,14 @@ impl Party {
             Party::Representative(name) => name.clone(),
         }
     }
+
+    /// As a Danish refusal names it.
+    pub fn describe_da(&self) -> String {
+        match self {
+            Party::Resident => "borgeren".into(),
+            Party::Representative(id) => id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -94,6 +94,7 @@ fn valid_name(name: &str) -> Result<String, Vec<Refusal>> {
         return Err(vec![refuse(
             "R1.2",
             format!("a representative's name must be recorded (1 to {MAX_NAME} characters)"),
+            format!("repræsentantens navn skal registreres (1 til {MAX_NAME} tegn)"),
         )]);
     }
     Ok(name.to_string())
@@ -110,16 +111,20 @@ fn position(resident: &Resident, id: &str) -> Result<usize, Vec<Refusal>> {
                 .iter()
                 .map(Representative::describe)
                 .collect();
+            let ids = if ids.is_empty() {
+                "-".to_string()
+            } else {
+                ids.join(", ")
+            };
             vec![refuse(
                 "R1.2",
                 format!(
-                    "{} has no representative {id} (recorded: {})",
-                    resident.id,
-                    if ids.is_empty() {
-                        "none".into()
-                    } else {
-                        ids.join(", ")
-                    }
+                    "{} has no representative {id} (recorded: {ids})",
+                    resident.id
+                ),
+                format!(
+                    "{} har ingen repræsentant {id} (registreret: {ids})",
+                    resident.id
                 ),
             )]
         })
@@ -139,13 +144,26 @@ fn end(
                 representative.describe(),
                 ended.at.format("%Y-%m-%d")
             ),
+            format!(
+                "mandatet for {} ophørte allerede den {}",
+                representative.describe(),
+                ended.at.format("%Y-%m-%d")
+            ),
         ));
     }
     if representative.since.is_some_and(|since| at < since) {
-        out.push(refuse("R1.2", "a mandate cannot end before it began"));
+        out.push(refuse(
+            "R1.2",
+            "a mandate cannot end before it began",
+            "et mandat kan ikke ophøre, før det begyndte",
+        ));
     }
     if reason.trim().is_empty() {
-        out.push(refuse("R1.2", "why the mandate ended must be recorded"));
+        out.push(refuse(
+            "R1.2",
+            "why the mandate ended must be recorded",
+            "hvorfor mandatet ophørte, skal registreres",
+        ));
     }
     match out.is_empty() {
         true => Ok(MandateEnd {

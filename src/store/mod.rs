@@ -444,16 +444,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut basis = self.basis(id)?;
         if let Some(earlier) = &basis.stopped {
-            return Err(StoreError::Refused(vec![Refusal {
-                rule: "R10.3",
-                message: format!("basis {id} was already stopped {}", earlier.at.to_rfc3339()),
-            }]));
+            return Err(StoreError::Refused(vec![Refusal::new(
+                "R10.3",
+                format!("basis {id} was already stopped {}", earlier.at.to_rfc3339()),
+                format!(
+                    "grundlag {id} blev allerede stoppet {}",
+                    earlier.at.to_rfc3339()
+                ),
+            )]));
         }
         if stop.at < basis.start {
-            return Err(StoreError::Refused(vec![Refusal {
-                rule: "R10.3",
-                message: "a basis cannot stop before it starts".into(),
-            }]));
+            return Err(StoreError::Refused(vec![Refusal::new(
+                "R10.3",
+                "a basis cannot stop before it starts",
+                "et grundlag kan ikke stoppe, før det begynder",
+            )]));
         }
         basis.stopped = Some(stop);
         let json = to_json(&basis);
@@ -539,10 +544,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let resident = self.resident(&complaint.resident)?;
         if self.complaint(&complaint.id)?.is_some() {
-            return Err(StoreError::Refused(vec![Refusal {
-                rule: "R12",
-                message: format!("complaint {} is already recorded", complaint.id),
-            }]));
+            return Err(StoreError::Refused(vec![Refusal::new(
+                "R12",
+                format!("complaint {} is already recorded", complaint.id),
+                format!("klage {} er allerede registreret", complaint.id),
+            )]));
         }
         let basis = self.basis(&complaint.basis_id).ok();
         let refusals = policy::validate_complaint(complaint, &resident, basis.as_ref());
@@ -568,21 +574,25 @@ impl Store {
         actor: &str,
         now: Time,
     ) -> Result<(), StoreError> {
-        let refused = |message: String| {
-            StoreError::Refused(vec![Refusal {
-                rule: "R12.3",
-                message,
-            }])
+        let refused = |message: String, danish: String| {
+            StoreError::Refused(vec![Refusal::new("R12.3", message, danish)])
         };
-        let mut complaint = self
-            .complaint(id)?
-            .ok_or_else(|| refused(format!("unknown complaint {id}")))?;
+        let mut complaint = self.complaint(id)?.ok_or_else(|| {
+            refused(
+                format!("unknown complaint {id}"),
+                format!("ukendt klage {id}"),
+            )
+        })?;
         if complaint.reassessment.is_some() {
-            return Err(refused(format!("complaint {id} was already re-assessed")));
+            return Err(refused(
+                format!("complaint {id} was already re-assessed"),
+                format!("klage {id} er allerede genvurderet"),
+            ));
         }
         if reassessment.at < complaint.received {
             return Err(refused(
                 "a re-assessment cannot come before the complaint".into(),
+                "en genvurdering kan ikke komme før klagen".into(),
             ));
         }
         complaint.reassessment = Some(reassessment);

@@ -67,13 +67,14 @@ impl User {
 }
 
 /// Room names: each 1 to 32 printable characters, no repeats.
-fn check_rooms(rooms: &[String]) -> Result<Vec<String>, String> {
+fn check_rooms(rooms: &[String]) -> Result<Vec<String>, (String, String)> {
     let mut out: Vec<String> = Vec::new();
     for room in rooms {
         let room = room.trim();
         if room.is_empty() || room.chars().count() > 32 || room.chars().any(char::is_control) {
-            return Err(format!(
-                "a room is 1 to 32 printable characters, not \"{room}\""
+            return Err((
+                format!("a room is 1 to 32 printable characters, not \"{room}\""),
+                format!("et rum er 1 til 32 synlige tegn, ikke \"{room}\""),
             ));
         }
         if !out.iter().any(|r| r == room) {
@@ -98,20 +99,21 @@ impl Store {
         actor: &str,
         now: Time,
     ) -> Result<(), StoreError> {
-        let refused = |message: String| {
-            StoreError::Refused(vec![crate::policy::Refusal {
-                rule: "R5.3",
-                message,
-            }])
+        let refused = |(message, danish): (String, String)| {
+            StoreError::Refused(vec![crate::policy::Refusal::new("R5.3", message, danish)])
         };
         let name = name.trim();
         if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
-            return Err(refused(
+            return Err(refused((
                 "a user name is 1 to 64 printable characters".into(),
-            ));
+                "et brugernavn er 1 til 64 synlige tegn".into(),
+            )));
         }
         if self.user(name)?.is_some() {
-            return Err(refused(format!("user {name} already exists")));
+            return Err(refused((
+                format!("user {name} already exists"),
+                format!("brugeren {name} findes allerede"),
+            )));
         }
         let rooms = check_rooms(rooms).map_err(refused)?;
         let hash = checked_hash(password)?;
@@ -134,11 +136,8 @@ impl Store {
         actor: &str,
         now: Time,
     ) -> Result<(), StoreError> {
-        let refused = |message: String| {
-            StoreError::Refused(vec![crate::policy::Refusal {
-                rule: "R13.1",
-                message,
-            }])
+        let refused = |(message, danish): (String, String)| {
+            StoreError::Refused(vec![crate::policy::Refusal::new("R13.1", message, danish)])
         };
         if self.user(name)?.is_none() {
             return Err(StoreError::UnknownUser(name.to_string()));
@@ -309,18 +308,21 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 /// The hash of a password long enough to be kept.
 fn checked_hash(password: &str) -> Result<String, StoreError> {
-    let refused = |message: String| {
-        StoreError::Refused(vec![crate::policy::Refusal {
-            rule: "R5.3",
-            message,
-        }])
+    let refused = |(message, danish): (String, String)| {
+        StoreError::Refused(vec![crate::policy::Refusal::new("R5.3", message, danish)])
     };
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(refused(format!(
-            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        return Err(refused((
+            format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
+            format!("en adgangskode har mindst {MIN_PASSWORD_CHARS} tegn"),
         )));
     }
-    hash_password(password).map_err(|e| refused(format!("cannot hash the password: {e}")))
+    hash_password(password).map_err(|e| {
+        refused((
+            format!("cannot hash the password: {e}"),
+            format!("adgangskoden kan ikke hashes: {e}"),
+        ))
+    })
 }
 
 fn hash_password(password: &str) -> Result<String, String> {

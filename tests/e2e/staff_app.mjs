@@ -175,9 +175,10 @@ try {
   await page.fill("#basis-dpia", "not-needed");
   await page.fill("#basis-dpia-at", today);
   await page.click("#basis-form button[type=submit]");
-  await page.locator("#basis-error", { hasText: "R11" }).waitFor();
+  // The Danish page says it in Danish, naming the rule.
+  await page.locator("#basis-error", { hasText: "R11: en henvisning til diagnosen skal registreres" }).waitFor();
   await page.screenshot({ path: `${shots}/7-basis-refused.png`, fullPage: true });
-  step("a decision without its case documents is refused, naming R11");
+  step("a decision without its case documents is refused, naming R11, in Danish");
   await page.fill("#doc-diagnosis", "journal 2026-311");
   await page.fill("#doc-earlier", "notat 2026-12");
   await page.fill("#doc-plan", "handleplan 2026-14");

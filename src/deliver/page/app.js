@@ -13,7 +13,7 @@ const TEXTS = {
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", storage_failing: "Databasen kan ikke skrives", records_tampered: "Journalen er ændret uden om systemet", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
-    oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident, eller værgens/fremtidsfuldmægtigens id, fx rep-1)",
+    refused: "Afvist:", oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident, eller værgens/fremtidsfuldmægtigens id, fx rep-1)",
     disclose: "Registrér AI-oplysning", disclosed_how: "Hvordan blev der oplyst om AI? (fx mundtligt med folder)",
     stop_basis: "Stop grundlaget", stop_reason: "Hvorfor stoppes grundlaget? (behovet er ophørt …)",
     record_basis: "Registrér grundlag", basis_title: "Nyt grundlag for", basis_id: "Grundlagets id", basis_type: "Hjemmel",
@@ -42,7 +42,7 @@ const TEXTS = {
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", storage_failing: "Storage failing", records_tampered: "Records changed outside tryghed", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
-    oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's id, e.g. rep-1)",
+    refused: "Refused:", oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's id, e.g. rep-1)",
     disclose: "Record the AI disclosure", disclosed_how: "How were they told that AI is used?",
     stop_basis: "Stop the basis", stop_reason: "Why does the basis stop? (the need has ended …)",
     record_basis: "Record a basis", basis_title: "New basis for", basis_id: "Basis id", basis_type: "Legal basis",
@@ -115,7 +115,12 @@ function showWho() {
 async function api(path, options = {}) {
   const response = await fetch(path, { credentials: "same-origin", headers: { "Content-Type": "application/json" }, ...options });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.error || response.statusText), { status: response.status });
+  if (!response.ok) {
+    // A refusal names its rules in the page's language (422 carries both).
+    const refused = (body.refusals || []).map((r) => `${r.rule}: ${language === "da" ? r.da : r.en}`);
+    const message = refused.length ? `${t("refused")} ${refused.join("; ")}` : body.error || response.statusText;
+    throw Object.assign(new Error(message), { status: response.status });
+  }
   return body;
 }
 
