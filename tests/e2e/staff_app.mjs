@@ -151,6 +151,18 @@ try {
   if (await page.isVisible("#alarm-board")) throw new Error("a case officer sees no alarms");
   const officerCard = page.locator("li.resident", { hasText: "Stue A12" });
   await officerCard.locator("button.oppose").waitFor();
+  // A guardian added from the card gets an id; an opposition by her name,
+  // not her id, is refused in Danish, naming R1.4.
+  await officerCard.locator("button.show-representatives").click();
+  await officerCard.locator(".representatives", { hasText: "Ingen registreret" }).waitFor();
+  answers.push("Karen Jensen", "værge", "ja");
+  await officerCard.locator(".representatives button", { hasText: "Tilføj" }).click();
+  await officerCard.locator(".representatives li", { hasText: "rep-1: Karen Jensen (værge, personlige forhold)" }).waitFor();
+  step("the case officer added a guardian, who has an id");
+  answers.push("Karen Jensen");
+  await officerCard.locator("button.oppose").click();
+  await page.locator("#connection", { hasText: "R1.4: `Karen Jensen` er ikke værge" }).waitFor();
+  step("an opposition by a name, not an id, is refused in Danish, naming R1.4");
   answers.push("resident");
   await officerCard.locator("button.oppose").click();
   await officerCard.locator(".legal", { hasText: "Intet gyldigt grundlag" }).waitFor();

@@ -13,7 +13,11 @@ const TEXTS = {
     to_all: "til alle", room: "Stue", your_rooms: "stue", all_rooms: "alle stuer",
     kinds: { fall: "Fald", on_floor: "Ligger på gulvet", bed_edge: "Sidder på sengekanten", bed_exit: "Ude af sengen", room_exit: "Har forladt stuen", inactivity: "Ingen bevægelse", seizure: "Krampeanfald", several_persons: "Flere personer", scream: "Skrig", distress: "Gråd eller støn", calling: "Råber", impact: "Bump eller brag", glass_breaking: "Glas der knuses", smoke_alarm: "Røgalarm", coughing: "Hosteanfald", breathing: "Vejrtrækningsbesvær", camera_silent: "Kamera svarer ikke", microphone_silent: "Mikrofon svarer ikke", model_failed: "Analysen fejler", pipeline_stalled: "Analysen er gået i stå", disk_nearly_full: "Disken er næsten fuld", outlet_down: "Kaldeanlægget nås ikke", storage_failing: "Databasen kan ikke skrives", records_tampered: "Journalen er ændret uden om systemet", bed_mat: "Sengemåtte", door_contact: "Dørkontakt" },
     levels: { alarm: "alarm", warning: "advarsel" },
-    refused: "Afvist:", oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident, eller værgens/fremtidsfuldmægtigens id, fx rep-1)",
+    refused: "Afvist:", representatives: "Værger og fuldmægtige", add_representative: "Tilføj værge/fuldmægtig",
+    representative_name: "Navn på værge eller fremtidsfuldmægtig", representative_role: "Værge eller fremtidsfuldmægtig? (værge/fuldmægtig)",
+    representative_personal: "Omfatter mandatet personlige forhold? (ja/nej)", end_mandate: "Afslut mandat", mandate_end_reason: "Hvorfor ophører mandatet?",
+    roles: { guardian: "værge", attorney: "fremtidsfuldmægtig" }, personal: "personlige forhold", mandate_ended: "ophørt", none_recorded: "Ingen registreret",
+    oppose: "Registrér indsigelse", opposed_by: "Hvem gør indsigelse? (resident, eller værgens/fremtidsfuldmægtigens id, fx rep-1)",
     disclose: "Registrér AI-oplysning", disclosed_how: "Hvordan blev der oplyst om AI? (fx mundtligt med folder)",
     stop_basis: "Stop grundlaget", stop_reason: "Hvorfor stoppes grundlaget? (behovet er ophørt …)",
     record_basis: "Registrér grundlag", basis_title: "Nyt grundlag for", basis_id: "Grundlagets id", basis_type: "Hjemmel",
@@ -42,7 +46,11 @@ const TEXTS = {
     to_all: "to all", room: "Room", your_rooms: "room", all_rooms: "every room",
     kinds: { fall: "Fall", on_floor: "Lying on the floor", bed_edge: "Sitting on the bed edge", bed_exit: "Out of bed", room_exit: "Left the room", inactivity: "No movement", seizure: "Seizure", several_persons: "Several persons", scream: "Scream", distress: "Crying or moaning", calling: "Calling out", impact: "Thud or crash", glass_breaking: "Glass breaking", smoke_alarm: "Smoke alarm", coughing: "Coughing fit", breathing: "Breathing trouble", camera_silent: "Camera not answering", microphone_silent: "Microphone not answering", model_failed: "Analysis failing", pipeline_stalled: "Analysis stalled", disk_nearly_full: "Disk nearly full", outlet_down: "Nurse-call link down", storage_failing: "Storage failing", records_tampered: "Records changed outside tryghed", bed_mat: "Bed mat", door_contact: "Door contact" },
     levels: { alarm: "alarm", warning: "warning" },
-    refused: "Refused:", oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's id, e.g. rep-1)",
+    refused: "Refused:", representatives: "Guardians and attorneys", add_representative: "Add a guardian/attorney",
+    representative_name: "Name of the guardian or attorney", representative_role: "Guardian or attorney? (guardian/attorney)",
+    representative_personal: "Does the mandate cover personal matters? (yes/no)", end_mandate: "End the mandate", mandate_end_reason: "Why does the mandate end?",
+    roles: { guardian: "guardian", attorney: "attorney" }, personal: "personal matters", mandate_ended: "ended", none_recorded: "None recorded",
+    oppose: "Record an opposition", opposed_by: "Who opposes? (resident, or the guardian's or attorney's id, e.g. rep-1)",
     disclose: "Record the AI disclosure", disclosed_how: "How were they told that AI is used?",
     stop_basis: "Stop the basis", stop_reason: "Why does the basis stop? (the need has ended …)",
     record_basis: "Record a basis", basis_title: "New basis for", basis_id: "Basis id", basis_type: "Legal basis",
@@ -291,9 +299,73 @@ function renderResidents() {
     record.textContent = t("record_basis");
     record.hidden = !officer;
     record.onclick = () => openBasisForm(resident);
+    const representatives = card.querySelector(".show-representatives");
+    representatives.textContent = t("representatives");
+    representatives.hidden = !officer;
+    representatives.onclick = () => showRepresentatives(resident, card);
+    if (officer && shownRepresentatives.has(resident.id)) drawRepresentatives(resident, card);
     action(".stop-basis", "stop_reason", `/api/bases/${encodeURIComponent(resident.legal.basis_id || "")}/stop`, (reason) => ({ reason }));
     list.append(card);
   }
+}
+
+// A resident's guardians and attorneys with the ids every record refers
+// to them by; the case officer adds one or ends a mandate (each audited).
+// Fetched (a case-file read, on record) when opened or changed, and kept
+// while the cards are redrawn.
+const shownRepresentatives = new Map();
+const ROLES = { værge: "guardian", guardian: "guardian", fuldmægtig: "attorney", fremtidsfuldmægtig: "attorney", attorney: "attorney" };
+
+async function showRepresentatives(resident, card) {
+  try {
+    const file = (await api(`/api/residents/${encodeURIComponent(resident.id)}/case`)).case;
+    shownRepresentatives.set(resident.id, file.resident.representatives);
+    drawRepresentatives(resident, card);
+  } catch (error) { report(error); }
+}
+
+function drawRepresentatives(resident, card) {
+  const path = `/api/residents/${encodeURIComponent(resident.id)}/representatives`;
+  const change = async (body) => {
+    try {
+      await api(path, { method: "POST", body: JSON.stringify(body) });
+      await showRepresentatives(resident, card);
+      await loadResidents();
+    } catch (error) { report(error); }
+  };
+  const lines = shownRepresentatives.get(resident.id).map((rep) => {
+    const line = document.createElement("li");
+    const scope = rep.covers_personal_matters ? `, ${t("personal")}` : "";
+    const ended = rep.ended ? `, ${t("mandate_ended")} ${rep.ended.at.slice(0, 10)}` : "";
+    line.textContent = `${rep.id}: ${rep.name} (${TEXTS[language].roles[rep.role]}${scope}${ended}) `;
+    if (!rep.ended) {
+      const end = document.createElement("button");
+      end.textContent = t("end_mandate");
+      end.onclick = () => {
+        const reason = (window.prompt(t("mandate_end_reason")) || "").trim();
+        if (reason) change({ change: "end", representative: rep.id, reason });
+      };
+      line.append(end);
+    }
+    return line;
+  });
+  const add = document.createElement("button");
+  add.textContent = t("add_representative");
+  add.onclick = () => {
+    const name = (window.prompt(t("representative_name")) || "").trim();
+    const role = ROLES[(window.prompt(t("representative_role")) || "").trim().toLowerCase()];
+    if (!name) return;
+    if (!role) { report(new Error(t("representative_role"))); return; }
+    const personal = /^(ja|j|yes|y)$/.test((window.prompt(t("representative_personal")) || "").trim().toLowerCase());
+    change({ change: "add", name, role, covers_personal_matters: personal });
+  };
+  const none = document.createElement("li");
+  none.textContent = t("none_recorded");
+  const list = card.querySelector(".representatives");
+  const adding = document.createElement("li");
+  adding.append(add);
+  list.replaceChildren(...(lines.length ? lines : [none]), adding);
+  list.hidden = false;
 }
 
 // The case officer's form for a new legal basis. The device checks it
