@@ -118,6 +118,18 @@ async fn call(
     )
 }
 
+/// A POST of a JSON body under `token`'s session.
+async fn post_json(state: &AppState, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+    call(
+        state,
+        "POST",
+        path,
+        Some(token),
+        Some(("application/json", body)),
+    )
+    .await
+}
+
 async fn login(state: &AppState, name: &str) -> String {
     let (status, body) = call(
         state,
@@ -672,15 +684,7 @@ async fn staff_see_their_own_rooms_and_every_alarm_once_it_is_escalated() {
     );
     let ask = r#"{"resident":"demo-1","minutes":1,"reason":"checking"}"#;
     assert_eq!(
-        call(
-            &state,
-            "POST",
-            "/api/looks",
-            Some(&bo),
-            Some(("application/json", ask))
-        )
-        .await
-        .0,
+        post_json(&state, "/api/looks", &bo, ask).await.0,
         StatusCode::FORBIDDEN
     );
     assert!(audit_actions(&state)
@@ -821,16 +825,7 @@ async fn case_officers_record_a_whole_legal_basis_and_the_law_is_checked() {
     };
     let post = |path: String, token: String, body: String| {
         let state = state.clone();
-        async move {
-            call(
-                &state,
-                "POST",
-                &path,
-                Some(&token),
-                Some(("application/json", &body)),
-            )
-            .await
-        }
+        async move { post_json(&state, &path, &token, &body).await }
     };
     // A sound signal under a video-only basis: refused with its rule, nothing stored.
     let (status, body) = post(
@@ -948,14 +943,7 @@ async fn a_situational_look_in_is_refused_by_name() {
         let body = format!(
             r#"{{"id":"b-s","basis_type":"{asked}","kinds":["video"],"signals":["fall"],"reactive_alarm":false,"supervision_max_minutes":5,"start":"{at}","end":null}}"#
         );
-        let (status, answer) = call(
-            &state,
-            "POST",
-            "/api/residents/r-2/bases",
-            Some(&officer),
-            Some(("application/json", &body)),
-        )
-        .await;
+        let (status, answer) = post_json(&state, "/api/residents/r-2/bases", &officer, &body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{asked}: {answer}");
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(
@@ -977,14 +965,7 @@ async fn a_situational_look_in_is_refused_by_name() {
     // Ellen (r-2) has no basis: a look at her is refused, and on record.
     let hanne = login(&state, "hanne").await;
     let ask = r#"{"resident":"r-2","minutes":1,"reason":"just to see her"}"#;
-    let (status, answer) = call(
-        &state,
-        "POST",
-        "/api/looks",
-        Some(&hanne),
-        Some(("application/json", ask)),
-    )
-    .await;
+    let (status, answer) = post_json(&state, "/api/looks", &hanne, ask).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     assert!(audit_actions(&state)
         .iter()
@@ -1000,16 +981,7 @@ async fn representatives_are_changed_from_the_app_and_referred_to_by_id() {
     let officer = login(&state, "karin").await;
     let post = |path: &'static str, token: String, body: &'static str| {
         let state = state.clone();
-        async move {
-            call(
-                &state,
-                "POST",
-                path,
-                Some(&token),
-                Some(("application/json", body)),
-            )
-            .await
-        }
+        async move { post_json(&state, path, &token, body).await }
     };
     let path = "/api/residents/r-2/representatives";
     let add = r#"{"change":"add","name":"Gitte Hansen","role":"guardian","covers_personal_matters":true}"#;
@@ -1270,14 +1242,7 @@ async fn a_look_shows_only_the_present_and_keeps_nothing_after_it() {
         let (state, hanne) = (state.clone(), hanne.clone());
         async move {
             let ask = r#"{"resident":"demo-1","minutes":1,"reason":"heard a call"}"#;
-            let (status, body) = call(
-                &state,
-                "POST",
-                "/api/looks",
-                Some(&hanne),
-                Some(("application/json", ask)),
-            )
-            .await;
+            let (status, body) = post_json(&state, "/api/looks", &hanne, ask).await;
             assert_eq!(status, StatusCode::OK, "{body}");
             body["look"].as_str().unwrap().to_string()
         }
