@@ -125,52 +125,7 @@ fn tryghed_run_needs_its_device_settings_and_says_when_the_camera_is_missing() {
         "{}",
         common::text(&out.stderr)
     );
-    for args in [
-        vec![
-            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
-        ],
-        [
-            vec![
-                "basis",
-                "record",
-                "--id",
-                "b1",
-                "--resident",
-                "r-017",
-                "--type",
-                "136e",
-                "--kinds",
-                "video",
-                "--alarm",
-                "--signals",
-                "fall",
-                "--start",
-                "2026-01-01",
-                "--decided-by",
-                "K",
-                "--informed",
-                "resident@2025-12-20",
-            ],
-            common::FACTS_136E.to_vec(),
-        ]
-        .concat(),
-        vec![
-            "disclosure",
-            "record",
-            "--resident",
-            "r-017",
-            "--informed",
-            "resident",
-            "--at",
-            "2026-01-01",
-            "--how",
-            "leaflet",
-        ],
-    ] {
-        let mut all = vec!["--data-dir", data];
-        all.extend(args);
-        assert!(common::tryghed(&all).status.success());
-    }
+    common::resident_under_136e(std::path::Path::new(data), "video", "fall", &[]);
     let settings = dir.path().join("device.toml");
     std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\ncamera = 0\nsound = false\n[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
     let out = common::tryghed(&[

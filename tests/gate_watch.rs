@@ -19,55 +19,11 @@ fn cli(data: &Path, args: &[&str]) {
 }
 
 fn resident_with_basis(data: &Path, end: Option<&str>) {
-    cli(
-        data,
-        &[
-            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
-        ],
-    );
-    let mut basis = vec![
-        "basis",
-        "record",
-        "--id",
-        "b1",
-        "--resident",
-        "r-017",
-        "--type",
-        "136e",
-        "--kinds",
-        "video",
-        "--alarm",
-        "--supervision-minutes",
-        "5",
-        "--signals",
-        "fall",
-        "--start",
-        "2026-01-01",
-        "--decided-by",
-        "K",
-        "--informed",
-        "resident@2025-12-20",
-    ];
-    basis.extend_from_slice(common::FACTS_136E);
+    let mut extra = vec!["--supervision-minutes", "5"];
     if let Some(end) = end {
-        basis.extend_from_slice(&["--end", end]);
+        extra.extend_from_slice(&["--end", end]);
     }
-    cli(data, &basis);
-    cli(
-        data,
-        &[
-            "disclosure",
-            "record",
-            "--resident",
-            "r-017",
-            "--informed",
-            "resident",
-            "--at",
-            "2026-01-01",
-            "--how",
-            "leaflet",
-        ],
-    );
+    common::resident_under_136e(data, "video", "fall", &extra);
 }
 
 /// Starts the demo for the resident and waits until it analyses frames.

@@ -218,51 +218,7 @@ fn tryghed_run_on_a_real_microphone_in_a_room_without_a_camera_raises_the_scream
     let home_path = home.path().to_str().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    for args in [
-        vec![
-            "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
-        ],
-        [
-            vec![
-                "basis",
-                "record",
-                "--id",
-                "b1",
-                "--resident",
-                "r-017",
-                "--type",
-                "136e",
-                "--kinds",
-                "sound",
-                "--alarm",
-                "--start",
-                "2026-01-01",
-                "--decided-by",
-                "K",
-                "--informed",
-                "resident@2025-12-20",
-                "--signals",
-                "scream,distress",
-            ],
-            common::FACTS_136E.to_vec(),
-        ]
-        .concat(),
-        vec![
-            "disclosure",
-            "record",
-            "--resident",
-            "r-017",
-            "--informed",
-            "resident",
-            "--at",
-            "2026-01-01",
-            "--how",
-            "leaflet",
-        ],
-    ] {
-        let out = common::tryghed(&[&["--data-dir", data][..], &args].concat());
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
+    common::resident_under_136e(std::path::Path::new(data), "sound", "scream,distress", &[]);
     let settings = dir.path().join("device.toml");
     std::fs::write(&settings, "[device]\nroom = \"A12\"\nresident = \"r-017\"\nvideo = false\nmicrophone = \"filein\"\n[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
     let out = tryghed_in(

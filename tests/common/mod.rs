@@ -125,6 +125,59 @@ pub const FACTS_136E: &[&str] = &[
     "2025-12-01",
 ];
 
+/// Records Ellen (r-017, room A12) under a § 136 e basis b1 from
+/// 2026-01-01 for `kinds` and `signals` (with `extra` flags), informed and
+/// with every fact the order asks for, and the AI disclosure: as a case
+/// officer would, in the records under `data_dir`.
+pub fn resident_under_136e(data_dir: &Path, kinds: &str, signals: &str, extra: &[&str]) {
+    let resident = [
+        "resident", "add", "--id", "r-017", "--room", "A12", "--name", "Ellen",
+    ];
+    let basis = [
+        &[
+            "basis",
+            "record",
+            "--id",
+            "b1",
+            "--resident",
+            "r-017",
+            "--type",
+            "136e",
+            "--kinds",
+            kinds,
+            "--alarm",
+            "--signals",
+            signals,
+            "--start",
+            "2026-01-01",
+            "--decided-by",
+            "K",
+            "--informed",
+            "resident@2025-12-20",
+        ][..],
+        FACTS_136E,
+        extra,
+    ]
+    .concat();
+    let disclosure = [
+        "disclosure",
+        "record",
+        "--resident",
+        "r-017",
+        "--informed",
+        "resident",
+        "--at",
+        "2026-01-01",
+        "--how",
+        "leaflet",
+    ];
+    let data_dir = data_dir.to_str().unwrap();
+    for args in [&resident[..], &basis, &disclosure] {
+        let out = tryghed(&[&["--data-dir", data_dir, "--actor", "K"][..], args].concat());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
 /// Grants an installer's test permit for `room` (where no resident lives)
 /// in the records under `data_dir`: a live camera or microphone opens
 /// there only with one (R1.2).
