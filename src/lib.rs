@@ -21,6 +21,7 @@ pub mod domain;
 pub mod eval;
 pub mod inference;
 pub mod listen;
+pub mod permit;
 pub mod photo_cases;
 pub mod policy;
 pub mod random;

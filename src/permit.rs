@@ -1,0 +1,232 @@
+//! A room's permit: what the gate on a room device needs from the
+//! resident's case file (kinds, signals, ways of use, the AI disclosure, an
+//! end), made by the hub's gate and signed with the hub's key. The device
+//! decides from a permit it verified itself, so a compromised hub
+//! connection or network cannot switch on what no basis allows: a forged,
+//! another room's, a replayed or an expired permit opens nothing.
+//!
+//! A permit lasts at most [`LEASE`]. The hub issues a new one at every
+//! change of the case and well before the lease runs out; a device that
+//! cannot hear the hub shuts its sources when the lease ends, and says
+//! why. Ten minutes: many broker restarts or hub fail-overs (seconds each)
+//! fit inside it, so a blip does not leave a resident unwatched; an
+//! opposition recorded while a device is cut off is obeyed within it; and
+//! the hub raises `device_offline` within 30 s anyway, so staff know the
+//! room is not watched from the first minute of an outage.
+
+use std::collections::BTreeSet;
+
+use chrono::Duration;
+use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Kind, ResidentId};
+use crate::policy::{self, CaseFile, Time};
+
+/// The longest a permit lasts without a newer one from the hub.
+pub const LEASE: Duration = Duration::minutes(10);
+
+/// The permit format this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// What one room's device may do until `valid_until`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomPermit {
+    pub version: u32,
+    pub room: String,
+    pub resident: ResidentId,
+    /// Grows with every permit the hub issues for the room: an older one
+    /// sent again (a replay) is refused.
+    pub sequence: u64,
+    pub issued_at: Time,
+    /// The lease's end, or the basis' end or stop if sooner.
+    pub valid_until: Time,
+    pub basis_id: Option<String>,
+    /// The kinds whose sources may open: the gate's answer, kind by kind.
+    pub kinds: BTreeSet<Kind>,
+    pub signals: BTreeSet<String>,
+    pub reactive_alarm: bool,
+    pub supervision_max_minutes: Option<u32>,
+    /// Why nothing may open, when nothing may (the gate's denial).
+    pub denial: Option<String>,
+}
+
+impl RoomPermit {
+    /// The permit the hub's gate grants the room of `case` at `now`.
+    pub fn grant(case: &CaseFile, sequence: u64, now: Time) -> RoomPermit {
+        let kinds: BTreeSet<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|kind| policy::may_open(case, *kind, now).is_ok())
+            .collect();
+        let assessment = policy::assess(case, now);
+        let basis = assessment
+            .basis_id
+            .as_ref()
+            .and_then(|id| case.bases.iter().find(|b| &b.id == id))
+            .filter(|_| !kinds.is_empty());
+        let lease_end = now + LEASE;
+        let denial = match (&basis, assessment.problems.first()) {
+            (None, Some(problem)) => Some(problem.to_string()),
+            (None, None) => Some("no kind may open".to_string()),
+            (Some(_), _) => None,
+        };
+        RoomPermit {
+            version: VERSION,
+            room: case.resident.room.clone(),
+            resident: case.resident.id.clone(),
+            sequence,
+            issued_at: now,
+            valid_until: assessment
+                .expires_at
+                .filter(|end| basis.is_some() && *end < lease_end)
+                .unwrap_or(lease_end),
+            basis_id: basis.map(|b| b.id.clone()),
+            kinds,
+            signals: basis.map(|b| b.signals.clone()).unwrap_or_default(),
+            reactive_alarm: basis.is_some_and(|b| b.reactive_alarm),
+            supervision_max_minutes: basis.and_then(|b| b.supervision_max_minutes),
+            denial,
+        }
+    }
+}
+
+/// A permit as sent: its exact text and the hub's Ed25519 signature of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedPermit {
+    pub permit: String,
+    /// Hex.
+    pub signature: String,
+}
+
+/// Why a permit was refused; the device keeps what it had and says this.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PermitError {
+    #[error("the permit's signature is not the hub's: refused")]
+    Forged,
+    #[error("the permit does not parse: {0}")]
+    Malformed(String),
+    #[error("permit version {0}: this device reads version {VERSION}")]
+    Version(u32),
+    #[error("the permit is for room {permit}, this device is room {device}")]
+    OtherRoom { permit: String, device: String },
+    #[error("permit {sequence} is older than permit {held}, already held: a replay")]
+    Replayed { sequence: u64, held: u64 },
+    #[error("the permit ran out at {0}")]
+    Expired(Time),
+}
+
+/// The hub's signing key (an Ed25519 key pair, PKCS#8).
+pub struct HubKey(Ed25519KeyPair);
+
+impl HubKey {
+    /// A new key, as PKCS#8 bytes to keep (the hub's key file).
+    pub fn generate() -> Result<Vec<u8>, String> {
+        let random = ring::rand::SystemRandom::new();
+        Ed25519KeyPair::generate_pkcs8(&random)
+            .map(|bytes| bytes.as_ref().to_vec())
+            .map_err(|_| "no randomness for a new signing key".to_string())
+    }
+
+    pub fn from_pkcs8(bytes: &[u8]) -> Result<HubKey, String> {
+        Ed25519KeyPair::from_pkcs8(bytes)
+            .map(HubKey)
+            .map_err(|e| format!("not an Ed25519 key (PKCS#8): {e}"))
+    }
+
+    /// The public half, which every enrolled device holds.
+    pub fn public(&self) -> Vec<u8> {
+        self.0.public_key().as_ref().to_vec()
+    }
+
+    pub fn sign(&self, permit: &RoomPermit) -> SignedPermit {
+        let text = serde_json::to_string(permit).unwrap_or_default();
+        let signature = hex::encode(self.0.sign(text.as_bytes()).as_ref());
+        SignedPermit {
+            permit: text,
+            signature,
+        }
+    }
+}
+
+/// The device's side: the permit it holds for its own room, checked
+/// against the hub's public key, and the only answer its gate gives.
+pub struct PermitHolder {
+    room: String,
+    hub_key: Vec<u8>,
+    held: Option<RoomPermit>,
+}
+
+impl PermitHolder {
+    pub fn new(room: &str, hub_key: Vec<u8>) -> PermitHolder {
+        PermitHolder {
+            room: room.to_string(),
+            hub_key,
+            held: None,
+        }
+    }
+
+    /// Takes a newer permit for this room, or refuses it and keeps the old.
+    pub fn accept(&mut self, signed: &SignedPermit, now: Time) -> Result<(), PermitError> {
+        let permit = self.verified(signed)?;
+        if permit.room != self.room {
+            return Err(PermitError::OtherRoom {
+                permit: permit.room,
+                device: self.room.clone(),
+            });
+        }
+        if let Some(held) = self.held.as_ref().filter(|h| h.sequence >= permit.sequence) {
+            return Err(PermitError::Replayed {
+                sequence: permit.sequence,
+                held: held.sequence,
+            });
+        }
+        if permit.valid_until <= now {
+            return Err(PermitError::Expired(permit.valid_until));
+        }
+        self.held = Some(permit);
+        Ok(())
+    }
+
+    fn verified(&self, signed: &SignedPermit) -> Result<RoomPermit, PermitError> {
+        let signature = hex::decode(&signed.signature).map_err(|_| PermitError::Forged)?;
+        UnparsedPublicKey::new(&ED25519, &self.hub_key)
+            .verify(signed.permit.as_bytes(), &signature)
+            .map_err(|_| PermitError::Forged)?;
+        let version: serde_json::Value = serde_json::from_str(&signed.permit)
+            .map_err(|e| PermitError::Malformed(e.to_string()))?;
+        match version["version"].as_u64() {
+            Some(v) if v == u64::from(VERSION) => {}
+            other => return Err(PermitError::Version(other.unwrap_or(0) as u32)),
+        }
+        serde_json::from_str(&signed.permit).map_err(|e| PermitError::Malformed(e.to_string()))
+    }
+
+    /// May a source of `kind` be open at `now`? Only under a verified
+    /// permit for this room, before its end; otherwise why not.
+    pub fn may_open(&self, kind: Kind, now: Time) -> Result<&RoomPermit, String> {
+        let permit = self
+            .held
+            .as_ref()
+            .ok_or("no permit from the hub yet: nothing opens")?;
+        if now >= permit.valid_until {
+            return Err(format!(
+                "permit {} ran out at {}: the hub has not renewed it (unreachable?), so nothing opens",
+                permit.sequence,
+                permit.valid_until.to_rfc3339()
+            ));
+        }
+        if !permit.kinds.contains(&kind) {
+            let why = permit
+                .denial
+                .as_deref()
+                .unwrap_or("the basis does not allow it");
+            return Err(format!("{}: {why}", kind.name()));
+        }
+        Ok(permit)
+    }
+}
+
+#[cfg(test)]
+mod tests;
