@@ -131,7 +131,17 @@ pub fn bounding_box(points: impl IntoIterator<Item = (f32, f32)>) -> BoxInFrame 
 /// The kinds of safety technology a legal basis can allow (order § 2 stk. 1,
 /// §§ 3–6; R2). Every signal the device uses belongs to exactly one.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -176,7 +186,18 @@ impl std::str::FromStr for Kind {
 }
 
 /// A resident's pseudonymous id: what logs, alarms and the audit trail name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ResidentId(pub String);
 
 impl std::fmt::Display for ResidentId {

@@ -24,6 +24,7 @@ pub mod listen;
 pub mod permit;
 pub mod photo_cases;
 pub mod policy;
+pub mod protocol;
 pub mod random;
 pub mod replay;
 pub mod report;

@@ -30,7 +30,7 @@ pub const LEASE: Duration = Duration::minutes(10);
 pub const VERSION: u32 = 1;
 
 /// What one room's device may do until `valid_until`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomPermit {
     pub version: u32,
@@ -92,7 +92,7 @@ impl RoomPermit {
 }
 
 /// A permit as sent: its exact text and the hub's Ed25519 signature of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedPermit {
     pub permit: String,

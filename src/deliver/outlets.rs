@@ -232,7 +232,7 @@ impl OutletSettings {
 }
 
 /// What an outlet sends for a step: documented in the README, stable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Payload {
     /// The step's id: the same step always has the same id.
     pub id: String,
