@@ -18,6 +18,7 @@ pub mod config;
 pub mod deliver;
 pub mod demo;
 pub mod domain;
+pub mod enrol;
 pub mod eval;
 pub mod inference;
 pub mod listen;

@@ -20,6 +20,7 @@ macro_rules! out {
 }
 
 mod case_commands;
+mod hub_commands;
 use case_commands::{BasisCommand, ComplaintCommand, ResidentCommand};
 
 use tryghed::app::live_door::{close_live, open_live, LiveFor};
@@ -262,6 +263,11 @@ enum Command {
     Room {
         #[command(subcommand)]
         command: RoomCommand,
+    },
+    /// The hub's authority, room devices' bundles and the broker's settings.
+    Hub {
+        #[command(subcommand)]
+        command: hub_commands::HubCommand,
     },
     /// Residents (case officers).
     Resident {
@@ -610,6 +616,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hub { command } => hub_commands::hub(command),
         Command::Resident { command } => {
             case_commands::resident(&mut open_store()?, command, &actor, now)
         }

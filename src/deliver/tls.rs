@@ -149,7 +149,7 @@ pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
 }
 
 /// The private key is readable by the device's user only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
