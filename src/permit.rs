@@ -198,7 +198,8 @@ impl PermitHolder {
             .map_err(|e| PermitError::Malformed(e.to_string()))?;
         match version["version"].as_u64() {
             Some(v) if v == u64::from(VERSION) => {}
-            other => return Err(PermitError::Version(other.unwrap_or(0) as u32)),
+            Some(v) => return Err(PermitError::Version(u32::try_from(v).unwrap_or(u32::MAX))),
+            None => return Err(PermitError::Malformed("it names no version".into())),
         }
         serde_json::from_str(&signed.permit).map_err(|e| PermitError::Malformed(e.to_string()))
     }
