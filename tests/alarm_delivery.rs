@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "a webhook secret of some length";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts the demo on the data folder; returns it with its address and the
 /// staff password when it printed one (the first start).
 fn start_demo(
@@ -216,7 +208,7 @@ fn every_alarm_reaches_every_outlet_exactly_once_after_kill_9_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let db = data.join("tryghed.sqlite");
-    let mqtt_port = free_port();
+    let mqtt_port = common::free_port();
     let (hook_port, hook_ids, bad_signatures) = webhook_receiver(3);
     let config = dir.path().join("settings.toml");
     std::fs::write(
@@ -547,7 +539,7 @@ fn over_tls_alarms_reach_a_trusted_broker_and_webhook_and_no_other() {
     )
     .unwrap();
 
-    let mqtt_port = free_port();
+    let mqtt_port = common::free_port();
     let broker_config = certs.join("mosquitto.conf");
     let file = |name: &str| certs.join(name).display().to_string();
     std::fs::write(
@@ -711,7 +703,7 @@ fn over_tls_alarms_reach_a_trusted_broker_and_webhook_and_no_other() {
 #[test]
 fn bench_alarms_times_the_event_stream_and_mqtt_plain_and_over_tls() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, tls_port) = (free_port(), free_port());
+    let (port, tls_port) = (common::free_port(), common::free_port());
     let authority = Authority::new("bench authority");
     authority.issue(dir.path(), "broker", &["localhost", "127.0.0.1"]);
     std::fs::write(dir.path().join("ca.pem"), authority.ca.pem()).unwrap();
@@ -816,7 +808,7 @@ fn a_nurse_call_link_that_takes_nothing_is_an_alarm_in_the_staff_app() {
         &config,
         format!(
             "[alarms]\noutlet_late_s = 5\n[outlets.mqtt]\nbroker = \"127.0.0.1:{}\"\n",
-            free_port()
+            common::free_port()
         ),
     )
     .unwrap();

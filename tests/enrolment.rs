@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,14 +17,6 @@ use common::text;
 
 fn hub(args: &[&str]) -> std::process::Output {
     common::tryghed(&[&["hub"][..], args].concat())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// mosquitto_pub/sub's TLS flags for the certificate `{stem}.pem`.
@@ -70,7 +62,7 @@ fn a_device_speaks_for_its_own_room_only() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("hub");
     let home_s = home.to_str().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     assert!(hub(&["init", "--dir", home_s]).status.success());
     let again = hub(&["init", "--dir", home_s]);
     assert_eq!(again.status.code(), Some(2), "one hub, one authority");

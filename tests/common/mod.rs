@@ -49,6 +49,14 @@ pub fn tryghed_in(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     output_within(&mut command, COMMAND_DEADLINE)
 }
 
+/// A TCP port free on loopback now, for a broker or server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
 /// Debian's sqlite3 on a device's database, as an auditor or an attacker
 /// would use it. It waits while the running device writes (busy timeout)
 /// instead of failing with "database is locked".
