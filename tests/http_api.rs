@@ -979,31 +979,33 @@ async fn representatives_are_changed_from_the_app_and_referred_to_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path(), Clock::tokio_from(start()));
     let officer = login(&state, "karin").await;
-    let post = |path: &'static str, token: String, body: &'static str| {
-        let state = state.clone();
-        async move { post_json(&state, path, &token, body).await }
-    };
     let path = "/api/residents/r-2/representatives";
     let add = r#"{"change":"add","name":"Gitte Hansen","role":"guardian","covers_personal_matters":true}"#;
-    let (status, body) = post(path, officer.clone(), add).await;
+    let (status, body) = post_json(&state, path, &officer, add).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["representative"]["id"], "rep-1", "{body}");
     let staff = login(&state, "hanne").await;
-    assert_eq!(post(path, staff, add).await.0, StatusCode::FORBIDDEN);
-    let (status, body) = post(path, officer.clone(), r#"{"change":"add","name":"X"}"#).await;
+    assert_eq!(
+        post_json(&state, path, &staff, add).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = post_json(&state, path, &officer, r#"{"change":"add","name":"X"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no role: {body}");
     let extra = r#"{"change":"rename","representative":"rep-1","name":"G","role":"guardian"}"#;
-    let (status, body) = post(path, officer.clone(), extra).await;
+    let (status, body) = post_json(&state, path, &officer, extra).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "a rename changes no role: {body}"
     );
     let rename = r#"{"change":"rename","representative":"rep-1","name":"Gitte Hansen-Holm"}"#;
-    assert_eq!(post(path, officer.clone(), rename).await.0, StatusCode::OK);
+    assert_eq!(
+        post_json(&state, path, &officer, rename).await.0,
+        StatusCode::OK
+    );
 
     let oppose = "/api/residents/r-2/opposition";
-    let (status, body) = post(oppose, officer.clone(), r#"{"by":"Gitte Hansen-Holm"}"#).await;
+    let (status, body) = post_json(&state, oppose, &officer, r#"{"by":"Gitte Hansen-Holm"}"#).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1017,15 +1019,15 @@ async fn representatives_are_changed_from_the_app_and_referred_to_by_id() {
         "{body}"
     );
     let end = r#"{"change":"end","representative":"rep-1","reason":"guardianship lifted"}"#;
-    let (status, body) = post(path, officer.clone(), end).await;
+    let (status, body) = post_json(&state, path, &officer, end).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["representative"]["ended"]["reason"],
         "guardianship lifted"
     );
-    let (status, _) = post(path, officer.clone(), end).await;
+    let (status, _) = post_json(&state, path, &officer, end).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "ended once");
-    let (status, _) = post(oppose, officer.clone(), r#"{"by":"rep-1"}"#).await;
+    let (status, _) = post_json(&state, oppose, &officer, r#"{"by":"rep-1"}"#).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
