@@ -14,82 +14,12 @@
 //! the hub raises `device_offline` within 30 s anyway, so staff know the
 //! room is not watched from the first minute of an outage.
 
-use std::collections::BTreeSet;
-
-use chrono::Duration;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Kind, ResidentId};
-use crate::policy::{self, CaseFile, Time};
-
-/// The longest a permit lasts without a newer one from the hub.
-pub const LEASE: Duration = Duration::minutes(10);
-
-/// The permit format this build reads and writes.
-pub const VERSION: u32 = 1;
-
-/// What one room's device may do until `valid_until`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RoomPermit {
-    pub version: u32,
-    pub room: String,
-    pub resident: ResidentId,
-    /// Grows with every permit the hub issues for the room: an older one
-    /// sent again (a replay) is refused.
-    pub sequence: u64,
-    pub issued_at: Time,
-    /// The lease's end, or the basis' end or stop if sooner.
-    pub valid_until: Time,
-    pub basis_id: Option<String>,
-    /// The kinds whose sources may open: the gate's answer, kind by kind.
-    pub kinds: BTreeSet<Kind>,
-    pub signals: BTreeSet<String>,
-    pub reactive_alarm: bool,
-    pub supervision_max_minutes: Option<u32>,
-    /// Why nothing may open, when nothing may (the gate's denial).
-    pub denial: Option<String>,
-}
-
-impl RoomPermit {
-    /// The permit the hub's gate grants the room of `case` at `now`.
-    pub fn grant(case: &CaseFile, sequence: u64, now: Time) -> RoomPermit {
-        let kinds: BTreeSet<Kind> = Kind::ALL
-            .into_iter()
-            .filter(|kind| policy::may_open(case, *kind, now).is_ok())
-            .collect();
-        let assessment = policy::assess(case, now);
-        let basis = assessment
-            .basis_id
-            .as_ref()
-            .and_then(|id| case.bases.iter().find(|b| &b.id == id))
-            .filter(|_| !kinds.is_empty());
-        let lease_end = now + LEASE;
-        let denial = match (&basis, assessment.problems.first()) {
-            (None, Some(problem)) => Some(problem.to_string()),
-            (None, None) => Some("no kind may open".to_string()),
-            (Some(_), _) => None,
-        };
-        RoomPermit {
-            version: VERSION,
-            room: case.resident.room.clone(),
-            resident: case.resident.id.clone(),
-            sequence,
-            issued_at: now,
-            valid_until: assessment
-                .expires_at
-                .filter(|end| basis.is_some() && *end < lease_end)
-                .unwrap_or(lease_end),
-            basis_id: basis.map(|b| b.id.clone()),
-            kinds,
-            signals: basis.map(|b| b.signals.clone()).unwrap_or_default(),
-            reactive_alarm: basis.is_some_and(|b| b.reactive_alarm),
-            supervision_max_minutes: basis.and_then(|b| b.supervision_max_minutes),
-            denial,
-        }
-    }
-}
+use crate::domain::Kind;
+use crate::policy::{self, Denial, Permitted, SourceOpen, Time};
+pub use crate::policy::{RoomPermit, LEASE, PERMIT_VERSION as VERSION};
 
 /// A permit as sent: its exact text and the hub's Ed25519 signature of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -205,27 +135,20 @@ impl PermitHolder {
     }
 
     /// May a source of `kind` be open at `now`? Only under a verified
-    /// permit for this room, before its end; otherwise why not.
-    pub fn may_open(&self, kind: Kind, now: Time) -> Result<&RoomPermit, String> {
-        let permit = self
-            .held
-            .as_ref()
-            .ok_or("no permit from the hub yet: nothing opens")?;
-        if now >= permit.valid_until {
-            return Err(format!(
-                "permit {} ran out at {}: the hub has not renewed it (unreachable?), so nothing opens",
-                permit.sequence,
-                permit.valid_until.to_rfc3339()
-            ));
+    /// permit for this room, before its end; the gate decides from it.
+    pub fn may_open(&self, kind: Kind, now: Time) -> Result<Permitted<SourceOpen>, Denial> {
+        match &self.held {
+            Some(permit) => policy::may_open_by_permit(permit, kind, now),
+            None => Err(Denial {
+                rule: "R1.2",
+                reason: "no permit from the hub yet: nothing opens".into(),
+            }),
         }
-        if !permit.kinds.contains(&kind) {
-            let why = permit
-                .denial
-                .as_deref()
-                .unwrap_or("the basis does not allow it");
-            return Err(format!("{}: {why}", kind.name()));
-        }
-        Ok(permit)
+    }
+
+    /// The permit held, verified, if any.
+    pub fn held(&self) -> Option<&RoomPermit> {
+        self.held.as_ref()
     }
 }
 

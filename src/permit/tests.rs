@@ -2,7 +2,8 @@
 //! and refused when forged, for another room, replayed, old or run out.
 
 use super::*;
-use crate::policy::{Opposition, Party};
+use chrono::Duration;
+use crate::policy::{CaseFile, Opposition, Party};
 use crate::store::Store;
 
 fn now() -> Time {
@@ -63,8 +64,8 @@ fn after_an_opposition_the_permit_opens_nothing_and_says_why() {
     let key = hub();
     let mut device = PermitHolder::new("A12", key.public());
     device.accept(&key.sign(&permit), now()).unwrap();
-    let why = device.may_open(Kind::Video, now()).unwrap_err();
-    assert!(why.starts_with("video: R1.2: opposition recorded"), "{why}");
+    let why = device.may_open(Kind::Video, now()).unwrap_err().to_string();
+    assert!(why.starts_with("permit: video: R1.2: opposition recorded"), "{why}");
 }
 
 #[test]
@@ -74,10 +75,12 @@ fn a_verified_permit_for_the_room_opens_its_kinds_only() {
     assert!(device
         .may_open(Kind::Video, now())
         .unwrap_err()
+        .reason
         .contains("no permit"));
     let permit = RoomPermit::grant(&demo_case(), 1, now());
     device.accept(&key.sign(&permit), now()).unwrap();
-    assert_eq!(device.may_open(Kind::Video, now()).unwrap().sequence, 1);
+    assert!(device.may_open(Kind::Video, now()).is_ok());
+    assert_eq!(device.held().unwrap().sequence, 1);
     assert!(device.may_open(Kind::Location, now()).is_err());
 }
 
@@ -133,7 +136,7 @@ fn forged_foreign_replayed_old_and_unknown_permits_are_refused() {
     });
     assert_eq!(device.accept(&future, now()), Err(PermitError::Version(2)));
     assert_eq!(
-        device.may_open(Kind::Video, now()).unwrap().sequence,
+        device.held().unwrap().sequence,
         5,
         "the held one stays"
     );
@@ -149,9 +152,28 @@ fn a_device_that_cannot_hear_the_hub_shuts_when_the_lease_ends() {
     assert!(device
         .may_open(Kind::Sound, now() + LEASE - Duration::seconds(1))
         .is_ok());
-    let why = device.may_open(Kind::Sound, now() + LEASE).unwrap_err();
+    let why = device.may_open(Kind::Sound, now() + LEASE).unwrap_err().reason;
     assert!(
         why.contains("ran out") && why.contains("unreachable"),
         "{why}"
     );
+}
+
+#[test]
+fn an_alarm_leaves_under_a_permit_only_for_a_signal_it_switches_on() {
+    let permit = RoomPermit::grant(&demo_case(), 1, now());
+    let fall = policy::permit_alarm_by_permit(&permit, "fall", Kind::Video, "fall", now());
+    assert_eq!(fall.unwrap().basis_id(), "demo-consent");
+    let mut quiet = permit.clone();
+    quiet.signals.remove("scream");
+    let scream = policy::permit_alarm_by_permit(&quiet, "scream", Kind::Sound, (), now());
+    assert_eq!(scream.unwrap_err().rule, "R8.4");
+    let looks_only = RoomPermit {
+        reactive_alarm: false,
+        ..permit.clone()
+    };
+    let fall = policy::permit_alarm_by_permit(&looks_only, "fall", Kind::Video, (), now());
+    assert_eq!(fall.unwrap_err().rule, "R3.3");
+    let late = policy::permit_alarm_by_permit(&permit, "fall", Kind::Video, (), now() + LEASE);
+    assert_eq!(late.unwrap_err().rule, "R1.2");
 }

@@ -6,6 +6,7 @@ use chrono::Duration;
 use serde::Serialize;
 
 use super::records::{BasisType, CaseFile, LegalBasis, Opposition, Party, Time};
+use super::room_permit::RoomPermit;
 use crate::domain::{Kind, ResidentId};
 
 /// Days before expiry on which case officers are warned.
@@ -307,6 +308,67 @@ pub fn permit_alarm<T>(
         ));
     }
     Ok(permitted)
+}
+
+/// May a source of this kind open now, on a room device that decides
+/// from the hub's permit (verified by `crate::permit::PermitHolder`)? The
+/// permit is the hub gate's own answer, kind by kind, until its end.
+pub fn may_open_by_permit(
+    permit: &RoomPermit,
+    kind: Kind,
+    now: Time,
+) -> Result<Permitted<SourceOpen>, Denial> {
+    if now >= permit.valid_until {
+        return Err(deny(
+            "R1.2",
+            format!(
+                "permit {} ran out at {}: the hub has not renewed it (unreachable?), so nothing opens",
+                permit.sequence,
+                permit.valid_until.to_rfc3339()
+            ),
+        ));
+    }
+    let Some(basis_id) = permit.basis_id.clone().filter(|_| permit.kinds.contains(&kind)) else {
+        let why = permit.denial.as_deref().unwrap_or("the basis does not allow it");
+        return Err(deny("permit", format!("{}: {why}", kind.name())));
+    };
+    Ok(Permitted {
+        inner: SourceOpen {
+            resident: permit.resident.clone(),
+            kind,
+        },
+        basis_id,
+        decided_at: now,
+    })
+}
+
+/// As [`permit_alarm`], from the hub's permit: the kind open, reactive
+/// alarms allowed (R3.3) and the signal switched on (R8.4).
+pub fn permit_alarm_by_permit<T>(
+    permit: &RoomPermit,
+    signal: &str,
+    kind: Kind,
+    event: T,
+    now: Time,
+) -> Result<Permitted<T>, Denial> {
+    let open = may_open_by_permit(permit, kind, now)?;
+    if !permit.reactive_alarm {
+        return Err(deny(
+            "R3.3",
+            "the permit allows time-bounded supervision only, not reactive alarms",
+        ));
+    }
+    if !permit.signals.contains(signal) {
+        return Err(deny(
+            "R8.4",
+            format!("the permit does not switch on the signal `{signal}`"),
+        ));
+    }
+    Ok(Permitted {
+        inner: event,
+        basis_id: open.basis_id,
+        decided_at: now,
+    })
 }
 
 /// A device fault always reaches staff: it names a room and a fault, no
