@@ -62,6 +62,9 @@ pub struct DeviceSettings {
     pub microphone: Option<String>,
     /// The room's zones (relative to the settings file).
     pub room_file: Option<PathBuf>,
+    /// The hub's device bundle for this room (`tryghed hub enrol`), relative
+    /// to the settings file: the device joins that hub.
+    pub join: Option<PathBuf>,
 }
 
 fn yes() -> bool {
@@ -230,6 +233,17 @@ impl Config {
                     problems.push(format!("device.room_file: {e}"));
                 }
                 d.room_file = Some(file);
+            }
+            if let Some(bundle) = d.join.take() {
+                let bundle = if bundle.is_relative() {
+                    base.join(bundle)
+                } else {
+                    bundle
+                };
+                if let Err(e) = crate::link::Bundle::load(&bundle) {
+                    problems.push(format!("device.join: {e}"));
+                }
+                d.join = Some(bundle);
             }
             d
         });

@@ -189,6 +189,7 @@ impl std::str::FromStr for Kind {
 #[derive(
     Debug,
     Clone,
+    Default,
     PartialEq,
     Eq,
     PartialOrd,
@@ -229,10 +230,13 @@ pub enum DeviceFault {
     /// A resident's record does not match the seal the audit chain holds:
     /// it was changed outside tryghed, so the gate opens nothing.
     RecordsTampered,
+    /// A room device the hub has not heard for too long (its heartbeat, or
+    /// its last will from the broker): the room is not watched.
+    DeviceOffline,
 }
 
 impl DeviceFault {
-    pub const ALL: [DeviceFault; 8] = [
+    pub const ALL: [DeviceFault; 9] = [
         DeviceFault::CameraSilent,
         DeviceFault::MicrophoneSilent,
         DeviceFault::ModelFailed,
@@ -241,6 +245,7 @@ impl DeviceFault {
         DeviceFault::OutletDown,
         DeviceFault::StorageFailing,
         DeviceFault::RecordsTampered,
+        DeviceFault::DeviceOffline,
     ];
 
     pub fn name(self) -> &'static str {
@@ -253,6 +258,7 @@ impl DeviceFault {
             DeviceFault::OutletDown => "outlet_down",
             DeviceFault::StorageFailing => "storage_failing",
             DeviceFault::RecordsTampered => "records_tampered",
+            DeviceFault::DeviceOffline => "device_offline",
         }
     }
 

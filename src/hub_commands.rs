@@ -1,11 +1,14 @@
 //! The hub's set-up commands (issue 16): its authority, a room's device
 //! bundle, the broker's settings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use tryghed::app::hub_service::HubOptions;
+use tryghed::config::Config;
 use tryghed::enrol::{EnrolError, HubAuthority, Listen};
+use tryghed::link::hub::HubLinkSettings;
 
 use crate::UsageError;
 
@@ -43,6 +46,28 @@ pub enum HubCommand {
         #[arg(long = "address", value_name = "NAME", required = true)]
         addresses: Vec<String>,
     },
+    /// Run the hub: the records (at --data-dir, default DIR/records), one
+    /// staff app for every room, the alarms across rooms, and the link to
+    /// every room's device through the broker.
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        /// host:port of the broker.
+        #[arg(long, value_name = "HOST:PORT")]
+        broker: String,
+        /// Port of the staff app (0: any free one).
+        #[arg(long, default_value_t = 8470)]
+        port: u16,
+        /// Listen on this address (off loopback, TLS is always on).
+        #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Serve over TLS on loopback too.
+        #[arg(long)]
+        tls: bool,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+    },
 }
 
 fn usage(e: EnrolError) -> anyhow::Error {
@@ -52,8 +77,37 @@ fn usage(e: EnrolError) -> anyhow::Error {
     }
 }
 
-pub fn hub(command: HubCommand) -> anyhow::Result<ExitCode> {
+pub fn hub(
+    command: HubCommand,
+    config: &Config,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     match command {
+        HubCommand::Serve {
+            dir,
+            broker,
+            port,
+            bind,
+            tls,
+            seconds,
+        } => {
+            if seconds.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+                return Err(UsageError("--seconds must be a number above 0".into()).into());
+            }
+            HubAuthority::open(&dir).map_err(usage)?;
+            let bind = std::net::SocketAddr::new(bind, port);
+            let options = HubOptions {
+                data_dir: data_dir.map_or_else(|| dir.join("records"), Path::to_path_buf),
+                tls: tls || !bind.ip().is_loopback(),
+                bind,
+                link: HubLinkSettings {
+                    authority: dir,
+                    broker,
+                },
+                seconds,
+            };
+            tryghed::app::hub_service::run(config, options, Box::new(|line| out!("{line}")))?;
+        }
         HubCommand::Init { dir } => {
             HubAuthority::init(&dir).map_err(usage)?;
             out!(

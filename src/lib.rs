@@ -21,6 +21,7 @@ pub mod domain;
 pub mod enrol;
 pub mod eval;
 pub mod inference;
+pub mod link;
 pub mod listen;
 pub mod permit;
 pub mod photo_cases;

@@ -88,6 +88,10 @@ enum Command {
         /// staff get when a camera stops: a device fault alarm 10 s later.
         #[arg(long, value_name = "S")]
         camera_stops_at: Option<f64>,
+        /// Join the hub whose device bundle is in DIR (`tryghed hub enrol`):
+        /// the room is the bundle's, its records and staff app are the hub's.
+        #[arg(long, value_name = "DIR")]
+        join: Option<PathBuf>,
     },
     /// The product on this room's camera and microphone, for installation:
     /// the settings file's `[device]` names the room and resident, `[server]`
@@ -616,7 +620,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Hub { command } => hub_commands::hub(command),
+        Command::Hub { command } => hub_commands::hub(command, &config, cli.data_dir.as_deref()),
         Command::Resident { command } => {
             case_commands::resident(&mut open_store()?, command, &actor, now)
         }
@@ -737,20 +741,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tls,
             no_tls,
             camera_stops_at,
+            join,
         } => {
             let bind = std::net::SocketAddr::new(bind, port);
             // Off loopback TLS is on unless refused, and then the start is refused (R5.3).
             let tls = tls || (!bind.ip().is_loopback() && !no_tls);
             tryghed::app::product::check_bind(&bind, tls).map_err(|e| UsageError(e.to_string()))?;
-            demo_product(
-                &config,
-                cli.data_dir.as_deref(),
+            let join = join
+                .map(|dir| tryghed::link::Bundle::load(&dir).map_err(|e| UsageError(e.to_string())))
+                .transpose()?;
+            let demo = DemoRun {
                 bind,
                 tls,
                 seconds,
                 fps,
                 camera_stops_at,
-            )
+                join,
+            };
+            demo_product(&config, cli.data_dir.as_deref(), demo)
         }
         Command::Run { seconds } => {
             live_at_real_time(&cli.now)?;
@@ -790,6 +798,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sound,
                 room_file: device.room_file.clone(),
                 seconds,
+                join: device
+                    .join
+                    .as_deref()
+                    .map(tryghed::link::Bundle::load)
+                    .transpose()
+                    .map_err(|e| UsageError(format!("device.join: {e}")))?,
             };
             tryghed::app::product::run(
                 &runtime,
@@ -1267,15 +1281,30 @@ fn analyze_audio(config: &Config, files: &[PathBuf], json: bool) -> anyhow::Resu
 /// `tryghed demo`: the product on the demo room. Its records live in a
 /// fresh data folder (`--data-dir`, or one under the system's temporary
 /// folder that is removed at the end), so a demo never touches real ones.
-fn demo_product(
-    config: &Config,
-    data_dir: Option<&Path>,
+/// How the demo runs.
+struct DemoRun {
     bind: std::net::SocketAddr,
     tls: bool,
     seconds: Option<f64>,
     fps: f64,
     camera_stops_at: Option<f64>,
+    /// Joined to a hub: the room is the bundle's, no records here.
+    join: Option<tryghed::link::Bundle>,
+}
+
+fn demo_product(
+    config: &Config,
+    data_dir: Option<&Path>,
+    demo: DemoRun,
 ) -> anyhow::Result<ExitCode> {
+    let DemoRun {
+        bind,
+        tls,
+        seconds,
+        fps,
+        camera_stops_at,
+        join,
+    } = demo;
     if !(fps > 0.0 && fps <= 60.0) {
         return Err(UsageError(format!(
             "--fps {fps}: the demo room runs at 1 to 60 frames per second"
@@ -1292,7 +1321,11 @@ fn demo_product(
     let resuming = data_dir.join(tryghed::store::DATABASE_FILE).exists();
     let runtime = Runtime::load()?;
     let now = chrono::Utc::now();
-    let (resident, room) = {
+    let (resident, room) = if let Some(bundle) = &join {
+        // The hub's permit names the resident; nothing opens before it.
+        out!("tryghed demo: room {}, joined to its hub", bundle.room);
+        (ResidentId::default(), bundle.room.clone())
+    } else {
         let mut store = tryghed::store::Store::open(&data_dir)?;
         if resuming {
             // A demo folder from before (a restart): its records and log-ins stand.
@@ -1335,6 +1368,7 @@ fn demo_product(
         sound,
         room_file: None,
         seconds,
+        join,
     };
     let result =
         tryghed::app::product::run(&runtime, config, options, Box::new(|line| out!("{line}")));

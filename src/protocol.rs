@@ -100,12 +100,69 @@ pub struct Silhouette {
     pub at: Time,
 }
 
-/// The hub has stored these steps: only now may the device drop them from
-/// its outbox (the broker having them is not enough).
+/// What a room device tells its hub happened: a care event its own gate
+/// let out under its permit, or a device fault. The hub's gate checks a
+/// care event again against the case file and raises the alarm; the hub
+/// runs every alarm's repeats and escalation. At least once: the device
+/// keeps the event until a [`Stored`] names it; the hub drops one it has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Never reused by the device: `{room}.{started}.{n}`.
+    pub id: String,
+    pub at: Time,
+    pub what: Happened,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Happened {
+    /// A care event (`fall`, `scream`, …) about the permit's resident.
+    Care {
+        kind: String,
+        resident: ResidentId,
+        /// The permit it left under.
+        permit_sequence: u64,
+        confidence: f32,
+        evidence: Evidence,
+    },
+    /// The device or one of its sources is failing (`camera_silent`, …).
+    Fault { fault: String, detail: String },
+}
+
+/// Why the device saw it: the rule that fired and its measures, and for a
+/// sound the classes heard. Nothing seen or heard itself (R8.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub rule: String,
+    pub values: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+impl Evidence {
+    /// A care event's evidence; a measure that is not a number is left out.
+    pub fn of(evidence: &crate::care::Evidence) -> Evidence {
+        Evidence {
+            rule: evidence.rule.to_string(),
+            values: evidence
+                .values
+                .iter()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            classes: evidence.classes.clone(),
+        }
+    }
+}
+
+/// The hub has stored these events: only now may the device drop them
+/// from its outbox (the broker having them is not enough).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stored {
-    pub steps: Vec<String>,
+    pub events: Vec<String>,
 }
 
 /// What the hub asks of a device.
@@ -171,8 +228,8 @@ pub fn messages() -> Vec<Message> {
         m("heartbeat", "heartbeat", DeviceToHub, 0, false, || {
             schemars::schema_for!(Heartbeat)
         }),
-        m("step", "step", DeviceToHub, 1, false, || {
-            schemars::schema_for!(crate::deliver::outlets::Payload)
+        m("event", "event", DeviceToHub, 1, false, || {
+            schemars::schema_for!(Event)
         }),
         m("posture", "posture", DeviceToHub, 0, false, || {
             schemars::schema_for!(Posture)

@@ -26,10 +26,12 @@ use crate::care::CareEvent;
 use crate::config::Config;
 use crate::deliver::Hub;
 use crate::domain::{DeviceFault, Kind};
+use crate::link::device::DeviceLink;
 use crate::policy::{
     may_open, permit_alarm, permit_device_fault, CaseFile, Denial, Permitted, Resident, SourceOpen,
     Time,
 };
+use crate::protocol::{Evidence, Happened, SourceState};
 use crate::store::{StoreError, Tampered};
 
 /// Gate audit rows kept in memory at most while the store fails.
@@ -48,6 +50,40 @@ struct Gated {
     running: bool,
     stop: Arc<AtomicBool>,
     watched: &'static [Source],
+}
+
+impl Gated {
+    /// What the hub is told of this source.
+    fn state(&self) -> SourceState {
+        match (self.present, self.running) {
+            (false, _) => SourceState::Absent,
+            (true, true) => SourceState::Open,
+            (true, false) => SourceState::Shut,
+        }
+    }
+}
+
+/// A care event through the gate under the hub's permit, then kept for
+/// the hub (which checks it against the case file again).
+fn to_hub(link: &DeviceLink, event: &CareEvent, now: Time) -> Option<String> {
+    let permitted = link.permit_alarm(event.kind.name(), event.kind.signal(), (), now);
+    let (_, permit) = match permitted {
+        Ok(permitted) => permitted,
+        Err(denial) => {
+            tracing::debug!("{}: kept back by the gate: {denial}", event.kind);
+            return None;
+        }
+    };
+    let what = Happened::Care {
+        kind: event.kind.name().to_string(),
+        resident: permit.resident,
+        permit_sequence: permit.sequence,
+        confidence: event.confidence,
+        evidence: Evidence::of(&event.evidence),
+    };
+    link.send(what, now)
+        .map_err(|e| tracing::error!("{}: not kept for the hub: {e}", event.kind))
+        .ok()
 }
 
 /// A gate decision the store has not taken yet.
@@ -84,6 +120,9 @@ pub(super) struct DeviceLoop<'a> {
     audits: VecDeque<GateAudit>,
     /// Whether systemd watches this process (`WatchdogSec`).
     watchdog: bool,
+    /// The hub this device has joined: the law comes from its permit, and
+    /// events go to it. `None`: the device is its own hub.
+    link: Option<DeviceLink>,
 }
 
 impl<'a> DeviceLoop<'a> {
@@ -96,8 +135,14 @@ impl<'a> DeviceLoop<'a> {
         say: Arc<Say>,
         starter: Starter<'a>,
         beats: Arc<Beats>,
+        link: Option<DeviceLink>,
     ) -> anyhow::Result<DeviceLoop<'a>> {
-        let (case, tampered) = match hub.store().case_file(&options.resident) {
+        let read = match link {
+            // Joined to a hub: no records here, the permit is the law.
+            Some(_) => Ok(closed_case(options)),
+            None => hub.store().case_file(&options.resident),
+        };
+        let (case, tampered) = match read {
             Ok(case) => (case, None),
             Err(StoreError::Tampered(tampered)) => (closed_case(options), Some(tampered)),
             Err(e) => return Err(e.into()),
@@ -136,6 +181,7 @@ impl<'a> DeviceLoop<'a> {
             threads: Vec::new(),
             audits: VecDeque::new(),
             watchdog: systemd::watchdog().is_some(),
+            link,
         };
         if let Some(tampered) = tampered {
             device.records_tampered(tampered, now.wall);
@@ -219,8 +265,16 @@ impl<'a> DeviceLoop<'a> {
         tokio::pin!(until_deadline);
         let stop = super::product::stop_signal();
         tokio::pin!(stop);
+        let mut permits = self.link.as_ref().map(DeviceLink::permits);
         loop {
             tokio::select! {
+                // A new permit is obeyed at once (an opposition within 2 s).
+                Some(Ok(())) = async { match permits.as_mut() { Some(p) => Some(p.changed().await), None => None } } => {
+                    let now = self.hub.read_clock();
+                    for kind in [Kind::Video, Kind::Sound] {
+                        self.follow_the_law(kind, now);
+                    }
+                }
                 Some(event) = events.recv() => self.on_event(event),
                 Some(DeviceChange::Fault { fault, detail }) = faults.recv() => {
                     self.on_source_fault(fault, &detail, self.hub.read_clock());
@@ -245,6 +299,16 @@ impl<'a> DeviceLoop<'a> {
     /// A care event through the gate to the hub. The case is read again
     /// for every event: an opposition recorded a second ago counts.
     fn on_event(&mut self, event: CareEvent) {
+        if let Some(link) = &self.link {
+            if let Some(id) = to_hub(link, &event, self.hub.now()) {
+                (self.say)(format!(
+                    "{:>7.1} s  {} to the hub (event {id})",
+                    self.starter.started.elapsed().as_secs_f64(),
+                    event.kind
+                ));
+            }
+            return;
+        }
         let resident = &self.options.resident;
         let local = chrono::Local::now().time();
         let level = self
@@ -289,6 +353,9 @@ impl<'a> DeviceLoop<'a> {
     /// The case file as the store has it; while it cannot be read, the last
     /// one read stands (its basis still ends on time, the gate reads its dates).
     fn read_case(&mut self) {
+        if self.link.is_some() {
+            return;
+        }
         let read = self.hub.store().case_file(&self.options.resident);
         match read {
             Ok(case) => {
@@ -318,9 +385,10 @@ impl<'a> DeviceLoop<'a> {
     /// The gate's answer for a source now: nothing opens while a record
     /// does not match the chain.
     fn may_open(&self, kind: Kind, now: Time) -> Result<Permitted<SourceOpen>, Denial> {
-        match &self.tampered {
-            Some(tampered) => Err(Denial::records_tampered(tampered)),
-            None => may_open(&self.case, kind, now),
+        match (&self.tampered, &self.link) {
+            (Some(tampered), _) => Err(Denial::records_tampered(tampered)),
+            (None, Some(link)) => link.may_open(kind, now),
+            (None, None) => may_open(&self.case, kind, now),
         }
     }
 
@@ -351,7 +419,24 @@ impl<'a> DeviceLoop<'a> {
 
     fn raise_fault(&self, fault: DeviceFault, detail: &str, now: Time) {
         let permit = permit_device_fault(fault, now);
-        if let Err(e) = self.hub.raise_fault(&self.options.room, permit, detail) {
+        let raised = match &self.link {
+            Some(link) => link
+                .send(
+                    Happened::Fault {
+                        fault: permit.get().name().to_string(),
+                        detail: detail.to_string(),
+                    },
+                    now,
+                )
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            None => self
+                .hub
+                .raise_fault(&self.options.room, permit, detail)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(e) = raised {
             tracing::error!("device fault {}: {e}", fault.name());
         }
         (self.say)(format!("device fault: {detail}"));
@@ -369,6 +454,9 @@ impl<'a> DeviceLoop<'a> {
         self.read_case();
         for kind in [Kind::Video, Kind::Sound] {
             self.follow_the_law(kind, now);
+        }
+        if let Some(link) = &self.link {
+            link.set_sources(self.video.state(), self.sound.state());
         }
         self.write_waiting_audits();
         let mut changes = self.beats_seen(now);
@@ -526,8 +614,14 @@ impl<'a> DeviceLoop<'a> {
     }
 
     fn write_waiting_audits(&mut self) {
+        // Joined to a hub, the resident is the one the permit names.
+        let resident = self
+            .link
+            .as_ref()
+            .and_then(DeviceLink::resident)
+            .unwrap_or_else(|| self.options.resident.clone());
         while let Some(audit) = self.audits.front() {
-            let resident = &self.options.resident;
+            let resident = &resident;
             let written = self.hub.change(|s| {
                 s.audit_gate(
                     audit.action,

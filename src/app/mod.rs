@@ -12,6 +12,7 @@ use crate::capture::replay::{Replay, ReplayError};
 
 mod device_loop;
 mod gate_watch;
+pub mod hub_service;
 pub mod live_door;
 pub mod look_door;
 pub mod product;

@@ -26,6 +26,7 @@ use crate::deliver::sessions::LogInLimit;
 use crate::deliver::{Clock, Hub};
 use crate::domain::{DeviceFault, Kind, ResidentId};
 use crate::inference::Runtime;
+use crate::link::device::DeviceLink;
 use crate::photo_cases::DemoScene;
 use crate::store::Store;
 use crate::vision::PoseTracker;
@@ -59,6 +60,9 @@ pub struct ProductOptions {
     pub seconds: Option<f64>,
     /// Serve the staff app over TLS (always for an address off loopback).
     pub tls: bool,
+    /// Join this hub: no staff app here, the law from the hub's permit,
+    /// events to the hub.
+    pub join: Option<crate::link::Bundle>,
 }
 
 /// Where the room's sound comes from.
@@ -112,65 +116,19 @@ async fn serve(
         config.outlets.names(),
         Clock::system(),
     )?);
-    // The certificate files were checked with the settings; read them
-    // again now, so one that went away since is said at start.
-    if let Some(mqtt) = &config.outlets.mqtt {
-        let tls = mqtt
-            .client_tls()
-            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
-        let over = if tls.is_some() {
-            "TLS"
-        } else {
-            "plain text on loopback"
-        };
-        tokio::spawn(crate::deliver::outlets::run_mqtt(
-            hub.clone(),
-            mqtt.clone(),
-            tls,
-        ));
-        say(format!(
-            "alarms also go to MQTT at {} over {over} ({}/ROOM/KIND)",
-            mqtt.broker, mqtt.topic_prefix
-        ));
-    }
-    if let Some(webhook) = &config.outlets.webhook {
-        let tls = webhook
-            .client_tls()
-            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
-        tokio::spawn(crate::deliver::outlets::run_webhook(
-            hub.clone(),
-            webhook.clone(),
-            tls,
-        ));
-        say(format!("alarms also go to the webhook {}", webhook.url));
-    }
     let live = Arc::new(Live::default());
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .with_context(|| format!("{}: cannot listen", options.bind))?;
-    let address = listener.local_addr()?;
-    let (tls, certificate) = if options.tls {
-        let names = crate::deliver::tls::names_for(address.ip());
-        let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
-        say(format!("staff app: https://{address}/"));
-        say(format!("certificate for {}", names.join(", ")));
-        say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
-        let certificate = crate::deliver::tls::Certificate { fingerprint, names };
-        (Some(tls), Some(Arc::new(certificate)))
-    } else {
-        say(format!("staff app: http://{address}/"));
-        (None, None)
+    let link = match &options.join {
+        Some(bundle) => Some(join_hub(bundle, &hub, config, &say)?),
+        None => {
+            let at = StaffAppAt {
+                data_dir: options.data_dir.clone(),
+                bind: options.bind,
+                tls: options.tls,
+            };
+            serve_staff(&hub, config, &at, live.clone(), &say).await?;
+            None
+        }
     };
-    let state = AppState {
-        hub: hub.clone(),
-        login_limit: Arc::new(LogInLimit::default()),
-        reads: Default::default(),
-        live: live.clone(),
-        tls: options.tls,
-        certificate,
-    };
-    tokio::spawn(crate::deliver::serve::serve(listener, tls, router(state)));
-    tokio::spawn(hub.clone().run_ticker());
 
     let beats = Arc::new(Beats::default());
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<CareEvent>(256);
@@ -216,11 +174,134 @@ async fn serve(
     let deadline = options
         .seconds
         .map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
-    let device = DeviceLoop::open(hub, config, &options, say, starter, beats)?;
+    let device = DeviceLoop::open(hub, config, &options, say, starter, beats, link)?;
     device.run(events_rx, faults_rx, deadline).await;
     // The sources have ended; the care layer ends with its last sender.
     let _ = care_thread.join();
     Ok(())
+}
+
+/// Where the staff app is served, and its folder (for its certificate).
+pub(super) struct StaffAppAt {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub tls: bool,
+}
+
+/// The staff app, its alarm ticker and the outlets: on the hub, or on a
+/// device that is its own hub.
+pub(super) async fn serve_staff(
+    hub: &Arc<Hub>,
+    config: &Config,
+    options: &StaffAppAt,
+    live: Arc<Live>,
+    say: &Say,
+) -> anyhow::Result<()> {
+    // The certificate files were checked with the settings; read them
+    // again now, so one that went away since is said at start.
+    if let Some(mqtt) = &config.outlets.mqtt {
+        let tls = mqtt
+            .client_tls()
+            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        let over = if tls.is_some() {
+            "TLS"
+        } else {
+            "plain text on loopback"
+        };
+        tokio::spawn(crate::deliver::outlets::run_mqtt(
+            hub.clone(),
+            mqtt.clone(),
+            tls,
+        ));
+        say(format!(
+            "alarms also go to MQTT at {} over {over} ({}/ROOM/KIND)",
+            mqtt.broker, mqtt.topic_prefix
+        ));
+    }
+    if let Some(webhook) = &config.outlets.webhook {
+        let tls = webhook
+            .client_tls()
+            .map_err(|e| anyhow::anyhow!("outlets.{e}"))?;
+        tokio::spawn(crate::deliver::outlets::run_webhook(
+            hub.clone(),
+            webhook.clone(),
+            tls,
+        ));
+        say(format!("alarms also go to the webhook {}", webhook.url));
+    }
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("{}: cannot listen", options.bind))?;
+    let address = listener.local_addr()?;
+    let (tls, certificate) = if options.tls {
+        let names = crate::deliver::tls::names_for(address.ip());
+        let (tls, fingerprint) = crate::deliver::tls::load_or_create(&options.data_dir, &names)?;
+        say(format!("staff app: https://{address}/"));
+        say(format!("certificate for {}", names.join(", ")));
+        say(format!("certificate SHA-256 fingerprint: {fingerprint} (check it on the phone before trusting it)"));
+        let certificate = crate::deliver::tls::Certificate { fingerprint, names };
+        (Some(tls), Some(Arc::new(certificate)))
+    } else {
+        say(format!("staff app: http://{address}/"));
+        (None, None)
+    };
+    let state = AppState {
+        hub: hub.clone(),
+        login_limit: Arc::new(LogInLimit::default()),
+        reads: Default::default(),
+        live: live.clone(),
+        tls: options.tls,
+        certificate,
+    };
+    tokio::spawn(crate::deliver::serve::serve(listener, tls, router(state)));
+    tokio::spawn(hub.clone().run_ticker());
+    Ok(())
+}
+
+/// Joins the hub of `bundle`: the link starts, and the device's gate waits
+/// for its first permit.
+fn join_hub(
+    bundle: &crate::link::Bundle,
+    hub: &Arc<Hub>,
+    config: &Config,
+    say: &Arc<Say>,
+) -> anyhow::Result<DeviceLink> {
+    let state = crate::link::device::DeviceState {
+        camera: crate::protocol::SourceState::Shut,
+        microphone: crate::protocol::SourceState::Shut,
+        models: model_hashes(&config.models_dir),
+    };
+    let said = say.clone();
+    let link = DeviceLink::start(
+        bundle.clone(),
+        hub.clone(),
+        state,
+        Box::new(move |line| said(line)),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", bundle.dir.display()))?;
+    say(format!(
+        "room {}: joining its hub through {}; nothing opens before the hub's permit",
+        bundle.room,
+        bundle.brokers.join(", ")
+    ));
+    Ok(link)
+}
+
+/// Each model file's SHA-256, for the installer's view at the hub.
+fn model_hashes(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    use sha2::Digest;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Default::default();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "onnx"))
+        .filter_map(|e| {
+            let bytes = std::fs::read(e.path()).ok()?;
+            let name = e.file_name().into_string().ok()?;
+            Some((name, hex::encode(sha2::Sha256::digest(&bytes))))
+        })
+        .collect()
 }
 
 /// Ctrl-C, or SIGTERM (how systemd stops a service): the device stops its
@@ -695,7 +776,7 @@ fn listen_to(
 
 /// Puts on record the end of every look the device stopped during; a
 /// store that cannot take it now is tried again at the next start.
-fn end_looks_left_open(store: &mut Store, say: &Say) {
+pub(super) fn end_looks_left_open(store: &mut Store, say: &Say) {
     match store.end_looks_left_open(chrono::Utc::now()) {
         Ok(left) => {
             for open in left {

@@ -2,9 +2,9 @@
 //! and refused when forged, for another room, replayed, old or run out.
 
 use super::*;
-use chrono::Duration;
 use crate::policy::{CaseFile, Opposition, Party};
 use crate::store::Store;
+use chrono::Duration;
 
 fn now() -> Time {
     chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()
@@ -65,7 +65,10 @@ fn after_an_opposition_the_permit_opens_nothing_and_says_why() {
     let mut device = PermitHolder::new("A12", key.public());
     device.accept(&key.sign(&permit), now()).unwrap();
     let why = device.may_open(Kind::Video, now()).unwrap_err().to_string();
-    assert!(why.starts_with("permit: video: R1.2: opposition recorded"), "{why}");
+    assert!(
+        why.starts_with("permit: video: R1.2: opposition recorded"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -135,11 +138,7 @@ fn forged_foreign_replayed_old_and_unknown_permits_are_refused() {
         ..permit
     });
     assert_eq!(device.accept(&future, now()), Err(PermitError::Version(2)));
-    assert_eq!(
-        device.held().unwrap().sequence,
-        5,
-        "the held one stays"
-    );
+    assert_eq!(device.held().unwrap().sequence, 5, "the held one stays");
 }
 
 #[test]
@@ -152,7 +151,10 @@ fn a_device_that_cannot_hear_the_hub_shuts_when_the_lease_ends() {
     assert!(device
         .may_open(Kind::Sound, now() + LEASE - Duration::seconds(1))
         .is_ok());
-    let why = device.may_open(Kind::Sound, now() + LEASE).unwrap_err().reason;
+    let why = device
+        .may_open(Kind::Sound, now() + LEASE)
+        .unwrap_err()
+        .reason;
     assert!(
         why.contains("ran out") && why.contains("unreachable"),
         "{why}"

@@ -328,8 +328,15 @@ pub fn may_open_by_permit(
             ),
         ));
     }
-    let Some(basis_id) = permit.basis_id.clone().filter(|_| permit.kinds.contains(&kind)) else {
-        let why = permit.denial.as_deref().unwrap_or("the basis does not allow it");
+    let Some(basis_id) = permit
+        .basis_id
+        .clone()
+        .filter(|_| permit.kinds.contains(&kind))
+    else {
+        let why = permit
+            .denial
+            .as_deref()
+            .unwrap_or("the basis does not allow it");
         return Err(deny("permit", format!("{}: {why}", kind.name())));
     };
     Ok(Permitted {

@@ -16,9 +16,9 @@ pub use basis::{
     COMPLAINT_WEEKS,
 };
 pub use gate::{
-    assess, look_may_go_on, may_open, may_open_by_permit, permit_alarm_by_permit, permit_alarm, permit_device_fault, permit_event,
-    permit_supervision, Assessment, Denial, EventGate, Permitted, SourceOpen, Supervision,
-    EXPIRY_WARNING_DAYS,
+    assess, look_may_go_on, may_open, may_open_by_permit, permit_alarm, permit_alarm_by_permit,
+    permit_device_fault, permit_event, permit_supervision, Assessment, Denial, EventGate,
+    Permitted, SourceOpen, Supervision, EXPIRY_WARNING_DAYS,
 };
 pub use records::*;
 pub use representatives::{change_representative, RepresentativeChange};

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     r#"
 CREATE TABLE residents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE bases (id TEXT PRIMARY KEY, resident TEXT NOT NULL REFERENCES residents(id), data TEXT NOT NULL);
@@ -87,6 +87,13 @@ CREATE INDEX test_permits_room ON test_permits (room, until_at);
 -- Each resident's record sealed with the SHA-256 of its stored text; the
 -- same seal is in the audit row of the change that wrote it.
 CREATE TABLE record_seals (tbl TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (tbl, key));
+"#,
+    r#"
+-- A room device joined to a hub: each event kept until the hub says it
+-- has stored it (times in Unix milliseconds).
+CREATE TABLE hub_outbox (id TEXT PRIMARY KEY, payload TEXT NOT NULL, made_at INTEGER NOT NULL);
+-- The hub: each device event taken, by id, so one sent again is dropped.
+CREATE TABLE device_events (id TEXT PRIMARY KEY, room TEXT NOT NULL, taken_at INTEGER NOT NULL, outcome TEXT NOT NULL);
 "#,
 ];
 

@@ -11,6 +11,7 @@
 mod alarms;
 mod audit;
 mod camera;
+mod link;
 mod looks;
 mod migrations;
 mod retention;

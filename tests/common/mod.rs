@@ -442,3 +442,131 @@ impl Drop for PipeFeeder {
         }
     }
 }
+
+/// A mosquitto (Debian's) run for a test; killed when dropped.
+pub struct Mosquitto(pub Child);
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A hub's folder in `dir/hub`: its authority, a bundle for each room and
+/// mosquitto's settings for a broker on loopback at `port`.
+pub fn hub_home(dir: &Path, rooms: &[&str], port: u16) -> PathBuf {
+    let home = dir.join("hub");
+    let home_s = home.to_str().unwrap();
+    let broker = format!("127.0.0.1:{port}");
+    let ok = |out: Output| assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(tryghed(&["hub", "init", "--dir", home_s]));
+    for room in rooms {
+        ok(tryghed(&[
+            "hub", "enrol", "--dir", home_s, "--room", room, "--broker", &broker,
+        ]));
+    }
+    let port_s = port.to_string();
+    ok(tryghed(&[
+        "hub",
+        "broker",
+        "--dir",
+        home_s,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port_s,
+        "--user",
+        "root",
+        "--address",
+        "127.0.0.1",
+    ]));
+    home
+}
+
+/// Starts mosquitto with the settings `tryghed hub broker` wrote in `home`
+/// and waits until it listens on `port`.
+pub fn start_mosquitto(home: &Path, port: u16) -> Mosquitto {
+    let broker = Mosquitto(
+        Command::new("mosquitto")
+            .arg("-c")
+            .arg(home.join("broker/mosquitto.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto (Debian's package) is installed by scripts/setup"),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broker never listened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    broker
+}
+
+/// A running `tryghed` whose output lines are gathered as they come, each
+/// with when it came; killed when dropped.
+pub struct Running {
+    pub child: Child,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String)>>>,
+}
+
+impl Running {
+    pub fn start(args: &[&str]) -> Running {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tryghed"))
+            .args(args)
+            .current_dir(repo())
+            .env_remove("TRYGHED_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push((std::time::Instant::now(), line));
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// The first line containing `part`, waiting up to `limit` for it.
+    pub fn line(&self, part: &str, limit: Duration) -> Option<(std::time::Instant, String)> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let found = self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(_, l)| l.contains(part))
+                .cloned();
+            if found.is_some() || std::time::Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

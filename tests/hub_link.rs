@@ -1,0 +1,235 @@
+//! A room device joined to its hub through a real mosquitto (issue 16):
+//! the device opens nothing before the hub's signed permit; its alarms
+//! reach the hub's phone stream; a room whose device is missing, or dies,
+//! is a `device_offline` alarm within 30 s; an opposition recorded at the
+//! hub shuts the device within 2 s; a forged permit is refused.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{text, Running};
+use tryghed::permit::{HubKey, RoomPermit};
+use tryghed::store::Store;
+
+type Steps = Arc<Mutex<Vec<(Instant, serde_json::Value)>>>;
+
+/// Logs in at the hub as `name` and gathers every alarm step its stream sends.
+fn follow(address: &str, name: &str, password: &str) -> Steps {
+    let body = format!(r#"{{"name":"{name}","password":"{password}"}}"#);
+    let mut login = TcpStream::connect(address).unwrap();
+    write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    login.read_to_string(&mut answer).unwrap();
+    let token = answer
+        .split("\"token\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a token")
+        .to_string();
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let steps: Steps = Arc::default();
+    let into = steps.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let data = line.strip_prefix("data:").map(str::trim);
+            if let Some(step) = data.and_then(|d| serde_json::from_str(d).ok()) {
+                into.lock().unwrap().push((Instant::now(), step));
+            }
+        }
+    });
+    steps
+}
+
+/// When the first step matching `room` and `kind` came, waiting up to `limit`.
+fn step_of(
+    steps: &Steps,
+    room: &str,
+    kind: impl Fn(&str) -> bool,
+    limit: Duration,
+) -> Option<Instant> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let found = steps.lock().unwrap().iter().find_map(|(at, step)| {
+            let matches = step["alarm"]["room"] == room
+                && kind(step["alarm"]["kind"].as_str().unwrap_or_default());
+            matches.then_some(*at)
+        });
+        if found.is_some() || Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_room_device_joins_its_hub_and_obeys_its_permit() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let home = common::hub_home(dir.path(), &["A12", "B03"], port);
+    let records = home.join("records");
+    let now = chrono::Utc::now();
+    let (resident, _, users) = {
+        let mut store = Store::open(&records).unwrap();
+        tryghed::app::product::demo_records(&mut store, now).unwrap()
+    };
+    let forged = {
+        let case = Store::open(&records).unwrap().case_file(&resident).unwrap();
+        let stranger = HubKey::from_pkcs8(&HubKey::generate().unwrap()).unwrap();
+        let permit = RoomPermit::grant(&case, u64::MAX / 2, now);
+        serde_json::to_string(&stranger.sign(&permit)).unwrap()
+    };
+    let password = users.iter().find(|u| u.0 == "personale").unwrap().2.clone();
+    let _broker = common::start_mosquitto(&home, port);
+    let broker = format!("127.0.0.1:{port}");
+    let home_s = home.to_str().unwrap();
+    let hub = Running::start(&[
+        "hub",
+        "serve",
+        "--dir",
+        home_s,
+        "--broker",
+        &broker,
+        "--port",
+        "0",
+        "--seconds",
+        "240",
+    ]);
+    let hub_started = Instant::now();
+    let (_, line) = hub
+        .line("staff app: ", Duration::from_secs(60))
+        .expect("the hub serves");
+    let address = line
+        .trim()
+        .trim_start_matches("staff app: http://")
+        .trim_end_matches('/')
+        .to_string();
+    let steps = follow(&address, "personale", &password);
+
+    let bundle = home.join("devices/A12");
+    let mut device = Running::start(&[
+        "demo",
+        "--join",
+        bundle.to_str().unwrap(),
+        "--port",
+        "0",
+        "--seconds",
+        "200",
+    ]);
+    let opened = device.line("video: open", Duration::from_secs(90));
+    assert!(
+        opened.is_some(),
+        "the device opens under the hub's permit:\n{}",
+        device.text()
+    );
+    assert!(
+        !device.text().contains("staff app:"),
+        "a joined device serves no staff app of its own"
+    );
+
+    // B03 is enrolled but its device never came: an alarm within 30 s.
+    let offline = step_of(
+        &steps,
+        "B03",
+        |k| k == "device_offline",
+        Duration::from_secs(60),
+    )
+    .expect("device_offline for B03");
+    let after = offline.duration_since(hub_started);
+    println!(
+        "device_offline for a room never heard: {} ms after the hub started",
+        after.as_millis()
+    );
+    assert!(after <= Duration::from_secs(30), "{after:?}");
+
+    // The demo room's alarms come through the hub's own gate to the phone.
+    let care = [
+        "fall", "on_floor", "scream", "calling", "impact", "distress",
+    ];
+    let alarm = step_of(
+        &steps,
+        "A12",
+        |k| care.contains(&k),
+        Duration::from_secs(120),
+    );
+    assert!(
+        alarm.is_some(),
+        "an alarm from A12 at the hub:\n{}\n{}",
+        device.text(),
+        hub.text()
+    );
+
+    // A forged permit (another key) sent as the room itself is refused.
+    let ca = home.join("hub-ca.pem");
+    let device_cert = bundle.join("device");
+    let sent = common::output_within(
+        std::process::Command::new("mosquitto_pub")
+            .args(["--cafile", ca.to_str().unwrap()])
+            .args([
+                "--cert",
+                device_cert.with_extension("pem").to_str().unwrap(),
+            ])
+            .args(["--key", device_cert.with_extension("key").to_str().unwrap()])
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1"])
+            .args(["-t", "tryghed/v1/A12/permit", "-m", &forged]),
+        Duration::from_secs(20),
+    );
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    let refused = device.line("a permit was refused", Duration::from_secs(20));
+    assert!(
+        refused.is_some_and(|(_, l)| l.contains("signature")),
+        "{}",
+        device.text()
+    );
+    assert!(device
+        .line("video: shut", Duration::from_millis(10))
+        .is_none());
+
+    // An opposition at the hub shuts the device's sources within 2 s.
+    let out = common::tryghed(&[
+        "--data-dir",
+        records.to_str().unwrap(),
+        "opposition",
+        "record",
+        "--resident",
+        "demo-1",
+        "--by",
+        "resident",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let recorded = Instant::now();
+    let (shut_at, line) = device
+        .line("video: shut", Duration::from_secs(20))
+        .expect("the device shuts after the opposition");
+    let delay = shut_at.saturating_duration_since(recorded);
+    println!(
+        "the device shut {} ms after the opposition was recorded at the hub ({line})",
+        delay.as_millis()
+    );
+    assert!(delay <= Duration::from_secs(2), "{delay:?}");
+
+    // The device dies: device_offline for A12 within 30 s.
+    device.child.kill().unwrap();
+    let killed = Instant::now();
+    let offline = step_of(
+        &steps,
+        "A12",
+        |k| k == "device_offline",
+        Duration::from_secs(60),
+    )
+    .expect("device_offline for A12");
+    let after = offline.duration_since(killed);
+    println!(
+        "device_offline after a device was killed: {} ms",
+        after.as_millis()
+    );
+    assert!(after <= Duration::from_secs(30), "{after:?}");
+}
