@@ -7,9 +7,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,15 +45,6 @@ fn publish(flags: &[String], topic: &str, message: &str) -> bool {
     common::output_within(&mut command, Duration::from_secs(20))
         .status
         .success()
-}
-
-struct Broker(Child);
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -105,21 +95,7 @@ fn a_device_speaks_for_its_own_room_only() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let settings: PathBuf = home.join("broker/mosquitto.conf");
-    let _broker = Broker(
-        Command::new("mosquitto")
-            .arg("-c")
-            .arg(&settings)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto (Debian's package) is installed by scripts/setup"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the broker never listened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _broker = common::start_mosquitto(&home, port);
     let ca = home.join("hub-ca.pem");
     let mut subscriber = Command::new("mosquitto_sub")
         .args(tls(&ca, &home.join("hub-client/hub"), port))
@@ -139,10 +115,10 @@ fn a_device_speaks_for_its_own_room_only() {
 
     let a12 = tls(&ca, &home.join("devices/A12/device"), port);
     let b03 = tls(&ca, &home.join("devices/B03/device"), port);
-    assert!(publish(&a12, "tryghed/v1/A12/step", "from A12"));
+    assert!(publish(&a12, "tryghed/v1/A12/event", "from A12"));
     // The broker takes it, and drops it: A12 may not speak for B03.
-    publish(&a12, "tryghed/v1/B03/step", "A12 posing as B03");
-    assert!(publish(&b03, "tryghed/v1/B03/step", "from B03"));
+    publish(&a12, "tryghed/v1/B03/event", "A12 posing as B03");
+    assert!(publish(&b03, "tryghed/v1/B03/event", "from B03"));
     // No certificate, or one from another authority: no connection.
     let none = [
         "--cafile",
@@ -153,7 +129,7 @@ fn a_device_speaks_for_its_own_room_only() {
         &port_s,
     ]
     .map(str::to_string);
-    assert!(!publish(&none, "tryghed/v1/A12/step", "anonymous"));
+    assert!(!publish(&none, "tryghed/v1/A12/event", "anonymous"));
     let stranger = dir.path().join("stranger");
     assert!(hub(&["init", "--dir", stranger.to_str().unwrap()])
         .status
@@ -170,7 +146,7 @@ fn a_device_speaks_for_its_own_room_only() {
     let foreign = tls(&ca, &stranger.join("devices/A12/device"), port);
     assert!(!publish(
         &foreign,
-        "tryghed/v1/A12/step",
+        "tryghed/v1/A12/event",
         "another hub's A12"
     ));
 
@@ -184,8 +160,8 @@ fn a_device_speaks_for_its_own_room_only() {
     assert_eq!(
         *heard.lock().unwrap(),
         [
-            "tryghed/v1/A12/step from A12",
-            "tryghed/v1/B03/step from B03"
+            "tryghed/v1/A12/event from A12",
+            "tryghed/v1/B03/event from B03"
         ]
     );
 }

@@ -18,7 +18,7 @@ use tryghed::store::Store;
 type Steps = Arc<Mutex<Vec<(Instant, serde_json::Value)>>>;
 
 /// Logs in at the hub as `name` and gathers every alarm step its stream sends.
-fn follow(address: &str, name: &str, password: &str) -> Steps {
+fn follow(address: &str, name: &str, password: &str, from_start: bool) -> Steps {
     let body = format!(r#"{{"name":"{name}","password":"{password}"}}"#);
     let mut login = TcpStream::connect(address).unwrap();
     write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
@@ -33,7 +33,8 @@ fn follow(address: &str, name: &str, password: &str) -> Steps {
     let mut stream = TcpStream::connect(address).unwrap();
     write!(
         stream,
-        "GET /api/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\r\n"
+        "GET /api/events{} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\r\n",
+        if from_start { "?after=0" } else { "" }
     )
     .unwrap();
     let steps: Steps = Arc::default();
@@ -68,6 +69,22 @@ fn step_of(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The event ids the device said it kept for the hub.
+fn sent_ids(device: &str) -> Vec<String> {
+    device
+        .lines()
+        .filter_map(|l| l.split(" to the hub (event ").nth(1))
+        .map(|rest| rest.trim_end_matches(')').to_string())
+        .collect()
+}
+
+fn query(db: &std::path::Path, sql: &str) -> Vec<String> {
+    text(&common::sqlite3(db, sql).stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -112,7 +129,7 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
         .trim_start_matches("staff app: http://")
         .trim_end_matches('/')
         .to_string();
-    let steps = follow(&address, "personale", &password);
+    let steps = follow(&address, "personale", &password, false);
 
     let bundle = home.join("devices/A12");
     let mut device = Running::start(&[
@@ -165,6 +182,82 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
         "an alarm from A12 at the hub:\n{}\n{}",
         device.text(),
         hub.text()
+    );
+
+    // The hub killed mid-stream and the broker restarted: the device keeps
+    // its events until the new hub has stored them; none lost, none twice.
+    let mut hub = hub;
+    hub.child.kill().unwrap();
+    drop(_broker);
+    std::thread::sleep(Duration::from_secs(8));
+    let _broker = common::start_mosquitto(&home, port);
+    let hub = Running::start(&[
+        "hub",
+        "serve",
+        "--dir",
+        home_s,
+        "--broker",
+        &broker,
+        "--port",
+        "0",
+        "--seconds",
+        "240",
+    ]);
+    let (_, line) = hub
+        .line("staff app: ", Duration::from_secs(60))
+        .expect("the hub serves again");
+    let address = line
+        .trim()
+        .trim_start_matches("staff app: http://")
+        .trim_end_matches('/')
+        .to_string();
+    let sent_before = device.text().matches(" to the hub (event ").count();
+    let db = records.join("tryghed.sqlite");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let missing = loop {
+        let sent = sent_ids(&device.text());
+        let taken = query(&db, "SELECT id FROM device_events");
+        let missing: Vec<String> = sent.into_iter().filter(|id| !taken.contains(id)).collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            break missing;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        missing.is_empty(),
+        "events never stored at the hub: {missing:?}"
+    );
+    assert!(sent_before >= 2, "{}", device.text());
+    let stored = query(&db, "SELECT id FROM alarm_steps");
+    let steps = follow(&address, "personale", &password, true);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ids = loop {
+        let ids: Vec<String> = steps
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, s)| s["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if stored.iter().all(|id| ids.contains(id)) || Instant::now() > deadline {
+            break ids;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let missing: Vec<&String> = stored.iter().filter(|id| !ids.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "stored steps never on the phone: {missing:?}"
+    );
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "a step twice on the phone: {ids:?}"
+    );
+    println!(
+        "after kill -9 of the hub and a broker restart: {} events sent, all stored once; {} steps, none twice",
+        sent_ids(&device.text()).len(),
+        ids.len()
     );
 
     // A forged permit (another key) sent as the room itself is refused.

@@ -241,7 +241,7 @@ impl HubLink {
     /// Each room's permit from its resident's case file, sent when it
     /// changed or is due for renewal.
     async fn send_permits(&mut self, client: &AsyncClient) {
-        let grants = match self.hub.blocking(|hub| grants(hub)).await {
+        let grants = match self.hub.blocking(grants).await {
             Ok(grants) => grants,
             Err(e) => return tracing::error!("permits: the case files cannot be read: {e}"),
         };

@@ -33,12 +33,12 @@ impl Store {
 
     /// The events the hub has not stored yet, oldest first: (id, payload).
     pub fn waiting_for_hub(&self, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(self.read(|c| {
+        self.read(|c| {
             let mut statement =
                 c.prepare("SELECT id, payload FROM hub_outbox ORDER BY made_at, id LIMIT ?1")?;
             let rows = statement.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?)
+        })
     }
 
     /// The hub has stored these: they leave the outbox.
@@ -55,14 +55,14 @@ impl Store {
 
     /// On the hub: what was done with a device's event, if it was taken.
     pub fn event_taken(&self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.read(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT outcome FROM device_events WHERE id = ?1",
                 [id],
                 |r| r.get(0),
             )
             .optional()
-        })?)
+        })
     }
 
     /// On the hub: an event taken, with what was done with it.
