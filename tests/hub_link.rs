@@ -1,8 +1,10 @@
 //! A room device joined to its hub through a real mosquitto (issue 16):
 //! the device opens nothing before the hub's signed permit; its alarms
 //! reach the hub's phone stream; a room whose device is missing, or dies,
-//! is a `device_offline` alarm within 30 s; an opposition recorded at the
-//! hub shuts the device within 2 s; a forged permit is refused.
+//! is a `device_offline` alarm within 30 s (a monitor that stops must not
+//! stop quietly, R13); an opposition recorded at the hub shuts the device
+//! within 2 s (R1.4); a forged permit is refused; the hub killed and the
+//! broker restarted lose no event and deliver no step twice.
 
 mod common;
 

@@ -785,3 +785,52 @@ fn a_look_left_open_by_a_stop_is_ended_on_record_at_the_next_start() {
     assert!(store.end_looks_left_open(now).unwrap().is_empty(), "once");
     assert!(store.verify_audit().unwrap().intact());
 }
+
+#[test]
+fn a_joined_device_keeps_its_events_until_the_hub_has_stored_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = Store::open(dir.path()).unwrap();
+    let at = t("2026-12-01T10:00:00Z");
+    device.keep_for_hub("A12.1.0", r#"{"a":0}"#, at).unwrap();
+    device
+        .keep_for_hub("A12.1.1", r#"{"a":1}"#, at + Duration::seconds(1))
+        .unwrap();
+    // The same event kept twice (a retry after a crash) is one row.
+    device.keep_for_hub("A12.1.0", r#"{"a":0}"#, at).unwrap();
+    drop(device);
+    // A restart loses none.
+    let mut device = Store::open(dir.path()).unwrap();
+    let waiting = device.waiting_for_hub(10).unwrap();
+    let ids: Vec<&str> = waiting.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["A12.1.0", "A12.1.1"], "oldest first");
+    device
+        .stored_by_hub(&["A12.1.0".to_string(), "unknown".to_string()])
+        .unwrap();
+    assert_eq!(device.waiting_for_hub(10).unwrap().len(), 1);
+
+    let hub_dir = tempfile::tempdir().unwrap();
+    let mut hub = Store::open(hub_dir.path()).unwrap();
+    assert_eq!(hub.event_taken("A12.1.0").unwrap(), None);
+    hub.take_event("A12.1.0", "A12", "alarm step x.1", at)
+        .unwrap();
+    hub.take_event("A12.1.0", "A12", "a second outcome", at)
+        .unwrap();
+    assert_eq!(
+        hub.event_taken("A12.1.0").unwrap().as_deref(),
+        Some("alarm step x.1"),
+        "taken once: the first outcome stands"
+    );
+    let retention = tryghed::store::Retention {
+        alarm_days: 30,
+        audit_days: 3650,
+    };
+    let pruned = hub
+        .prune(&retention, "hub", at + Duration::days(29))
+        .unwrap();
+    assert_eq!(pruned.device_events, 0);
+    let pruned = hub
+        .prune(&retention, "hub", at + Duration::days(31))
+        .unwrap();
+    assert_eq!(pruned.device_events, 1, "kept as long as the alarms");
+    assert_eq!(hub.event_taken("A12.1.0").unwrap(), None);
+}

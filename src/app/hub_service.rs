@@ -64,6 +64,8 @@ async fn serve(config: &Config, options: HubOptions, say: Arc<Say>) -> anyhow::R
         options.link.broker
     ));
     tokio::spawn(link.run());
+    tokio::spawn(prune_hourly(hub.clone(), config.retention, say.clone()));
+    super::systemd::notify("READY=1");
     match options.seconds {
         Some(s) => {
             tokio::select! {
@@ -73,5 +75,24 @@ async fn serve(config: &Config, options: HubOptions, say: Arc<Say>) -> anyhow::R
         }
         None => stop_signal().await,
     }
+    super::systemd::notify("STOPPING=1");
     Ok(())
+}
+
+/// Deletes what the retention settings no longer keep (R8.4), audited, at
+/// start and every hour: alarms, their steps and the device events taken.
+async fn prune_hourly(hub: Arc<Hub>, retention: crate::store::Retention, say: Arc<Say>) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        let now = hub.now();
+        match hub.write(move |s| s.prune(&retention, "hub", now)).await {
+            Ok(pruned) if !pruned.nothing() => say(format!(
+                "retention: deleted {} alarms ({} steps), {} device events and {} audit rows",
+                pruned.alarms, pruned.steps, pruned.device_events, pruned.audit_rows
+            )),
+            Ok(_) => {}
+            Err(e) => tracing::error!("retention: {e}"),
+        }
+    }
 }

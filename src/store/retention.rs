@@ -53,6 +53,8 @@ pub struct Pruned {
     pub steps: usize,
     pub outbox_rows: usize,
     pub audit_rows: usize,
+    /// On a hub: device events taken, kept as long as the alarms.
+    pub device_events: usize,
 }
 
 impl Pruned {
@@ -100,7 +102,7 @@ impl Store {
         if !pruned.nothing() {
             let mut detail = serde_json::json!({
                 "alarms": pruned.alarms, "steps": pruned.steps, "outbox_rows": pruned.outbox_rows,
-                "audit_rows": pruned.audit_rows, "alarm_days": retention.alarm_days,
+                "audit_rows": pruned.audit_rows, "device_events": pruned.device_events, "alarm_days": retention.alarm_days,
                 "audit_days": retention.audit_days,
             });
             if let Some((seq, hash, _)) = anchor {
@@ -124,6 +126,7 @@ impl Store {
 fn delete_alarms(tx: &Transaction<'_>, before: Time) -> Result<Pruned, StoreError> {
     let gone = "SELECT a.id FROM alarms a WHERE a.open = 0 AND a.updated_at < ?1
         AND a.id NOT IN (SELECT alarm FROM alarm_steps WHERE rowid = (SELECT MAX(rowid) FROM alarm_steps))";
+    let before_ms = before.timestamp_millis();
     let before = before.to_rfc3339();
     let error = sqlite_error(tx);
     let outbox_rows = tx
@@ -144,11 +147,20 @@ fn delete_alarms(tx: &Transaction<'_>, before: Time) -> Result<Pruned, StoreErro
             params![before],
         )
         .map_err(&error)?;
+    // A device resends only what the hub has not confirmed: an event
+    // taken this long ago will never come again.
+    let device_events = tx
+        .execute(
+            "DELETE FROM device_events WHERE taken_at < ?1",
+            params![before_ms],
+        )
+        .map_err(&error)?;
     Ok(Pruned {
         alarms,
         steps,
         outbox_rows,
         audit_rows: 0,
+        device_events,
     })
 }
 
