@@ -73,6 +73,42 @@ fn step_of(
     }
 }
 
+/// From the device's line for an event to the phone's copy of the step the
+/// hub raised for it (the hub's line names both): printed, not asserted.
+fn latencies(device: &Running, hub: &Running, steps: &Steps) {
+    let sent: Vec<(Instant, String)> = device.lines.lock().unwrap().clone();
+    let raised: Vec<(Instant, String)> = hub.lines.lock().unwrap().clone();
+    let mut ms = Vec::new();
+    for (at, line) in &sent {
+        let Some(id) = line.split(" to the hub (event ").nth(1) else {
+            continue;
+        };
+        let id = id.trim_end_matches(')');
+        let step = raised.iter().find_map(|(_, l)| {
+            l.strip_prefix(&format!("room A12: event {id}: alarm step "))
+                .map(str::to_string)
+        });
+        let arrived = step.and_then(|step| {
+            let steps = steps.lock().unwrap();
+            steps
+                .iter()
+                .find(|(_, s)| s["id"] == step.as_str())
+                .map(|(t, _)| *t)
+        });
+        if let Some(arrived) = arrived {
+            ms.push(arrived.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    if let (Some(first), Some(last)) = (ms.first(), ms.last()) {
+        println!(
+            "device event → broker → hub → phone: {} alarms, median {:.1} ms, min {first:.1} ms, max {last:.1} ms",
+            ms.len(),
+            ms[ms.len() / 2]
+        );
+    }
+}
+
 /// The event ids the device said it kept for the hub.
 fn sent_ids(device: &str) -> Vec<String> {
     device
@@ -185,6 +221,8 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
         device.text(),
         hub.text()
     );
+
+    latencies(&device, &hub, &steps);
 
     // The hub killed mid-stream and the broker restarted: the device keeps
     // its events until the new hub has stored them; none lost, none twice.
