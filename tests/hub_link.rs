@@ -205,6 +205,38 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
     );
     assert!(after <= Duration::from_secs(30), "{after:?}");
 
+    // A room where nobody lives gets a permit that opens nothing.
+    let b03 = home.join("devices/B03/device");
+    let ca = home.join("hub-ca.pem");
+    let retained = common::output_within(
+        std::process::Command::new("mosquitto_sub")
+            .args(["--cafile", ca.to_str().unwrap()])
+            .args(["--cert", b03.with_extension("pem").to_str().unwrap()])
+            .args(["--key", b03.with_extension("key").to_str().unwrap()])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-C",
+                "1",
+                "-W",
+                "20",
+            ])
+            .args(["-t", "tryghed/v1/B03/permit"]),
+        Duration::from_secs(30),
+    );
+    let signed: serde_json::Value = serde_json::from_slice(&retained.stdout).unwrap();
+    let permit: RoomPermit = serde_json::from_str(signed["permit"].as_str().unwrap()).unwrap();
+    assert!(
+        permit.kinds.is_empty() && permit.basis_id.is_none(),
+        "{permit:?}"
+    );
+    assert_eq!(
+        permit.denial.as_deref(),
+        Some("no resident lives in room B03")
+    );
+
     // The demo room's alarms come through the hub's own gate to the phone.
     let care = [
         "fall", "on_floor", "scream", "calling", "impact", "distress",
@@ -301,7 +333,6 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
     );
 
     // A forged permit (another key) sent as the room itself is refused.
-    let ca = home.join("hub-ca.pem");
     let device_cert = bundle.join("device");
     let sent = common::output_within(
         std::process::Command::new("mosquitto_pub")

@@ -241,7 +241,8 @@ impl HubLink {
     /// Each room's permit from its resident's case file, sent when it
     /// changed or is due for renewal.
     async fn send_permits(&mut self, client: &AsyncClient) {
-        let grants = match self.hub.blocking(grants).await {
+        let rooms: Vec<String> = self.rooms.keys().cloned().collect();
+        let grants = match self.hub.blocking(move |hub| grants(hub, &rooms)).await {
             Ok(grants) => grants,
             Err(e) => return tracing::error!("permits: the case files cannot be read: {e}"),
         };
@@ -327,8 +328,10 @@ fn enrolled(authority: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The permit each resident's room gets now (numbered when sent).
-fn grants(hub: &Hub) -> Result<Vec<RoomPermit>, StoreError> {
+/// The permit each resident's room gets now, and every other known room
+/// one that opens nothing (a resident moved out is not watched for the
+/// rest of a lease); numbered when sent.
+fn grants(hub: &Hub, rooms: &[String]) -> Result<Vec<RoomPermit>, StoreError> {
     let now = hub.now();
     let store = hub.store();
     let mut permits: Vec<RoomPermit> = Vec::new();
@@ -349,6 +352,20 @@ fn grants(hub: &Hub) -> Result<Vec<RoomPermit>, StoreError> {
             Err(e) => return Err(e),
         };
         permits.push(permit);
+    }
+    for room in rooms {
+        if !permits.iter().any(|p| &p.room == room) {
+            let nobody = crate::policy::Resident {
+                id: ResidentId::default(),
+                room: room.clone(),
+                display_name: String::new(),
+                representatives: Vec::new(),
+            };
+            permits.push(RoomPermit {
+                denial: Some(format!("no resident lives in room {room}")),
+                ..RoomPermit::grant(&closed(nobody), 0, now)
+            });
+        }
     }
     Ok(permits)
 }
