@@ -86,6 +86,18 @@ fn to_hub(link: &DeviceLink, event: &CareEvent, now: Time) -> Option<String> {
         .ok()
 }
 
+/// Until the next new permit; never when the device is its own hub (or
+/// its link has ended).
+async fn next_permit(permits: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    let changed = match permits {
+        Some(p) => p.changed().await.is_ok(),
+        None => false,
+    };
+    if !changed {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// A gate decision the store has not taken yet.
 struct GateAudit {
     action: &'static str,
@@ -269,7 +281,7 @@ impl<'a> DeviceLoop<'a> {
         loop {
             tokio::select! {
                 // A new permit is obeyed at once (an opposition within 2 s).
-                Some(Ok(())) = async { match permits.as_mut() { Some(p) => Some(p.changed().await), None => None } } => {
+                _ = next_permit(&mut permits) => {
                     let now = self.hub.read_clock();
                     for kind in [Kind::Video, Kind::Sound] {
                         self.follow_the_law(kind, now);
