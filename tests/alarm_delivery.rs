@@ -8,7 +8,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -160,17 +160,7 @@ fn webhook_receiver(fail_first: usize) -> Receiver {
 /// and places, until the connection ends.
 fn follow_events(url: &str, password: &str, after: i64, into: Arc<Mutex<Vec<(i64, String)>>>) {
     let address = url.trim_start_matches("http://").to_string();
-    let body = format!(r#"{{"name":"personale","password":"{password}"}}"#);
-    let mut login = TcpStream::connect(&address).unwrap();
-    write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
-    let mut answer = String::new();
-    login.read_to_string(&mut answer).unwrap();
-    let token = answer
-        .split("\"token\":\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("a token")
-        .to_string();
+    let token = common::log_in(&address, "personale", password);
     let mut stream = TcpStream::connect(&address).unwrap();
     write!(stream, "GET /api/events?after={after} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\r\n").unwrap();
     std::thread::spawn(move || {

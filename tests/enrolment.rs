@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,25 +15,6 @@ use common::text;
 
 fn hub(args: &[&str]) -> std::process::Output {
     common::tryghed(&[&["hub"][..], args].concat())
-}
-
-/// mosquitto_pub/sub's TLS flags for the certificate `{stem}.pem`.
-fn tls(ca: &Path, stem: &Path, port: u16) -> Vec<String> {
-    let (cert, key) = (stem.with_extension("pem"), stem.with_extension("key"));
-    [
-        "--cafile",
-        ca.to_str().unwrap(),
-        "--cert",
-        cert.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-    ]
-    .map(str::to_string)
-    .to_vec()
 }
 
 fn publish(flags: &[String], topic: &str, message: &str) -> bool {
@@ -98,7 +78,7 @@ fn a_device_speaks_for_its_own_room_only() {
     let _broker = common::start_mosquitto(&home, port);
     let ca = home.join("hub-ca.pem");
     let mut subscriber = Command::new("mosquitto_sub")
-        .args(tls(&ca, &home.join("hub-client/hub"), port))
+        .args(common::mqtt_tls(&ca, &home.join("hub-client/hub"), port))
         .args(["-t", "tryghed/#", "-v", "-q", "1"])
         .stdout(Stdio::piped())
         .spawn()
@@ -113,8 +93,8 @@ fn a_device_speaks_for_its_own_room_only() {
     });
     std::thread::sleep(Duration::from_millis(800));
 
-    let a12 = tls(&ca, &home.join("devices/A12/device"), port);
-    let b03 = tls(&ca, &home.join("devices/B03/device"), port);
+    let a12 = common::mqtt_tls(&ca, &home.join("devices/A12/device"), port);
+    let b03 = common::mqtt_tls(&ca, &home.join("devices/B03/device"), port);
     assert!(publish(&a12, "tryghed/v1/A12/event", "from A12"));
     // The broker takes it, and drops it: A12 may not speak for B03.
     publish(&a12, "tryghed/v1/B03/event", "A12 posing as B03");
@@ -143,7 +123,7 @@ fn a_device_speaks_for_its_own_room_only() {
     ])
     .status
     .success());
-    let foreign = tls(&ca, &stranger.join("devices/A12/device"), port);
+    let foreign = common::mqtt_tls(&ca, &stranger.join("devices/A12/device"), port);
     assert!(!publish(
         &foreign,
         "tryghed/v1/A12/event",

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,17 +21,7 @@ type Steps = Arc<Mutex<Vec<(Instant, serde_json::Value)>>>;
 
 /// Logs in at the hub as `name` and gathers every alarm step its stream sends.
 fn follow(address: &str, name: &str, password: &str, from_start: bool) -> Steps {
-    let body = format!(r#"{{"name":"{name}","password":"{password}"}}"#);
-    let mut login = TcpStream::connect(address).unwrap();
-    write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
-    let mut answer = String::new();
-    login.read_to_string(&mut answer).unwrap();
-    let token = answer
-        .split("\"token\":\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("a token")
-        .to_string();
+    let token = common::log_in(address, name, password);
     let mut stream = TcpStream::connect(address).unwrap();
     write!(
         stream,
@@ -210,19 +200,8 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
     let ca = home.join("hub-ca.pem");
     let retained = common::output_within(
         std::process::Command::new("mosquitto_sub")
-            .args(["--cafile", ca.to_str().unwrap()])
-            .args(["--cert", b03.with_extension("pem").to_str().unwrap()])
-            .args(["--key", b03.with_extension("key").to_str().unwrap()])
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-C",
-                "1",
-                "-W",
-                "20",
-            ])
+            .args(common::mqtt_tls(&ca, &b03, port))
+            .args(["-C", "1", "-W", "20"])
             .args(["-t", "tryghed/v1/B03/permit"]),
         Duration::from_secs(30),
     );
@@ -336,13 +315,8 @@ fn a_room_device_joins_its_hub_and_obeys_its_permit() {
     let device_cert = bundle.join("device");
     let sent = common::output_within(
         std::process::Command::new("mosquitto_pub")
-            .args(["--cafile", ca.to_str().unwrap()])
-            .args([
-                "--cert",
-                device_cert.with_extension("pem").to_str().unwrap(),
-            ])
-            .args(["--key", device_cert.with_extension("key").to_str().unwrap()])
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1"])
+            .args(common::mqtt_tls(&ca, &device_cert, port))
+            .args(["-q", "1"])
             .args(["-t", "tryghed/v1/A12/permit", "-m", &forged]),
         Duration::from_secs(20),
     );

@@ -307,7 +307,7 @@ fn an_older_database_is_upgraded_and_keeps_its_records() {
     let dir = tempfile::tempdir().unwrap();
     drop(filled_store(dir.path()));
     // As the first release left it: no complaints or alarm tables, schema 1.
-    sqlite3(dir.path(), "DROP TABLE record_seals; DROP TABLE test_permits; DROP TABLE audit_anchor; DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
+    sqlite3(dir.path(), "DROP TABLE device_events; DROP TABLE hub_outbox; DROP TABLE record_seals; DROP TABLE test_permits; DROP TABLE audit_anchor; DROP TABLE store_probe; DROP TABLE sessions; DROP TABLE camera_up; DROP TABLE users; DROP TABLE outbox; DROP TABLE alarm_steps; DROP TABLE alarms; DROP TABLE complaints; PRAGMA user_version = 1;");
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store

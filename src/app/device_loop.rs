@@ -408,7 +408,7 @@ impl<'a> DeviceLoop<'a> {
     /// relied on any more (no alarm, no source), and staff are told once
     /// per spell.
     fn records_tampered(&mut self, tampered: Tampered, now: Time) {
-        self.case = closed_case_of(self.case.resident.clone());
+        self.case = CaseFile::closed(self.case.resident.clone());
         if self.tampered.as_ref() != Some(&tampered) {
             tracing::error!("{tampered}");
             self.raise_fault(DeviceFault::RecordsTampered, &tampered.to_string(), now);
@@ -657,20 +657,10 @@ impl<'a> DeviceLoop<'a> {
 /// A case file with no records: what the gate may rely on for a resident
 /// whose records do not match the chain.
 fn closed_case(options: &ProductOptions) -> CaseFile {
-    closed_case_of(Resident {
+    CaseFile::closed(Resident {
         id: options.resident.clone(),
         room: options.room.clone(),
         display_name: String::new(),
         representatives: Vec::new(),
     })
-}
-
-fn closed_case_of(resident: Resident) -> CaseFile {
-    CaseFile {
-        resident,
-        bases: Vec::new(),
-        disclosures: Vec::new(),
-        oppositions: Vec::new(),
-        complaints: Vec::new(),
-    }
 }

@@ -498,7 +498,7 @@ pub async fn run_mqtt(hub: Arc<Hub>, settings: MqttSettings, tls: Option<Arc<Cli
 
 /// An error with what caused it: "client error (Connect): invalid peer
 /// certificate: UnknownIssuer", not just the first part.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(e) = cause {

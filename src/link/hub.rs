@@ -347,7 +347,7 @@ fn grants(hub: &Hub, rooms: &[String]) -> Result<Vec<RoomPermit>, StoreError> {
             Ok(case) => RoomPermit::grant(&case, 0, now),
             Err(StoreError::Tampered(tampered)) => RoomPermit {
                 denial: Some(tampered.to_string()),
-                ..RoomPermit::grant(&closed(resident), 0, now)
+                ..RoomPermit::grant(&CaseFile::closed(resident), 0, now)
             },
             Err(e) => return Err(e),
         };
@@ -363,21 +363,11 @@ fn grants(hub: &Hub, rooms: &[String]) -> Result<Vec<RoomPermit>, StoreError> {
             };
             permits.push(RoomPermit {
                 denial: Some(format!("no resident lives in room {room}")),
-                ..RoomPermit::grant(&closed(nobody), 0, now)
+                ..RoomPermit::grant(&CaseFile::closed(nobody), 0, now)
             });
         }
     }
     Ok(permits)
-}
-
-fn closed(resident: crate::policy::Resident) -> CaseFile {
-    CaseFile {
-        resident,
-        bases: Vec::new(),
-        disclosures: Vec::new(),
-        oppositions: Vec::new(),
-        complaints: Vec::new(),
-    }
 }
 
 /// What the hub does with a device's event: an alarm through its own gate,

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio_rustls::rustls::ClientConfig;
 
 use crate::deliver::outlet_tls::OutletTls;
+use crate::deliver::outlets::with_causes;
 use crate::protocol::{messages, topic, Message};
 
 /// The MQTT keep-alive: the broker says a silent client's last will after
@@ -132,18 +133,4 @@ fn room_and_message(topic: &str) -> Option<(&str, &str)> {
 /// The next pause after a failed connection.
 fn backoff(now: Duration) -> Duration {
     (now * 2).min(RECONNECT_LAST)
-}
-
-/// An error with what caused it.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text = format!("{text}: {part}");
-        }
-        cause = e.source();
-    }
-    text
 }

@@ -457,6 +457,20 @@ pub struct CaseFile {
     pub complaints: Vec<Complaint>,
 }
 
+impl CaseFile {
+    /// A case file with no records: what the gate may rely on for a
+    /// resident whose records cannot be trusted, or a room with nobody.
+    pub fn closed(resident: Resident) -> CaseFile {
+        CaseFile {
+            resident,
+            bases: Vec::new(),
+            disclosures: Vec::new(),
+            oppositions: Vec::new(),
+            complaints: Vec::new(),
+        }
+    }
+}
+
 /// Which signals belong to which kind (R2): a signal may be enabled only
 /// under a basis that allows its kind.
 pub const SIGNALS: [(&str, Kind); 18] = [

@@ -570,3 +570,39 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
+
+/// mosquitto_pub/sub's TLS flags for the certificate `{stem}.pem` at a
+/// broker on loopback.
+pub fn mqtt_tls(ca: &Path, stem: &Path, port: u16) -> Vec<String> {
+    let (cert, key) = (stem.with_extension("pem"), stem.with_extension("key"));
+    [
+        "--cafile",
+        ca.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// Logs in at a staff app on `address` (host:port, plain HTTP); the token.
+pub fn log_in(address: &str, name: &str, password: &str) -> String {
+    use std::io::{Read, Write};
+    let body = format!(r#"{{"name":"{name}","password":"{password}"}}"#);
+    let mut login = std::net::TcpStream::connect(address).unwrap();
+    write!(login, "POST /api/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    login.read_to_string(&mut answer).unwrap();
+    answer
+        .split("\"token\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a token")
+        .to_string()
+}
